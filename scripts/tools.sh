@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Builds the pinned external tools once and caches them outside the clone, so a
+# fresh clone on the same machine reuses them. Prints the bin directory.
+#
+#   scripts/tools.sh [promtool|prometheus|alertmanager|compose|all]...
+#
+# promtool and prometheus come from the same prometheus module version as
+# rulefmt in go.mod, so the generator and the checker parse rules alike.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ALERTMANAGER_VERSION=v0.28.1 # v0.35.0's UI bundle is not in its module
+COMPOSE_VERSION=$(awk '/docker\/compose\/v2 /{print $2}' tools/compose/go.mod)
+PROMETHEUS_VERSION=$(go list -m -f '{{.Version}}' github.com/prometheus/prometheus)
+
+CACHE=${PROMGEN_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/promgen/tools}
+BIN="$CACHE/bin"
+mkdir -p "$BIN"
+
+log() { echo "tools: $*" >&2; }
+
+# install NAME VERSION BUILD-COMMAND...: runs the build into a temp dir and
+# links $BIN/NAME to the versioned binary only when it succeeded.
+install() {
+	local name=$1 version=$2; shift 2
+	local dest="$CACHE/$name-$version"
+	if [ ! -x "$dest/$name" ]; then
+		log "building $name $version (cached afterwards in $dest)"
+		local tmp; tmp=$(mktemp -d "$CACHE/.build-$name.XXXXXX")
+		( export GOBIN="$tmp" CGO_ENABLED=0; "$@" ) >&2
+		mkdir -p "$dest"
+		mv "$tmp/$name" "$dest/$name"
+		rm -rf "$tmp"
+	fi
+	ln -sfn "$dest/$name" "$BIN/$name"
+}
+
+build_compose() {
+	# Compose names its main package "cmd"; build it to the tool's name.
+	( cd tools/compose && go mod download && go build -trimpath -o "$GOBIN/docker-compose" github.com/docker/compose/v2/cmd )
+}
+
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(all)
+for t in "${targets[@]}"; do
+	case $t in
+	promtool) install promtool "$PROMETHEUS_VERSION" go install "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION" ;;
+	prometheus) install prometheus "$PROMETHEUS_VERSION" go install "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_VERSION" ;;
+	alertmanager) install alertmanager "$ALERTMANAGER_VERSION" go install "github.com/prometheus/alertmanager/cmd/alertmanager@$ALERTMANAGER_VERSION" ;;
+	compose) install docker-compose "$COMPOSE_VERSION" build_compose ;;
+	all) "$0" promtool prometheus alertmanager compose >/dev/null ;;
+	*) echo "tools: unknown tool $t" >&2; exit 2 ;;
+	esac
+done
+echo "$BIN"
