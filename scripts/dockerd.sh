@@ -3,8 +3,10 @@
 # that leaves the host network alone (no iptables, no bridge: containers use
 # network_mode none or host).
 #
-#   scripts/dockerd.sh start   # idempotent; exits non-zero if the engine cannot start
-#   scripts/dockerd.sh stop    # stops only an engine this script started
+#   scripts/dockerd.sh start        # idempotent; exits non-zero if the engine cannot start
+#   scripts/dockerd.sh stop         # stops only an engine this script started
+#   scripts/dockerd.sh run CMD...   # runs CMD with an engine up; afterwards stops
+#                                   # the engine only if this call started it
 set -euo pipefail
 
 STATE=${PROMGEN_DOCKERD_STATE:-/tmp/promgen-dockerd}
@@ -56,8 +58,21 @@ stop() {
 	rm -f "$PIDFILE"
 }
 
+# run CMD...: a caller such as `make test` must not stop an engine that was
+# already up (a developer's, or the one .ci/run started for several steps).
+run() {
+	if engine_up; then
+		"$@"
+		return
+	fi
+	start
+	trap stop EXIT
+	"$@"
+}
+
 case ${1:-} in
 start) start ;;
 stop) stop ;;
-*) echo "usage: $0 start|stop" >&2; exit 2 ;;
+run) shift; [ $# -gt 0 ] || { echo "usage: $0 run CMD..." >&2; exit 2; }; run "$@" ;;
+*) echo "usage: $0 start|stop|run CMD..." >&2; exit 2 ;;
 esac

@@ -1,0 +1,70 @@
+# promgen: the inference gateway's alerting rules as typed Go, generated,
+# linted and proven against real Prometheus, Alertmanager and Docker.
+#
+# Every target works on a fresh clone. External tools (promtool, prometheus,
+# alertmanager, docker-compose) are built once at pinned versions by
+# scripts/tools.sh and cached outside the clone; the Docker engine is started
+# by scripts/dockerd.sh when a target needs it and stopped again only if that
+# target started it.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO ?= go
+TOOLS := scripts/tools.sh
+DOCKERD := scripts/dockerd.sh
+PROMGEN := $(GO) run ./cmd/promgen
+
+.PHONY: help build generate check test test-steps lint e2e bench tools docker-up docker-down clean
+
+help: ## Show the targets
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z0-9-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+build: ## Build promgen, gateway-exporter and the stand-in gateway into bin/
+	$(GO) build -o bin/ ./cmd/...
+
+generate: ## Regenerate generated/ from the spec in rules/
+	$(PROMGEN) build
+
+check: ## Fail with a diff when generated/ is not what the spec produces
+	$(PROMGEN) build --check
+
+# test needs promtool (built once, cached) and a Docker engine; the steps run
+# in a sub-make so the engine is stopped afterwards only if test started it.
+test: ## Run go tests (with Docker), the drift check, promtool check and test rules
+	@promtool_bin=$$($(TOOLS) promtool) && \
+	PROMTOOL=$$promtool_bin/promtool $(DOCKERD) run $(MAKE) --no-print-directory test-steps
+
+test-steps:
+	$(GO) test ./...
+	$(PROMGEN) build --check
+	$(PROMTOOL) check rules generated/rules/*.yml
+	$(PROMTOOL) test rules generated/tests/*.yml
+
+lint: ## go vet, gofmt and promgen lint on the spec and generated rules
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l .); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(PROMGEN) lint generated/rules/*.yml
+
+e2e: ## Run the end-to-end fault matrix (dockerd, docker compose, Prometheus, Alertmanager)
+	@tools_bin=$$($(TOOLS) promtool prometheus alertmanager compose) && \
+	export PROMTOOL=$$tools_bin/promtool PROMETHEUS=$$tools_bin/prometheus \
+		ALERTMANAGER=$$tools_bin/alertmanager DOCKER_COMPOSE=$$tools_bin/docker-compose && \
+	$(DOCKERD) run $(GO) test -tags e2e -count=1 -v -timeout 75m ./test/e2e/
+
+bench: ## Run the benchmarks (figures go into docs/)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+tools: ## Build and cache the pinned promtool, prometheus, alertmanager, docker-compose
+	$(TOOLS) all
+
+docker-up: ## Start a Docker engine (installs Debian's docker.io if missing)
+	$(DOCKERD) start
+
+docker-down: ## Stop the Docker engine started by docker-up
+	$(DOCKERD) stop
+
+clean: ## Remove bin/
+	rm -rf bin
