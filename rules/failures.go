@@ -1,0 +1,162 @@
+package rules
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/sre-tools/promgen/catalog"
+	"github.com/sre-tools/promgen/spec"
+)
+
+// The runbook's "Common Failure Patterns" as alerts.
+
+// ContainerOOMKilled fires for 15 minutes after the kernel OOM-killed a
+// container (pattern 1). It reads the last termination rather than the exits
+// counter: a counter born at its first OOM has no earlier sample, so
+// increase() would miss exactly the first kill.
+func ContainerOOMKilled(svc spec.Service, p Profile) spec.Alert {
+	window := p.D(15 * time.Minute)
+	sel := spec.Metric(catalog.ContainerLastTerminationInfo, spec.Eq(catalog.LabelComposeService, svc.Name), spec.Eq(catalog.LabelReason, catalog.ReasonOOMKilled))
+	recent := spec.Binary(spec.OpGt, spec.Metric(catalog.ContainerLastTerminationTimestamp, spec.Eq(catalog.LabelComposeService, svc.Name)),
+		spec.Sub(spec.Call("time"), spec.Num(window.Seconds())))
+	limit := fmt.Sprintf("%s{%s=%%q}", catalog.ContainerMemoryLimitBytes, catalog.LabelName)
+	a := spec.Alert{
+		Name:     "ContainerOOMKilled",
+		Expr:     spec.And(sel, recent, catalog.ContainerLabels...),
+		Severity: spec.Critical,
+		Summary:  "{{ $labels.name }} was OOM-killed (exit code {{ $labels.exit_code }})",
+		Description: "The kernel killed {{ $labels.name }} for exceeding its " + queried(limit, catalog.LabelName, "humanize1024", "unknown") +
+			"B memory limit in the last " + promDuration(window) + ". Raise the limit or find the leak (runbook strategy 4).",
+		RunbookURL: RunbookURL,
+	}
+	step, total := p.step(), p.D(20*time.Minute)
+	oom := container(svc, 1, catalog.LabelExitCode, "137", catalog.LabelReason, catalog.ReasonOOMKilled)
+	killedAt := p.D(time.Minute)
+	a.Tests = []spec.Test{
+		{
+			Name:     "fires after an OOM kill and resolves once it is older than the window",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.ContainerLastTerminationInfo, oom, hold(1, total)),
+				series(catalog.ContainerLastTerminationTimestamp, container(svc, 1), hold(killedAt.Seconds(), total)),
+				series(catalog.ContainerMemoryLimitBytes, container(svc, 1), hold(float64(128*spec.MiB), total)),
+			},
+			Expect: []spec.Expect{
+				fires(killedAt+step, spec.Firing{
+					Labels:  oom,
+					Summary: "demo-inference-gateway-1 was OOM-killed (exit code 137)",
+					Description: "The kernel killed demo-inference-gateway-1 for exceeding its 128MiB memory limit in the last " +
+						promDuration(window) + ". Raise the limit or find the leak (runbook strategy 4).",
+				}),
+				quiet(killedAt + window + step),
+			},
+		},
+		{
+			Name:     "stays quiet after a SIGKILL that was not the OOM killer",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.ContainerLastTerminationInfo, container(svc, 1, catalog.LabelExitCode, "137", catalog.LabelReason, catalog.ReasonKilled), hold(1, total)),
+				series(catalog.ContainerLastTerminationTimestamp, container(svc, 1), hold(killedAt.Seconds(), total)),
+			},
+			Expect: []spec.Expect{quiet(killedAt + step)},
+		},
+	}
+	return a
+}
+
+// ContainerCrashLooping fires when Docker restarted a container three times
+// within 15 minutes (pattern 2). Restart count is Docker's own, so restarts
+// are counted even while the exporter was briefly away.
+func ContainerCrashLooping(svc spec.Service, p Profile) spec.Alert {
+	window := p.D(15 * time.Minute)
+	lastExit := fmt.Sprintf("%s{%s=%%q}", catalog.ContainerLastExitCode, catalog.LabelName)
+	lastReason := fmt.Sprintf("%s{%s=%%q}", catalog.ContainerLastTerminationInfo, catalog.LabelName)
+	count := fmt.Sprintf("%s{%s=%%q}", catalog.ContainerRestartCount, catalog.LabelName)
+	a := spec.Alert{
+		Name: "ContainerCrashLooping",
+		Expr: spec.Filter(spec.Call("changes", spec.Range(spec.Metric(catalog.ContainerRestartCount, spec.Eq(catalog.LabelComposeService, svc.Name)), window)),
+			spec.OpGe, 3),
+		For:      0,
+		Severity: spec.Warning,
+		Summary:  "{{ $labels.name }} is crash looping",
+		Description: "Docker restarted {{ $labels.name }} {{ $value }} times in the last " + promDuration(window) +
+			" (restart count " + queried(count, catalog.LabelName, "", "unknown") +
+			"); last exit code " + queried(lastExit, catalog.LabelName, "", "unknown") +
+			" (" + fmt.Sprintf("{{ with printf `%s` $labels.name | query }}{{ . | first | label %q }}{{ else }}unknown{{ end }}", lastReason, catalog.LabelReason) + ").",
+		RunbookURL: RunbookURL,
+	}
+	step, m := p.step(), p.D(time.Minute)
+	c := container(svc, 1)
+	a.Tests = []spec.Test{
+		{
+			Name:     "fires on the third restart and carries the restart count and last exit",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.ContainerRestartCount, c, hold(0, m), hold(1, m), hold(2, m), hold(3, 3*m)),
+				series(catalog.ContainerLastExitCode, c, hold(1, 6*m)),
+				series(catalog.ContainerLastTerminationInfo, container(svc, 1, catalog.LabelExitCode, "1", catalog.LabelReason, catalog.ReasonError), hold(1, 6*m)),
+			},
+			Expect: []spec.Expect{
+				quiet(3*m - step),
+				fires(3*m, spec.Firing{
+					Labels:  c,
+					Summary: "demo-inference-gateway-1 is crash looping",
+					Description: "Docker restarted demo-inference-gateway-1 3 times in the last " + promDuration(window) +
+						" (restart count 3); last exit code 1 (error).",
+				}),
+			},
+		},
+		{
+			Name:     "stays quiet for restarts spread wider than the window",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.ContainerRestartCount, c, hold(0, window/2), hold(1, window/2), hold(2, window/2), hold(3, window/2)),
+			},
+			Expect: []spec.Expect{quiet(2*window - step)},
+		},
+	}
+	return a
+}
+
+// ContainerUnhealthy fires when Docker's healthcheck has marked a container
+// unhealthy for a minute: it runs but does not serve (pattern 4 and the
+// runbook's health checks).
+func ContainerUnhealthy(svc spec.Service, p Profile) spec.Alert {
+	a := spec.Alert{
+		Name: "ContainerUnhealthy",
+		Expr: spec.Filter(spec.Metric(catalog.ContainerHealthStatus, spec.Eq(catalog.LabelComposeService, svc.Name), spec.Eq(catalog.LabelStatus, "unhealthy")),
+			spec.OpEq, 1),
+		For:         p.D(time.Minute),
+		Severity:    spec.Warning,
+		Summary:     "{{ $labels.name }} is unhealthy",
+		Description: "Docker's healthcheck has failed {{ $labels.name }} repeatedly; it may be running without serving. Read its health log with docker inspect.",
+		RunbookURL:  RunbookURL,
+	}
+	step, m := p.step(), p.D(time.Minute)
+	c := container(svc, 1, catalog.LabelStatus, "unhealthy")
+	a.Tests = []spec.Test{
+		{
+			Name:     "fires after a minute unhealthy",
+			Interval: step,
+			Series:   []spec.Series{series(catalog.ContainerHealthStatus, c, hold(0, m), hold(1, 3*m))},
+			Expect: []spec.Expect{
+				quiet(m + a.For - step),
+				fires(m+a.For, spec.Firing{
+					Labels:      c,
+					Summary:     "demo-inference-gateway-1 is unhealthy",
+					Description: "Docker's healthcheck has failed demo-inference-gateway-1 repeatedly; it may be running without serving. Read its health log with docker inspect.",
+				}),
+			},
+		},
+		{
+			Name:     "stays quiet while healthy",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.ContainerHealthStatus, c, hold(0, 4*m)),
+				series(catalog.ContainerHealthStatus, container(svc, 1, catalog.LabelStatus, "healthy"), hold(1, 4*m)),
+			},
+			Expect: []spec.Expect{quiet(3 * m)},
+		},
+	}
+	return a
+}

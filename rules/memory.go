@@ -1,0 +1,82 @@
+package rules
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/sre-tools/promgen/catalog"
+	"github.com/sre-tools/promgen/spec"
+)
+
+// HighMemoryUsage warns when the working set stays above 85% of the memory
+// limit for 5 minutes (runbook, "Monitoring Improvements").
+func HighMemoryUsage(svc spec.Service, p Profile) spec.Alert {
+	return memoryAlert(svc, p, "HighMemoryUsage", 0.85, p.D(5*time.Minute), spec.Warning, "")
+}
+
+// CriticalMemoryUsage says an OOM kill is imminent: above 95% for 2 minutes.
+func CriticalMemoryUsage(svc spec.Service, p Profile) spec.Alert {
+	return memoryAlert(svc, p, "CriticalMemoryUsage", 0.95, p.D(2*time.Minute), spec.Critical, ": OOM kill imminent")
+}
+
+// memoryAlert watches gateway-exporter's working-set ratio, which is absent
+// for a container without a limit; lint rejects the alert on such a service.
+// Working set, not usage: page cache inflates usage but is reclaimed before
+// the OOM killer acts.
+func memoryAlert(svc spec.Service, p Profile, name string, threshold float64, forDur time.Duration, sev spec.Severity, warning string) spec.Alert {
+	limit := fmt.Sprintf("%s{%s=%%q}", catalog.ContainerMemoryLimitBytes, catalog.LabelName)
+	a := spec.Alert{
+		Name:     name,
+		Expr:     spec.Filter(spec.Metric(catalog.ContainerMemoryUsageRatio, spec.Eq(catalog.LabelComposeService, svc.Name)), spec.OpGt, threshold),
+		For:      forDur,
+		Severity: sev,
+		Summary:  "{{ $labels.name }} is using {{ $value | humanizePercentage }} of its memory limit" + warning,
+		Description: fmt.Sprintf("The working set of {{ $labels.name }} has been above %.0f%% of its ", threshold*100) +
+			queried(limit, catalog.LabelName, "humanize1024", "unknown") + "B memory limit for " + promDuration(forDur) +
+			" (now {{ $value | humanizePercentage }}).",
+		RunbookURL: RunbookURL,
+	}
+	step, lead := p.step(), p.D(time.Minute)
+	c := container(svc, 1)
+	limitSeries := series(catalog.ContainerMemoryLimitBytes, c, hold(float64(4*spec.GiB), lead+forDur+lead))
+	above := threshold + 0.02
+	pct := fmt.Sprintf("%.0f%%", above*100)
+	a.Tests = []spec.Test{
+		{
+			Name:     fmt.Sprintf("fires after %s above %.0f%% of the limit", forDur, threshold*100),
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.ContainerMemoryUsageRatio, c, hold(0.5, lead), hold(above, forDur+lead)),
+				limitSeries,
+			},
+			Expect: []spec.Expect{
+				quiet(lead + forDur - step),
+				fires(lead+forDur, spec.Firing{
+					Labels:  c,
+					Summary: fmt.Sprintf("demo-inference-gateway-1 is using %s of its memory limit%s", pct, warning),
+					Description: fmt.Sprintf("The working set of demo-inference-gateway-1 has been above %.0f%% of its 4GiB memory limit for %s (now %s).",
+						threshold*100, promDuration(forDur), pct),
+				}),
+			},
+		},
+		{
+			Name:     fmt.Sprintf("stays quiet just below %.0f%%", threshold*100),
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.ContainerMemoryUsageRatio, c, hold(threshold-0.01, lead+forDur+lead)),
+				limitSeries,
+			},
+			Expect: []spec.Expect{quiet(lead + forDur)},
+		},
+		{
+			Name:     "forgives a spike shorter than its for duration",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.ContainerMemoryUsageRatio, c, hold(above, forDur-step), hold(0.5, lead+step+lead)),
+				limitSeries,
+			},
+			Expect: []spec.Expect{quiet(forDur), quiet(forDur + lead)},
+		},
+	}
+	return a
+}

@@ -1,0 +1,72 @@
+package spec
+
+import "time"
+
+// Defaults from the runbook (runbook-service-down.md, "Prevention"). Start
+// from RunbookContainer and override fields: a zero field means "none", not
+// "default", so what a spec says is what it gets.
+
+// Default scrape jobs of the diagnostic sources.
+const (
+	DefaultExporterJob = "gateway-exporter"
+	DefaultCAdvisorJob = "cadvisor"
+)
+
+// RunbookContainer returns the runbook's container policy for a service whose
+// health endpoint is healthURL: restart unless-stopped, on-failure restarts
+// (5s delay, 3 attempts, 120s window), 4G limit with 2G reserved, and a curl
+// healthcheck every 10s (timeout 5s, 3 retries, 30s start period).
+func RunbookContainer(healthURL string) Container {
+	return Container{
+		Restart: "unless-stopped",
+		RestartPolicy: RestartPolicy{
+			Condition:   "on-failure",
+			Delay:       5 * time.Second,
+			MaxAttempts: 3,
+			Window:      120 * time.Second,
+		},
+		Memory: Memory{Limit: 4 * GiB, Reservation: 2 * GiB},
+		Healthcheck: Healthcheck{
+			Test:        []string{"CMD", "curl", "-f", healthURL},
+			Interval:    10 * time.Second,
+			Timeout:     5 * time.Second,
+			Retries:     3,
+			StartPeriod: 30 * time.Second,
+		},
+	}
+}
+
+// JobName returns the service's Prometheus job.
+func (s Service) JobName() string {
+	if s.Job != "" {
+		return s.Job
+	}
+	return s.Name
+}
+
+// Exporter returns gateway-exporter's job name.
+func (s Sources) Exporter() string {
+	if s.ExporterJob != "" {
+		return s.ExporterJob
+	}
+	return DefaultExporterJob
+}
+
+// CAdvisor returns cAdvisor's job name.
+func (s Sources) CAdvisor() string {
+	if s.CAdvisorJob != "" {
+		return s.CAdvisorJob
+	}
+	return DefaultCAdvisorJob
+}
+
+// DefaultTestInterval is the sample interval of a Test that sets none.
+const DefaultTestInterval = 15 * time.Second
+
+// SampleInterval returns the test's sample interval.
+func (t Test) SampleInterval() time.Duration {
+	if t.Interval > 0 {
+		return t.Interval
+	}
+	return DefaultTestInterval
+}

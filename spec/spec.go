@@ -1,0 +1,194 @@
+// Package spec is the typed vocabulary a team writes its alerting in: the
+// services Prometheus scrapes and Docker runs, the alerts that watch them, and
+// the scenarios that prove each alert. promgen turns a Spec into Prometheus
+// rule files, promtool unit tests and docker compose fragments.
+package spec
+
+import (
+	"time"
+
+	"github.com/prometheus/prometheus/promql/parser"
+)
+
+// Spec is everything promgen builds from.
+type Spec struct {
+	// Services are the monitored services, one rule file, test file and
+	// compose fragment each.
+	Services []Service
+	// Sources names the scrape jobs of the diagnostic sources the alerts read.
+	Sources Sources
+}
+
+// Sources names the Prometheus jobs that publish diagnostic data, so alerts
+// can tell "service down" from "we cannot see why".
+type Sources struct {
+	// ExporterJob is gateway-exporter's scrape job. Default "gateway-exporter".
+	ExporterJob string
+	// CAdvisorJob is cAdvisor's scrape job. Default "cadvisor".
+	CAdvisorJob string
+}
+
+// Service is one monitored service: a Prometheus job backed by a docker
+// compose service.
+type Service struct {
+	// Name is the compose service name; it also names the generated files and
+	// the service label of every alert.
+	Name string
+	// Job is the Prometheus scrape job of the service. Default: Name.
+	Job string
+	// EvaluationInterval is the rule group's interval. Zero leaves Prometheus'
+	// global evaluation_interval in force.
+	EvaluationInterval time.Duration
+	// Container is the container policy written to the compose fragment.
+	Container Container
+	// Alerts watch the service.
+	Alerts []Alert
+}
+
+// Container is the runtime policy of a service's containers, after the
+// runbook's "Auto-Restart Configuration" and "Health Checks".
+type Container struct {
+	// Restart is compose's restart field, e.g. "unless-stopped".
+	Restart string
+	// RestartPolicy is compose's deploy.restart_policy.
+	RestartPolicy RestartPolicy
+	// Memory holds the limit and reservation; without a limit the memory
+	// ratio alerts are meaningless and lint rejects them.
+	Memory Memory
+	// Healthcheck is the container healthcheck.
+	Healthcheck Healthcheck
+}
+
+// RestartPolicy is compose's deploy.restart_policy.
+type RestartPolicy struct {
+	// Condition is none, on-failure or any.
+	Condition string
+	// Delay between restart attempts.
+	Delay time.Duration
+	// MaxAttempts before giving up; 0 means unlimited.
+	MaxAttempts uint64
+	// Window in which a restart must succeed to count.
+	Window time.Duration
+}
+
+// Memory is a memory limit and reservation.
+type Memory struct {
+	// Limit is the hard limit; the kernel OOM-kills above it. Zero: none.
+	Limit Bytes
+	// Reservation is the soft guarantee. Zero: none.
+	Reservation Bytes
+}
+
+// Healthcheck is a container healthcheck.
+type Healthcheck struct {
+	// Test is the command in compose's form, e.g. ["CMD", "curl", "-f", URL].
+	// An image without curl needs another command.
+	Test []string
+	// Interval between checks.
+	Interval time.Duration
+	// Timeout of one check.
+	Timeout time.Duration
+	// Retries before the container turns unhealthy.
+	Retries uint64
+	// StartPeriod during which failures do not count.
+	StartPeriod time.Duration
+}
+
+// Bytes is a size in bytes.
+type Bytes int64
+
+// Binary size units.
+const (
+	KiB Bytes = 1 << 10
+	MiB Bytes = 1 << 20
+	GiB Bytes = 1 << 30
+)
+
+// Severity routes an alert; critical pages.
+type Severity string
+
+// Severities lint accepts.
+const (
+	Critical Severity = "critical"
+	Warning  Severity = "warning"
+	Info     Severity = "info"
+)
+
+// Alert is one Prometheus alerting rule and the scenarios that prove it.
+type Alert struct {
+	// Name is the CamelCase alert name.
+	Name string
+	// Expr is the PromQL expression, built from typed parts (see Metric, Join).
+	Expr parser.Expr
+	// For is how long Expr must hold before the alert fires.
+	For time.Duration
+	// Severity is the severity label.
+	Severity Severity
+	// Labels are extra static labels. Never put volatile values here: a label
+	// that changes resets the For timer.
+	Labels map[string]string
+	// Summary and Description are annotation templates.
+	Summary     string
+	Description string
+	// RunbookURL is the runbook_url annotation.
+	RunbookURL string
+	// Tests prove the alert; promgen writes them as promtool unit tests.
+	Tests []Test
+}
+
+// Test is one scenario of input series and the alerts expected over time.
+type Test struct {
+	// Name says, as a sentence, what the scenario proves.
+	Name string
+	// Interval between input samples. Default 15s.
+	Interval time.Duration
+	// Series are the input series.
+	Series []Series
+	// Expect lists what must be firing at given times.
+	Expect []Expect
+}
+
+// Series is one input series of a Test.
+type Series struct {
+	// Metric is the metric name; use catalog constants.
+	Metric string
+	// Labels of the series.
+	Labels map[string]string
+	// Values is the series over time, segment after segment.
+	Values []Segment
+}
+
+// Segment holds a value for a while, or marks the series stale or missing.
+type Segment struct {
+	// Value of every sample in the segment.
+	Value float64
+	// Step is added to the value at each sample, for growing counters.
+	Step float64
+	// For is the segment's duration; it holds For/Interval samples.
+	For time.Duration
+	// Stale ends the series with a staleness marker, as Prometheus writes
+	// when a target stops answering; the rest of the segment is missing.
+	Stale bool
+	// Gap leaves the samples missing without a staleness marker.
+	Gap bool
+}
+
+// Expect is what must be firing at one time. An empty Firing asserts that
+// the alert does not fire.
+type Expect struct {
+	// At is the evaluation time from the start of the test.
+	At time.Duration
+	// Firing are the expected alert instances.
+	Firing []Firing
+}
+
+// Firing is one expected alert instance. The alert's static labels (severity,
+// service and Labels) and its runbook_url are added by promgen; everything
+// that comes from the data is written here.
+type Firing struct {
+	// Labels from the series the alert fired on.
+	Labels map[string]string
+	// Summary and Description as rendered.
+	Summary     string
+	Description string
+}
