@@ -1,0 +1,161 @@
+// Package cadvisor reads the memory of every Docker container from cAdvisor's
+// v2 API in one recursive request, so the refresher's cost does not grow with
+// the number of requests per container.
+package cadvisor
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	v2 "github.com/google/cadvisor/info/v2"
+
+	"github.com/sre-tools/promgen/internal/exporter/memory"
+)
+
+// unlimited is the smallest limit taken to mean "no limit". cAdvisor copies
+// the cgroup's limit file: cgroup v1 reports PAGE_COUNTER_MAX pages
+// (0x7FFFFFFFFFFFF000 with 4 KiB pages) when none is set, and cAdvisor turns
+// cgroup v2's "max" into MaxUint64. Both lie above 2^62 bytes (4 EiB), which
+// no machine has, so any limit from there up is a sentinel, not a limit.
+const unlimited = 1 << 62
+
+// Source reads container memory from one cAdvisor.
+//
+// It does not use cadvisor's client/v2: that client calls http.Get on the
+// default HTTP client, which takes neither a context nor a timeout, so a hung
+// cAdvisor would block the refresher forever and pile up requests. Source
+// sends the same request with a deadline and decodes cadvisor's own info/v2
+// types.
+type Source struct {
+	statsURL string
+	timeout  time.Duration
+	client   *http.Client
+}
+
+// New returns a Source for the cAdvisor at baseURL (e.g. http://cadvisor:8080,
+// with cAdvisor's --url_base_prefix if it has one). Every Read gives up after
+// timeout, or earlier if its context's deadline comes first.
+func New(baseURL string, timeout time.Duration) (*Source, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return nil, fmt.Errorf("cadvisor url %q: %w", baseURL, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("cadvisor url %q: want http(s)://host[:port][/prefix]", baseURL)
+	}
+	if timeout <= 0 {
+		return nil, fmt.Errorf("cadvisor timeout %s: must be > 0", timeout)
+	}
+	// v2.1, not v2.0: v2.0's stats endpoint returns stats without the
+	// container spec, so without the limit; v2.1 returns v2.ContainerInfo
+	// with both (cadvisor cmd/internal/api/versions.go). type=docker with
+	// recursive=true asks for the Docker namespace only, and cAdvisor
+	// requires the container name "/" for it; count=1 is the newest sample.
+	u = u.JoinPath("api", "v2.1", "stats")
+	u.RawQuery = url.Values{
+		"type":      {v2.TypeDocker},
+		"recursive": {"true"},
+		"count":     {"1"},
+	}.Encode()
+	return &Source{statsURL: u.String(), timeout: timeout, client: &http.Client{}}, nil
+}
+
+// Name is the exporter's source label for cAdvisor.
+func (s *Source) Name() string { return "cadvisor" }
+
+// Read returns the newest memory sample of every Docker container cAdvisor
+// knows, keyed by full container ID.
+func (s *Source) Read(ctx context.Context) (map[string]memory.Stats, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.statsURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("cadvisor stats request: %w", err)
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("cadvisor stats: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		// cAdvisor answers errors with a plain-text message; a short
+		// prefix of it is enough to say what went wrong.
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return nil, fmt.Errorf("cadvisor stats %s: %s: %s", s.statsURL, resp.Status, bytes.TrimSpace(msg))
+	}
+	stats, err := decode(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("cadvisor stats %s: %w", s.statsURL, err)
+	}
+	return stats, nil
+}
+
+// decode turns cAdvisor's v2.1 stats answer into memory stats by container
+// ID. Containers that are not Docker's, or have no memory sample yet (cAdvisor
+// lists a container before its first housekeeping), are left out.
+func decode(r io.Reader) (map[string]memory.Stats, error) {
+	var infos map[string]v2.ContainerInfo
+	if err := json.NewDecoder(r).Decode(&infos); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	out := make(map[string]memory.Stats, len(infos))
+	for _, info := range infos {
+		id := dockerID(info.Spec)
+		if id == "" || len(info.Stats) == 0 {
+			continue
+		}
+		// Samples come oldest first; with count=1 there is one.
+		last := info.Stats[len(info.Stats)-1]
+		if last == nil || last.Memory == nil {
+			continue
+		}
+		st := memory.Stats{
+			// cAdvisor's working set is already usage minus inactive file.
+			WorkingSet: last.Memory.WorkingSet,
+			Usage:      last.Memory.Usage,
+		}
+		if info.Spec.HasMemory && info.Spec.Memory.Limit < unlimited {
+			st.Limit = info.Spec.Memory.Limit
+		}
+		out[id] = st
+	}
+	return out, nil
+}
+
+// dockerID returns the full container ID of a Docker container's spec, or ""
+// for anything else. cAdvisor keys its answer by cgroup name, which depends on
+// the cgroup driver (/docker/<id> or /system.slice/docker-<id>.scope), but
+// the aliases its Docker handler sets, [name, id], end with the bare ID
+// whatever the driver.
+func dockerID(spec v2.ContainerSpec) string {
+	// "docker" is cAdvisor's namespace for containers of its Docker handler.
+	if spec.Namespace != "docker" || len(spec.Aliases) == 0 {
+		return ""
+	}
+	id := spec.Aliases[len(spec.Aliases)-1]
+	if !isID(id) {
+		return ""
+	}
+	return id
+}
+
+// isID reports whether s is a full Docker container ID: 64 lower-case hex
+// digits.
+func isID(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
