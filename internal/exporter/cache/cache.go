@@ -1,0 +1,381 @@
+// Package cache holds what gateway-exporter knows about containers: the
+// Docker source and the memory refresher write to it, and scrapes read from
+// it only, so a scrape never waits on Docker or cAdvisor and costs the same
+// however slow they are (the kube-state-metrics model). Each container's
+// series are rendered when the container changes, not when it is scraped.
+package cache
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sre-tools/promgen/catalog"
+	"github.com/sre-tools/promgen/internal/exporter/memory"
+)
+
+// Docker label keys that carry a container's compose identity.
+const (
+	LabelComposeProject = "com.docker.compose.project"
+	LabelComposeService = "com.docker.compose.service"
+)
+
+// Container is one container as a source last observed it (for Docker, an
+// inspect).
+type Container struct {
+	ID     string
+	Name   string // without Docker's leading slash
+	Image  string
+	Labels map[string]string
+	State  string // one of catalog.States
+	Health string // one of catalog.HealthStatuses; empty without a healthcheck
+
+	RestartCount int
+	StartedAt    time.Time
+
+	// FinishedAt, ExitCode and OOMKilled describe the last exit as the source
+	// reports it. Docker resets ExitCode and OOMKilled when the container
+	// starts again, so they are only read while the container is not running.
+	FinishedAt time.Time
+	ExitCode   int
+	OOMKilled  bool
+}
+
+// Event is one container event (die, oom, start, destroy, health_status, ...).
+type Event struct {
+	ID     string
+	Action string // as Docker sends it, e.g. "health_status: unhealthy"
+	Time   time.Time
+	// Attributes are Docker's actor attributes: name, image, exitCode and the
+	// container's labels.
+	Attributes map[string]string
+}
+
+// Termination is one exit of a container.
+type Termination struct {
+	ExitCode int
+	Reason   string // one of catalog.Reasons
+	Time     time.Time
+}
+
+// Options configure a Cache.
+type Options struct {
+	// Retention is how long a removed container's last termination and exit
+	// counters stay published.
+	Retention time.Duration
+	// Labels are container label keys published on docker_container_info,
+	// each as label_<key with invalid characters replaced by _>.
+	Labels []string
+	// Now returns the current time; tests set it to drive retention.
+	Now func() time.Time
+}
+
+// identity is the label set that names a container's series.
+type identity struct{ name, project, service string }
+
+type eventKey struct {
+	id, action string
+	t          int64
+}
+
+// entry is one container, live or removed, with its rendered series.
+type entry struct {
+	id      string
+	key     identity
+	c       Container
+	live    bool
+	removed time.Time // when it was removed; zero while live
+
+	exits   []float64 // by index in catalog.Reasons
+	last    *Termination
+	oomAt   time.Time // an oom event not yet matched by a die
+	mem     *memory.Stats
+	metrics []prometheus.Metric
+}
+
+// Cache is the exporter's state of every container. It is safe for
+// concurrent use and implements prometheus.Collector.
+type Cache struct {
+	opts  Options
+	descs descs
+
+	mu        sync.RWMutex
+	entries   map[string]*entry   // by container ID, live and removed
+	removed   map[identity]string // removed container ID by identity
+	seen      map[eventKey]struct{}
+	cursor    time.Time // time of the latest event applied
+	events    map[string]float64
+	sourceUp  map[string]bool
+	sourceErr map[string]float64
+}
+
+// New returns an empty cache.
+func New(opts Options) *Cache {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Cache{
+		opts:      opts,
+		descs:     newDescs(opts.Labels),
+		entries:   map[string]*entry{},
+		removed:   map[identity]string{},
+		seen:      map[eventKey]struct{}{},
+		events:    map[string]float64{},
+		sourceUp:  map[string]bool{},
+		sourceErr: map[string]float64{},
+	}
+}
+
+// Cursor returns the time of the latest event applied, the since= of a
+// resync; zero before the first event.
+func (c *Cache) Cursor() time.Time {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.cursor
+}
+
+// Sync replaces the set of live containers with a full listing taken at
+// time at: listed containers are updated, unlisted live ones are marked
+// removed at that time.
+func (c *Cache) Sync(cs []Container, at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	listed := make(map[string]bool, len(cs))
+	for _, x := range cs {
+		listed[x.ID] = true
+		c.upsert(x)
+	}
+	for id, e := range c.entries {
+		if e.live && !listed[id] {
+			c.remove(e, at)
+		}
+	}
+	c.expire()
+}
+
+// Upsert records one container as a source observed it.
+func (c *Cache) Upsert(x Container) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.upsert(x)
+	c.expire()
+}
+
+// Remove marks a container removed at time at, e.g. when an inspect says it
+// no longer exists.
+func (c *Cache) Remove(id string, at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[id]; ok && e.live {
+		c.remove(e, at)
+	}
+	c.expire()
+}
+
+// Apply records one container event and reports whether it was new: replays
+// of an event already applied (same container, action and time, as a resync
+// with since= sends them) change nothing.
+func (c *Cache) Apply(ev Event) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := eventKey{ev.ID, ev.Action, ev.Time.UnixNano()}
+	if _, dup := c.seen[k]; dup {
+		return false
+	}
+	c.seen[k] = struct{}{}
+	if ev.Time.After(c.cursor) {
+		c.cursor = ev.Time
+	}
+	c.forget()
+	action, status, _ := strings.Cut(ev.Action, ":")
+	c.events[action]++
+
+	e, ok := c.entries[ev.ID]
+	if !ok {
+		if action == "destroy" {
+			return true
+		}
+		// An event about a container not listed yet, or one removed before
+		// a resync could list it: its attributes carry its identity.
+		e = c.upsert(Container{ID: ev.ID, Name: ev.Attributes["name"], Image: ev.Attributes["image"], Labels: ev.Attributes})
+	}
+	switch action {
+	case "oom":
+		e.oomAt = ev.Time
+	case "start":
+		if !e.oomAt.After(ev.Time) {
+			e.oomAt = time.Time{}
+		}
+	case "die":
+		code, err := strconv.Atoi(ev.Attributes["exitCode"])
+		if err != nil {
+			code = -1
+		}
+		oom := !e.oomAt.IsZero() && !e.oomAt.After(ev.Time)
+		e.oomAt = time.Time{}
+		c.terminate(e, Termination{ExitCode: code, Reason: catalog.Reason(code, oom), Time: ev.Time}, true)
+	case "health_status":
+		e.c.Health = strings.TrimSpace(status)
+	case "destroy":
+		if e.live {
+			c.remove(e, ev.Time)
+		} else if ev.Time.Before(e.removed) {
+			e.removed = ev.Time
+		}
+	}
+	c.render(e)
+	c.expire()
+	return true
+}
+
+// SetMemory replaces the memory figures of every live container; containers
+// missing from stats publish none.
+func (c *Cache) SetMemory(stats map[string]memory.Stats) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, e := range c.entries {
+		if !e.live {
+			continue
+		}
+		s, ok := stats[id]
+		switch {
+		case !ok && e.mem == nil:
+			continue
+		case !ok:
+			e.mem = nil
+		case e.mem != nil && *e.mem == s:
+			continue
+		default:
+			e.mem = &s
+		}
+		c.render(e)
+	}
+	c.expire()
+}
+
+// SetSourceUp records whether the exporter's last contact with a source
+// succeeded.
+func (c *Cache) SetSourceUp(source string, up bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sourceUp[source] = up
+	if _, ok := c.sourceErr[source]; !ok {
+		c.sourceErr[source] = 0
+	}
+}
+
+// SourceError counts one failed request to a source.
+func (c *Cache) SourceError(source string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sourceErr[source]++
+}
+
+// upsert updates or creates the entry of a live container. Callers hold mu.
+func (c *Cache) upsert(x Container) *entry {
+	e, ok := c.entries[x.ID]
+	if !ok {
+		e = &entry{id: x.ID, live: true, exits: make([]float64, len(catalog.Reasons))}
+		c.entries[x.ID] = e
+	}
+	if !e.live {
+		// A removed container cannot come back; a late inspect is stale.
+		return e
+	}
+	if x.State == "" {
+		// Built from event attributes: keep what an inspect already said.
+		x.State, x.Health, x.RestartCount, x.StartedAt = e.c.State, e.c.Health, e.c.RestartCount, e.c.StartedAt
+	}
+	e.c = x
+	e.key = identity{name: x.Name, project: x.Labels[LabelComposeProject], service: x.Labels[LabelComposeService]}
+	c.adopt(e)
+	// An exit that happened while no event reached us (before the exporter
+	// started, or lost in a reconnect) still sets the last termination, but
+	// is not counted: exits_total counts terminations seen as they happened.
+	if x.State != "running" && x.State != "restarting" && x.State != "paused" && !x.FinishedAt.IsZero() &&
+		(e.last == nil || x.FinishedAt.After(e.last.Time.Add(time.Second))) {
+		c.terminate(e, Termination{ExitCode: x.ExitCode, Reason: catalog.Reason(x.ExitCode, x.OOMKilled), Time: x.FinishedAt}, false)
+	}
+	c.render(e)
+	return e
+}
+
+// adopt hands a removed container's exit counters and last termination to
+// the live container that now carries the same identity (e.g. one recreated
+// under the same name), so its series continue instead of colliding.
+func (c *Cache) adopt(e *entry) {
+	id, ok := c.removed[e.key]
+	if !ok || id == e.id {
+		return
+	}
+	old := c.entries[id]
+	delete(c.removed, e.key)
+	delete(c.entries, id)
+	for i := range e.exits {
+		e.exits[i] += old.exits[i]
+	}
+	if e.last == nil || (old.last != nil && old.last.Time.After(e.last.Time)) {
+		e.last = old.last
+	}
+}
+
+// remove turns a live entry into a removed one, keeping its termination for
+// the retention time. Callers hold mu.
+func (c *Cache) remove(e *entry, at time.Time) {
+	e.live, e.removed, e.mem = false, at, nil
+	if prev, ok := c.removed[e.key]; ok {
+		delete(c.entries, prev)
+	}
+	c.removed[e.key] = e.id
+	c.render(e)
+}
+
+// terminate records an exit, counting it when counted is true. An older exit
+// arriving late is counted but does not replace a newer last termination.
+func (c *Cache) terminate(e *entry, t Termination, counted bool) {
+	if counted {
+		for i, r := range catalog.Reasons {
+			if r == t.Reason {
+				e.exits[i]++
+			}
+		}
+	}
+	if e.last == nil || !t.Time.Before(e.last.Time) {
+		e.last = &t
+	}
+}
+
+// expire drops removed containers past their retention. Callers hold mu.
+func (c *Cache) expire() {
+	now := c.opts.Now()
+	for k, id := range c.removed {
+		if e := c.entries[id]; c.expired(e, now) {
+			delete(c.removed, k)
+			delete(c.entries, id)
+		}
+	}
+}
+
+func (c *Cache) expired(e *entry, now time.Time) bool {
+	return !e.live && !now.Before(e.removed.Add(c.opts.Retention))
+}
+
+// dedupeWindow is how far before the cursor remembered event keys are kept:
+// a resync replays events from the cursor on, so older keys cannot recur.
+const dedupeWindow = 5 * time.Minute
+
+// forget trims the remembered event keys once they grow. Callers hold mu.
+func (c *Cache) forget() {
+	if len(c.seen) < 4096 {
+		return
+	}
+	horizon := c.cursor.Add(-dedupeWindow).UnixNano()
+	for k := range c.seen {
+		if k.t < horizon {
+			delete(c.seen, k)
+		}
+	}
+}

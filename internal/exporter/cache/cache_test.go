@@ -1,0 +1,240 @@
+package cache
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sre-tools/promgen/catalog"
+	"github.com/sre-tools/promgen/internal/exporter/memory"
+	"github.com/sre-tools/promgen/internal/testenv"
+)
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func at(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
+
+func running(id, name string) Container {
+	return Container{ID: id, Name: name, Image: "gw:1", State: "running", StartedAt: at(0),
+		Labels: map[string]string{LabelComposeProject: "stack", LabelComposeService: name, "team": "infra"}}
+}
+
+func die(id string, sec, code int) Event {
+	return Event{ID: id, Action: "die", Time: at(sec), Attributes: map[string]string{"exitCode": strconv.Itoa(code)}}
+}
+
+func ev(id, action string, sec int) Event { return Event{ID: id, Action: action, Time: at(sec)} }
+
+// scrape gathers the cache and keeps the lines of the named metrics.
+func scrape(t *testing.T, c *Cache, names ...string) []string {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("gather: %v", err)
+	}
+	var out []string
+	for _, l := range testenv.Lines(fams) {
+		name, _, _ := strings.Cut(l, "{")
+		if slices.Contains(names, name) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// series formats one expected line of the "web" container as testenv.Lines
+// does: labels sorted by name.
+func series(name, value string, kv ...string) string {
+	labels := []string{`compose_project="stack"`, `compose_service="web"`, `name="web"`}
+	for i := 0; i < len(kv); i += 2 {
+		labels = append(labels, kv[i]+"="+strconv.Quote(kv[i+1]))
+	}
+	slices.Sort(labels)
+	return name + "{" + strings.Join(labels, ",") + "} " + value
+}
+
+func TestCache(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		steps func(c *Cache, now *time.Time)
+		names []string
+		want  []string
+	}{{
+		name: "an oom event before the die makes the termination oom_killed with exit code 137",
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(ev("a", "oom", 10))
+			c.Apply(die("a", 11, 137))
+		},
+		names: []string{catalog.ContainerLastTerminationInfo, catalog.ContainerLastExitCode, catalog.ContainerLastTerminationTimestamp},
+		want: []string{
+			series("docker_container_last_exit_code", "137"),
+			series("docker_container_last_termination_info", "1", "exit_code", "137", "reason", "oom_killed"),
+			series("docker_container_last_termination_timestamp_seconds", "1.767323056e+09"),
+		},
+	}, {
+		name: "a SIGKILL without oom event is killed, and an oom from an earlier run does not leak past a start",
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(ev("a", "oom", 1))
+			c.Apply(ev("a", "start", 2))
+			c.Apply(die("a", 3, 137))
+		},
+		names: []string{catalog.ContainerExitsTotal},
+		want: []string{
+			series("docker_container_exits_total", "0", "reason", "completed"),
+			series("docker_container_exits_total", "0", "reason", "error"),
+			series("docker_container_exits_total", "1", "reason", "killed"),
+			series("docker_container_exits_total", "0", "reason", "oom_killed"),
+			series("docker_container_exits_total", "0", "reason", "segfault"),
+			series("docker_container_exits_total", "0", "reason", "terminated"),
+		},
+	}, {
+		name: "events replayed by a resync are not counted twice",
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			for range 3 {
+				c.Apply(die("a", 5, 1))
+				c.Apply(ev("a", "start", 6))
+			}
+		},
+		names: []string{catalog.ContainerExitsTotal, catalog.ExporterEventsTotal},
+		want: []string{
+			series("docker_container_exits_total", "0", "reason", "completed"),
+			series("docker_container_exits_total", "1", "reason", "error"),
+			series("docker_container_exits_total", "0", "reason", "killed"),
+			series("docker_container_exits_total", "0", "reason", "oom_killed"),
+			series("docker_container_exits_total", "0", "reason", "segfault"),
+			series("docker_container_exits_total", "0", "reason", "terminated"),
+			`gateway_exporter_events_total{action="die"} 1`,
+			`gateway_exporter_events_total{action="start"} 1`,
+		},
+	}, {
+		name: "an older die arriving late is counted but does not replace the newer last termination",
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(die("a", 20, 139))
+			c.Apply(die("a", 10, 143))
+		},
+		names: []string{catalog.ContainerLastTerminationInfo},
+		want:  []string{series("docker_container_last_termination_info", "1", "exit_code", "139", "reason", "segfault")},
+	}, {
+		name: "an exited container found by a listing sets the last termination without counting it",
+		steps: func(c *Cache, _ *time.Time) {
+			x := running("a", "web")
+			x.State, x.ExitCode, x.FinishedAt = "exited", 0, at(3)
+			c.Sync([]Container{x}, at(4))
+		},
+		names: []string{catalog.ContainerLastTerminationInfo, catalog.ContainerState},
+		want: []string{
+			series("docker_container_last_termination_info", "1", "exit_code", "0", "reason", "completed"),
+			series("docker_container_state", "0", "state", "created"),
+			series("docker_container_state", "0", "state", "dead"),
+			series("docker_container_state", "1", "state", "exited"),
+			series("docker_container_state", "0", "state", "paused"),
+			series("docker_container_state", "0", "state", "removing"),
+			series("docker_container_state", "0", "state", "restarting"),
+			series("docker_container_state", "0", "state", "running"),
+		},
+	}, {
+		name: "a health_status event sets the health status",
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(ev("a", "health_status: unhealthy", 5))
+		},
+		names: []string{catalog.ContainerHealthStatus},
+		want: []string{
+			series("docker_container_health_status", "0", "status", "healthy"),
+			series("docker_container_health_status", "0", "status", "starting"),
+			series("docker_container_health_status", "1", "status", "unhealthy"),
+		},
+	}, {
+		name: "a removed container keeps only its exits and last termination until the retention ends",
+		steps: func(c *Cache, now *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(die("a", 10, 1))
+			c.Apply(ev("a", "destroy", 11))
+			*now = at(11).Add(time.Hour - time.Second)
+		},
+		names: []string{catalog.ContainerLastExitCode, catalog.ContainerInfo, catalog.ContainerState, catalog.ContainerRestartCount},
+		want:  []string{series("docker_container_last_exit_code", "1")},
+	}, {
+		name: "a removed container is gone once the retention has passed",
+		steps: func(c *Cache, now *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(die("a", 10, 1))
+			c.Apply(ev("a", "destroy", 11))
+			*now = at(11).Add(time.Hour)
+		},
+		names: []string{catalog.ContainerLastExitCode, catalog.ContainerExitsTotal},
+		want:  nil,
+	}, {
+		name: "a container missing from a resync listing is treated as removed at the listing",
+		steps: func(c *Cache, now *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(die("a", 10, 2))
+			c.Sync(nil, at(20))
+			*now = at(20).Add(time.Hour - time.Second)
+		},
+		names: []string{catalog.ContainerLastExitCode, catalog.ContainerInfo},
+		want:  []string{series("docker_container_last_exit_code", "2")},
+	}, {
+		name: "a container recreated under the same name continues the removed one's exits and last termination",
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(die("a", 10, 137))
+			c.Apply(ev("a", "destroy", 11))
+			c.Upsert(running("b", "web"))
+		},
+		names: []string{catalog.ContainerLastTerminationInfo, catalog.ContainerInfo},
+		want: []string{
+			series("docker_container_info", "1", "id", "b", "image", "gw:1", "label_team", "infra"),
+			series("docker_container_last_termination_info", "1", "exit_code", "137", "reason", "killed"),
+		},
+	}, {
+		name: "a die of a container never listed is recorded from the event's attributes",
+		steps: func(c *Cache, _ *time.Time) {
+			c.Apply(Event{ID: "z", Action: "die", Time: at(1), Attributes: map[string]string{
+				"exitCode": "143", "name": "web", "image": "gw:1", LabelComposeProject: "stack", LabelComposeService: "web"}})
+		},
+		names: []string{catalog.ContainerLastTerminationInfo},
+		want:  []string{series("docker_container_last_termination_info", "1", "exit_code", "143", "reason", "terminated")},
+	}, {
+		name: "memory with a limit publishes the ratio of working set to limit",
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.SetMemory(map[string]memory.Stats{"a": {WorkingSet: 25, Usage: 40, Limit: 100}})
+		},
+		names: []string{catalog.ContainerMemoryWorkingSetBytes, catalog.ContainerMemoryUsageBytes, catalog.ContainerMemoryLimitBytes, catalog.ContainerMemoryUsageRatio},
+		want: []string{
+			series("docker_container_memory_limit_bytes", "100"),
+			series("docker_container_memory_usage_bytes", "40"),
+			series("docker_container_memory_usage_ratio", "0.25"),
+			series("docker_container_memory_working_set_bytes", "25"),
+		},
+	}, {
+		name: "memory without a limit publishes neither limit nor ratio",
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.SetMemory(map[string]memory.Stats{"a": {WorkingSet: 25, Usage: 40}})
+		},
+		names: []string{catalog.ContainerMemoryLimitBytes, catalog.ContainerMemoryUsageRatio, catalog.ContainerMemoryWorkingSetBytes},
+		want:  []string{series("docker_container_memory_working_set_bytes", "25")},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			now := at(100)
+			c := New(Options{Retention: time.Hour, Labels: []string{"team"}, Now: func() time.Time { return now }})
+			tc.steps(c, &now)
+			got := scrape(t, c, tc.names...)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}

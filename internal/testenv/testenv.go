@@ -1,0 +1,233 @@
+// Package testenv gives tests the real things they run against: a Docker
+// engine, FROM scratch images of the project's own Go programs, promtool,
+// and a way to read a scrape as plain series lines.
+package testenv
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/client"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// Label marks every container and image the project's tests create, so
+// that they can be found and removed: docker rm -f $(docker ps -aq --filter label=promgen.test).
+const Label = "promgen.test"
+
+// RequireDocker returns a client of the engine at DOCKER_HOST (or the
+// default socket). Without an engine the test is skipped under -short and
+// fails otherwise: a test that needs Docker must not pass without it.
+func RequireDocker(t testing.TB) *client.Client {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs a Docker engine; skipped under -short")
+	}
+	cli, err := client.New(client.FromEnv)
+	if err != nil {
+		t.Fatalf("docker client: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := cli.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
+		t.Fatalf("no Docker engine at %s (start one with scripts/dockerd.sh start, or run go test -short): %v", cli.DaemonHost(), err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	return cli
+}
+
+var images sync.Map // tag -> *imageBuild
+
+type imageBuild struct {
+	once sync.Once
+	err  error
+}
+
+// BuildScratchImage builds goPackage (an import path of this module) as a
+// static binary and an image tag FROM scratch around it, with the binary at
+// /<base name of the package> as entrypoint. The image is built once per
+// test process, and not at all when an image with that tag already holds
+// the same binary.
+func BuildScratchImage(t testing.TB, tag, goPackage string) string {
+	t.Helper()
+	v, _ := images.LoadOrStore(tag, &imageBuild{})
+	b := v.(*imageBuild)
+	b.once.Do(func() { b.err = buildScratchImage(tag, goPackage) })
+	if b.err != nil {
+		t.Fatalf("build image %s: %v", tag, b.err)
+	}
+	return tag
+}
+
+func buildScratchImage(tag, goPackage string) error {
+	dir, err := os.MkdirTemp("", "promgen-image-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	name := filepath.Base(goPackage)
+	bin := filepath.Join(dir, name)
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, goPackage)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %w\n%s", goPackage, err, out)
+	}
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(data)
+	digest := hex.EncodeToString(sum[:])
+
+	cli, err := client.New(client.FromEnv)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if img, err := cli.ImageInspect(ctx, tag); err == nil && img.Config != nil && img.Config.Labels[Label+".binary"] == digest {
+		return nil
+	}
+
+	dockerfile := fmt.Sprintf("FROM scratch\nLABEL %s=1 %s.binary=%s\nCOPY %s /%s\nENTRYPOINT [\"/%s\"]\n", Label, Label, digest, name, name, name)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, f := range []struct {
+		name string
+		mode int64
+		data []byte
+	}{{"Dockerfile", 0o644, []byte(dockerfile)}, {name, 0o755, data}} {
+		if err := tw.WriteHeader(&tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.data))}); err != nil {
+			return err
+		}
+		if _, err := tw.Write(f.data); err != nil {
+			return err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	res, err := cli.ImageBuild(ctx, &buf, client.ImageBuildOptions{Tags: []string{tag}, Remove: true, ForceRemove: true})
+	if err != nil {
+		return fmt.Errorf("docker build %s: %w", tag, err)
+	}
+	defer res.Body.Close()
+	out, err := io.ReadAll(res.Body)
+	if err != nil {
+		return fmt.Errorf("docker build %s: %w", tag, err)
+	}
+	if bytes.Contains(out, []byte(`"error"`)) {
+		return fmt.Errorf("docker build %s: %s", tag, out)
+	}
+	return nil
+}
+
+// Promtool returns the path of promtool: $PROMTOOL, else promtool on PATH,
+// else ~/.cache/promgen/tools/bin/promtool as scripts/tools.sh builds it.
+// Without one the test is skipped under -short and fails otherwise.
+func Promtool(t testing.TB) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs promtool; skipped under -short")
+	}
+	if p := os.Getenv("PROMTOOL"); p != "" {
+		return p
+	}
+	if p, err := exec.LookPath("promtool"); err == nil {
+		return p
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		p := filepath.Join(home, ".cache", "promgen", "tools", "bin", "promtool")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Fatal("promtool not found in $PROMTOOL, PATH or ~/.cache/promgen/tools/bin (build it with scripts/tools.sh promtool)")
+	return ""
+}
+
+// Scrape fetches url and returns its series as Lines does.
+func Scrape(t testing.TB, url string) []string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("scrape %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("scrape %s: %s", url, resp.Status)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("parse scrape of %s: %v", url, err)
+	}
+	out := make([]*dto.MetricFamily, 0, len(fams))
+	for _, f := range fams {
+		out = append(out, f)
+	}
+	return Lines(out)
+}
+
+// Lines formats gauge, counter and untyped series one per line as
+// name{label="value",...} value, labels and lines sorted, so that tests can
+// compare them as text.
+func Lines(fams []*dto.MetricFamily) []string {
+	var out []string
+	for _, f := range fams {
+		for _, m := range f.GetMetric() {
+			labels := make([]string, 0, len(m.GetLabel()))
+			for _, l := range m.GetLabel() {
+				labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+			}
+			sort.Strings(labels)
+			var v float64
+			switch {
+			case m.Gauge != nil:
+				v = m.GetGauge().GetValue()
+			case m.Counter != nil:
+				v = m.GetCounter().GetValue()
+			case m.Untyped != nil:
+				v = m.GetUntyped().GetValue()
+			default:
+				continue
+			}
+			out = append(out, f.GetName()+"{"+strings.Join(labels, ",")+"} "+strconv.FormatFloat(v, 'g', -1, 64))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Grep returns the lines that contain every one of parts.
+func Grep(lines []string, parts ...string) []string {
+	var out []string
+next:
+	for _, l := range lines {
+		for _, p := range parts {
+			if !strings.Contains(l, p) {
+				continue next
+			}
+		}
+		out = append(out, l)
+	}
+	return out
+}
