@@ -1,0 +1,89 @@
+package lint
+
+import (
+	"slices"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/sre-tools/promgen/catalog"
+)
+
+// serviceLabel is the alert label that names the service an alert is about
+// when its expression does not.
+const serviceLabel = "service"
+
+// memoryLimitMetrics are the limits a memory ratio divides by.
+var memoryLimitMetrics = []string{catalog.ContainerMemoryLimitBytes, catalog.CAdvisorContainerSpecMemoryLimit}
+
+// memoryLimit reports alerts on a memory ratio of a service that has no
+// memory limit: the exporter's ratio is then absent and cAdvisor's limit is
+// 0, so the alert can never fire or fires on nonsense.
+type memoryLimit struct{}
+
+func (memoryLimit) Name() string { return "memory-limit" }
+
+func (memoryLimit) Check(files []*RuleFile, cfg Config) []Problem {
+	return eachRule(files, func(f *RuleFile, _ *Group, r *Rule) []Problem {
+		if !r.IsAlert() || r.AST == nil || !isMemoryRatio(r.AST) {
+			return nil
+		}
+		var ps []Problem
+		for _, s := range alertServices(r, cfg.Services) {
+			if s.MemoryLimitBytes == 0 {
+				ps = append(ps, ruleProblem(f, r, r.Line, SeverityError,
+					"alerts on the memory ratio of service %q, which has no memory limit: the ratio is absent or meaningless; set a memory limit for the service", s.Name))
+			}
+		}
+		return ps
+	})
+}
+
+// isMemoryRatio reports whether an expression reads the exporter's memory
+// ratio or divides by a memory limit.
+func isMemoryRatio(e parser.Expr) bool {
+	ratio := false
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		switch n := n.(type) {
+		case *parser.VectorSelector:
+			ratio = ratio || metricName(n) == catalog.ContainerMemoryUsageRatio
+		case *parser.BinaryExpr:
+			ratio = ratio || n.Op == parser.DIV && slices.ContainsFunc(selectors(n), func(vs *parser.VectorSelector) bool {
+				return slices.Contains(memoryLimitMetrics, metricName(vs))
+			})
+		}
+		return nil
+	})
+	return ratio
+}
+
+// alertServices returns the services of cfg an alert is about: those its
+// expression selects by compose_service or job, and the one its service
+// label names.
+func alertServices(r *Rule, services []Service) []Service {
+	var out []Service
+	add := func(match func(Service) bool) {
+		for _, s := range services {
+			if match(s) && !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	for _, vs := range selectors(r.AST) {
+		for _, m := range vs.LabelMatchers {
+			if m.Type != labels.MatchEqual {
+				continue
+			}
+			switch m.Name {
+			case catalog.LabelComposeService:
+				add(func(s Service) bool { return s.Name == m.Value })
+			case model.JobLabel:
+				add(func(s Service) bool { return s.Job == m.Value })
+			}
+		}
+	}
+	if v, ok := r.Labels[serviceLabel]; ok {
+		add(func(s Service) bool { return s.Name == v || s.Job == v })
+	}
+	return out
+}
