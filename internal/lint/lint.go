@@ -89,7 +89,8 @@ func Lint(files []File, cfg Config) []Problem {
 			cmp.Compare(a.Message, b.Message),
 		)
 	})
-	return ps
+	// rulefmt reports a YAML error once per decoding of the file.
+	return slices.Compact(ps)
 }
 
 // HasErrors reports whether any problem is an error, which makes the run fail.

@@ -155,7 +155,7 @@ var (
 func parseProblems(path string, errs []error, rf *RuleFile) []Problem {
 	var ps []Problem
 	add := func(msg string, fallback int) {
-		line := fallback
+		line := 0
 		for _, re := range []*regexp.Regexp{posPrefix, yamlLine} {
 			if m := re.FindStringSubmatch(msg); m != nil {
 				line, _ = strconv.Atoi(m[1])
@@ -163,9 +163,8 @@ func parseProblems(path string, errs []error, rf *RuleFile) []Problem {
 				break
 			}
 		}
-		if line == 0 {
-			line = groupLine(rf, msg)
-		}
+		// rulefmt gives "0:0" for nodes that were never filled in.
+		line = cmp.Or(line, fallback, groupLine(rf, msg))
 		ps = append(ps, Problem{Path: path, Line: line, Severity: SeverityError, Check: "parse", Message: msg})
 	}
 	for _, err := range errs {
