@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ALERTMANAGER_VERSION=v0.28.1 # v0.35.0's UI bundle is not in its module
-COMPOSE_VERSION=$(awk '/docker\/compose\/v2 /{print $2}' tools/compose/go.mod)
+COMPOSE_VERSION=$(awk '$1 == "require" && $2 == "github.com/docker/compose/v2" {print $3}' tools/compose/go.mod)
 PROMETHEUS_VERSION=$(go list -m -f '{{.Version}}' github.com/prometheus/prometheus)
 
 CACHE=${PROMGEN_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/promgen/tools}
