@@ -2,7 +2,6 @@ package lint
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
@@ -94,16 +93,4 @@ func unparen(e parser.Expr) parser.Expr {
 // are spaced or parenthesised.
 func sameExpr(a, b parser.Expr) bool {
 	return unparen(a).String() == unparen(b).String()
-}
-
-// quoteList formats names as a readable list: "a", "b" and "c".
-func quoteList(names []string) string {
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = fmt.Sprintf("%q", n)
-	}
-	if len(q) < 2 {
-		return strings.Join(q, "")
-	}
-	return strings.Join(q[:len(q)-1], ", ") + " and " + q[len(q)-1]
 }

@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"regexp"
 	"testing"
 )
 
@@ -53,4 +54,56 @@ func TestParse(t *testing.T) {
 			},
 		},
 	})
+}
+
+func TestProblemString(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		p    Problem
+		want string
+	}{
+		{"a problem reads file:line: severity check: message",
+			Problem{Path: "a.yml", Line: 3, Severity: SeverityWarning, Check: "unknown-metric", Message: "m"},
+			"a.yml:3: warning unknown-metric: m"},
+		{"a problem the parser named no line for leaves the line out",
+			Problem{Path: "a.yml", Severity: SeverityError, Check: "parse", Message: "m"},
+			"a.yml: error parse: m"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.p.String(); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestHasErrors(t *testing.T) {
+	warning := Problem{Severity: SeverityWarning}
+	failure := Problem{Severity: SeverityError}
+	for _, tc := range []struct {
+		name string
+		ps   []Problem
+		want bool
+	}{
+		{"no problems are no errors", nil, false},
+		{"warnings alone are no errors", []Problem{warning, warning}, false},
+		{"one error among warnings is an error", []Problem{warning, failure}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := HasErrors(tc.ps); got != tc.want {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCheckNamesAreUniqueKebabCase(t *testing.T) {
+	kebab := regexp.MustCompile(`^[a-z]+(-[a-z]+)*$`)
+	seen := map[string]bool{"parse": true}
+	for _, c := range checks {
+		if !kebab.MatchString(c.Name()) || seen[c.Name()] {
+			t.Errorf("check name %q is not kebab-case or used twice", c.Name())
+		}
+		seen[c.Name()] = true
+	}
 }

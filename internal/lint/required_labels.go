@@ -2,10 +2,11 @@ package lint
 
 import (
 	"slices"
+	"strings"
 )
 
-// severityLabel routes an alert in Alertmanager; Severities are the values
-// routes are written for.
+// severityLabel routes an alert in Alertmanager, and severities are the
+// values routes are written for.
 const severityLabel = "severity"
 
 var severities = []string{"critical", "warning", "info"}
@@ -29,9 +30,9 @@ func (requiredLabels) Check(files []*RuleFile, _ Config) []Problem {
 		}
 		switch {
 		case !ok:
-			return []Problem{ruleProblem(f, r, r.Line, SeverityError, "label %q is missing; want one of %s", severityLabel, quoteList(severities))}
+			return []Problem{ruleProblem(f, r, r.Line, SeverityError, "label %q is missing; want one of %s", severityLabel, strings.Join(severities, ", "))}
 		case !slices.Contains(severities, v):
-			return []Problem{ruleProblem(f, r, r.LabelLine(severityLabel), SeverityError, "label %q is %q; want one of %s", severityLabel, v, quoteList(severities))}
+			return []Problem{ruleProblem(f, r, r.LabelLine(severityLabel), SeverityError, "label %q is %q; want one of %s", severityLabel, v, strings.Join(severities, ", "))}
 		}
 		return nil
 	})

@@ -45,7 +45,7 @@ func TestRequiredLabels(t *testing.T) {
     labels:
       team: sre
 `,
-			want: []string{`rules.yml:4: error required-labels: alert "ServiceDown": label "severity" is missing; want one of "critical", "warning" and "info"`},
+			want: []string{`rules.yml:4: error required-labels: alert "ServiceDown": label "severity" is missing; want one of critical, warning, info`},
 		},
 		{
 			name: "a severity outside the set is an error at the label",
@@ -58,7 +58,7 @@ func TestRequiredLabels(t *testing.T) {
       team: sre
       severity: page
 `,
-			want: []string{`rules.yml:8: error required-labels: alert "ServiceDown": label "severity" is "page"; want one of "critical", "warning" and "info"`},
+			want: []string{`rules.yml:8: error required-labels: alert "ServiceDown": label "severity" is "page"; want one of critical, warning, info`},
 		},
 	})
 }

@@ -49,6 +49,14 @@ type Rule struct {
 // IsAlert reports whether the rule is an alerting rule.
 func (r *Rule) IsAlert() bool { return r.Alert != "" }
 
+// String names the rule for messages.
+func (r *Rule) String() string {
+	if r.IsAlert() {
+		return fmt.Sprintf("alert %q", r.Alert)
+	}
+	return fmt.Sprintf("record %q", r.Record)
+}
+
 // LabelLine returns the line of a label of the rule, or the rule's line when
 // the label is not set on it.
 func (r *Rule) LabelLine(name string) int {
@@ -222,12 +230,4 @@ func groupLine(rf *RuleFile, msg string) int {
 		}
 	}
 	return 0
-}
-
-// String names the rule for messages.
-func (r *Rule) String() string {
-	if r.IsAlert() {
-		return fmt.Sprintf("alert %q", r.Alert)
-	}
-	return fmt.Sprintf("record %q", r.Record)
 }
