@@ -158,19 +158,15 @@ type Series struct {
 	Values []Segment
 }
 
-// Segment holds a value for a while, or marks the series stale or missing.
+// Segment holds a value for a while, or ends the series.
 type Segment struct {
 	// Value of every sample in the segment.
 	Value float64
-	// Step is added to the value at each sample, for growing counters.
-	Step float64
 	// For is the segment's duration; it holds For/Interval samples.
 	For time.Duration
 	// Stale ends the series with a staleness marker, as Prometheus writes
 	// when a target stops answering; the rest of the segment is missing.
 	Stale bool
-	// Gap leaves the samples missing without a staleness marker.
-	Gap bool
 }
 
 // Expect is what must be firing at one time. An empty Firing asserts that

@@ -151,10 +151,10 @@ func (v *validator) alert(s Service, a Alert) {
 		at("expr", "does not parse: %v", err)
 	} else if t := e.Type(); t != parser.ValueTypeVector {
 		at("expr", "must evaluate to an instant vector, not %s", t)
-	} else if e.String() != a.Expr.String() {
+	} else if shape(e) != shape(a.Expr) {
 		// The AST printer omits parentheses the tree implies; build operands
 		// with Paren or the spec builders so the text means the tree.
-		at("expr", "prints as %q, which Prometheus reads as %q", a.Expr.String(), e.String())
+		at("expr", "prints as %q, which Prometheus reads as a different tree; add parentheses with Paren", a.Expr.String())
 	}
 	if a.For < 0 {
 		at("for", "must not be negative")
@@ -229,4 +229,22 @@ func (v *validator) test(s Service, a Alert, t Test) {
 			at(fmt.Sprintf("expect[%d].at", i), "%s is outside the series (0 to %s)", e.At, longest)
 		}
 	}
+}
+
+// shape describes a tree's structure, node by node in walk order with depth
+// and operator, to tell whether printing and re-parsing kept it.
+func shape(e parser.Expr) string {
+	var b strings.Builder
+	parser.Inspect(e, func(n parser.Node, path []parser.Node) error {
+		fmt.Fprintf(&b, "%d:%T", len(path), n)
+		switch n := n.(type) {
+		case *parser.BinaryExpr:
+			fmt.Fprintf(&b, ":%s", n.Op)
+		case *parser.AggregateExpr:
+			fmt.Fprintf(&b, ":%s", n.Op)
+		}
+		b.WriteByte(' ')
+		return nil
+	})
+	return b.String()
 }

@@ -1,0 +1,45 @@
+// Package commands is promgen's command line, importable so that another
+// team can hand its own spec to the same CLI from a main of its own:
+//
+//	commands.NewApp(commands.Config{Origin: "alerts/", Outputs: []commands.Output{{Spec: mySpec}}}).Run(os.Args)
+package commands
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/sre-tools/promgen/internal/generate"
+	"github.com/sre-tools/promgen/spec"
+)
+
+// Output is one spec and the folder under the output root it builds into
+// ("" for the root itself), e.g. a test profile of the same spec.
+type Output struct {
+	Dir  string
+	Spec spec.Spec
+}
+
+// Config is what the CLI builds from.
+type Config struct {
+	// Origin names where the spec is written, for error messages, e.g. "rules/".
+	Origin string
+	// Outputs are the specs to build.
+	Outputs []Output
+}
+
+func (c Config) targets() []generate.Target {
+	out := make([]generate.Target, len(c.Outputs))
+	for i, o := range c.Outputs {
+		out[i] = generate.Target{Dir: o.Dir, Spec: o.Spec}
+	}
+	return out
+}
+
+// NewApp returns the promgen command line for cfg.
+func NewApp(cfg Config) *cli.App {
+	return &cli.App{
+		Name:            "promgen",
+		Usage:           "build Prometheus alerting rules, promtool tests and compose fragments from a typed Go spec",
+		HideHelpCommand: true,
+		Commands:        []*cli.Command{buildCommand(cfg), lintCommand(cfg)},
+	}
+}

@@ -1,0 +1,82 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/sre-tools/promgen/internal/generate"
+	"github.com/sre-tools/promgen/spec"
+)
+
+func buildCommand(cfg Config) *cli.Command {
+	return &cli.Command{
+		Name:  "build",
+		Usage: "write the rule files, promtool tests and compose fragments to --out",
+		Description: "Validates the whole spec, renders every file in memory, validates the rules with rulefmt and\n" +
+			"the compose fragments with compose-go, then replaces --out in one step. On any error nothing is\n" +
+			"written. With --check nothing is written either: it prints a unified diff and fails when --out\n" +
+			"differs from what the spec produces.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "out", Value: "generated", Usage: "output folder, owned by promgen: files it does not produce are removed"},
+			&cli.StringFlag{Name: "compose-base", Value: "compose/docker-compose.yml", Usage: "compose file the fragments are merged over to validate them"},
+			&cli.BoolFlag{Name: "check", Usage: "write nothing; fail with a diff when --out is stale"},
+		},
+		Action: func(c *cli.Context) error {
+			files, err := generate.Build(c.Context, cfg.targets(), generate.Options{ComposeBase: c.String("compose-base")})
+			if err != nil {
+				return cli.Exit(specError(cfg, err), 1)
+			}
+			out := c.String("out")
+			if c.Bool("check") {
+				diff, err := generate.Diff(out, files)
+				if err != nil {
+					return err
+				}
+				if diff != "" {
+					fmt.Fprint(c.App.Writer, diff)
+					return cli.Exit(fmt.Sprintf("%s is stale: run `promgen build` and commit the result", out), 1)
+				}
+				fmt.Fprintf(c.App.Writer, "%s is up to date (%d files)\n", out, len(files))
+				return nil
+			}
+			if err := generate.Write(out, files); err != nil {
+				return fmt.Errorf("write %s: %w", out, err)
+			}
+			fmt.Fprintf(c.App.Writer, "wrote %d files to %s\n", len(files), out)
+			return nil
+		},
+	}
+}
+
+// specError lists every problem of a failed build on its own line, under
+// the spec's origin.
+func specError(cfg Config, err error) string {
+	each := flatten(err)
+	var b strings.Builder
+	fmt.Fprintf(&b, "build failed, nothing written (%d problems):", len(each))
+	for _, e := range each {
+		var fe *spec.FieldError
+		if errors.As(e, &fe) {
+			fmt.Fprintf(&b, "\n  %s: %s", cfg.Origin, e)
+		} else {
+			fmt.Fprintf(&b, "\n  %s", e)
+		}
+	}
+	return b.String()
+}
+
+// flatten unpacks errors.Join trees into their leaves.
+func flatten(err error) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, flatten(e)...)
+	}
+	return out
+}
