@@ -19,6 +19,20 @@ func TestParse(t *testing.T) {
 			want: []string{`rules.yml:5: error parse: found unexpected end of stream`},
 		},
 		{
+			name: "documents after the first, which Prometheus ignores, are a warning",
+			in: `groups:
+- name: g
+  rules:
+  - alert: ServiceDown
+    expr: up == 0
+---
+groups:
+- name: ignored
+  rules: []
+`,
+			want: []string{`rules.yml: warning parse: Multiple document yaml rules files are not supported, only the first document is processed`},
+		},
+		{
 			name: "every unknown field is reported at its own line",
 			in: `groups:
 - name: g

@@ -2,6 +2,7 @@ package lint
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -103,13 +104,17 @@ type (
 // everything rulefmt rejects except expressions, which promql-syntax reports
 // with a finer line.
 func parseRuleFile(f File) (*RuleFile, []Problem) {
-	rgs, errs := rulefmt.Parse(f.Content, false, model.UTF8Validation, promql, slog.New(slog.DiscardHandler))
+	var warned warnings
+	rgs, errs := rulefmt.Parse(f.Content, false, model.UTF8Validation, promql, slog.New(&warned))
 	if rgs == nil {
+		// Its warnings only repeat the errors: a broken document reads
+		// as a second one.
 		return nil, parseProblems(f.Path, errs, nil)
 	}
+	ps := warned.problems(f.Path)
 	var nodes fileNode
 	if err := yaml.Unmarshal(f.Content, &nodes); err != nil {
-		return nil, parseProblems(f.Path, append(errs, err), nil)
+		return nil, append(ps, parseProblems(f.Path, append(errs, err), nil)...)
 	}
 	rf := &RuleFile{Path: f.Path}
 	for i, g := range rgs.Groups {
@@ -126,7 +131,30 @@ func parseRuleFile(f File) (*RuleFile, []Problem) {
 			kept = append(kept, err)
 		}
 	}
-	return rf, parseProblems(f.Path, kept, rf)
+	return rf, append(ps, parseProblems(f.Path, kept, rf)...)
+}
+
+// warnings collects what rulefmt logs as warnings: content it ignores, such
+// as every YAML document after the first, which Prometheus never loads.
+type warnings []string
+
+func (w *warnings) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+
+func (w *warnings) Handle(_ context.Context, r slog.Record) error {
+	*w = append(*w, r.Message)
+	return nil
+}
+
+func (w *warnings) WithAttrs([]slog.Attr) slog.Handler { return w }
+func (w *warnings) WithGroup(string) slog.Handler      { return w }
+
+// problems reports the warnings for a file; rulefmt names no line for them.
+func (w warnings) problems(path string) []Problem {
+	var ps []Problem
+	for _, msg := range w {
+		ps = append(ps, Problem{Path: path, Severity: SeverityWarning, Check: "parse", Message: msg})
+	}
+	return ps
 }
 
 func newRule(r rulefmt.Rule, n ruleNode) Rule {
