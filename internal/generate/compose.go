@@ -66,34 +66,36 @@ func duration(d time.Duration) *types.Duration {
 // compose-go, the loader docker compose uses, and checks the merged project
 // carries the policy: a fragment for a service the base file lacks, or one
 // compose would read differently, is an error.
-func validateCompose(ctx context.Context, baseFile, fragPath string, frag []byte, svc spec.Service) error {
-	base, err := os.ReadFile(baseFile)
+func validateCompose(ctx context.Context, basePath, fragPath string, frag []byte, svc spec.Service) error {
+	base, err := os.ReadFile(basePath)
 	if err != nil {
 		return fmt.Errorf("compose base file: %w", err)
 	}
-	dir, err := filepath.Abs(filepath.Dir(baseFile))
+	dir, err := filepath.Abs(filepath.Dir(basePath))
 	if err != nil {
 		return err
 	}
-	project, err := loader.LoadWithContext(ctx, types.ConfigDetails{
-		WorkingDir: dir,
-		ConfigFiles: []types.ConfigFile{
-			{Filename: baseFile, Content: base},
-			{Filename: fragPath, Content: frag},
-		},
-		Environment: types.Mapping{},
-	}, func(o *loader.Options) {
-		o.SetProjectName("promgen", true)
-		o.SkipResolveEnvironment = true
-		o.ResolvePaths = false
-	})
+	load := func(files ...types.ConfigFile) (*types.Project, error) {
+		return loader.LoadWithContext(ctx, types.ConfigDetails{WorkingDir: dir, ConfigFiles: files, Environment: types.Mapping{}},
+			func(o *loader.Options) {
+				o.SetProjectName("promgen", true)
+				o.SkipResolveEnvironment = true
+				o.ResolvePaths = false
+			})
+	}
+	baseFile := types.ConfigFile{Filename: basePath, Content: base}
+	baseProject, err := load(baseFile)
 	if err != nil {
-		return fmt.Errorf("%s over %s: compose-go: %w", fragPath, baseFile, err)
+		return fmt.Errorf("%s: compose-go: %w", basePath, err)
 	}
-	got, ok := project.Services[svc.Name]
-	if !ok {
-		return fmt.Errorf("%s: service %q is not defined in %s", fragPath, svc.Name, baseFile)
+	if _, ok := baseProject.Services[svc.Name]; !ok {
+		return fmt.Errorf("%s: service %q is not defined in %s, so the fragment would define it alone", fragPath, svc.Name, basePath)
 	}
+	project, err := load(baseFile, types.ConfigFile{Filename: fragPath, Content: frag})
+	if err != nil {
+		return fmt.Errorf("%s over %s: compose-go: %w", fragPath, basePath, err)
+	}
+	got := project.Services[svc.Name]
 	want := composeService(svc)
 	if got.Restart != want.Restart {
 		return fmt.Errorf("%s: service %q: merged restart is %q, want %q", fragPath, svc.Name, got.Restart, want.Restart)

@@ -1,0 +1,142 @@
+package commands
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/sre-tools/promgen/internal/generate"
+	"github.com/sre-tools/promgen/rules"
+	"github.com/sre-tools/promgen/spec"
+)
+
+// run runs the CLI in dir and returns its output and error, without the
+// process exit urfave/cli would make on an ExitCoder.
+func run(t *testing.T, cfg Config, dir string, args ...string) (string, error) {
+	t.Helper()
+	wd, _ := os.Getwd()
+	if err := os.Chdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd)
+	app := NewApp(cfg)
+	var out bytes.Buffer
+	app.Writer, app.ErrWriter = &out, &out
+	app.ExitErrHandler = func(*cli.Context, error) {}
+	err := app.Run(append([]string{"promgen"}, args...))
+	return out.String(), err
+}
+
+// workdir makes a folder with the repository's compose base file.
+func workdir(t *testing.T) string {
+	dir := t.TempDir()
+	base, err := os.ReadFile("../../../compose/docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "compose"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "compose", "docker-compose.yml"), base, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func gateway() Config {
+	return Config{Origin: "rules/", Outputs: []Output{{Spec: rules.Spec(rules.Production)}}}
+}
+
+func TestBuildThenCheckPassesAndCheckCatchesDrift(t *testing.T) {
+	dir := workdir(t)
+	if out, err := run(t, gateway(), dir, "build"); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	if out, err := run(t, gateway(), dir, "build", "--check"); err != nil {
+		t.Fatalf("check right after build: %v\n%s", err, out)
+	}
+	rulesFile := filepath.Join(dir, "generated", "rules", "inference-gateway.rules.yml")
+	b, _ := os.ReadFile(rulesFile)
+	if err := os.WriteFile(rulesFile, bytes.Replace(b, []byte("for: 5m"), []byte("for: 10m"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, gateway(), dir, "build", "--check")
+	if err == nil {
+		t.Fatalf("check passed on an edited rule file:\n%s", out)
+	}
+	for _, want := range []string{"-        for: 10m", "+        for: 5m", "generated is stale"} {
+		if !strings.Contains(out+err.Error(), want) {
+			t.Errorf("check output lacks %q:\n%s\n%v", want, out, err)
+		}
+	}
+	after, _ := os.ReadFile(rulesFile)
+	if !bytes.Contains(after, []byte("for: 10m")) {
+		t.Error("--check rewrote the file")
+	}
+}
+
+func TestABadSpecIsReportedWholeAndWritesNothing(t *testing.T) {
+	dir := workdir(t)
+	if out, err := run(t, gateway(), dir, "build"); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	before, err := generate.Diff(filepath.Join(dir, "generated"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s := rules.Spec(rules.Production)
+	s.Services[0].Alerts[0].For = -time.Minute
+	s.Services[0].Alerts[1].Severity = "urgent"
+	s.Services[0].Container.Memory.Reservation = 8 * spec.GiB
+	bad := Config{Origin: "rules/", Outputs: []Output{{Spec: s}}}
+	_, err = run(t, bad, dir, "build")
+	if err == nil {
+		t.Fatal("build of a bad spec succeeded")
+	}
+	for _, want := range []string{
+		"nothing written (3 problems)",
+		`rules/: service "inference-gateway": alert "ServiceDown": for: must not be negative`,
+		`rules/: service "inference-gateway": alert "HighMemoryUsage": severity: "urgent" is not one of critical, warning, info`,
+		`rules/: service "inference-gateway": container.memory.reservation: 8589934592 bytes exceeds the limit of 4294967296 bytes`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	after, err := generate.Diff(filepath.Join(dir, "generated"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before != after {
+		t.Error("a failed build changed generated/")
+	}
+}
+
+func TestLintOfTheShippedSpecFindsNoErrors(t *testing.T) {
+	dir := workdir(t)
+	out, err := run(t, gateway(), dir, "lint")
+	if err != nil {
+		t.Fatalf("lint of the shipped spec failed: %v\n%s", err, out)
+	}
+}
+
+func TestLintOfABrokenRuleFileNamesFileAndLine(t *testing.T) {
+	dir := workdir(t)
+	f := filepath.Join(dir, "bad.rules.yml")
+	if err := os.WriteFile(f, []byte("groups:\n  - name: g\n    rules:\n      - alert: Bad\n        expr: up ==\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, gateway(), dir, "lint", "--format", "text", "bad.rules.yml")
+	if err == nil {
+		t.Fatalf("lint passed a broken file:\n%s", out)
+	}
+	if !strings.Contains(out, "bad.rules.yml:5: error") {
+		t.Errorf("lint output lacks file:line:\n%s", out)
+	}
+}
