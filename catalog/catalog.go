@@ -170,9 +170,9 @@ var metrics = []Metric{
 		Help: "Memory working set divided by the memory limit; absent when the container has no limit."},
 
 	{Name: ExporterSourceUp, Type: Gauge, Source: SourceExporter, Labels: []string{LabelSource},
-		Help: "1 if the exporter's last contact with the source (docker, cadvisor) succeeded, 0 otherwise."},
+		Help: "1 if the exporter's last contact with the source (docker, docker_stats, cadvisor) succeeded, 0 otherwise."},
 	{Name: ExporterSourceErrorsTotal, Type: Counter, Source: SourceExporter, Labels: []string{LabelSource},
-		Help: "Failed requests to a source (docker, cadvisor)."},
+		Help: "Failed requests to a source (docker, docker_stats, cadvisor)."},
 	{Name: ExporterEventsTotal, Type: Counter, Source: SourceExporter, Labels: []string{LabelAction},
 		Help: "Docker container events applied, by action."},
 	{Name: ExporterBuildInfo, Type: Gauge, Source: SourceExporter, Labels: []string{"version", "revision", "goversion"},
