@@ -51,7 +51,7 @@ func main() {
 			fail("hold: %v", err)
 		}
 		held := touched(mib << 20)
-		time.Sleep(time.Duration(1<<63 - 1))
+		forever()
 		fmt.Println(len(held))
 	case "sleep":
 		if arg != "" {
@@ -64,13 +64,21 @@ func main() {
 				fail("sleep: %v", err)
 			}
 		}
-		select {}
+		forever()
 	case "health":
 		if _, err := os.Stat(marker); err == nil {
 			os.Exit(1)
 		}
 	default:
 		fail("unknown command %q", os.Args[1])
+	}
+}
+
+// forever sleeps for good. (A bare select{} would not: with no other
+// goroutine, the runtime reports a deadlock and exits 2.)
+func forever() {
+	for {
+		time.Sleep(time.Hour)
 	}
 }
 

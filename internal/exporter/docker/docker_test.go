@@ -1,0 +1,334 @@
+package docker_test
+
+import (
+	"context"
+	"net/http"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+
+	"github.com/sre-tools/promgen/catalog"
+	"github.com/sre-tools/promgen/internal/testenv"
+)
+
+// TestTerminations runs the crasher under a real Docker engine and reads
+// every outcome back from the exporter's scrape.
+func TestTerminations(t *testing.T) {
+	cli := testenv.RequireDocker(t)
+	testenv.BuildScratchImage(t, crasherImage, crasherPackage)
+	e := startExporter(t, exporterOptions{retention: time.Hour})
+
+	// Each case ends its container in one way and waits for the last
+	// termination it must produce; exits_total must then count it once.
+	for _, tc := range []struct {
+		name   string
+		spec   spec
+		end    func(t *testing.T, c ctr)
+		code   int
+		reason string
+	}{{
+		name: "a container over its memory limit is oom_killed with exit code 137",
+		spec: spec{cmd: []string{"oom"}, memory: 32 << 20},
+		code: 137, reason: catalog.ReasonOOMKilled,
+	}, {
+		name: "docker stop ends a container with 143 terminated",
+		spec: spec{cmd: []string{"sleep"}},
+		end: func(t *testing.T, c ctr) {
+			e.wait(t, 20*time.Second, "running state", func(s []string) bool {
+				return has(s, c.series(catalog.ContainerState, "1", "state", "running"))
+			})
+			timeout := 10
+			if _, err := cli.ContainerStop(context.Background(), c.id, client.ContainerStopOptions{Timeout: &timeout}); err != nil {
+				t.Fatalf("stop: %v", err)
+			}
+		},
+		code: 143, reason: catalog.ReasonTerminated,
+	}, {
+		name: "SIGKILL without OOM ends a container with 137 killed",
+		spec: spec{cmd: []string{"sleep"}},
+		end: func(t *testing.T, c ctr) {
+			e.wait(t, 20*time.Second, "running state", func(s []string) bool {
+				return has(s, c.series(catalog.ContainerState, "1", "state", "running"))
+			})
+			if _, err := cli.ContainerKill(context.Background(), c.id, client.ContainerKillOptions{Signal: "KILL"}); err != nil {
+				t.Fatalf("kill: %v", err)
+			}
+		},
+		code: 137, reason: catalog.ReasonKilled,
+	}, {
+		name: "a segmentation fault ends a container with 139 segfault",
+		spec: spec{cmd: []string{"segv"}},
+		code: 139, reason: catalog.ReasonSegfault,
+	}, {
+		name: "exit 0 is completed",
+		spec: spec{cmd: []string{"exit", "0"}},
+		code: 0, reason: catalog.ReasonCompleted,
+	}, {
+		name: "exit 1 is an error",
+		spec: spec{cmd: []string{"exit", "1"}},
+		code: 1, reason: catalog.ReasonError,
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := run(t, cli, tc.spec)
+			if tc.end != nil {
+				tc.end(t, c)
+			}
+			code := strconv.Itoa(tc.code)
+			s := e.wait(t, 60*time.Second, "last termination "+code+" "+tc.reason, func(s []string) bool {
+				return has(s, c.series(catalog.ContainerLastTerminationInfo, "1", "exit_code", code, "reason", tc.reason))
+			})
+			for _, want := range []string{
+				c.series(catalog.ContainerLastExitCode, code),
+				c.series(catalog.ContainerExitsTotal, "1", "reason", tc.reason),
+				c.series(catalog.ContainerState, "1", "state", "exited"),
+			} {
+				if !has(s, want) {
+					t.Errorf("missing %s in:\n%s", want, strings.Join(c.mine(s), "\n"))
+				}
+			}
+			if n := len(testenv.Grep(c.mine(s), catalog.ContainerExitsTotal+"{", "} 0")); n != len(catalog.Reasons)-1 {
+				t.Errorf("want exactly one exit counted, got %d reasons at 0:\n%s", n, strings.Join(c.mine(s), "\n"))
+			}
+		})
+	}
+}
+
+// TestRestartPolicy checks that under restart: on-failure:3 every exit is
+// counted although Docker resets the exit code at each restart, and that
+// the last termination stays published while the container restarts.
+func TestRestartPolicy(t *testing.T) {
+	cli := testenv.RequireDocker(t)
+	testenv.BuildScratchImage(t, crasherImage, crasherPackage)
+	e := startExporter(t, exporterOptions{retention: time.Hour})
+
+	c := run(t, cli, spec{cmd: []string{"exit", "1"}, restart: container.RestartPolicy{Name: container.RestartPolicyOnFailure, MaximumRetryCount: 3}})
+	last := c.series(catalog.ContainerLastTerminationInfo, "1", "exit_code", "1", "reason", catalog.ReasonError)
+	s := e.wait(t, 60*time.Second, "4 exits and restart count 3", func(s []string) bool {
+		counted := testenv.Grep(c.mine(s), catalog.ContainerExitsTotal+"{", `reason="error"`)
+		if len(counted) == 1 && !strings.HasSuffix(counted[0], "} 0") && !has(s, last) {
+			t.Errorf("an exit was counted but the last termination is not published:\n%s", strings.Join(c.mine(s), "\n"))
+		}
+		return has(s, c.series(catalog.ContainerExitsTotal, "4", "reason", catalog.ReasonError)) &&
+			has(s, c.series(catalog.ContainerRestartCount, "3"))
+	})
+	for _, want := range []string{last, c.series(catalog.ContainerState, "1", "state", "exited")} {
+		if !has(s, want) {
+			t.Errorf("missing %s in:\n%s", want, strings.Join(c.mine(s), "\n"))
+		}
+	}
+}
+
+// TestHealthcheck checks that a healthcheck turning unhealthy is published.
+func TestHealthcheck(t *testing.T) {
+	cli := testenv.RequireDocker(t)
+	testenv.BuildScratchImage(t, crasherImage, crasherPackage)
+	e := startExporter(t, exporterOptions{retention: time.Hour})
+
+	c := run(t, cli, spec{cmd: []string{"sleep", "5s"}, health: &container.HealthConfig{
+		Test: []string{"CMD", "/crasher", "health"}, Interval: 500 * time.Millisecond, Timeout: 5 * time.Second, Retries: 1,
+	}})
+	e.wait(t, 30*time.Second, "healthy status", func(s []string) bool {
+		return has(s, c.series(catalog.ContainerHealthStatus, "1", "status", "healthy"))
+	})
+	s := e.wait(t, 30*time.Second, "unhealthy status", func(s []string) bool {
+		return has(s, c.series(catalog.ContainerHealthStatus, "1", "status", "unhealthy"))
+	})
+	for _, want := range []string{
+		c.series(catalog.ContainerHealthStatus, "0", "status", "healthy"),
+		c.series(catalog.ContainerHealthStatus, "0", "status", "starting"),
+		c.series(catalog.ContainerState, "1", "state", "running"),
+	} {
+		if !has(s, want) {
+			t.Errorf("missing %s in:\n%s", want, strings.Join(c.mine(s), "\n"))
+		}
+	}
+}
+
+// TestMemory checks limit, working set and ratio of a container holding a
+// known amount of memory, read from Docker's stats API.
+func TestMemory(t *testing.T) {
+	cli := testenv.RequireDocker(t)
+	testenv.BuildScratchImage(t, crasherImage, crasherPackage)
+	e := startExporter(t, exporterOptions{retention: time.Hour, memory: true})
+
+	const held, limit = 24 << 20, 64 << 20
+	c := run(t, cli, spec{cmd: []string{"hold", strconv.Itoa(held >> 20)}, memory: limit})
+	value := func(s []string, metric string) float64 {
+		for _, l := range c.mine(s) {
+			if strings.HasPrefix(l, metric+"{") {
+				v, err := strconv.ParseFloat(l[strings.LastIndex(l, " ")+1:], 64)
+				if err != nil {
+					t.Fatalf("parse %q: %v", l, err)
+				}
+				return v
+			}
+		}
+		return -1
+	}
+	s := e.wait(t, 30*time.Second, "working set above the memory held", func(s []string) bool {
+		return value(s, catalog.ContainerMemoryWorkingSetBytes) >= held
+	})
+	if got := value(s, catalog.ContainerMemoryLimitBytes); got != limit {
+		t.Errorf("limit = %v, want %v", got, limit)
+	}
+	ws, usage, ratio := value(s, catalog.ContainerMemoryWorkingSetBytes), value(s, catalog.ContainerMemoryUsageBytes), value(s, catalog.ContainerMemoryUsageRatio)
+	if ws > limit || usage < ws {
+		t.Errorf("working set %v, usage %v: want held %d <= working set <= usage and working set <= limit %d", ws, usage, held, limit)
+	}
+	if want := ws / limit; ratio != want || ratio < 0.375 || ratio > 1 {
+		t.Errorf("ratio = %v, want working set / limit = %v, within [0.375, 1]", ratio, want)
+	}
+}
+
+// TestRemovedContainer checks that a removed container's last termination
+// stays published for the retention time, then goes.
+func TestRemovedContainer(t *testing.T) {
+	cli := testenv.RequireDocker(t)
+	testenv.BuildScratchImage(t, crasherImage, crasherPackage)
+	const retention = 5 * time.Second
+	e := startExporter(t, exporterOptions{retention: retention})
+
+	c := run(t, cli, spec{cmd: []string{"exit", "3"}})
+	last := c.series(catalog.ContainerLastTerminationInfo, "1", "exit_code", "3", "reason", catalog.ReasonError)
+	e.wait(t, 30*time.Second, "last termination", func(s []string) bool { return has(s, last) })
+	if _, err := cli.ContainerRemove(context.Background(), c.id, client.ContainerRemoveOptions{}); err != nil {
+		t.Fatalf("remove: %v", err)
+	}
+	removed := time.Now()
+	s := e.wait(t, 10*time.Second, "info gone after removal", func(s []string) bool {
+		return len(testenv.Grep(c.mine(s), catalog.ContainerInfo+"{")) == 0
+	})
+	if time.Since(removed) < retention {
+		for _, want := range []string{last, c.series(catalog.ContainerExitsTotal, "1", "reason", catalog.ReasonError)} {
+			if !has(s, want) {
+				t.Errorf("within retention, missing %s in:\n%s", want, strings.Join(c.mine(s), "\n"))
+			}
+		}
+	} else {
+		t.Errorf("removal took %s to show, longer than the retention; cannot check the retention", time.Since(removed))
+	}
+	e.wait(t, retention+10*time.Second, "series gone after the retention", func(s []string) bool { return len(c.mine(s)) == 0 })
+	if gone := time.Since(removed); gone < retention {
+		t.Errorf("series gone %s after removal, before the retention %s", gone, retention)
+	}
+}
+
+// TestDisconnect cuts the exporter off the engine, crashes containers while
+// it is cut off, and checks that the resync reports them.
+//
+// Why a proxy and not a daemon restart: when the Docker daemon itself stops,
+// its containers stop with it (no --live-restore here), so no crash can
+// happen "while it is down" that the daemon would not also have to recover
+// from its own state; and this engine is shared with other tests running in
+// parallel. What the exporter must survive is losing its connection to the
+// engine while containers carry on, so the test relays the exporter's socket
+// through a proxy it can cut and restore, which is what a daemon restart
+// looks like from the exporter's side: the event stream breaks, requests
+// fail, then the engine answers again.
+func TestDisconnect(t *testing.T) {
+	cli := testenv.RequireDocker(t)
+	testenv.BuildScratchImage(t, crasherImage, crasherPackage)
+	target := strings.TrimPrefix(cli.DaemonHost(), "unix://")
+	if strings.Contains(target, "://") {
+		t.Fatalf("the disconnect test relays a unix socket; DOCKER_HOST is %s", cli.DaemonHost())
+	}
+	p := newProxy(t, target)
+	e := startExporter(t, exporterOptions{retention: time.Hour, host: p.host()})
+
+	killed := run(t, cli, spec{cmd: []string{"sleep"}})
+	removed := run(t, cli, spec{cmd: []string{"sleep"}})
+	for _, c := range []ctr{killed, removed} {
+		e.wait(t, 20*time.Second, c.name+" running", func(s []string) bool {
+			return has(s, c.series(catalog.ContainerState, "1", "state", "running"))
+		})
+	}
+
+	p.cut()
+	e.wait(t, 20*time.Second, "the docker source down", func(s []string) bool {
+		return has(s, catalog.ExporterSourceUp+`{source="docker"} 0`)
+	})
+	ctx := context.Background()
+	if _, err := cli.ContainerKill(ctx, killed.id, client.ContainerKillOptions{Signal: "KILL"}); err != nil {
+		t.Fatalf("kill: %v", err)
+	}
+	if _, err := cli.ContainerRemove(ctx, removed.id, client.ContainerRemoveOptions{Force: true}); err != nil {
+		t.Fatalf("remove: %v", err)
+	}
+	if s := e.scrape(t); !has(s, killed.series(catalog.ContainerState, "1", "state", "running")) {
+		t.Fatalf("the exporter saw the crash while cut off; the test proves nothing:\n%s", strings.Join(killed.mine(s), "\n"))
+	}
+
+	p.restore(t)
+	s := e.wait(t, 30*time.Second, "the docker source back up", func(s []string) bool {
+		return has(s, catalog.ExporterSourceUp+`{source="docker"} 1`)
+	})
+	s = e.wait(t, 10*time.Second, "the crash replayed", func(s []string) bool {
+		return has(s, killed.series(catalog.ContainerExitsTotal, "1", "reason", catalog.ReasonKilled))
+	})
+	for _, want := range []string{
+		killed.series(catalog.ContainerLastTerminationInfo, "1", "exit_code", "137", "reason", catalog.ReasonKilled),
+		killed.series(catalog.ContainerState, "1", "state", "exited"),
+		removed.series(catalog.ContainerLastTerminationInfo, "1", "exit_code", "137", "reason", catalog.ReasonKilled),
+		removed.series(catalog.ContainerExitsTotal, "1", "reason", catalog.ReasonKilled),
+	} {
+		if !has(s, want) {
+			t.Errorf("missing %s in:\n%s", want, strings.Join(append(killed.mine(s), removed.mine(s)...), "\n"))
+		}
+	}
+	if n := len(testenv.Grep(removed.mine(s), catalog.ContainerInfo+"{")); n != 0 {
+		t.Errorf("the container removed while cut off is still published as live")
+	}
+	if len(testenv.Grep(s, catalog.ExporterSourceErrorsTotal+`{source="docker"} 0`)) != 0 {
+		t.Errorf("the disconnection was not counted as a source error")
+	}
+}
+
+// TestPromtoolCheckMetrics runs promtool check metrics on a full scrape with
+// every kind of series present.
+func TestPromtoolCheckMetrics(t *testing.T) {
+	promtool := testenv.Promtool(t)
+	cli := testenv.RequireDocker(t)
+	testenv.BuildScratchImage(t, crasherImage, crasherPackage)
+	e := startExporter(t, exporterOptions{retention: time.Hour, memory: true})
+
+	c := run(t, cli, spec{cmd: []string{"hold", "8"}, memory: 64 << 20, health: &container.HealthConfig{
+		Test: []string{"CMD", "/crasher", "health"}, Interval: 500 * time.Millisecond, Timeout: 5 * time.Second, Retries: 1,
+	}})
+	d := run(t, cli, spec{cmd: []string{"exit", "2"}})
+	e.wait(t, 30*time.Second, "memory, health and a termination", func(s []string) bool {
+		return len(testenv.Grep(c.mine(s), catalog.ContainerMemoryUsageRatio)) == 1 &&
+			has(s, c.series(catalog.ContainerHealthStatus, "1", "status", "healthy")) &&
+			len(testenv.Grep(d.mine(s), catalog.ContainerLastTerminationInfo)) == 1
+	})
+	resp, err := http.Get(e.url)
+	if err != nil {
+		t.Fatalf("scrape: %v", err)
+	}
+	defer resp.Body.Close()
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = resp.Body
+	out, err := cmd.CombinedOutput()
+	var problems []string
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		// The catalog names Docker's RestartCount docker_container_restart_count,
+		// which promtool's lint flags (a gauge ending in _count). The name is
+		// the contract with the rules and lives in the catalog; until it is
+		// renamed there, that one finding is reported, not failed on.
+		if strings.HasPrefix(l, catalog.ContainerRestartCount+` non-histogram and non-summary metrics should not have "_count" suffix`) {
+			t.Logf("known lint finding on the catalog's name: %s", l)
+			continue
+		}
+		if l != "" {
+			problems = append(problems, l)
+		}
+	}
+	if len(problems) > 0 || (err != nil && len(out) == 0) {
+		t.Fatalf("promtool check metrics: %v\n%s", err, strings.Join(problems, "\n"))
+	}
+}

@@ -1,0 +1,275 @@
+package docker_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sre-tools/promgen/catalog"
+	"github.com/sre-tools/promgen/internal/exporter/cache"
+	"github.com/sre-tools/promgen/internal/exporter/docker"
+	"github.com/sre-tools/promgen/internal/exporter/dockerstats"
+	"github.com/sre-tools/promgen/internal/testenv"
+)
+
+const (
+	crasherImage   = "promgen-test/crasher:latest"
+	crasherPackage = "github.com/sre-tools/promgen/internal/testenv/crasher"
+	project        = "promgen-test"
+)
+
+// exporter is the docker source, the memory refresher and the cache behind
+// an httptest server, as gateway-exporter wires them, scraped over HTTP.
+type exporter struct {
+	url  string
+	host string // the engine the exporter talks to
+}
+
+type exporterOptions struct {
+	retention time.Duration
+	host      string // DOCKER_HOST for the exporter; empty for the test's own
+	memory    bool   // run the memory refresher on Docker's stats API
+}
+
+func startExporter(t *testing.T, o exporterOptions) *exporter {
+	t.Helper()
+	opts := []client.Opt{client.FromEnv}
+	if o.host != "" {
+		opts = append(opts, client.WithHost(o.host))
+	}
+	cli, err := client.New(opts...)
+	if err != nil {
+		t.Fatalf("exporter docker client: %v", err)
+	}
+	c := cache.New(cache.Options{Retention: o.retention, Labels: []string{testenv.Label}})
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		docker.New(cli, c, log, docker.Options{MaxBackoff: time.Second}).Run(ctx)
+	})
+	if o.memory {
+		wg.Go(func() {
+			cache.RefreshMemory(ctx, c, dockerstats.New(cli, 4), time.Second, 5*time.Second, log)
+		})
+	}
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		srv.Close()
+		cli.Close()
+	})
+	e := &exporter{url: srv.URL + "/metrics", host: cli.DaemonHost()}
+	e.wait(t, 20*time.Second, "the docker source up", func(s []string) bool {
+		return has(s, catalog.ExporterSourceUp+`{source="docker"} 1`)
+	})
+	return e
+}
+
+// testWriter sends the exporter's logs to the test log, where they show
+// only when a test fails.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+func (e *exporter) scrape(t *testing.T) []string { return testenv.Scrape(t, e.url) }
+
+// wait scrapes until ok holds, failing the test with the last scrape after
+// timeout.
+func (e *exporter) wait(t *testing.T, timeout time.Duration, what string, ok func([]string) bool) []string {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		s := e.scrape(t)
+		if ok(s) {
+			return s
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s after %s; last scrape:\n%s", what, timeout, strings.Join(s, "\n"))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func has(lines []string, line string) bool {
+	for _, l := range lines {
+		if l == line {
+			return true
+		}
+	}
+	return false
+}
+
+// ctr is one test container and the label set of its series.
+type ctr struct {
+	id, name string
+}
+
+// series formats one line of this container's series as testenv.Lines does.
+func (c ctr) series(metric, value string, kv ...string) string {
+	labels := []string{`compose_project="` + project + `"`, `compose_service="` + c.name + `"`, `name="` + c.name + `"`}
+	for i := 0; i < len(kv); i += 2 {
+		labels = append(labels, kv[i]+"="+strconv.Quote(kv[i+1]))
+	}
+	slices.Sort(labels)
+	return metric + "{" + strings.Join(labels, ",") + "} " + value
+}
+
+// mine keeps the lines of this container's series.
+func (c ctr) mine(lines []string) []string { return testenv.Grep(lines, `name="`+c.name+`"`) }
+
+// spec is what a test container runs and how.
+type spec struct {
+	cmd     []string
+	restart container.RestartPolicy
+	memory  int64 // bytes; also the swap limit, so that the limit is real
+	health  *container.HealthConfig
+}
+
+// run creates and starts a crasher container labelled as a test container
+// of a compose service named like it, and removes it when the test ends.
+func run(t *testing.T, cli *client.Client, s spec) ctr {
+	t.Helper()
+	ctx := context.Background()
+	suffix := make([]byte, 4)
+	rand.Read(suffix)
+	name := "promgen-test-" + strings.ToLower(strings.NewReplacer(" ", "-", "_", "-").Replace(t.Name()[strings.LastIndex(t.Name(), "/")+1:]))
+	if len(name) > 40 {
+		name = name[:40]
+	}
+	name += "-" + hex.EncodeToString(suffix)
+	init := true
+	res, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+		Name: name,
+		Config: &container.Config{
+			Image:       crasherImage,
+			Cmd:         s.cmd,
+			Healthcheck: s.health,
+			Labels: map[string]string{
+				testenv.Label:             "1",
+				cache.LabelComposeProject: project,
+				cache.LabelComposeService: name,
+			},
+		},
+		HostConfig: &container.HostConfig{
+			// --init: the crasher is not PID 1, so it dies of real signals
+			// and docker-init reports them as 128+signal, as Docker does.
+			Init:          &init,
+			NetworkMode:   "none",
+			RestartPolicy: s.restart,
+			Resources:     container.Resources{Memory: s.memory, MemorySwap: s.memory},
+		},
+	})
+	if err != nil {
+		t.Fatalf("create %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		cli.ContainerRemove(context.Background(), res.ID, client.ContainerRemoveOptions{Force: true})
+	})
+	if _, err := cli.ContainerStart(ctx, res.ID, client.ContainerStartOptions{}); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	return ctr{id: res.ID, name: name}
+}
+
+// proxy relays a unix socket to the Docker engine's, and can be cut and
+// restored: it stands for the exporter losing its connection to the engine
+// while the engine, and the containers it runs, carry on.
+type proxy struct {
+	path, target string
+
+	mu    sync.Mutex
+	ln    net.Listener
+	conns map[net.Conn]bool
+}
+
+func newProxy(t *testing.T, target string) *proxy {
+	t.Helper()
+	// A short directory: unix socket paths are limited to 108 bytes.
+	dir, err := os.MkdirTemp("", "gwx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{path: filepath.Join(dir, "docker.sock"), target: target, conns: map[net.Conn]bool{}}
+	p.restore(t)
+	t.Cleanup(func() {
+		p.cut()
+		os.RemoveAll(dir)
+	})
+	return p
+}
+
+func (p *proxy) host() string { return "unix://" + p.path }
+
+func (p *proxy) restore(t *testing.T) {
+	t.Helper()
+	os.Remove(p.path)
+	ln, err := net.Listen("unix", p.path)
+	if err != nil {
+		t.Fatalf("proxy listen: %v", err)
+	}
+	p.mu.Lock()
+	p.ln = ln
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.relay(c)
+		}
+	}()
+}
+
+func (p *proxy) relay(c net.Conn) {
+	up, err := net.Dial("unix", p.target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	p.mu.Lock()
+	p.conns[c], p.conns[up] = true, true
+	p.mu.Unlock()
+	go func() { io.Copy(up, c); up.Close() }()
+	io.Copy(c, up)
+	c.Close()
+}
+
+// cut closes the listener and every relayed connection.
+func (p *proxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for c := range p.conns {
+		c.Close()
+		delete(p.conns, c)
+	}
+}
