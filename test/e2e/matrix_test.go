@@ -1,0 +1,387 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sre-tools/promgen/catalog"
+	"github.com/sre-tools/promgen/rules"
+	"github.com/sre-tools/promgen/spec"
+)
+
+const (
+	// healthyFor is how long the healthy stack must stay quiet: in the e2e
+	// profile, ten times faster than production, two minutes are twenty.
+	healthyFor = 2 * time.Minute
+	// settle is how long a case keeps watching for unwanted alerts after the
+	// wanted ones arrived; longer than every for below HighMemoryUsage's.
+	settle = 20 * time.Second
+	// faultTimeout bounds the wait from a fault to its last wanted alert.
+	faultTimeout = 2 * time.Minute
+	// quietTimeout bounds the wait for every alert to resolve after recovery;
+	// the OOM and crash-loop alerts look back over a 90s window.
+	quietTimeout = 3 * time.Minute
+)
+
+// faultCase is one row of the fault matrix: a failure the runbook lists, the
+// alerts that must reach Alertmanager, and, implicitly, that no other does.
+type faultCase struct {
+	name  string
+	cause func(t *testing.T, s *stack)
+	wants func(container string) []want
+	// keep leaves the fault in place for the next case, which builds on it.
+	keep bool
+}
+
+// timing is one measured alert, for docs/e2e.md.
+type timing struct {
+	name, alert string
+	fromFault   time.Duration
+	fromDown    time.Duration // from the gateway's last exit; 0 if it did not exit
+	budget      time.Duration // the alert's for plus two scrape intervals
+}
+
+func TestFaultMatrix(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the fault matrix needs Docker, docker compose, Prometheus and Alertmanager; skipped under -short")
+	}
+	s := startStack(t)
+	var timings []timing
+	t.Cleanup(func() { logTimings(t, timings) })
+
+	t.Run("a healthy stack stays quiet for two minutes", func(t *testing.T) { s.healthy(t) })
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	job := rules.GatewayService
+	exporter := spec.DefaultExporterJob
+	page := func(reason, code string) want {
+		return want{
+			alert:       "ServiceDown",
+			labels:      map[string]string{"job": job, "instance": gatewayAddr, catalog.LabelComposeService: job, "severity": "critical", catalog.LabelReason: reason, catalog.LabelExitCode: code},
+			annotations: map[string]string{"summary": fmt.Sprintf("%s is down (%s, exit code %s)", job, reason, code), "description": fmt.Sprintf("exit code %s (%s)", code, reason)},
+		}
+	}
+	crashLoop := func(container, exitCode, reason string) want {
+		return want{
+			alert:  "ContainerCrashLooping",
+			labels: map[string]string{catalog.LabelName: container, catalog.LabelComposeService: job, "severity": "warning"},
+			annotations: map[string]string{"summary": container + " is crash looping",
+				"description": fmt.Sprintf("(restart count 3); last exit code %s (%s)", exitCode, reason)},
+		}
+	}
+
+	cases := []faultCase{
+		{
+			name: "gateway-exporter down while the gateway is down still pages, without the diagnosis, and raises the exporter meta-alert",
+			cause: func(t *testing.T, s *stack) {
+				s.composeRun(t, "stop", exporter)
+				s.composeRun(t, "kill", "--signal=SIGKILL", job)
+			},
+			wants: func(string) []want {
+				return []want{
+					{
+						alert:       "ServiceDown",
+						labels:      map[string]string{"job": job, "instance": gatewayAddr, catalog.LabelComposeService: job, "severity": "critical"},
+						without:     []string{catalog.LabelReason, catalog.LabelExitCode},
+						annotations: map[string]string{"summary": job + " is down", "description": "Last termination: none recorded by gateway-exporter"},
+					},
+					{alert: "GatewayExporterDown", labels: map[string]string{"job": exporter, "severity": "warning"}},
+				}
+			},
+		},
+		{
+			name:  "docker stop (SIGTERM) pages ServiceDown as terminated, exit code 143",
+			cause: func(t *testing.T, s *stack) { s.composeRun(t, "stop", job) },
+			wants: func(string) []want { return []want{page(catalog.ReasonTerminated, "143")} },
+		},
+		{
+			name:  "SIGKILL pages ServiceDown as killed, exit code 137",
+			cause: func(t *testing.T, s *stack) { s.composeRun(t, "kill", "--signal=SIGKILL", job) },
+			wants: func(string) []want { return []want{page(catalog.ReasonKilled, "137")} },
+		},
+		{
+			name:  "a segfault on every start crash-loops and pages ServiceDown as segfault, exit code 139",
+			cause: func(t *testing.T, s *stack) { s.fault(t, "signal:SEGV@2s", true) },
+			wants: func(c string) []want {
+				return []want{page(catalog.ReasonSegfault, "139"), crashLoop(c, "139", catalog.ReasonSegfault)}
+			},
+		},
+		{
+			name:  "exit 1 under the generated restart policy crash-loops with the restart count in the annotations",
+			cause: func(t *testing.T, s *stack) { s.fault(t, "exit:1@2s", true) },
+			wants: func(c string) []want {
+				return []want{crashLoop(c, "1", catalog.ReasonError), page(catalog.ReasonError, "1")}
+			},
+		},
+		{
+			name:  "a leak past the memory limit is OOM-killed and pages ServiceDown as oom_killed, exit code 137",
+			cause: func(t *testing.T, s *stack) { s.fault(t, "leak:32", true) },
+			wants: func(c string) []want {
+				return []want{
+					page(catalog.ReasonOOMKilled, "137"),
+					{
+						alert:       "ContainerOOMKilled",
+						labels:      map[string]string{catalog.LabelName: c, catalog.LabelReason: catalog.ReasonOOMKilled, catalog.LabelExitCode: "137", "severity": "critical"},
+						annotations: map[string]string{"description": "128MiB memory limit"},
+					},
+					crashLoop(c, "137", catalog.ReasonOOMKilled),
+				}
+			},
+		},
+		{
+			name:  "memory above 85% of the limit raises HighMemoryUsage only",
+			cause: func(t *testing.T, s *stack) { s.fault(t, "alloc:0.9", false) },
+			wants: func(c string) []want {
+				return []want{{alert: "HighMemoryUsage", labels: map[string]string{catalog.LabelName: c, "severity": "warning"},
+					annotations: map[string]string{"description": "above 85% of its 128MiB memory limit"}}}
+			},
+			keep: true,
+		},
+		{
+			name:  "memory above 95% of the limit adds CriticalMemoryUsage",
+			cause: func(t *testing.T, s *stack) { s.fault(t, "alloc:0.97", false) },
+			wants: func(c string) []want {
+				return []want{
+					{alert: "HighMemoryUsage", labels: map[string]string{catalog.LabelName: c, "severity": "warning"}},
+					{alert: "CriticalMemoryUsage", labels: map[string]string{catalog.LabelName: c, "severity": "critical"},
+						annotations: map[string]string{"summary": "OOM kill imminent"}},
+				}
+			},
+		},
+		{
+			name:  "a failing healthcheck raises ContainerUnhealthy and no page",
+			cause: func(t *testing.T, s *stack) { s.fault(t, "unhealthy", false) },
+			wants: func(c string) []want {
+				return []want{{alert: "ContainerUnhealthy", labels: map[string]string{catalog.LabelName: c, "severity": "warning"}}}
+			},
+		},
+	}
+
+	for _, fc := range cases {
+		ok := t.Run(fc.name, func(t *testing.T) {
+			container, before := s.gateway(t)
+			t.Logf("gateway %s: %s", container, before)
+			faultAt := time.Now()
+			fc.cause(t, s)
+			wants := fc.wants(container)
+			arrived := awaitAlerts(t, wants, faultTimeout, settle)
+			_, after := s.gateway(t)
+			t.Logf("gateway after the fault: %s", after)
+			for i, w := range wants {
+				tm := timing{name: fc.name, alert: w.alert, fromFault: arrived[i].Sub(faultAt), budget: s.forOf[w.alert] + 2*scrapeInterval}
+				if after.Status == "exited" && after.FinishedAt.After(faultAt) {
+					tm.fromDown = arrived[i].Sub(after.FinishedAt)
+				}
+				t.Logf("%s reached Alertmanager %.1fs after the fault (%.1fs after the last exit; budget %s)", w.alert, tm.fromFault.Seconds(), tm.fromDown.Seconds(), tm.budget)
+				timings = append(timings, tm)
+			}
+			if fc.keep {
+				return
+			}
+			s.recoverAll(t, &timings, fc.name)
+		})
+		if !ok {
+			// Later cases start from a healthy stack; after a failure there
+			// may be none.
+			t.FailNow()
+		}
+	}
+}
+
+// healthy checks that the stack is really watched (targets up, every rule
+// loaded and evaluating without error, exporter data present), then that no
+// alert is pending or firing for healthyFor.
+func (s *stack) healthy(t *testing.T) {
+	ctx := context.Background()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := s.watched(ctx)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the stack is not watched: %v", err)
+		}
+		time.Sleep(time.Second)
+	}
+	end := time.Now().Add(healthyFor)
+	for time.Now().Before(end) {
+		if err := s.watched(ctx); err != nil {
+			t.Fatalf("while healthy: %v", err)
+		}
+		pending, err := prometheusAlerts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pending) > 0 {
+			t.Fatalf("alerts pending or firing on a healthy stack: %v", pending)
+		}
+		am, err := alertmanagerAlerts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(am) > 0 {
+			t.Fatalf("alerts in Alertmanager on a healthy stack: %v", am)
+		}
+		time.Sleep(2 * time.Second)
+	}
+}
+
+// watched returns why the stack is not fully watched, or nil.
+func (s *stack) watched(ctx context.Context) error {
+	var targets struct {
+		ActiveTargets []struct {
+			Labels map[string]string `json:"labels"`
+			Health string            `json:"health"`
+		} `json:"activeTargets"`
+	}
+	if err := prometheusAPI(ctx, "targets", nil, &targets); err != nil {
+		return err
+	}
+	up := map[string]string{}
+	for _, tg := range targets.ActiveTargets {
+		up[tg.Labels["job"]] = tg.Health
+	}
+	for _, job := range []string{rules.GatewayService, spec.DefaultExporterJob} {
+		if up[job] != "up" {
+			return fmt.Errorf("target %s is not up (targets: %v)", job, up)
+		}
+	}
+	var res struct {
+		Groups []struct {
+			Rules []struct {
+				Type      string `json:"type"`
+				Name      string `json:"name"`
+				Health    string `json:"health"`
+				LastError string `json:"lastError"`
+			} `json:"rules"`
+		} `json:"groups"`
+	}
+	if err := prometheusAPI(ctx, "rules", url.Values{"type": {"alert"}}, &res); err != nil {
+		return err
+	}
+	loaded := map[string]bool{}
+	for _, g := range res.Groups {
+		for _, r := range g.Rules {
+			// A rule not yet evaluated has health "unknown"; one whose
+			// evaluation failed (a many-to-many join, say) has "err".
+			if r.Health == "err" {
+				return fmt.Errorf("alert %s does not evaluate: %s", r.Name, r.LastError)
+			}
+			loaded[r.Name] = true
+		}
+	}
+	for name := range s.forOf {
+		if !loaded[name] {
+			return fmt.Errorf("alert %s of the e2e rule file is not loaded", name)
+		}
+	}
+	q := fmt.Sprintf(`%s{%s=%q, %s=%q} == 1`, catalog.ContainerState, catalog.LabelComposeService, rules.GatewayService, catalog.LabelState, "running")
+	var vec struct {
+		Result []json.RawMessage `json:"result"`
+	}
+	if err := prometheusAPI(ctx, "query", url.Values{"query": {q}}, &vec); err != nil {
+		return err
+	}
+	if len(vec.Result) != 1 {
+		return fmt.Errorf("gateway-exporter does not report the gateway running: %s has %d series", q, len(vec.Result))
+	}
+	return nil
+}
+
+// prometheusAlerts lists the alerts Prometheus holds, pending or firing.
+func prometheusAlerts(ctx context.Context) ([]map[string]any, error) {
+	var res struct {
+		Alerts []map[string]any `json:"alerts"`
+	}
+	err := prometheusAPI(ctx, "alerts", nil, &res)
+	return res.Alerts, err
+}
+
+// prometheusAPI GETs /api/v1/<endpoint> and decodes its data into out.
+func prometheusAPI(ctx context.Context, endpoint string, query url.Values, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	u := "http://" + prometheusAddr + "/api/v1/" + endpoint
+	if query != nil {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("prometheus %s: %w", endpoint, err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Status string          `json:"status"`
+		Error  string          `json:"error"`
+		Data   json.RawMessage `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return fmt.Errorf("prometheus %s: %s: %w", endpoint, resp.Status, err)
+	}
+	if body.Status != "success" {
+		return fmt.Errorf("prometheus %s: %s", endpoint, body.Error)
+	}
+	return json.Unmarshal(body.Data, out)
+}
+
+// fault arms one of the stand-in gateway's faults (see cmd/standin-gateway).
+func (s *stack) fault(t *testing.T, do string, sticky bool) {
+	t.Helper()
+	url := fmt.Sprintf("http://%s/admin/fault?do=%s&sticky=%v", gatewayAddr, do, sticky)
+	resp, err := http.Post(url, "", nil)
+	if err != nil {
+		t.Fatalf("arm fault %s: %v", do, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("arm fault %s: %s", do, resp.Status)
+	}
+}
+
+// recoverAll brings the stack back as the runbook's strategy 2 does
+// (recreate the container; a sticky fault lives in the old one), restarts
+// gateway-exporter if it was stopped, and waits until every alert resolved.
+func (s *stack) recoverAll(t *testing.T, timings *[]timing, name string) {
+	t.Helper()
+	start := time.Now()
+	s.composeRun(t, "up", "--detach", "--wait", "--wait-timeout=60", "--no-deps", "--force-recreate", rules.GatewayService)
+	s.composeRun(t, "up", "--detach", "--wait", "--wait-timeout=60", "--no-deps", spec.DefaultExporterJob)
+	pageResolved := awaitQuiet(t, quietTimeout, "ServiceDown")
+	t.Logf("recovered: ServiceDown gone from Alertmanager %.1fs after the recreate, every alert %.1fs after",
+		pageResolved.Sub(start).Seconds(), time.Since(start).Seconds())
+	*timings = append(*timings, timing{name: name, alert: "(all resolved)", fromFault: time.Since(start)})
+}
+
+func logTimings(t *testing.T, timings []timing) {
+	if len(timings) == 0 {
+		return
+	}
+	var b strings.Builder
+	b.WriteString("| case | alert | fault → Alertmanager | last exit → Alertmanager | for + 2 scrapes |\n|---|---|---|---|---|\n")
+	for _, tm := range timings {
+		down, budget := "", ""
+		if tm.fromDown > 0 {
+			down = fmt.Sprintf("%.1fs", tm.fromDown.Seconds())
+		}
+		if tm.budget > 0 {
+			budget = tm.budget.String()
+		}
+		fmt.Fprintf(&b, "| %s | %s | %.1fs | %s | %s |\n", tm.name, tm.alert, tm.fromFault.Seconds(), down, budget)
+	}
+	t.Logf("timings (for docs/e2e.md):\n%s", b.String())
+}

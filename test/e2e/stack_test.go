@@ -1,0 +1,361 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/moby/moby/client"
+	"github.com/prometheus/prometheus/model/rulefmt"
+	"gopkg.in/yaml.v3"
+
+	"github.com/sre-tools/promgen/internal/testenv"
+	"github.com/sre-tools/promgen/rules"
+	"github.com/sre-tools/promgen/spec"
+)
+
+const (
+	// project is the compose project of the test; .ci/run removes it by this
+	// name if a run is killed half-way.
+	project = "promgen-e2e"
+	// scrapeInterval is Prometheus' scrape interval in the test, shortened
+	// like the e2e profile's rule intervals.
+	scrapeInterval = time.Second
+
+	prometheusAddr   = "localhost:9090"
+	alertmanagerAddr = "localhost:9093"
+	gatewayAddr      = "localhost:8000"
+	exporterAddr     = "localhost:19818"
+)
+
+// stack is the monitored stack under test: the gateway and gateway-exporter
+// as containers from compose/docker-compose.yml with the e2e profile's
+// generated fragment, Prometheus and Alertmanager as host processes.
+type stack struct {
+	root    string // repository root
+	dir     string // scratch directory of this run
+	compose []string
+	env     []string
+	docker  *client.Client
+	// forOf is each alert's for duration in the e2e profile's rule file.
+	forOf map[string]time.Duration
+}
+
+// startStack builds and starts everything, and stops it when the test ends.
+func startStack(t *testing.T) *stack {
+	t.Helper()
+	docker := testenv.RequireDocker(t)
+	prometheus := tool(t, "PROMETHEUS", "prometheus")
+	alertmanager := tool(t, "ALERTMANAGER", "alertmanager")
+	compose := tool(t, "DOCKER_COMPOSE", "docker-compose")
+	for _, addr := range []string{prometheusAddr, alertmanagerAddr, gatewayAddr, exporterAddr} {
+		requireFreePort(t, addr)
+	}
+
+	s := &stack{root: repoRoot(t), dir: t.TempDir(), docker: docker}
+	generated := filepath.Join(s.root, "generated", rules.E2E.Name)
+	ruleFile := filepath.Join(generated, "rules", rules.GatewayService+".rules.yml")
+	s.forOf = alertDurations(t, ruleFile)
+
+	// Prometheus loads exactly the e2e profile's generated rules, through
+	// compose/prometheus.yml with the profile's intervals.
+	promDir := filepath.Join(s.dir, "prometheus")
+	mustMkdir(t, filepath.Join(promDir, "rules"))
+	copyFile(t, ruleFile, filepath.Join(promDir, "rules", filepath.Base(ruleFile)))
+	writeFile(t, filepath.Join(promDir, "prometheus.yml"), prometheusConfig(t, filepath.Join(s.root, "compose", "prometheus.yml")))
+
+	startProcess(t, s.dir, "alertmanager", alertmanager,
+		"--config.file="+filepath.Join(s.root, "compose", "alertmanager.yml"),
+		"--storage.path="+filepath.Join(s.dir, "alertmanager-data"),
+		"--web.listen-address="+alertmanagerAddr,
+		"--cluster.listen-address=")
+	startProcess(t, s.dir, "prometheus", prometheus,
+		"--config.file="+filepath.Join(promDir, "prometheus.yml"),
+		"--storage.tsdb.path="+filepath.Join(s.dir, "prometheus-data"),
+		"--web.listen-address="+prometheusAddr)
+	waitReady(t, "http://"+alertmanagerAddr+"/-/ready")
+	waitReady(t, "http://"+prometheusAddr+"/-/ready")
+
+	// The project's own images are built from their Dockerfiles around the
+	// static binaries in bin/, as `make build` leaves them.
+	run(t, s.root, nil, "go", "build", "-trimpath", "-o", "bin/", "./cmd/standin-gateway", "./cmd/gateway-exporter")
+	s.compose = []string{compose, "-p", project,
+		"-f", filepath.Join(s.root, "compose", "docker-compose.yml"),
+		"-f", filepath.Join(generated, "compose", rules.GatewayService+".compose.yml")}
+	// No cAdvisor here (its image cannot be pulled): gateway-exporter reads
+	// memory from Docker's stats API, as often as Prometheus scrapes.
+	s.env = []string{"CADVISOR_URL=", "EXPORTER_MEMORY_INTERVAL=" + scrapeInterval.String()}
+	t.Cleanup(func() {
+		if t.Failed() {
+			out, _ := s.composeOutput("logs", "--no-color", "--tail=40")
+			t.Logf("compose logs:\n%s", out)
+		}
+		if out, err := s.composeOutput("down", "--volumes", "--remove-orphans", "--timeout=5"); err != nil {
+			t.Logf("compose down: %v\n%s", err, out)
+		}
+	})
+	s.composeRun(t, "build")
+	s.composeRun(t, "up", "--detach", "--wait", "--wait-timeout=60", rules.GatewayService, spec.DefaultExporterJob)
+	return s
+}
+
+// composeRun runs docker compose on the test's project and fails the test
+// when it fails.
+func (s *stack) composeRun(t *testing.T, args ...string) {
+	t.Helper()
+	if out, err := s.composeOutput(args...); err != nil {
+		t.Fatalf("docker compose %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+func (s *stack) composeOutput(args ...string) ([]byte, error) {
+	cmd := exec.Command(s.compose[0], append(s.compose[1:], args...)...)
+	cmd.Dir = s.root
+	cmd.Env = append(os.Environ(), s.env...)
+	return cmd.CombinedOutput()
+}
+
+// tool finds an external program: the path in env, else PATH, else the
+// cache scripts/tools.sh builds into. Missing, it fails the test.
+func tool(t *testing.T, env, name string) string {
+	t.Helper()
+	if p := os.Getenv(env); p != "" {
+		return p
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		p := filepath.Join(home, ".cache", "promgen", "tools", "bin", name)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Fatalf("%s not found in $%s, PATH or ~/.cache/promgen/tools/bin: run `make e2e`, or scripts/tools.sh first", name, env)
+	return ""
+}
+
+// requireFreePort fails early and clearly when something, such as the demo
+// stack, already listens where the test's host-network services must.
+func requireFreePort(t *testing.T, addr string) {
+	t.Helper()
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("%s is in use; stop what listens there (the demo stack? docker compose down): %v", addr, err)
+	}
+	l.Close()
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+// alertDurations reads each alert's for from a generated rule file.
+func alertDurations(t *testing.T, path string) map[string]time.Duration {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run `make generate`)", err)
+	}
+	var groups rulefmt.RuleGroups
+	if err := yaml.Unmarshal(b, &groups); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	out := map[string]time.Duration{}
+	for _, g := range groups.Groups {
+		for _, r := range g.Rules {
+			if r.Alert != "" {
+				out[r.Alert] = time.Duration(r.For)
+			}
+		}
+	}
+	return out
+}
+
+// prometheusConfig is compose/prometheus.yml with the test's intervals and
+// without the cAdvisor job, whose image cannot be pulled here: everything
+// else, rule_files included, is the file users run.
+func prometheusConfig(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := yaml.Unmarshal(b, &cfg); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	global, ok := cfg["global"].(map[string]any)
+	if !ok {
+		t.Fatalf("%s: no global section", path)
+	}
+	for _, k := range []string{"scrape_interval", "scrape_timeout", "evaluation_interval"} {
+		global[k] = scrapeInterval.String()
+	}
+	jobs, _ := cfg["scrape_configs"].([]any)
+	var kept []any
+	for _, j := range jobs {
+		if m, _ := j.(map[string]any); m["job_name"] != spec.DefaultCAdvisorJob {
+			kept = append(kept, j)
+		}
+	}
+	if len(kept) != len(jobs)-1 {
+		t.Fatalf("%s: want exactly one %s job to drop among %d", path, spec.DefaultCAdvisorJob, len(jobs))
+	}
+	cfg["scrape_configs"] = kept
+	out, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// startProcess runs a host process for the rest of the test, logging to a
+// file that is printed when the test fails.
+func startProcess(t *testing.T, dir, name, path string, args ...string) {
+	t.Helper()
+	logPath := filepath.Join(dir, name+".log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(path, args...)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		logFile.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(logPath)
+			t.Logf("%s log (last lines):\n%s", name, tail(b, 30))
+		}
+	})
+}
+
+func waitReady(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not ready after 30s: %v", url, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func run(t *testing.T, dir string, env []string, name string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), "CGO_ENABLED=0"), env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+}
+
+func tail(b []byte, n int) string {
+	lines := bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n"))
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return string(bytes.Join(lines, []byte("\n")))
+}
+
+func mustMkdir(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatalf("%v (run `make generate`)", err)
+	}
+	writeFile(t, to, b)
+}
+
+func writeFile(t *testing.T, path string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// gateway returns the gateway container's name and inspect state.
+func (s *stack) gateway(t *testing.T) (name string, st gatewayState) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	list, err := s.docker.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).
+		Add("label", "com.docker.compose.project="+project, "com.docker.compose.service="+rules.GatewayService)})
+	if err != nil || len(list.Items) != 1 {
+		t.Fatalf("want one %s container, got %d: %v", rules.GatewayService, len(list.Items), err)
+	}
+	res, err := s.docker.ContainerInspect(ctx, list.Items[0].ID, client.ContainerInspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := res.Container
+	st = gatewayState{Status: string(c.State.Status), ExitCode: c.State.ExitCode, OOMKilled: c.State.OOMKilled, Restarts: c.RestartCount}
+	st.FinishedAt, _ = time.Parse(time.RFC3339Nano, c.State.FinishedAt)
+	return strings.TrimPrefix(c.Name, "/"), st
+}
+
+// gatewayState is what Docker says about the gateway container.
+type gatewayState struct {
+	Status     string
+	ExitCode   int
+	OOMKilled  bool
+	Restarts   int
+	FinishedAt time.Time
+}
+
+func (g gatewayState) String() string {
+	return fmt.Sprintf("%s, exit code %d, OOMKilled %v, %d restarts", g.Status, g.ExitCode, g.OOMKilled, g.Restarts)
+}
