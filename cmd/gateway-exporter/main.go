@@ -18,7 +18,6 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/urfave/cli/v2"
@@ -121,7 +120,7 @@ func run(c *cli.Context) error {
 
 	mux := http.NewServeMux()
 	path := c.String("web.telemetry-path")
-	mux.Handle(path, promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}))
+	mux.Handle(path, state.Handler(reg, log))
 	if path != "/" {
 		landing, err := web.NewLandingPage(web.LandingConfig{
 			Name:        "Gateway Exporter",

@@ -175,17 +175,33 @@ func Scrape(t testing.TB, url string) []string {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("scrape %s: %s", url, resp.Status)
 	}
+	return Parse(t, resp.Body)
+}
+
+// Parse reads a scrape in the text format and returns its series as Lines
+// does. It fails the test on a malformed scrape or a series given twice.
+func Parse(t testing.TB, r io.Reader) []string {
+	t.Helper()
 	parser := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := parser.TextToMetricFamilies(resp.Body)
+	fams, err := parser.TextToMetricFamilies(r)
 	if err != nil {
-		t.Fatalf("parse scrape of %s: %v", url, err)
+		t.Fatalf("parse scrape: %v", err)
 	}
 	out := make([]*dto.MetricFamily, 0, len(fams))
 	for _, f := range fams {
 		out = append(out, f)
 	}
-	return Lines(out)
+	lines := Lines(out)
+	for i := 1; i < len(lines); i++ {
+		if series(lines[i]) == series(lines[i-1]) {
+			t.Fatalf("series given twice: %s and %s", lines[i-1], lines[i])
+		}
+	}
+	return lines
 }
+
+// series is a line of Lines without its value.
+func series(line string) string { return line[:strings.LastIndex(line, " ")] }
 
 // Lines formats gauge, counter and untyped series one per line as
 // name{label="value",...} value, labels and lines sorted, so that tests can

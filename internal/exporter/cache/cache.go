@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/sre-tools/promgen/catalog"
 	"github.com/sre-tools/promgen/internal/exporter/memory"
 )
@@ -89,15 +87,16 @@ type entry struct {
 	live    bool
 	removed time.Time // when it was removed; zero while live
 
-	exits   []float64 // by index in catalog.Reasons
-	last    *Termination
-	oomAt   time.Time // an oom event not yet matched by a die
-	mem     *memory.Stats
-	metrics []prometheus.Metric
+	exits []float64 // by index in catalog.Reasons
+	last  *Termination
+	oomAt time.Time // an oom event not yet matched by a die
+	mem   *memory.Stats
+	text  *rendered
 }
 
 // Cache is the exporter's state of every container. It is safe for
-// concurrent use and implements prometheus.Collector.
+// concurrent use. Its Handler serves scrapes; as a prometheus.Collector it
+// gives the exporter's own metrics.
 type Cache struct {
 	opts  Options
 	descs descs

@@ -1,6 +1,9 @@
 package cache
 
 import (
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,17 +32,19 @@ func die(id string, sec, code int) Event {
 
 func ev(id, action string, sec int) Event { return Event{ID: id, Action: action, Time: at(sec)} }
 
-// scrape gathers the cache and keeps the lines of the named metrics.
+// scrape scrapes the cache through its Handler, as Prometheus does, and
+// keeps the lines of the named metrics.
 func scrape(t *testing.T, c *Cache, names ...string) []string {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(c)
-	fams, err := reg.Gather()
-	if err != nil {
-		t.Fatalf("gather: %v", err)
+	w := httptest.NewRecorder()
+	c.Handler(reg, slog.New(slog.DiscardHandler)).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if w.Code != http.StatusOK {
+		t.Fatalf("scrape: %d %s", w.Code, w.Body)
 	}
 	var out []string
-	for _, l := range testenv.Lines(fams) {
+	for _, l := range testenv.Parse(t, w.Body) {
 		name, _, _ := strings.Cut(l, "{")
 		if slices.Contains(names, name) {
 			out = append(out, l)

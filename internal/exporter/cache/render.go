@@ -1,41 +1,87 @@
 package cache
 
 import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/version"
 
 	"github.com/sre-tools/promgen/catalog"
 )
 
-// family is one metric family's descriptor and value type, both read from
-// the catalog.
+// family is one metric family: its descriptor and value type, read from
+// the catalog, and the header lines expfmt writes before its samples.
 type family struct {
-	desc *prometheus.Desc
-	typ  prometheus.ValueType
+	desc   *prometheus.Desc
+	typ    prometheus.ValueType
+	proto  *dto.MetricFamily // name, help and type; no metrics
+	header []byte
 }
 
 func newFamily(name string, extra ...string) family {
 	m := catalog.MustLookup(name)
-	typ := prometheus.GaugeValue
+	f := family{desc: prometheus.NewDesc(m.Name, m.Help, append(m.AllLabels(), extra...), nil), typ: prometheus.GaugeValue}
+	f.proto = &dto.MetricFamily{Name: &m.Name, Help: &m.Help, Type: dto.MetricType_GAUGE.Enum()}
+	sample := &dto.Metric{Gauge: &dto.Gauge{Value: new(float64)}}
 	if m.Type == catalog.Counter {
-		typ = prometheus.CounterValue
+		f.typ, f.proto.Type = prometheus.CounterValue, dto.MetricType_COUNTER.Enum()
+		sample = &dto.Metric{Counter: &dto.Counter{Value: new(float64)}}
 	}
-	return family{prometheus.NewDesc(m.Name, m.Help, append(m.AllLabels(), extra...), nil), typ}
+	// expfmt writes the # HELP and # TYPE lines only with a first sample:
+	// encode one and keep the lines before it.
+	var buf bytes.Buffer
+	if _, err := expfmt.MetricFamilyToText(&buf, f.with([]*dto.Metric{sample})); err != nil {
+		panic(fmt.Sprintf("cache: header of %s: %v", name, err))
+	}
+	lines := bytes.SplitAfterN(buf.Bytes(), []byte("\n"), 3)
+	f.header = append(lines[0], lines[1]...)
+	return f
+}
+
+// with returns the family's protobuf form holding ms.
+func (f family) with(ms []*dto.Metric) *dto.MetricFamily {
+	return &dto.MetricFamily{Name: f.proto.Name, Help: f.proto.Help, Type: f.proto.Type, Metric: ms}
 }
 
 func (f family) metric(v float64, labels ...string) prometheus.Metric {
 	return prometheus.MustNewConstMetric(f.desc, f.typ, v, labels...)
 }
 
+// Indexes of the per-container families, in exposition order.
+const (
+	famInfo = iota
+	famState
+	famHealth
+	famRestarts
+	famStarted
+	famExits
+	famLastCode
+	famLastTime
+	famLastInfo
+	famWorkingSet
+	famUsage
+	famLimit
+	famRatio
+	numFamilies
+)
+
 // descs are the exporter's metric families.
 type descs struct {
-	info, state, health, restarts, exits, lastCode, lastTime, lastInfo, started family
-	workingSet, usage, limit, ratio                                             family
-	sourceUp, sourceErrors, events, build                                       family
+	container                             [numFamilies]family
+	sourceUp, sourceErrors, events, build family
 
 	labelKeys []string // allowlisted Docker label keys, in info's label order
 }
@@ -46,19 +92,21 @@ func newDescs(labelKeys []string) descs {
 		names[i] = LabelName(k)
 	}
 	return descs{
-		info:         newFamily(catalog.ContainerInfo, names...),
-		state:        newFamily(catalog.ContainerState),
-		health:       newFamily(catalog.ContainerHealthStatus),
-		restarts:     newFamily(catalog.ContainerRestartCount),
-		exits:        newFamily(catalog.ContainerExitsTotal),
-		lastCode:     newFamily(catalog.ContainerLastExitCode),
-		lastTime:     newFamily(catalog.ContainerLastTerminationTimestamp),
-		lastInfo:     newFamily(catalog.ContainerLastTerminationInfo),
-		started:      newFamily(catalog.ContainerStartedTimestamp),
-		workingSet:   newFamily(catalog.ContainerMemoryWorkingSetBytes),
-		usage:        newFamily(catalog.ContainerMemoryUsageBytes),
-		limit:        newFamily(catalog.ContainerMemoryLimitBytes),
-		ratio:        newFamily(catalog.ContainerMemoryUsageRatio),
+		container: [numFamilies]family{
+			famInfo:       newFamily(catalog.ContainerInfo, names...),
+			famState:      newFamily(catalog.ContainerState),
+			famHealth:     newFamily(catalog.ContainerHealthStatus),
+			famRestarts:   newFamily(catalog.ContainerRestartCount),
+			famStarted:    newFamily(catalog.ContainerStartedTimestamp),
+			famExits:      newFamily(catalog.ContainerExitsTotal),
+			famLastCode:   newFamily(catalog.ContainerLastExitCode),
+			famLastTime:   newFamily(catalog.ContainerLastTerminationTimestamp),
+			famLastInfo:   newFamily(catalog.ContainerLastTerminationInfo),
+			famWorkingSet: newFamily(catalog.ContainerMemoryWorkingSetBytes),
+			famUsage:      newFamily(catalog.ContainerMemoryUsageBytes),
+			famLimit:      newFamily(catalog.ContainerMemoryLimitBytes),
+			famRatio:      newFamily(catalog.ContainerMemoryUsageRatio),
+		},
 		sourceUp:     newFamily(catalog.ExporterSourceUp),
 		sourceErrors: newFamily(catalog.ExporterSourceErrorsTotal),
 		events:       newFamily(catalog.ExporterEventsTotal),
@@ -83,99 +131,192 @@ func LabelName(key string) string {
 	return b.String()
 }
 
-// render rebuilds an entry's series. It allocates a new slice rather than
-// reusing the old one, because Collect sends a snapshot of the old slice
-// after releasing the lock. Callers hold mu.
+// rendered is one container's exposition text, family by family, without
+// the families' header lines. It is replaced, never modified, so a scrape
+// can write it after releasing the lock.
+type rendered [numFamilies][]byte
+
+// render encodes an entry's series with expfmt once, when the entry
+// changes, so that a scrape only copies bytes. Callers hold mu.
 func (c *Cache) render(e *entry) {
 	d := &c.descs
+	r := new(rendered)
+	var buf bytes.Buffer
+	for f, ms := range c.series(e) {
+		if len(ms) == 0 {
+			continue
+		}
+		pb := make([]*dto.Metric, len(ms))
+		for i, m := range ms {
+			pb[i] = &dto.Metric{}
+			if err := m.Write(pb[i]); err != nil {
+				panic(fmt.Sprintf("cache: write %s: %v", m.Desc(), err))
+			}
+		}
+		buf.Reset()
+		if _, err := expfmt.MetricFamilyToText(&buf, d.container[f].with(pb)); err != nil {
+			panic(fmt.Sprintf("cache: encode %s: %v", d.container[f].desc, err))
+		}
+		r[f] = bytes.Clone(buf.Bytes()[len(d.container[f].header):])
+	}
+	e.text = r
+}
+
+// series builds an entry's series as client_golang const metrics, checked
+// against the catalog's descriptors, family by family.
+func (c *Cache) series(e *entry) [numFamilies][]prometheus.Metric {
+	d := &c.descs
+	var fams [numFamilies][]prometheus.Metric
+	add := func(f int, v float64, labels ...string) {
+		fams[f] = append(fams[f], d.container[f].metric(v, labels...))
+	}
 	id := []string{e.key.name, e.key.project, e.key.service}
 	with := func(extra ...string) []string { return append(id[:3:3], extra...) }
-	ms := make([]prometheus.Metric, 0, len(e.metrics))
 
 	if e.live {
 		info := with(e.c.Image, e.id)
 		for _, k := range d.labelKeys {
 			info = append(info, e.c.Labels[k])
 		}
-		ms = append(ms, d.info.metric(1, info...))
+		add(famInfo, 1, info...)
 		for _, s := range catalog.States {
-			ms = append(ms, d.state.metric(bool01(s == e.c.State), with(s)...))
+			add(famState, bool01(s == e.c.State), with(s)...)
 		}
 		if e.c.Health != "" {
 			for _, s := range catalog.HealthStatuses {
-				ms = append(ms, d.health.metric(bool01(s == e.c.Health), with(s)...))
+				add(famHealth, bool01(s == e.c.Health), with(s)...)
 			}
 		}
-		ms = append(ms, d.restarts.metric(float64(e.c.RestartCount), id...))
+		add(famRestarts, float64(e.c.RestartCount), id...)
 		if !e.c.StartedAt.IsZero() {
-			ms = append(ms, d.started.metric(unixSeconds(e.c.StartedAt), id...))
+			add(famStarted, unixSeconds(e.c.StartedAt), id...)
 		}
 		if m := e.mem; m != nil {
-			ms = append(ms, d.workingSet.metric(float64(m.WorkingSet), id...), d.usage.metric(float64(m.Usage), id...))
+			add(famWorkingSet, float64(m.WorkingSet), id...)
+			add(famUsage, float64(m.Usage), id...)
 			if m.Limit > 0 {
-				ms = append(ms, d.limit.metric(float64(m.Limit), id...), d.ratio.metric(float64(m.WorkingSet)/float64(m.Limit), id...))
+				add(famLimit, float64(m.Limit), id...)
+				add(famRatio, float64(m.WorkingSet)/float64(m.Limit), id...)
 			}
 		}
 	}
 	// Every reason is published from the start, at 0, so that the first exit
 	// of a kind is an increase and not the birth of a new series.
 	for i, r := range catalog.Reasons {
-		ms = append(ms, d.exits.metric(e.exits[i], with(r)...))
+		add(famExits, e.exits[i], with(r)...)
 	}
 	if t := e.last; t != nil {
-		ms = append(ms,
-			d.lastCode.metric(float64(t.ExitCode), id...),
-			d.lastTime.metric(unixSeconds(t.Time), id...),
-			d.lastInfo.metric(1, with(strconv.Itoa(t.ExitCode), t.Reason)...))
+		add(famLastCode, float64(t.ExitCode), id...)
+		add(famLastTime, unixSeconds(t.Time), id...)
+		add(famLastInfo, 1, with(strconv.Itoa(t.ExitCode), t.Reason)...)
 	}
-	e.metrics = ms
+	return fams
 }
 
-// Describe implements prometheus.Collector.
+// WriteText writes every container's series in the text exposition format,
+// family by family, containers sorted by name. It copies rendered bytes
+// only: the read lock is held just long enough to take the list.
+func (c *Cache) WriteText(w io.Writer) error {
+	type item struct {
+		key  identity
+		text *rendered
+	}
+	c.mu.RLock()
+	now := c.opts.Now()
+	items := make([]item, 0, len(c.entries))
+	for _, e := range c.entries {
+		if !c.expired(e, now) {
+			items = append(items, item{e.key, e.text})
+		}
+	}
+	c.mu.RUnlock()
+	slices.SortFunc(items, func(a, b item) int {
+		return cmp.Or(cmp.Compare(a.key.name, b.key.name), cmp.Compare(a.key.project, b.key.project), cmp.Compare(a.key.service, b.key.service))
+	})
+
+	for f := range numFamilies {
+		header := false
+		for _, it := range items {
+			if len(it.text[f]) == 0 {
+				continue
+			}
+			if !header {
+				if _, err := w.Write(c.descs.container[f].header); err != nil {
+					return err
+				}
+				header = true
+			}
+			if _, err := w.Write(it.text[f]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Describe implements prometheus.Collector for the exporter's own metrics;
+// container series are written by WriteText.
 func (c *Cache) Describe(ch chan<- *prometheus.Desc) {
 	d := &c.descs
-	for _, f := range []family{d.info, d.state, d.health, d.restarts, d.exits, d.lastCode, d.lastTime, d.lastInfo, d.started,
-		d.workingSet, d.usage, d.limit, d.ratio, d.sourceUp, d.sourceErrors, d.events, d.build} {
+	for _, f := range []family{d.sourceUp, d.sourceErrors, d.events, d.build} {
 		ch <- f.desc
 	}
 }
 
-// Collect implements prometheus.Collector. It holds the read lock only to
-// take a snapshot of the rendered series, so a slow scraper never holds up
-// the event loop.
+// Collect implements prometheus.Collector for the exporter's own metrics.
 func (c *Cache) Collect(ch chan<- prometheus.Metric) {
 	d := &c.descs
-	var own []prometheus.Metric
 	c.mu.RLock()
-	now := c.opts.Now()
-	series := make([][]prometheus.Metric, 0, len(c.entries))
-	for _, e := range c.entries {
-		if !c.expired(e, now) {
-			series = append(series, e.metrics)
-		}
-	}
+	defer c.mu.RUnlock()
 	for s, up := range c.sourceUp {
-		own = append(own, d.sourceUp.metric(bool01(up), s))
+		ch <- d.sourceUp.metric(bool01(up), s)
 	}
 	for s, n := range c.sourceErr {
-		own = append(own, d.sourceErrors.metric(n, s))
+		ch <- d.sourceErrors.metric(n, s)
 	}
 	for a, n := range c.events {
-		own = append(own, d.events.metric(n, a))
-	}
-	c.mu.RUnlock()
-
-	for _, ms := range series {
-		for _, m := range ms {
-			ch <- m
-		}
-	}
-	for _, m := range own {
-		ch <- m
+		ch <- d.events.metric(n, a)
 	}
 	ch <- d.build.metric(1, version.Version, version.GetRevision(), version.GoVersion)
 }
 
+// Handler serves a scrape: the metrics g gathers (the exporter's own, Go
+// and process metrics), encoded by expfmt, followed by the cached container
+// series. It speaks the text format only, gzipped when the scraper accepts
+// it, as kube-state-metrics does. Compression uses gzip's fastest level:
+// at the default level, compressing dominates the cost of a large scrape.
+func (c *Cache) Handler(g prometheus.Gatherer, log *slog.Logger) http.Handler {
+	format := expfmt.NewFormat(expfmt.TypeTextPlain)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fams, err := g.Gather()
+		if err != nil {
+			log.Error("gather failed", "err", err)
+			http.Error(w, "gather: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", string(format))
+		var out io.Writer = w
+		if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			w.Header().Set("Content-Encoding", "gzip")
+			gz, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
+			defer gz.Close()
+			out = gz
+		}
+		bw := bufio.NewWriterSize(out, 64<<10)
+		enc := expfmt.NewEncoder(bw, format)
+		for _, f := range fams {
+			if err := enc.Encode(f); err != nil {
+				log.Error("encode failed", "family", f.GetName(), "err", err)
+				return
+			}
+		}
+		if err := c.WriteText(bw); err != nil {
+			log.Debug("scrape aborted", "err", err)
+			return
+		}
+		bw.Flush()
+	})
+}
 func bool01(b bool) float64 {
 	if b {
 		return 1

@@ -80,13 +80,15 @@ func TestTerminations(t *testing.T) {
 				tc.end(t, c)
 			}
 			code := strconv.Itoa(tc.code)
-			s := e.wait(t, 60*time.Second, "last termination "+code+" "+tc.reason, func(s []string) bool {
-				return has(s, c.series(catalog.ContainerLastTerminationInfo, "1", "exit_code", code, "reason", tc.reason))
+			// The die event and the inspect that follows it land a moment
+			// apart: wait for both.
+			s := e.wait(t, 60*time.Second, "last termination "+code+" "+tc.reason+" and state exited", func(s []string) bool {
+				return has(s, c.series(catalog.ContainerLastTerminationInfo, "1", "exit_code", code, "reason", tc.reason)) &&
+					has(s, c.series(catalog.ContainerState, "1", "state", "exited"))
 			})
 			for _, want := range []string{
 				c.series(catalog.ContainerLastExitCode, code),
 				c.series(catalog.ContainerExitsTotal, "1", "reason", tc.reason),
-				c.series(catalog.ContainerState, "1", "state", "exited"),
 			} {
 				if !has(s, want) {
 					t.Errorf("missing %s in:\n%s", want, strings.Join(c.mine(s), "\n"))
@@ -109,15 +111,16 @@ func TestRestartPolicy(t *testing.T) {
 
 	c := run(t, cli, spec{cmd: []string{"exit", "1"}, restart: container.RestartPolicy{Name: container.RestartPolicyOnFailure, MaximumRetryCount: 3}})
 	last := c.series(catalog.ContainerLastTerminationInfo, "1", "exit_code", "1", "reason", catalog.ReasonError)
-	s := e.wait(t, 60*time.Second, "4 exits and restart count 3", func(s []string) bool {
+	s := e.wait(t, 60*time.Second, "4 exits, restart count 3 and state exited", func(s []string) bool {
 		counted := testenv.Grep(c.mine(s), catalog.ContainerExitsTotal+"{", `reason="error"`)
 		if len(counted) == 1 && !strings.HasSuffix(counted[0], "} 0") && !has(s, last) {
 			t.Errorf("an exit was counted but the last termination is not published:\n%s", strings.Join(c.mine(s), "\n"))
 		}
 		return has(s, c.series(catalog.ContainerExitsTotal, "4", "reason", catalog.ReasonError)) &&
-			has(s, c.series(catalog.ContainerRestartCount, "3"))
+			has(s, c.series(catalog.ContainerRestartCount, "3")) &&
+			has(s, c.series(catalog.ContainerState, "1", "state", "exited"))
 	})
-	for _, want := range []string{last, c.series(catalog.ContainerState, "1", "state", "exited")} {
+	for _, want := range []string{last} {
 		if !has(s, want) {
 			t.Errorf("missing %s in:\n%s", want, strings.Join(c.mine(s), "\n"))
 		}
@@ -269,11 +272,11 @@ func TestDisconnect(t *testing.T) {
 		return has(s, catalog.ExporterSourceUp+`{source="docker"} 1`)
 	})
 	s = e.wait(t, 10*time.Second, "the crash replayed", func(s []string) bool {
-		return has(s, killed.series(catalog.ContainerExitsTotal, "1", "reason", catalog.ReasonKilled))
+		return has(s, killed.series(catalog.ContainerExitsTotal, "1", "reason", catalog.ReasonKilled)) &&
+			has(s, killed.series(catalog.ContainerState, "1", "state", "exited"))
 	})
 	for _, want := range []string{
 		killed.series(catalog.ContainerLastTerminationInfo, "1", "exit_code", "137", "reason", catalog.ReasonKilled),
-		killed.series(catalog.ContainerState, "1", "state", "exited"),
 		removed.series(catalog.ContainerLastTerminationInfo, "1", "exit_code", "137", "reason", catalog.ReasonKilled),
 		removed.series(catalog.ContainerExitsTotal, "1", "reason", catalog.ReasonKilled),
 	} {

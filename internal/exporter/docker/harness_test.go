@@ -20,7 +20,6 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sre-tools/promgen/catalog"
 	"github.com/sre-tools/promgen/internal/exporter/cache"
@@ -61,8 +60,8 @@ func startExporter(t *testing.T, o exporterOptions) *exporter {
 	c := cache.New(cache.Options{Retention: o.retention, Labels: []string{testenv.Label}})
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(c)
-	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	srv := httptest.NewServer(c.Handler(reg, log))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
