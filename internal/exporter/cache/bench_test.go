@@ -47,6 +47,7 @@ func BenchmarkScrape1000(b *testing.B) {
 		if w.Code != http.StatusOK {
 			b.Fatalf("scrape: %d", w.Code)
 		}
+		b.ReportMetric(float64(w.Body.Len()), "bytes/scrape")
 	}
 }
 
@@ -66,6 +67,7 @@ func BenchmarkScrape1000Gzip(b *testing.B) {
 		if w.Code != http.StatusOK {
 			b.Fatalf("scrape: %d", w.Code)
 		}
+		b.ReportMetric(float64(w.Body.Len()), "bytes/scrape")
 	}
 }
 
@@ -91,6 +93,7 @@ func BenchmarkScrape1000ClientGolang(b *testing.B) {
 		if w.Code != http.StatusOK {
 			b.Fatalf("scrape: %d", w.Code)
 		}
+		b.ReportMetric(float64(w.Body.Len()), "bytes/scrape")
 	}
 }
 
