@@ -53,7 +53,7 @@ func RequireDocker(t testing.TB) *client.Client {
 	return cli
 }
 
-var images sync.Map // tag -> *imageBuild
+var images sync.Map // tag and daemon -> *imageBuild
 
 type imageBuild struct {
 	once sync.Once
@@ -62,21 +62,32 @@ type imageBuild struct {
 
 // BuildScratchImage builds goPackage (an import path of this module) as a
 // static binary and an image tag FROM scratch around it, with the binary at
-// /<base name of the package> as entrypoint. The image is built once per
-// test process, and not at all when an image with that tag already holds
-// the same binary.
+// /<base name of the package> as entrypoint, on the engine at DOCKER_HOST.
+// The image is built once per test process, and not at all when an image
+// with that tag already holds the same binary.
 func BuildScratchImage(t testing.TB, tag, goPackage string) string {
 	t.Helper()
-	v, _ := images.LoadOrStore(tag, &imageBuild{})
+	cli, err := client.New(client.FromEnv)
+	if err != nil {
+		t.Fatalf("docker client: %v", err)
+	}
+	defer cli.Close()
+	return BuildScratchImageOn(t, cli, tag, goPackage)
+}
+
+// BuildScratchImageOn is BuildScratchImage on the engine cli talks to.
+func BuildScratchImageOn(t testing.TB, cli *client.Client, tag, goPackage string) string {
+	t.Helper()
+	v, _ := images.LoadOrStore(tag+" "+cli.DaemonHost(), &imageBuild{})
 	b := v.(*imageBuild)
-	b.once.Do(func() { b.err = buildScratchImage(tag, goPackage) })
+	b.once.Do(func() { b.err = buildScratchImage(cli, tag, goPackage) })
 	if b.err != nil {
 		t.Fatalf("build image %s: %v", tag, b.err)
 	}
 	return tag
 }
 
-func buildScratchImage(tag, goPackage string) error {
+func buildScratchImage(cli *client.Client, tag, goPackage string) error {
 	dir, err := os.MkdirTemp("", "promgen-image-")
 	if err != nil {
 		return err
@@ -96,11 +107,6 @@ func buildScratchImage(tag, goPackage string) error {
 	sum := sha256.Sum256(data)
 	digest := hex.EncodeToString(sum[:])
 
-	cli, err := client.New(client.FromEnv)
-	if err != nil {
-		return err
-	}
-	defer cli.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if img, err := cli.ImageInspect(ctx, tag); err == nil && img.Config != nil && img.Config.Labels[Label+".binary"] == digest {

@@ -6,6 +6,7 @@
 package cache
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,12 +53,18 @@ type Event struct {
 	Attributes map[string]string
 }
 
-// Termination is one exit of a container.
-type Termination struct {
-	ExitCode int
-	Reason   string // one of catalog.Reasons
-	Time     time.Time
+// termination is one exit of a container.
+type termination struct {
+	code    int
+	reason  string // one of catalog.Reasons
+	time    time.Time
+	event   bool // seen as a die event, not only in an inspect
+	counted bool // counted in exits_total
 }
+
+// sameExit is how far apart an inspect's FinishedAt and the die event of
+// the same exit can be: Docker stamps them milliseconds apart.
+const sameExit = 5 * time.Second
 
 // Options configure a Cache.
 type Options struct {
@@ -88,7 +95,7 @@ type entry struct {
 	removed time.Time // when it was removed; zero while live
 
 	exits []float64 // by index in catalog.Reasons
-	last  *Termination
+	last  *termination
 	oomAt time.Time // an oom event not yet matched by a die
 	mem   *memory.Stats
 	text  *rendered
@@ -215,7 +222,7 @@ func (c *Cache) Apply(ev Event) bool {
 		}
 		oom := !e.oomAt.IsZero() && !e.oomAt.After(ev.Time)
 		e.oomAt = time.Time{}
-		c.terminate(e, Termination{ExitCode: code, Reason: catalog.Reason(code, oom), Time: ev.Time}, true)
+		c.terminate(e, termination{code: code, reason: catalog.Reason(code, oom), time: ev.Time, event: true}, true)
 	case "health_status":
 		e.c.Health = strings.TrimSpace(status)
 	case "destroy":
@@ -275,8 +282,8 @@ func (c *Cache) SourceError(source string) {
 
 // upsert updates or creates the entry of a live container. Callers hold mu.
 func (c *Cache) upsert(x Container) *entry {
-	e, ok := c.entries[x.ID]
-	if !ok {
+	e, known := c.entries[x.ID]
+	if !known {
 		e = &entry{id: x.ID, live: true, exits: make([]float64, len(catalog.Reasons))}
 		c.entries[x.ID] = e
 	}
@@ -291,12 +298,13 @@ func (c *Cache) upsert(x Container) *entry {
 	e.c = x
 	e.key = identity{name: x.Name, project: x.Labels[LabelComposeProject], service: x.Labels[LabelComposeService]}
 	c.adopt(e)
-	// An exit that happened while no event reached us (before the exporter
-	// started, or lost in a reconnect) still sets the last termination, but
-	// is not counted: exits_total counts terminations seen as they happened.
-	if x.State != "running" && x.State != "restarting" && x.State != "paused" && !x.FinishedAt.IsZero() &&
-		(e.last == nil || x.FinishedAt.After(e.last.Time.Add(time.Second))) {
-		c.terminate(e, Termination{ExitCode: x.ExitCode, Reason: catalog.Reason(x.ExitCode, x.OOMKilled), Time: x.FinishedAt}, false)
+	// An exit that only an inspect shows: one from before the exporter
+	// started, or one no event reported, as when the daemon restarted
+	// (Docker keeps no events across a restart). It is counted only if the
+	// container was known before, so that starting the exporter does not
+	// count old exits.
+	if x.State != "running" && x.State != "restarting" && x.State != "paused" && !x.FinishedAt.IsZero() {
+		c.terminate(e, termination{code: x.ExitCode, reason: catalog.Reason(x.ExitCode, x.OOMKilled), time: x.FinishedAt}, known)
 	}
 	c.render(e)
 	return e
@@ -316,7 +324,7 @@ func (c *Cache) adopt(e *entry) {
 	for i := range e.exits {
 		e.exits[i] += old.exits[i]
 	}
-	if e.last == nil || (old.last != nil && old.last.Time.After(e.last.Time)) {
+	if e.last == nil || (old.last != nil && old.last.time.After(e.last.time)) {
 		e.last = old.last
 	}
 }
@@ -332,19 +340,35 @@ func (c *Cache) remove(e *entry, at time.Time) {
 	c.render(e)
 }
 
-// terminate records an exit, counting it when counted is true. An older exit
-// arriving late is counted but does not replace a newer last termination.
-func (c *Cache) terminate(e *entry, t Termination, counted bool) {
-	if counted {
-		for i, r := range catalog.Reasons {
-			if r == t.Reason {
-				e.exits[i]++
+// terminate records an exit, counting it if count is set. An inspect and a
+// die event of the same exit (stamped within sameExit) are one exit: the
+// event confirms what the inspect found, and an inspect repeats what an
+// event or an earlier inspect said. An older exit arriving late is counted
+// but does not replace a newer last termination.
+func (c *Cache) terminate(e *entry, t termination, count bool) {
+	if l := e.last; l != nil && !(l.event && t.event) && t.time.Sub(l.time).Abs() < sameExit {
+		if t.event && !l.event {
+			if l.reason != catalog.ReasonOOMKilled {
+				l.reason = t.reason
+			}
+			l.code, l.time, l.event = t.code, t.time, true
+			if !l.counted {
+				c.count(e, l)
 			}
 		}
+		return
 	}
-	if e.last == nil || !t.Time.Before(e.last.Time) {
+	if count {
+		c.count(e, &t)
+	}
+	if e.last == nil || !t.time.Before(e.last.time) {
 		e.last = &t
 	}
+}
+
+func (c *Cache) count(e *entry, t *termination) {
+	e.exits[slices.Index(catalog.Reasons, t.reason)]++
+	t.counted = true
 }
 
 // expire drops removed containers past their retention. Callers hold mu.

@@ -32,6 +32,22 @@ func die(id string, sec, code int) Event {
 
 func ev(id, action string, sec int) Event { return Event{ID: id, Action: action, Time: at(sec)} }
 
+// exits formats the exits_total lines of the "web" container after the
+// given exits.
+func exits(reasons ...string) []string {
+	var out []string
+	for _, r := range []string{"completed", "error", "killed", "oom_killed", "segfault", "terminated"} {
+		n := 0
+		for _, x := range reasons {
+			if x == r {
+				n++
+			}
+		}
+		out = append(out, series(catalog.ContainerExitsTotal, strconv.Itoa(n), "reason", r))
+	}
+	return out
+}
+
 // scrape scrapes the cache through its Handler, as Prometheus does, and
 // keeps the lines of the named metrics.
 func scrape(t *testing.T, c *Cache, names ...string) []string {
@@ -147,6 +163,48 @@ func TestCache(t *testing.T) {
 			series("docker_container_state", "0", "state", "restarting"),
 			series("docker_container_state", "0", "state", "running"),
 		},
+	}, {
+		name: "an exit only an inspect shows, as after a daemon restart, is counted if the container was known",
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			x := running("a", "web")
+			x.State, x.ExitCode, x.FinishedAt = "exited", 139, at(10)
+			c.Sync([]Container{x}, at(20))
+			c.Sync([]Container{x}, at(30))
+		},
+		names: []string{catalog.ContainerExitsTotal},
+		want:  exits("segfault"),
+	}, {
+		name: "an exit only an inspect shows is counted if the container was known, once even when its die is replayed",
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			x := running("a", "web")
+			x.State, x.ExitCode, x.FinishedAt = "exited", 137, at(10)
+			c.Upsert(x)
+			c.Apply(Event{ID: "a", Action: "die", Time: at(10).Add(3 * time.Millisecond), Attributes: map[string]string{"exitCode": "137"}})
+			c.Upsert(x)
+		},
+		names: []string{catalog.ContainerExitsTotal},
+		want:  exits("killed"),
+	}, {
+		name: "an exit of a container first seen exited is counted only when its die event is replayed",
+		steps: func(c *Cache, _ *time.Time) {
+			x := running("a", "web")
+			x.State, x.ExitCode, x.FinishedAt = "exited", 1, at(10)
+			c.Sync([]Container{x}, at(20))
+			c.Apply(Event{ID: "a", Action: "die", Time: at(10).Add(3 * time.Millisecond), Attributes: map[string]string{"exitCode": "1"}})
+		},
+		names: []string{catalog.ContainerExitsTotal},
+		want:  exits("error"),
+	}, {
+		name: "dies a moment apart in a restart loop are each counted",
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(Event{ID: "a", Action: "die", Time: at(10), Attributes: map[string]string{"exitCode": "1"}})
+			c.Apply(Event{ID: "a", Action: "die", Time: at(10).Add(300 * time.Millisecond), Attributes: map[string]string{"exitCode": "1"}})
+		},
+		names: []string{catalog.ContainerExitsTotal},
+		want:  exits("error", "error"),
 	}, {
 		name: "a health_status event sets the health status",
 		steps: func(c *Cache, _ *time.Time) {

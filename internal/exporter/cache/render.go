@@ -206,9 +206,9 @@ func (c *Cache) series(e *entry) [numFamilies][]prometheus.Metric {
 		add(famExits, e.exits[i], with(r)...)
 	}
 	if t := e.last; t != nil {
-		add(famLastCode, float64(t.ExitCode), id...)
-		add(famLastTime, unixSeconds(t.Time), id...)
-		add(famLastInfo, 1, with(strconv.Itoa(t.ExitCode), t.Reason)...)
+		add(famLastCode, float64(t.code), id...)
+		add(famLastTime, unixSeconds(t.time), id...)
+		add(famLastInfo, 1, with(strconv.Itoa(t.code), t.reason)...)
 	}
 	return fams
 }

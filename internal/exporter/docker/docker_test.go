@@ -225,15 +225,12 @@ func TestRemovedContainer(t *testing.T) {
 // TestDisconnect cuts the exporter off the engine, crashes containers while
 // it is cut off, and checks that the resync reports them.
 //
-// Why a proxy and not a daemon restart: when the Docker daemon itself stops,
-// its containers stop with it (no --live-restore here), so no crash can
-// happen "while it is down" that the daemon would not also have to recover
-// from its own state; and this engine is shared with other tests running in
-// parallel. What the exporter must survive is losing its connection to the
-// engine while containers carry on, so the test relays the exporter's socket
-// through a proxy it can cut and restore, which is what a daemon restart
-// looks like from the exporter's side: the event stream breaks, requests
-// fail, then the engine answers again.
+// The exporter's socket is relayed through a proxy the test can cut and
+// restore, while the engine and its containers carry on: the engine keeps
+// its events, so the crashes come back as die and destroy events replayed
+// with since=, and a container both crashed and removed meanwhile is still
+// reported. TestDaemonRestart covers the other way back, a daemon restart,
+// after which no event survives and the inspect alone reports the crash.
 func TestDisconnect(t *testing.T) {
 	cli := testenv.RequireDocker(t)
 	testenv.BuildScratchImage(t, crasherImage, crasherPackage)
