@@ -112,6 +112,7 @@ type Cache struct {
 	entries   map[string]*entry   // by container ID, live and removed
 	removed   map[identity]string // removed container ID by identity
 	seen      map[eventKey]struct{}
+	seenCap   int // size of seen that triggers the next trim
 	cursor    time.Time // time of the latest event applied
 	events    map[string]float64
 	sourceUp  map[string]bool
@@ -223,8 +224,10 @@ func (c *Cache) Apply(ev Event) bool {
 		oom := !e.oomAt.IsZero() && !e.oomAt.After(ev.Time)
 		e.oomAt = time.Time{}
 		c.terminate(e, termination{code: code, reason: catalog.Reason(code, oom), time: ev.Time, event: true}, true)
+		c.render(e)
 	case "health_status":
 		e.c.Health = strings.TrimSpace(status)
+		c.render(e)
 	case "destroy":
 		if e.live {
 			c.remove(e, ev.Time)
@@ -232,7 +235,8 @@ func (c *Cache) Apply(ev Event) bool {
 			e.removed = ev.Time
 		}
 	}
-	c.render(e)
+	// Other actions (start, exec_*, ...) change no series: the inspect that
+	// follows them does.
 	c.expire()
 	return true
 }
@@ -390,9 +394,11 @@ func (c *Cache) expired(e *entry, now time.Time) bool {
 // a resync replays events from the cursor on, so older keys cannot recur.
 const dedupeWindow = 5 * time.Minute
 
-// forget trims the remembered event keys once they grow. Callers hold mu.
+// forget trims the remembered event keys each time they have doubled, so
+// that trimming costs O(1) per event however busy the engine. Callers hold
+// mu.
 func (c *Cache) forget() {
-	if len(c.seen) < 4096 {
+	if len(c.seen) < max(c.seenCap, 4096) {
 		return
 	}
 	horizon := c.cursor.Add(-dedupeWindow).UnixNano()
@@ -401,4 +407,5 @@ func (c *Cache) forget() {
 			delete(c.seen, k)
 		}
 	}
+	c.seenCap = 2 * len(c.seen)
 }

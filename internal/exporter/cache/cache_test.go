@@ -137,6 +137,18 @@ func TestCache(t *testing.T) {
 			`gateway_exporter_events_total{action="start"} 1`,
 		},
 	}, {
+		name: "a replay is still recognised after a busy engine made the cache trim the events it remembers",
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(die("a", 600, 1))
+			for i := range 10000 {
+				c.Apply(Event{ID: "a", Action: "exec_die", Time: at(i / 10)})
+			}
+			c.Apply(die("a", 600, 1))
+		},
+		names: []string{catalog.ContainerExitsTotal},
+		want:  exits("error"),
+	}, {
 		name: "an older die arriving late is counted but does not replace the newer last termination",
 		steps: func(c *Cache, _ *time.Time) {
 			c.Upsert(running("a", "web"))
