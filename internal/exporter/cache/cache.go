@@ -341,6 +341,15 @@ func (c *Cache) remove(e *entry, at time.Time) {
 		delete(c.entries, prev)
 	}
 	c.removed[e.key] = e.id
+	// A resync can list the container that replaced this one before it
+	// finds this one gone: the live one takes over at once.
+	for _, o := range c.entries {
+		if o.live && o.key == e.key {
+			c.adopt(o)
+			c.render(o)
+			return
+		}
+	}
 	c.render(e)
 }
 

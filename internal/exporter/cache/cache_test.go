@@ -273,6 +273,18 @@ func TestCache(t *testing.T) {
 			series("docker_container_last_termination_info", "1", "exit_code", "137", "reason", "killed"),
 		},
 	}, {
+		name: "a container recreated under the same name while disconnected takes over at the resync",
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(die("a", 10, 139))
+			c.Sync([]Container{running("b", "web")}, at(20))
+		},
+		names: []string{catalog.ContainerLastTerminationInfo, catalog.ContainerInfo},
+		want: []string{
+			series("docker_container_info", "1", "id", "b", "image", "gw:1", "label_team", "infra"),
+			series("docker_container_last_termination_info", "1", "exit_code", "139", "reason", "segfault"),
+		},
+	}, {
 		name: "a die of a container never listed is recorded from the event's attributes",
 		steps: func(c *Cache, _ *time.Time) {
 			c.Apply(Event{ID: "z", Action: "die", Time: at(1), Attributes: map[string]string{

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command crasher is the project's own test workload: tests run it FROM
 // scratch under Docker (with --init, so that it is not PID 1 and dies of
 // real signals) to make a container end in each way the runbook tells
