@@ -112,7 +112,7 @@ type Cache struct {
 	entries   map[string]*entry   // by container ID, live and removed
 	removed   map[identity]string // removed container ID by identity
 	seen      map[eventKey]struct{}
-	seenCap   int // size of seen that triggers the next trim
+	seenCap   int       // size of seen that triggers the next trim
 	cursor    time.Time // time of the latest event applied
 	events    map[string]float64
 	sourceUp  map[string]bool
