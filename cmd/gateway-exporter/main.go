@@ -127,6 +127,7 @@ func run(c *cli.Context) error {
 			Description: "Docker container exits, restarts, health and memory",
 			Version:     version.Info(),
 			Links:       []web.LandingLinks{{Address: path, Text: "Metrics"}},
+			Profiling:   "false",
 		})
 		if err != nil {
 			return fmt.Errorf("landing page: %w", err)
