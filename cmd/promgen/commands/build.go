@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sre-tools/promgen/internal/generate"
+	"github.com/sre-tools/promgen/internal/lint"
 	"github.com/sre-tools/promgen/spec"
 )
 
@@ -16,9 +17,9 @@ func buildCommand(cfg Config) *cli.Command {
 		Name:  "build",
 		Usage: "write the rule files, promtool tests and compose fragments to --out",
 		Description: "Validates the whole spec, renders every file in memory, validates the rules with rulefmt and\n" +
-			"the compose fragments with compose-go, then replaces --out in one step. On any error nothing is\n" +
-			"written. With --check nothing is written either: it prints a unified diff and fails when --out\n" +
-			"differs from what the spec produces.",
+			"promgen lint and the compose fragments with compose-go, then replaces --out in one step. On any\n" +
+			"error nothing is written (lint warnings are printed and do not fail). With --check nothing is\n" +
+			"written either: it prints a unified diff and fails when --out differs from what the spec produces.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Value: "generated", Usage: "output folder, owned by promgen: files it does not produce are removed"},
 			&cli.StringFlag{Name: "compose-base", Value: "compose/docker-compose.yml", Usage: "compose file the fragments are merged over to validate them"},
@@ -30,6 +31,16 @@ func buildCommand(cfg Config) *cli.Command {
 				return cli.Exit(specError(cfg, err), 1)
 			}
 			out := c.String("out")
+			// Lint errors fail the build: promtool would accept these rules,
+			// but they break alerting in production.
+			if problems := lintSpec(cfg, files, out); len(problems) > 0 {
+				if err := lint.WriteText(c.App.ErrWriter, problems); err != nil {
+					return err
+				}
+				if lint.HasErrors(problems) {
+					return cli.Exit("build failed, nothing written: lint errors above", 1)
+				}
+			}
 			if c.Bool("check") {
 				diff, err := generate.Diff(out, files)
 				if err != nil {

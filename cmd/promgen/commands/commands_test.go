@@ -118,11 +118,42 @@ func TestABadSpecIsReportedWholeAndWritesNothing(t *testing.T) {
 	}
 }
 
-func TestLintOfTheShippedSpecFindsNoErrors(t *testing.T) {
+func TestLintOfTheShippedSpecFindsNothing(t *testing.T) {
 	dir := workdir(t)
-	out, err := run(t, gateway(), dir, "lint")
-	if err != nil {
-		t.Fatalf("lint of the shipped spec failed: %v\n%s", err, out)
+	cfg := gateway()
+	cfg.Outputs = append(cfg.Outputs, Output{Dir: "e2e", Spec: rules.Spec(rules.E2E)})
+	out, err := run(t, cfg, dir, "lint")
+	if err != nil || out != "" {
+		t.Fatalf("lint of the shipped spec: %v\n%s", err, out)
+	}
+}
+
+func TestBuildRefusesLintErrors(t *testing.T) {
+	dir := workdir(t)
+	s := rules.Spec(rules.Production)
+	s.Services[0].Container.Memory = spec.Memory{}
+	out, err := run(t, Config{Outputs: []Output{{Spec: s}}}, dir, "build")
+	if err == nil {
+		t.Fatalf("build passed memory alerts on a service without a limit:\n%s", out)
+	}
+	if !strings.Contains(out, "generated/rules/inference-gateway.rules.yml:") || !strings.Contains(out, "error memory-limit:") {
+		t.Errorf("build output lacks the lint finding:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "generated")); !os.IsNotExist(err) {
+		t.Errorf("a refused build wrote generated/ (%v)", err)
+	}
+}
+
+func TestLintFlagsAMemoryAlertOnAServiceWithoutLimit(t *testing.T) {
+	dir := workdir(t)
+	s := rules.Spec(rules.Production)
+	s.Services[0].Container.Memory = spec.Memory{}
+	out, err := run(t, Config{Outputs: []Output{{Spec: s}}}, dir, "lint", "--format", "json")
+	if err == nil {
+		t.Fatalf("lint passed memory alerts on a service without a limit:\n%s", out)
+	}
+	if n := strings.Count(out, `"check": "memory-limit"`); n != 2 {
+		t.Errorf("got %d memory-limit findings, want 2 (High and Critical):\n%s", n, out)
 	}
 }
 

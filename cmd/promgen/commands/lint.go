@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -46,21 +45,11 @@ func lintCommand(cfg Config) *cli.Command {
 				}
 				problems = lint.Lint(files, lint.Config{Services: services(cfg.Outputs...)})
 			} else {
-				// Each output separately: a test profile repeats the same
-				// alerts, which would otherwise count as duplicates.
-				for _, o := range cfg.Outputs {
-					built, err := generate.Build(c.Context, []generate.Target{{Dir: o.Dir, Spec: o.Spec}}, generate.Options{ComposeBase: c.String("compose-base")})
-					if err != nil {
-						return cli.Exit(specError(cfg, err), 1)
-					}
-					var files []lint.File
-					for _, p := range built.Paths() {
-						if strings.HasSuffix(p, ".rules.yml") {
-							files = append(files, lint.File{Path: path.Join(c.String("out"), p), Content: built[p]})
-						}
-					}
-					problems = append(problems, lint.Lint(files, lint.Config{Services: services(o)})...)
+				built, err := generate.Build(c.Context, cfg.targets(), generate.Options{ComposeBase: c.String("compose-base")})
+				if err != nil {
+					return cli.Exit(specError(cfg, err), 1)
 				}
+				problems = lintSpec(cfg, built, c.String("out"))
 			}
 			if err := write(c.App.Writer, problems); err != nil {
 				return err
@@ -71,6 +60,23 @@ func lintCommand(cfg Config) *cli.Command {
 			return nil
 		},
 	}
+}
+
+// lintSpec lints the rule files a build produced, each output on its own: a
+// test profile repeats the same alerts, which would otherwise count as
+// duplicates. Paths are shown as they are written under out.
+func lintSpec(cfg Config, built generate.Files, out string) []lint.Problem {
+	var problems []lint.Problem
+	for _, o := range cfg.Outputs {
+		var files []lint.File
+		for _, p := range built.Paths() {
+			if path.Dir(p) == path.Join(o.Dir, "rules") {
+				files = append(files, lint.File{Path: path.Join(out, p), Content: built[p]})
+			}
+		}
+		problems = append(problems, lint.Lint(files, lint.Config{Services: services(o)})...)
+	}
+	return problems
 }
 
 // services tells lint what the spec knows of each service.
