@@ -97,7 +97,11 @@ func run(c *cli.Context) error {
 	}
 	defer dc.Close()
 
-	state := cache.New(cache.Options{Retention: c.Duration("container.retention"), Labels: c.StringSlice("container.labels-allowlist")})
+	state := cache.New(cache.Options{
+		Retention: c.Duration("container.retention"),
+		Labels:    c.StringSlice("container.labels-allowlist"),
+		OOMGrace:  cache.DefaultOOMGrace,
+	})
 	src, err := memorySource(c, dc)
 	if err != nil {
 		return err

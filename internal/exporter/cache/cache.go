@@ -62,6 +62,9 @@ type termination struct {
 	counted bool // counted in exits_total
 }
 
+// DefaultOOMGrace is the Options.OOMGrace gateway-exporter runs with.
+const DefaultOOMGrace = 2 * time.Second
+
 // sameExit is how far apart an inspect's FinishedAt and the die event of
 // the same exit can be: Docker stamps them milliseconds apart.
 const sameExit = 5 * time.Second
@@ -74,6 +77,11 @@ type Options struct {
 	// Labels are container label keys published on docker_container_info,
 	// each as label_<key with invalid characters replaced by _>.
 	Labels []string
+	// OOMGrace is how long a die with exit code 137 and no oom event before
+	// it waits for a late oom event before it is counted as killed: Docker
+	// usually sends oom before die, but the two come from different watchers
+	// and can arrive the other way round. Zero counts it at once.
+	OOMGrace time.Duration
 	// Now returns the current time; tests set it to drive retention.
 	Now func() time.Time
 }
@@ -211,7 +219,14 @@ func (c *Cache) Apply(ev Event) bool {
 	}
 	switch action {
 	case "oom":
-		e.oomAt = ev.Time
+		if l := e.last; l != nil && l.event && !l.counted && ev.Time.Sub(l.time).Abs() < sameExit {
+			// The die came first and is still held back: this is its cause.
+			l.reason = catalog.ReasonOOMKilled
+			c.count(e, l)
+			c.render(e)
+		} else {
+			e.oomAt = ev.Time
+		}
 	case "start":
 		if !e.oomAt.After(ev.Time) {
 			e.oomAt = time.Time{}
@@ -223,7 +238,10 @@ func (c *Cache) Apply(ev Event) bool {
 		}
 		oom := !e.oomAt.IsZero() && !e.oomAt.After(ev.Time)
 		e.oomAt = time.Time{}
-		c.terminate(e, termination{code: code, reason: catalog.Reason(code, oom), time: ev.Time, event: true}, true)
+		hold := code == 137 && !oom && c.opts.OOMGrace > 0
+		if t := c.terminate(e, termination{code: code, reason: catalog.Reason(code, oom), time: ev.Time, event: true}, !hold); hold && !t.counted {
+			time.AfterFunc(c.opts.OOMGrace, func() { c.settle(e, t) })
+		}
 		c.render(e)
 	case "health_status":
 		e.c.Health = strings.TrimSpace(status)
@@ -353,14 +371,17 @@ func (c *Cache) remove(e *entry, at time.Time) {
 	c.render(e)
 }
 
-// terminate records an exit, counting it if count is set. An inspect and a
-// die event of the same exit (stamped within sameExit) are one exit: the
-// event confirms what the inspect found, and an inspect repeats what an
-// event or an earlier inspect said. An older exit arriving late is counted
-// but does not replace a newer last termination.
-func (c *Cache) terminate(e *entry, t termination, count bool) {
+// terminate records an exit, counting it if count is set, and returns the
+// termination that stands for it. An inspect and a die event of the same
+// exit (stamped within sameExit) are one exit: the event confirms what the
+// inspect found, and an inspect repeats what an event or an earlier inspect
+// said, except that its OOMKilled settles a die still held back. An older
+// exit arriving late is counted but does not replace a newer last
+// termination.
+func (c *Cache) terminate(e *entry, t termination, count bool) *termination {
 	if l := e.last; l != nil && !(l.event && t.event) && t.time.Sub(l.time).Abs() < sameExit {
-		if t.event && !l.event {
+		switch {
+		case t.event && !l.event:
 			if l.reason != catalog.ReasonOOMKilled {
 				l.reason = t.reason
 			}
@@ -368,14 +389,28 @@ func (c *Cache) terminate(e *entry, t termination, count bool) {
 			if !l.counted {
 				c.count(e, l)
 			}
+		case !t.event && l.event && !l.counted && t.reason == catalog.ReasonOOMKilled:
+			l.reason = t.reason
+			c.count(e, l)
 		}
-		return
+		return l
 	}
 	if count {
 		c.count(e, &t)
 	}
 	if e.last == nil || !t.time.Before(e.last.time) {
 		e.last = &t
+	}
+	return &t
+}
+
+// settle counts a die held back for a late oom event that did not come.
+func (c *Cache) settle(e *entry, t *termination) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !t.counted {
+		c.count(e, t)
+		c.render(e)
 	}
 }
 

@@ -83,6 +83,7 @@ func series(name, value string, kv ...string) string {
 func TestCache(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
+		grace time.Duration // Options.OOMGrace
 		steps func(c *Cache, now *time.Time)
 		names []string
 		want  []string
@@ -99,6 +100,49 @@ func TestCache(t *testing.T) {
 			series("docker_container_last_termination_info", "1", "exit_code", "137", "reason", "oom_killed"),
 			series("docker_container_last_termination_timestamp_seconds", "1.767323056e+09"),
 		},
+	}, {
+		name:  "an oom event arriving just after its die still makes the exit oom_killed, counted once",
+		grace: time.Hour,
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(die("a", 10, 137))
+			c.Apply(Event{ID: "a", Action: "oom", Time: at(10).Add(2 * time.Millisecond)})
+		},
+		names: []string{catalog.ContainerExitsTotal, catalog.ContainerLastTerminationInfo},
+		want: append(exits("oom_killed"),
+			series(catalog.ContainerLastTerminationInfo, "1", "exit_code", "137", "reason", "oom_killed")),
+	}, {
+		name:  "an inspect showing OOMKilled settles a die held back for a late oom event",
+		grace: time.Hour,
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(die("a", 10, 137))
+			x := running("a", "web")
+			x.State, x.ExitCode, x.OOMKilled, x.FinishedAt = "exited", 137, true, at(10).Add(-time.Millisecond)
+			c.Upsert(x)
+		},
+		names: []string{catalog.ContainerExitsTotal},
+		want:  exits("oom_killed"),
+	}, {
+		name:  "a die held back for a late oom event is still published as the last termination",
+		grace: time.Hour,
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(die("a", 10, 137))
+		},
+		names: []string{catalog.ContainerExitsTotal, catalog.ContainerLastTerminationInfo},
+		want: append(exits(),
+			series(catalog.ContainerLastTerminationInfo, "1", "exit_code", "137", "reason", "killed")),
+	}, {
+		name:  "a die held back is counted as killed once the grace has passed without an oom event",
+		grace: 10 * time.Millisecond,
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(die("a", 10, 137))
+			time.Sleep(300 * time.Millisecond)
+		},
+		names: []string{catalog.ContainerExitsTotal},
+		want:  exits("killed"),
 	}, {
 		name: "a SIGKILL without oom event is killed, and an oom from an earlier run does not leak past a start",
 		steps: func(c *Cache, _ *time.Time) {
@@ -316,7 +360,7 @@ func TestCache(t *testing.T) {
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			now := at(100)
-			c := New(Options{Retention: time.Hour, Labels: []string{"team"}, Now: func() time.Time { return now }})
+			c := New(Options{Retention: time.Hour, Labels: []string{"team"}, OOMGrace: tc.grace, Now: func() time.Time { return now }})
 			tc.steps(c, &now)
 			got := scrape(t, c, tc.names...)
 			if !slices.Equal(got, tc.want) {

@@ -81,14 +81,15 @@ func TestTerminations(t *testing.T) {
 			}
 			code := strconv.Itoa(tc.code)
 			// The die event and the inspect that follows it land a moment
-			// apart: wait for both.
-			s := e.wait(t, 60*time.Second, "last termination "+code+" "+tc.reason+" and state exited", func(s []string) bool {
+			// apart, and a 137 is counted only after cache.DefaultOOMGrace:
+			// wait for all three.
+			s := e.wait(t, 60*time.Second, "last termination "+code+" "+tc.reason+", its count and state exited", func(s []string) bool {
 				return has(s, c.series(catalog.ContainerLastTerminationInfo, "1", "exit_code", code, "reason", tc.reason)) &&
+					has(s, c.series(catalog.ContainerExitsTotal, "1", "reason", tc.reason)) &&
 					has(s, c.series(catalog.ContainerState, "1", "state", "exited"))
 			})
 			for _, want := range []string{
 				c.series(catalog.ContainerLastExitCode, code),
-				c.series(catalog.ContainerExitsTotal, "1", "reason", tc.reason),
 			} {
 				if !has(s, want) {
 					t.Errorf("missing %s in:\n%s", want, strings.Join(c.mine(s), "\n"))
@@ -268,14 +269,15 @@ func TestDisconnect(t *testing.T) {
 	s := e.wait(t, 30*time.Second, "the docker source back up", func(s []string) bool {
 		return has(s, catalog.ExporterSourceUp+`{source="docker"} 1`)
 	})
-	s = e.wait(t, 10*time.Second, "the crash replayed", func(s []string) bool {
+	// A 137 is counted only after cache.DefaultOOMGrace: wait for both.
+	s = e.wait(t, 10*time.Second, "the crashes replayed", func(s []string) bool {
 		return has(s, killed.series(catalog.ContainerExitsTotal, "1", "reason", catalog.ReasonKilled)) &&
+			has(s, removed.series(catalog.ContainerExitsTotal, "1", "reason", catalog.ReasonKilled)) &&
 			has(s, killed.series(catalog.ContainerState, "1", "state", "exited"))
 	})
 	for _, want := range []string{
 		killed.series(catalog.ContainerLastTerminationInfo, "1", "exit_code", "137", "reason", catalog.ReasonKilled),
 		removed.series(catalog.ContainerLastTerminationInfo, "1", "exit_code", "137", "reason", catalog.ReasonKilled),
-		removed.series(catalog.ContainerExitsTotal, "1", "reason", catalog.ReasonKilled),
 	} {
 		if !has(s, want) {
 			t.Errorf("missing %s in:\n%s", want, strings.Join(append(killed.mine(s), removed.mine(s)...), "\n"))

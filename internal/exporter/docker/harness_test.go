@@ -57,7 +57,7 @@ func startExporter(t *testing.T, o exporterOptions) *exporter {
 	if err != nil {
 		t.Fatalf("exporter docker client: %v", err)
 	}
-	c := cache.New(cache.Options{Retention: o.retention, Labels: []string{testenv.Label}})
+	c := cache.New(cache.Options{Retention: o.retention, Labels: []string{testenv.Label}, OOMGrace: cache.DefaultOOMGrace})
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(c)
 	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
