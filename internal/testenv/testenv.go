@@ -109,7 +109,8 @@ func buildScratchImage(cli *client.Client, tag, goPackage string) error {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if img, err := cli.ImageInspect(ctx, tag); err == nil && img.Config != nil && img.Config.Labels[Label+".binary"] == digest {
+	old, err := cli.ImageInspect(ctx, tag)
+	if err == nil && old.Config != nil && old.Config.Labels[Label+".binary"] == digest {
 		return nil
 	}
 
@@ -142,6 +143,11 @@ func buildScratchImage(cli *client.Client, tag, goPackage string) error {
 	}
 	if bytes.Contains(out, []byte(`"error"`)) {
 		return fmt.Errorf("docker build %s: %s", tag, out)
+	}
+	if old.ID != "" {
+		// The tag moved to the new image: drop the old one rather than
+		// leave it dangling. It may still be in use; then it stays.
+		cli.ImageRemove(ctx, old.ID, client.ImageRemoveOptions{})
 	}
 	return nil
 }
