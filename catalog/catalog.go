@@ -116,7 +116,7 @@ const (
 	ContainerInfo                     = "docker_container_info"
 	ContainerState                    = "docker_container_state"
 	ContainerHealthStatus             = "docker_container_health_status"
-	ContainerRestartCount             = "docker_container_restart_count"
+	ContainerRestarts                 = "docker_container_restarts"
 	ContainerExitsTotal               = "docker_container_exits_total"
 	ContainerLastExitCode             = "docker_container_last_exit_code"
 	ContainerLastTerminationTimestamp = "docker_container_last_termination_timestamp_seconds"
@@ -148,7 +148,7 @@ var metrics = []Metric{
 		Help: "1 for the container's current Docker state, 0 for the others."},
 	{Name: ContainerHealthStatus, Type: Gauge, Source: SourceExporter, Container: true, Labels: []string{LabelStatus},
 		Help: "1 for the container's current healthcheck status, 0 for the others; absent without a healthcheck."},
-	{Name: ContainerRestartCount, Type: Gauge, Source: SourceExporter, Container: true,
+	{Name: ContainerRestarts, Type: Gauge, Source: SourceExporter, Container: true,
 		Help: "Number of times Docker's restart policy restarted the container (Docker's RestartCount)."},
 	{Name: ContainerExitsTotal, Type: Counter, Source: SourceExporter, Container: true, Labels: []string{LabelReason},
 		Help: "Terminations of the container seen by the exporter, by reason."},

@@ -71,10 +71,10 @@ func ContainerCrashLooping(svc spec.Service, p Profile) spec.Alert {
 	window := p.D(15 * time.Minute)
 	lastExit := fmt.Sprintf("%s{%s=%%q}", catalog.ContainerLastExitCode, catalog.LabelName)
 	lastReason := fmt.Sprintf("%s{%s=%%q}", catalog.ContainerLastTerminationInfo, catalog.LabelName)
-	count := fmt.Sprintf("%s{%s=%%q}", catalog.ContainerRestartCount, catalog.LabelName)
+	count := fmt.Sprintf("%s{%s=%%q}", catalog.ContainerRestarts, catalog.LabelName)
 	a := spec.Alert{
 		Name: "ContainerCrashLooping",
-		Expr: spec.Filter(spec.Call("changes", spec.Range(spec.Metric(catalog.ContainerRestartCount, spec.Eq(catalog.LabelComposeService, svc.Name)), window)),
+		Expr: spec.Filter(spec.Call("changes", spec.Range(spec.Metric(catalog.ContainerRestarts, spec.Eq(catalog.LabelComposeService, svc.Name)), window)),
 			spec.OpGe, 3),
 		For:      0,
 		Severity: spec.Warning,
@@ -92,7 +92,7 @@ func ContainerCrashLooping(svc spec.Service, p Profile) spec.Alert {
 			Name:     "fires on the third restart and carries the restart count and last exit",
 			Interval: step,
 			Series: []spec.Series{
-				series(catalog.ContainerRestartCount, c, hold(0, m), hold(1, m), hold(2, m), hold(3, 3*m)),
+				series(catalog.ContainerRestarts, c, hold(0, m), hold(1, m), hold(2, m), hold(3, 3*m)),
 				series(catalog.ContainerLastExitCode, c, hold(1, 6*m)),
 				series(catalog.ContainerLastTerminationInfo, container(svc, 1, catalog.LabelExitCode, "1", catalog.LabelReason, catalog.ReasonError), hold(1, 6*m)),
 			},
@@ -110,7 +110,7 @@ func ContainerCrashLooping(svc spec.Service, p Profile) spec.Alert {
 			Name:     "stays quiet for restarts spread wider than the window",
 			Interval: step,
 			Series: []spec.Series{
-				series(catalog.ContainerRestartCount, c, hold(0, window/2), hold(1, window/2), hold(2, window/2), hold(3, window/2)),
+				series(catalog.ContainerRestarts, c, hold(0, window/2), hold(1, window/2), hold(2, window/2), hold(3, window/2)),
 			},
 			Expect: []spec.Expect{quiet(2*window - step)},
 		},

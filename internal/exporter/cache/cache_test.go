@@ -281,7 +281,7 @@ func TestCache(t *testing.T) {
 			c.Apply(ev("a", "destroy", 11))
 			*now = at(11).Add(time.Hour - time.Second)
 		},
-		names: []string{catalog.ContainerLastExitCode, catalog.ContainerInfo, catalog.ContainerState, catalog.ContainerRestartCount},
+		names: []string{catalog.ContainerLastExitCode, catalog.ContainerInfo, catalog.ContainerState, catalog.ContainerRestarts},
 		want:  []string{series("docker_container_last_exit_code", "1")},
 	}, {
 		name: "a removed container is gone once the retention has passed",

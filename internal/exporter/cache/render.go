@@ -96,7 +96,7 @@ func newDescs(labelKeys []string) descs {
 			famInfo:       newFamily(catalog.ContainerInfo, names...),
 			famState:      newFamily(catalog.ContainerState),
 			famHealth:     newFamily(catalog.ContainerHealthStatus),
-			famRestarts:   newFamily(catalog.ContainerRestartCount),
+			famRestarts:   newFamily(catalog.ContainerRestarts),
 			famStarted:    newFamily(catalog.ContainerStartedTimestamp),
 			famExits:      newFamily(catalog.ContainerExitsTotal),
 			famLastCode:   newFamily(catalog.ContainerLastExitCode),
