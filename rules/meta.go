@@ -24,7 +24,7 @@ func GatewayExporterDown(svc spec.Service, src spec.Sources, p Profile) spec.Ale
 		RunbookURL:  RunbookURL,
 	}
 	step, m := p.step(), p.D(time.Minute)
-	exp := target(src.Exporter(), "localhost:9818")
+	exp := target(src.Exporter(), "localhost:19818")
 	desc := "Prometheus cannot scrape job " + src.Exporter() + "; ServiceDown still pages but without exit code, reason, restarts or memory."
 	a.Tests = []spec.Test{
 		{
@@ -67,7 +67,7 @@ func DiagnosisSourceDown(svc spec.Service, p Profile) spec.Alert {
 		RunbookURL:  RunbookURL,
 	}
 	step, m := p.step(), p.D(time.Minute)
-	l := map[string]string{"job": "gateway-exporter", "instance": "localhost:9818", catalog.LabelSource: "docker"}
+	l := map[string]string{"job": "gateway-exporter", "instance": "localhost:19818", catalog.LabelSource: "docker"}
 	a.Tests = []spec.Test{
 		{
 			Name:     "fires when the Docker API has been unreachable for its for duration",
@@ -76,7 +76,7 @@ func DiagnosisSourceDown(svc spec.Service, p Profile) spec.Alert {
 			Expect: []spec.Expect{
 				quiet(m + a.For - step),
 				fires(m+a.For, spec.Firing{Labels: l, Summary: "gateway-exporter cannot reach docker",
-					Description: "gateway-exporter on localhost:9818 has lost docker; container terminations or memory figures are going stale."}),
+					Description: "gateway-exporter on localhost:19818 has lost docker; container terminations or memory figures are going stale."}),
 			},
 		},
 		{
