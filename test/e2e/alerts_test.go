@@ -133,12 +133,18 @@ next:
 	return out
 }
 
+// arrival is when a wanted alert was first seen in Alertmanager, and since
+// when Prometheus says it fires.
+type arrival struct {
+	seen, startsAt time.Time
+}
+
 // awaitAlerts polls Alertmanager until every wanted alert has arrived, then
 // keeps watching for settle. Any alert that is not wanted fails the test at
-// once, whenever it arrives. It returns when each wanted alert arrived.
-func awaitAlerts(t *testing.T, wants []want, timeout, settle time.Duration) []time.Time {
+// once, whenever it arrives.
+func awaitAlerts(t *testing.T, wants []want, timeout, settle time.Duration) []arrival {
 	t.Helper()
-	arrived := make([]time.Time, len(wants))
+	arrived := make([]arrival, len(wants))
 	deadline := time.Now().Add(timeout)
 	var settleUntil time.Time
 	for {
@@ -152,17 +158,17 @@ func awaitAlerts(t *testing.T, wants []want, timeout, settle time.Duration) []ti
 		}
 		missing := 0
 		for i, w := range wants {
-			if !arrived[i].IsZero() {
+			if !arrived[i].seen.IsZero() {
 				continue
 			}
 			for _, a := range alerts {
 				if w.matches(a) {
-					arrived[i] = now
+					arrived[i] = arrival{seen: now, startsAt: a.StartsAt}
 					w.checkAnnotations(t, a)
 					break
 				}
 			}
-			if arrived[i].IsZero() {
+			if arrived[i].seen.IsZero() {
 				missing++
 			}
 		}
@@ -174,7 +180,7 @@ func awaitAlerts(t *testing.T, wants []want, timeout, settle time.Duration) []ti
 		case missing > 0 && now.After(deadline):
 			var still []string
 			for i, w := range wants {
-				if arrived[i].IsZero() {
+				if arrived[i].seen.IsZero() {
 					still = append(still, w.String())
 				}
 			}
