@@ -140,21 +140,26 @@ type arrival struct {
 }
 
 // awaitAlerts polls Alertmanager until every wanted alert has arrived, then
-// keeps watching for settle. Any alert that is not wanted fails the test at
-// once, whenever it arrives.
+// keeps watching for settle. Any alert that is not wanted fails the test,
+// whenever it arrives; the wait goes on so that the failure also tells which
+// wanted alerts came.
 func awaitAlerts(t *testing.T, wants []want, timeout, settle time.Duration) []arrival {
 	t.Helper()
 	arrived := make([]arrival, len(wants))
 	deadline := time.Now().Add(timeout)
 	var settleUntil time.Time
+	reported := map[string]bool{}
 	for {
 		alerts, err := alertmanagerAlerts()
 		if err != nil {
 			t.Fatal(err)
 		}
 		now := time.Now()
-		if bad := unwanted(alerts, wants); len(bad) > 0 {
-			t.Fatalf("unwanted alerts in Alertmanager: %v (want only %v)", bad, wants)
+		for _, a := range unwanted(alerts, wants) {
+			if !reported[a.String()] {
+				reported[a.String()] = true
+				t.Errorf("unwanted alert in Alertmanager: %s (annotations %v)", a, a.Annotations)
+			}
 		}
 		missing := 0
 		for i, w := range wants {

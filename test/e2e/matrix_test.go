@@ -159,7 +159,7 @@ func TestFaultMatrix(t *testing.T) {
 		},
 		{
 			name:  "memory above 95% of the limit adds CriticalMemoryUsage",
-			cause: func(t *testing.T, s *stack) { s.fault(t, "alloc:0.97", false) },
+			cause: func(t *testing.T, s *stack) { s.fault(t, "alloc:0.96", false) },
 			wants: func(c string) []want {
 				return []want{
 					{alert: "HighMemoryUsage", labels: map[string]string{catalog.LabelName: c, "severity": "warning"}},
