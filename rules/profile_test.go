@@ -1,0 +1,52 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/prometheus/promql/parser"
+)
+
+// structure prints an expression's tree with every number and range left
+// out: what a profile may change.
+func structure(e parser.Expr) string {
+	var b strings.Builder
+	parser.Inspect(e, func(n parser.Node, path []parser.Node) error {
+		switch n := n.(type) {
+		case *parser.NumberLiteral, *parser.MatrixSelector:
+			fmt.Fprintf(&b, "%d:%T ", len(path), n)
+		case *parser.VectorSelector:
+			fmt.Fprintf(&b, "%d:%s ", len(path), n)
+		case *parser.BinaryExpr:
+			fmt.Fprintf(&b, "%d:%s%+v ", len(path), n.Op, n.VectorMatching)
+		case *parser.AggregateExpr:
+			fmt.Fprintf(&b, "%d:%s%v ", len(path), n.Op, n.Grouping)
+		case *parser.Call:
+			fmt.Fprintf(&b, "%d:%s ", len(path), n.Func.Name)
+		default:
+			fmt.Fprintf(&b, "%d:%T ", len(path), n)
+		}
+		return nil
+	})
+	return b.String()
+}
+
+func TestTheE2EProfileChangesOnlyTimings(t *testing.T) {
+	prod, fast := Spec(Production).Services[0], Spec(E2E).Services[0]
+	if len(prod.Alerts) != len(fast.Alerts) {
+		t.Fatalf("production has %d alerts, e2e %d", len(prod.Alerts), len(fast.Alerts))
+	}
+	for i, a := range prod.Alerts {
+		b := fast.Alerts[i]
+		if a.Name != b.Name || a.Severity != b.Severity {
+			t.Errorf("alert %d: %s/%s vs %s/%s", i, a.Name, a.Severity, b.Name, b.Severity)
+		}
+		if structure(a.Expr) != structure(b.Expr) {
+			t.Errorf("%s: the e2e expression differs beyond its numbers:\n%s\n%s", a.Name, a.Expr, b.Expr)
+		}
+		if b.For*10 != a.For {
+			t.Errorf("%s: e2e for %s is not a tenth of %s", a.Name, b.For, a.For)
+		}
+	}
+}
