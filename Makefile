@@ -40,11 +40,12 @@ test: ## Run go tests (with Docker), the drift check, promtool check and test ru
 test-steps:
 	$(GO) test ./...
 	$(PROMGEN) build --check
-	$(PROMTOOL) check rules generated/rules/*.yml
-	$(PROMTOOL) test rules generated/tests/*.yml
+	$(PROMTOOL) check rules generated/rules/*.yml generated/e2e/rules/*.yml
+	$(PROMTOOL) test rules generated/tests/*.yml generated/e2e/tests/*.yml
 
 lint: ## go vet, gofmt and promgen lint on the spec and generated rules
 	$(GO) vet ./...
+	$(GO) vet -tags e2e ./test/e2e/
 	@unformatted=$$(gofmt -l .); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(PROMGEN) lint
