@@ -116,7 +116,7 @@ const (
 	ContainerInfo                     = "docker_container_info"
 	ContainerState                    = "docker_container_state"
 	ContainerHealthStatus             = "docker_container_health_status"
-	ContainerRestarts                 = "docker_container_restarts"
+	ContainerRestartsTotal            = "docker_container_restarts_total"
 	ContainerExitsTotal               = "docker_container_exits_total"
 	ContainerLastExitCode             = "docker_container_last_exit_code"
 	ContainerLastTerminationTimestamp = "docker_container_last_termination_timestamp_seconds"
@@ -147,9 +147,9 @@ var metrics = []Metric{
 	{Name: ContainerState, Type: Gauge, Source: SourceExporter, Container: true, Labels: []string{LabelState},
 		Help: "1 for the container's current Docker state, 0 for the others."},
 	{Name: ContainerHealthStatus, Type: Gauge, Source: SourceExporter, Container: true, Labels: []string{LabelStatus},
-		Help: "1 for the container's current healthcheck status, 0 for the others; absent without a healthcheck."},
-	{Name: ContainerRestarts, Type: Gauge, Source: SourceExporter, Container: true,
-		Help: "Number of times Docker's restart policy restarted the container (Docker's RestartCount)."},
+		Help: "1 for the running container's current healthcheck status, 0 for the others; absent without a healthcheck or while the container is not running."},
+	{Name: ContainerRestartsTotal, Type: Counter, Source: SourceExporter, Container: true,
+		Help: "Restarts of the container by Docker's restart policy (Docker's RestartCount); starts again from 0 when compose recreates the container."},
 	{Name: ContainerExitsTotal, Type: Counter, Source: SourceExporter, Container: true, Labels: []string{LabelReason},
 		Help: "Terminations of the container seen by the exporter, by reason."},
 	{Name: ContainerLastExitCode, Type: Gauge, Source: SourceExporter, Container: true,

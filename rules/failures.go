@@ -65,21 +65,24 @@ func ContainerOOMKilled(svc spec.Service, p Profile) spec.Alert {
 }
 
 // ContainerCrashLooping fires when Docker restarted a container three times
-// within 15 minutes (pattern 2). Restart count is Docker's own, so restarts
-// are counted even while the exporter was briefly away.
+// within 15 minutes (pattern 2). The restart count is Docker's own, so
+// restarts are counted even while the exporter was briefly away; it is a
+// counter because compose recreates a container under the same name with
+// the count back at 0, and increase() reads that drop as a reset where
+// changes() would count it as one more restart.
 func ContainerCrashLooping(svc spec.Service, p Profile) spec.Alert {
 	window := p.D(15 * time.Minute)
 	lastExit := fmt.Sprintf("%s{%s=%%q}", catalog.ContainerLastExitCode, catalog.LabelName)
 	lastReason := fmt.Sprintf("%s{%s=%%q}", catalog.ContainerLastTerminationInfo, catalog.LabelName)
-	count := fmt.Sprintf("%s{%s=%%q}", catalog.ContainerRestarts, catalog.LabelName)
+	count := fmt.Sprintf("%s{%s=%%q}", catalog.ContainerRestartsTotal, catalog.LabelName)
 	a := spec.Alert{
 		Name: "ContainerCrashLooping",
-		Expr: spec.Filter(spec.Call("changes", spec.Range(spec.Metric(catalog.ContainerRestarts, spec.Eq(catalog.LabelComposeService, svc.Name)), window)),
+		Expr: spec.Filter(spec.Call("increase", spec.Range(spec.Metric(catalog.ContainerRestartsTotal, spec.Eq(catalog.LabelComposeService, svc.Name)), window)),
 			spec.OpGe, 3),
 		For:      0,
 		Severity: spec.Warning,
 		Summary:  "{{ $labels.name }} is crash looping",
-		Description: "Docker restarted {{ $labels.name }} {{ $value }} times in the last " + promDuration(window) +
+		Description: "Docker restarted {{ $labels.name }} {{ printf `%.0f` $value }} times in the last " + promDuration(window) +
 			" (restart count " + queried(count, catalog.LabelName, "", "unknown") +
 			"); last exit code " + queried(lastExit, catalog.LabelName, "", "unknown") +
 			" (" + fmt.Sprintf("{{ with printf `%s` $labels.name | query }}{{ . | first | label %q }}{{ else }}unknown{{ end }}", lastReason, catalog.LabelReason) + ").",
@@ -92,7 +95,7 @@ func ContainerCrashLooping(svc spec.Service, p Profile) spec.Alert {
 			Name:     "fires on the third restart and carries the restart count and last exit",
 			Interval: step,
 			Series: []spec.Series{
-				series(catalog.ContainerRestarts, c, hold(0, m), hold(1, m), hold(2, m), hold(3, 3*m)),
+				series(catalog.ContainerRestartsTotal, c, hold(0, m), hold(1, m), hold(2, m), hold(3, 3*m)),
 				series(catalog.ContainerLastExitCode, c, hold(1, 6*m)),
 				series(catalog.ContainerLastTerminationInfo, container(svc, 1, catalog.LabelExitCode, "1", catalog.LabelReason, catalog.ReasonError), hold(1, 6*m)),
 			},
@@ -110,9 +113,27 @@ func ContainerCrashLooping(svc spec.Service, p Profile) spec.Alert {
 			Name:     "stays quiet for restarts spread wider than the window",
 			Interval: step,
 			Series: []spec.Series{
-				series(catalog.ContainerRestarts, c, hold(0, window/2), hold(1, window/2), hold(2, window/2), hold(3, window/2)),
+				series(catalog.ContainerRestartsTotal, c, hold(0, window/2), hold(1, window/2), hold(2, window/2), hold(3, window/2)),
 			},
 			Expect: []spec.Expect{quiet(2*window - step)},
+		},
+		{
+			Name:     "counts from zero again when compose recreates the container under the same name",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.ContainerRestartsTotal, c, hold(3, m), hold(0, m), hold(1, m), hold(2, m), hold(3, 2*m)),
+				series(catalog.ContainerLastExitCode, c, hold(1, 6*m)),
+				series(catalog.ContainerLastTerminationInfo, container(svc, 1, catalog.LabelExitCode, "1", catalog.LabelReason, catalog.ReasonError), hold(1, 6*m)),
+			},
+			Expect: []spec.Expect{
+				quiet(3 * m),
+				fires(4*m, spec.Firing{
+					Labels:  c,
+					Summary: "demo-inference-gateway-1 is crash looping",
+					Description: "Docker restarted demo-inference-gateway-1 3 times in the last " + promDuration(window) +
+						" (restart count 3); last exit code 1 (error).",
+				}),
+			},
 		},
 	}
 	return a

@@ -40,7 +40,7 @@ func ServiceDown(svc spec.Service, p Profile) spec.Alert {
 	diagnosed := spec.Join(down, latest, []string{catalog.LabelComposeService}, []string{catalog.LabelExitCode, catalog.LabelReason})
 
 	peak := fmt.Sprintf("max(max_over_time(%s{%s=%%q}[%s]))", catalog.ContainerMemoryUsageRatio, catalog.LabelComposeService, promDuration(p.D(10*time.Minute)))
-	restarts := fmt.Sprintf("max(%s{%s=%%q})", catalog.ContainerRestarts, catalog.LabelComposeService)
+	restarts := fmt.Sprintf("max(%s{%s=%%q})", catalog.ContainerRestartsTotal, catalog.LabelComposeService)
 
 	a := spec.Alert{
 		Name:     "ServiceDown",
@@ -72,7 +72,7 @@ func ServiceDown(svc spec.Service, p Profile) spec.Alert {
 		return series(catalog.ContainerLastTerminationTimestamp, container(svc, n), hold(at(t), total))
 	}
 	restartCount := func(n int, v float64) spec.Series {
-		return series(catalog.ContainerRestarts, container(svc, n), hold(v, total))
+		return series(catalog.ContainerRestartsTotal, container(svc, n), hold(v, total))
 	}
 	ratioThenDead := func(n int, v float64) spec.Series {
 		return series(catalog.ContainerMemoryUsageRatio, container(svc, n), hold(v, healthyFor), stale(downFor))
@@ -121,7 +121,7 @@ func ServiceDown(svc spec.Service, p Profile) spec.Alert {
 				series(catalog.Up, gw, upDown...),
 				series(catalog.ContainerLastTerminationInfo, container(svc, 1, catalog.LabelExitCode, "0", catalog.LabelReason, catalog.ReasonCompleted), hold(1, healthyFor), stale(downFor)),
 				series(catalog.ContainerLastTerminationTimestamp, container(svc, 1), hold(1, healthyFor), stale(downFor)),
-				series(catalog.ContainerRestarts, container(svc, 1), hold(0, healthyFor), stale(downFor)),
+				series(catalog.ContainerRestartsTotal, container(svc, 1), hold(0, healthyFor), stale(downFor)),
 			},
 			Expect: []spec.Expect{
 				fires(healthyFor+f, spec.Firing{

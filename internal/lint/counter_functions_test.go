@@ -38,12 +38,12 @@ func TestCounterFunctions(t *testing.T) {
   - alert: CrashLoop
     expr: |
       increase(
-        docker_container_restarts[15m]
+        docker_container_last_exit_code[15m]
       ) > 3
 `,
 			want: []string{
 				`rules.yml:5: error counter-functions: alert "Flapping": rate() on "up", which is a gauge: rate only makes sense on counters`,
-				`rules.yml:9: error counter-functions: alert "CrashLoop": increase() on "docker_container_restarts", which is a gauge: increase only makes sense on counters`,
+				`rules.yml:9: error counter-functions: alert "CrashLoop": increase() on "docker_container_last_exit_code", which is a gauge: increase only makes sense on counters`,
 			},
 		},
 		{

@@ -30,7 +30,7 @@ func TestVolatileLabels(t *testing.T) {
       ratio: '{{ $value }}'
       pretty: '{{ humanizePercentage $value }}'
       raw: '{{ .Value }}'
-      restarts: '{{ with query "docker_container_restarts" }}{{ . | first | value }}{{ end }}'
+      restarts: '{{ with query "docker_container_restarts_total" }}{{ . | first | value }}{{ end }}'
       since: '{{ now }}'
       severity: warning
 `,

@@ -274,6 +274,17 @@ func TestCache(t *testing.T) {
 			series("docker_container_health_status", "1", "status", "unhealthy"),
 		},
 	}, {
+		name: "a stopped container publishes no health status, whatever Docker last said",
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(ev("a", "health_status: unhealthy", 5))
+			stopped := running("a", "web")
+			stopped.State, stopped.Health, stopped.ExitCode, stopped.FinishedAt = "exited", "unhealthy", 137, at(6)
+			c.Upsert(stopped)
+		},
+		names: []string{catalog.ContainerHealthStatus},
+		want:  nil,
+	}, {
 		name: "a removed container keeps only its exits and last termination until the retention ends",
 		steps: func(c *Cache, now *time.Time) {
 			c.Upsert(running("a", "web"))
@@ -281,7 +292,7 @@ func TestCache(t *testing.T) {
 			c.Apply(ev("a", "destroy", 11))
 			*now = at(11).Add(time.Hour - time.Second)
 		},
-		names: []string{catalog.ContainerLastExitCode, catalog.ContainerInfo, catalog.ContainerState, catalog.ContainerRestarts},
+		names: []string{catalog.ContainerLastExitCode, catalog.ContainerInfo, catalog.ContainerState, catalog.ContainerRestartsTotal},
 		want:  []string{series("docker_container_last_exit_code", "1")},
 	}, {
 		name: "a removed container is gone once the retention has passed",

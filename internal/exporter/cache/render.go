@@ -96,7 +96,7 @@ func newDescs(labelKeys []string) descs {
 			famInfo:       newFamily(catalog.ContainerInfo, names...),
 			famState:      newFamily(catalog.ContainerState),
 			famHealth:     newFamily(catalog.ContainerHealthStatus),
-			famRestarts:   newFamily(catalog.ContainerRestarts),
+			famRestarts:   newFamily(catalog.ContainerRestartsTotal),
 			famStarted:    newFamily(catalog.ContainerStartedTimestamp),
 			famExits:      newFamily(catalog.ContainerExitsTotal),
 			famLastCode:   newFamily(catalog.ContainerLastExitCode),
@@ -182,7 +182,9 @@ func (c *Cache) series(e *entry) [numFamilies][]prometheus.Metric {
 		for _, s := range catalog.States {
 			add(famState, bool01(s == e.c.State), with(s)...)
 		}
-		if e.c.Health != "" {
+		// Docker keeps the last health status of a stopped container; it
+		// says nothing about a container that does not run.
+		if e.c.Health != "" && e.c.State == "running" {
 			for _, s := range catalog.HealthStatuses {
 				add(famHealth, bool01(s == e.c.Health), with(s)...)
 			}

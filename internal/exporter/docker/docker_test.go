@@ -118,7 +118,7 @@ func TestRestartPolicy(t *testing.T) {
 			t.Errorf("an exit was counted but the last termination is not published:\n%s", strings.Join(c.mine(s), "\n"))
 		}
 		return has(s, c.series(catalog.ContainerExitsTotal, "4", "reason", catalog.ReasonError)) &&
-			has(s, c.series(catalog.ContainerRestarts, "3")) &&
+			has(s, c.series(catalog.ContainerRestartsTotal, "3")) &&
 			has(s, c.series(catalog.ContainerState, "1", "state", "exited"))
 	})
 	for _, want := range []string{last} {
