@@ -25,8 +25,8 @@ func ContainerOOMKilled(svc spec.Service, p Profile) spec.Alert {
 		Expr:     spec.And(sel, recent, catalog.ContainerLabels...),
 		Severity: spec.Critical,
 		Summary:  "{{ $labels.name }} was OOM-killed (exit code {{ $labels.exit_code }})",
-		Description: "The kernel killed {{ $labels.name }} for exceeding its " + queried(limit, catalog.LabelName, "humanize1024", "unknown") +
-			"B memory limit in the last " + promDuration(window) + ". Raise the limit or find the leak (runbook strategy 4).",
+		Description: "The kernel killed {{ $labels.name }} for exceeding its memory limit (" + queried(limit, catalog.LabelName, "humanize1024", "B", "size unknown") +
+			") in the last " + promDuration(window) + ". Raise the limit or find the leak (runbook strategy 4).",
 		RunbookURL: RunbookURL,
 	}
 	step, total := p.step(), p.D(20*time.Minute)
@@ -45,7 +45,7 @@ func ContainerOOMKilled(svc spec.Service, p Profile) spec.Alert {
 				fires(killedAt+step, spec.Firing{
 					Labels:  oom,
 					Summary: "demo-inference-gateway-1 was OOM-killed (exit code 137)",
-					Description: "The kernel killed demo-inference-gateway-1 for exceeding its 128MiB memory limit in the last " +
+					Description: "The kernel killed demo-inference-gateway-1 for exceeding its memory limit (128MiB) in the last " +
 						promDuration(window) + ". Raise the limit or find the leak (runbook strategy 4).",
 				}),
 				quiet(killedAt + window + step),
@@ -83,8 +83,8 @@ func ContainerCrashLooping(svc spec.Service, p Profile) spec.Alert {
 		Severity: spec.Warning,
 		Summary:  "{{ $labels.name }} is crash looping",
 		Description: "Docker restarted {{ $labels.name }} {{ printf `%.0f` $value }} times in the last " + promDuration(window) +
-			" (restart count " + queried(count, catalog.LabelName, "", "unknown") +
-			"); last exit code " + queried(lastExit, catalog.LabelName, "", "unknown") +
+			" (restart count " + queried(count, catalog.LabelName, "", "", "unknown") +
+			"); last exit code " + queried(lastExit, catalog.LabelName, "", "", "unknown") +
 			" (" + fmt.Sprintf("{{ with printf `%s` $labels.name | query }}{{ . | first | label %q }}{{ else }}unknown{{ end }}", lastReason, catalog.LabelReason) + ").",
 		RunbookURL: RunbookURL,
 	}

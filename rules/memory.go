@@ -32,7 +32,7 @@ func memoryAlert(svc spec.Service, p Profile, name string, threshold float64, fo
 		Severity: sev,
 		Summary:  "{{ $labels.name }} is using {{ $value | humanizePercentage }} of its memory limit" + warning,
 		Description: fmt.Sprintf("The working set of {{ $labels.name }} has been above %.0f%% of its ", threshold*100) +
-			queried(limit, catalog.LabelName, "humanize1024", "unknown") + "B memory limit for " + promDuration(forDur) +
+			"memory limit (" + queried(limit, catalog.LabelName, "humanize1024", "B", "size unknown") + ") for " + promDuration(forDur) +
 			" (now {{ $value | humanizePercentage }}).",
 		RunbookURL: RunbookURL,
 	}
@@ -54,7 +54,7 @@ func memoryAlert(svc spec.Service, p Profile, name string, threshold float64, fo
 				fires(lead+forDur, spec.Firing{
 					Labels:  c,
 					Summary: fmt.Sprintf("demo-inference-gateway-1 is using %s of its memory limit%s", pct, warning),
-					Description: fmt.Sprintf("The working set of demo-inference-gateway-1 has been above %.0f%% of its 4GiB memory limit for %s (now %s).",
+					Description: fmt.Sprintf("The working set of demo-inference-gateway-1 has been above %.0f%% of its memory limit (4GiB) for %s (now %s).",
 						threshold*100, promDuration(forDur), pct),
 				}),
 			},

@@ -50,8 +50,8 @@ func ServiceDown(svc spec.Service, p Profile) spec.Alert {
 		Summary:  "{{ $labels.job }} is down{{ if $labels.reason }} ({{ $labels.reason }}, exit code {{ $labels.exit_code }}){{ end }}",
 		Description: "Prometheus cannot scrape {{ $labels.instance }} of job {{ $labels.job }}. " +
 			"Last termination: {{ if $labels.reason }}exit code {{ $labels.exit_code }} ({{ $labels.reason }}){{ else }}none recorded by gateway-exporter{{ end }}. " +
-			"Restarts: " + queried(restarts, catalog.LabelComposeService, "", "unknown") + ". " +
-			"Peak memory: " + queried(peak, catalog.LabelComposeService, "humanizePercentage", "unknown") + " of the limit.",
+			"Restarts: " + queried(restarts, catalog.LabelComposeService, "", "", "unknown") + ". " +
+			"Peak memory: " + queried(peak, catalog.LabelComposeService, "humanizePercentage", "", "unknown") + " of the limit.",
 		RunbookURL: RunbookURL,
 	}
 

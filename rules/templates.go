@@ -5,10 +5,11 @@ import "fmt"
 // queried renders an annotation fragment from a PromQL query run when the
 // alert fires: format is a PromQL format string taking one label value via
 // printf (%q), label the $labels field, pipe the template functions applied
-// to the value, and fallback what to print when the query is empty.
-func queried(format, label, pipe, fallback string) string {
+// to the value, unit what follows the value, and fallback what to print
+// when the query is empty.
+func queried(format, label, pipe, unit, fallback string) string {
 	if pipe != "" {
 		pipe = " | " + pipe
 	}
-	return fmt.Sprintf("{{ with printf `%s` $labels.%s | query }}{{ . | first | value%s }}{{ else }}%s{{ end }}", format, label, pipe, fallback)
+	return fmt.Sprintf("{{ with printf `%s` $labels.%s | query }}{{ . | first | value%s }}%s{{ else }}%s{{ end }}", format, label, pipe, unit, fallback)
 }

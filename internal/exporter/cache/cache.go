@@ -34,6 +34,10 @@ type Container struct {
 
 	RestartCount int
 	StartedAt    time.Time
+	// MemoryLimit is the configured limit (HostConfig.Memory), 0 for none.
+	// It is known for stopped containers too, when no stats answer, which
+	// is when an OOM alert needs it.
+	MemoryLimit int64
 
 	// FinishedAt, ExitCode and OOMKilled describe the last exit as the source
 	// reports it. Docker resets ExitCode and OOMKilled when the container
@@ -315,7 +319,7 @@ func (c *Cache) upsert(x Container) *entry {
 	}
 	if x.State == "" {
 		// Built from event attributes: keep what an inspect already said.
-		x.State, x.Health, x.RestartCount, x.StartedAt = e.c.State, e.c.Health, e.c.RestartCount, e.c.StartedAt
+		x.State, x.Health, x.RestartCount, x.StartedAt, x.MemoryLimit = e.c.State, e.c.Health, e.c.RestartCount, e.c.StartedAt, e.c.MemoryLimit
 	}
 	e.c = x
 	e.key = identity{name: x.Name, project: x.Labels[LabelComposeProject], service: x.Labels[LabelComposeService]}

@@ -368,6 +368,19 @@ func TestCache(t *testing.T) {
 		},
 		names: []string{catalog.ContainerMemoryLimitBytes, catalog.ContainerMemoryUsageRatio, catalog.ContainerMemoryWorkingSetBytes},
 		want:  []string{series("docker_container_memory_working_set_bytes", "25")},
+	}, {
+		name: "an OOM-killed container still publishes the limit it died at, from inspect",
+		steps: func(c *Cache, _ *time.Time) {
+			x := running("a", "web")
+			x.MemoryLimit = 128 << 20
+			c.Upsert(x)
+			c.SetMemory(map[string]memory.Stats{"a": {WorkingSet: 120 << 20, Usage: 130 << 20, Limit: 128 << 20}})
+			x.State, x.ExitCode, x.OOMKilled, x.FinishedAt = "exited", 137, true, at(20)
+			c.Upsert(x)
+			c.SetMemory(map[string]memory.Stats{})
+		},
+		names: []string{catalog.ContainerMemoryLimitBytes, catalog.ContainerMemoryUsageRatio, catalog.ContainerMemoryWorkingSetBytes},
+		want:  []string{series("docker_container_memory_limit_bytes", "1.34217728e+08")},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			now := at(100)

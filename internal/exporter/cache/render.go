@@ -193,12 +193,21 @@ func (c *Cache) series(e *entry) [numFamilies][]prometheus.Metric {
 		if !e.c.StartedAt.IsZero() {
 			add(famStarted, unixSeconds(e.c.StartedAt), id...)
 		}
+		// The limit comes from the memory source while it answers (the
+		// cgroup's effective figure), else from inspect, so a stopped or
+		// OOM-killed container still shows the limit it died at.
+		limit := float64(max(e.c.MemoryLimit, 0))
+		if m := e.mem; m != nil && m.Limit > 0 {
+			limit = float64(m.Limit)
+		}
+		if limit > 0 {
+			add(famLimit, limit, id...)
+		}
 		if m := e.mem; m != nil {
 			add(famWorkingSet, float64(m.WorkingSet), id...)
 			add(famUsage, float64(m.Usage), id...)
-			if m.Limit > 0 {
-				add(famLimit, float64(m.Limit), id...)
-				add(famRatio, float64(m.WorkingSet)/float64(m.Limit), id...)
+			if limit > 0 {
+				add(famRatio, float64(m.WorkingSet)/limit, id...)
 			}
 		}
 	}

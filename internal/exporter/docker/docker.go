@@ -194,6 +194,9 @@ func fromInspect(r container.InspectResponse) cache.Container {
 	if r.Config != nil {
 		c.Image, c.Labels = r.Config.Image, r.Config.Labels
 	}
+	if r.HostConfig != nil {
+		c.MemoryLimit = r.HostConfig.Memory
+	}
 	if st := r.State; st != nil {
 		c.State, c.ExitCode, c.OOMKilled = string(st.Status), st.ExitCode, st.OOMKilled
 		c.StartedAt, c.FinishedAt = parseTime(st.StartedAt), parseTime(st.FinishedAt)

@@ -5,7 +5,9 @@ package dockerstats
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"sync"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -106,7 +108,11 @@ func (s *Source) container(ctx context.Context, id string, memTotal uint64) (st 
 	}
 	defer res.Body.Close()
 	var resp container.StatsResponse
-	if err := json.NewDecoder(res.Body).Decode(&resp); err != nil {
+	if err := json.NewDecoder(res.Body).Decode(&resp); errors.Is(err, io.EOF) {
+		// An empty body: the container was removed while the daemon read
+		// its stats. A race to tolerate, not a failing source.
+		return memory.Stats{}, false, nil
+	} else if err != nil {
 		return memory.Stats{}, false, fmt.Errorf("container %.12s: decode stats: %w", id, err)
 	}
 	// A container that is no longer running gets an empty sample.

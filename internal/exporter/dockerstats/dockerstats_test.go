@@ -173,6 +173,16 @@ func TestReadAgainstStandIn(t *testing.T) {
 			},
 		},
 		{
+			name: "leaves out a container removed while its stats were being read (the daemon closes an empty body)",
+			stats: map[string]http.HandlerFunc{
+				"a":        ok(sample(100*mib, 30*mib, 64*mib)),
+				"vanished": func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) },
+			},
+			want: map[string]memory.Stats{
+				"a": {WorkingSet: 70 * mib, Usage: 100 * mib, Limit: 64 * mib},
+			},
+		},
+		{
 			name: "fails when the daemon fails a container's stats",
 			stats: map[string]http.HandlerFunc{
 				"a":      ok(sample(100*mib, 30*mib, 64*mib)),
