@@ -144,7 +144,7 @@ func TestFaultMatrix(t *testing.T) {
 					{
 						alert:       "ContainerOOMKilled",
 						labels:      map[string]string{catalog.LabelName: c, catalog.LabelReason: catalog.ReasonOOMKilled, catalog.LabelExitCode: "137", "severity": "critical"},
-						annotations: map[string]string{"description": "128MiB memory limit"},
+						annotations: map[string]string{"description": "memory limit (128MiB)"},
 					},
 					crashLoop(c, "137", catalog.ReasonOOMKilled),
 				}
@@ -155,7 +155,7 @@ func TestFaultMatrix(t *testing.T) {
 			cause: func(t *testing.T, s *stack) { s.fault(t, "alloc:0.9", false) },
 			wants: func(c string) []want {
 				return []want{{alert: "HighMemoryUsage", labels: map[string]string{catalog.LabelName: c, "severity": "warning"},
-					annotations: map[string]string{"description": "above 85% of its 128MiB memory limit"}}}
+					annotations: map[string]string{"description": "above 85% of its memory limit (128MiB)"}}}
 			},
 			keep: true,
 		},
@@ -169,7 +169,7 @@ func TestFaultMatrix(t *testing.T) {
 				return []want{
 					{alert: "HighMemoryUsage", labels: map[string]string{catalog.LabelName: c, "severity": "warning"}},
 					{alert: "CriticalMemoryUsage", labels: map[string]string{catalog.LabelName: c, "severity": "critical"},
-						annotations: map[string]string{"summary": "OOM kill imminent"}},
+						annotations: map[string]string{"summary": "OOM kill imminent", "description": "above 95% of its memory limit (128MiB)"}},
 				}
 			},
 		},
