@@ -144,7 +144,7 @@ func TestFaultMatrix(t *testing.T) {
 					{
 						alert:       "ContainerOOMKilled",
 						labels:      map[string]string{catalog.LabelName: c, catalog.LabelReason: catalog.ReasonOOMKilled, catalog.LabelExitCode: "137", "severity": "critical"},
-						annotations: map[string]string{"description": "memory limit (128MiB)"},
+						annotations: map[string]string{"description": "memory limit (" + s.memoryLimit + ")"},
 					},
 					crashLoop(c, "137", catalog.ReasonOOMKilled),
 				}
@@ -155,21 +155,21 @@ func TestFaultMatrix(t *testing.T) {
 			cause: func(t *testing.T, s *stack) { s.fault(t, "alloc:0.9", false) },
 			wants: func(c string) []want {
 				return []want{{alert: "HighMemoryUsage", labels: map[string]string{catalog.LabelName: c, "severity": "warning"},
-					annotations: map[string]string{"description": "above 85% of its memory limit (128MiB)"}}}
+					annotations: map[string]string{"description": "above 85% of its memory limit (" + s.memoryLimit + ")"}}}
 			},
 			keep: true,
 		},
 		{
-			// Just above 95%: with the e2e profile's 128MiB limit, the 5%
-			// left is about what each healthcheck process needs, and more
-			// invites a real OOM kill.
+			// Just above 95%: each healthcheck execs a process in the same
+			// memory cgroup, and with a small limit the rest is about what
+			// it needs; more invites a real OOM kill.
 			name:  "memory above 95% of the limit adds CriticalMemoryUsage",
 			cause: func(t *testing.T, s *stack) { s.fault(t, "alloc:0.955", false) },
 			wants: func(c string) []want {
 				return []want{
 					{alert: "HighMemoryUsage", labels: map[string]string{catalog.LabelName: c, "severity": "warning"}},
 					{alert: "CriticalMemoryUsage", labels: map[string]string{catalog.LabelName: c, "severity": "critical"},
-						annotations: map[string]string{"summary": "OOM kill imminent", "description": "above 95% of its memory limit (128MiB)"}},
+						annotations: map[string]string{"summary": "OOM kill imminent", "description": "above 95% of its memory limit (" + s.memoryLimit + ")"}},
 				}
 			},
 		},

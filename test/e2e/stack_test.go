@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -50,6 +51,9 @@ type stack struct {
 	docker  *client.Client
 	// forOf is each alert's for duration in the e2e profile's rule file.
 	forOf map[string]time.Duration
+	// memoryLimit is the gateway's limit in the e2e profile's compose
+	// fragment, as the alerts' descriptions print it (humanize1024, "128MiB").
+	memoryLimit string
 }
 
 // startStack builds and starts everything, and stops it when the test ends.
@@ -67,6 +71,7 @@ func startStack(t *testing.T) *stack {
 	generated := filepath.Join(s.root, "generated", rules.E2E.Name)
 	ruleFile := filepath.Join(generated, "rules", rules.GatewayService+".rules.yml")
 	s.forOf = alertDurations(t, ruleFile)
+	s.memoryLimit = memoryLimit(t, filepath.Join(generated, "compose", rules.GatewayService+".compose.yml"))
 
 	// Prometheus loads exactly the e2e profile's generated rules, through
 	// compose/prometheus.yml with the profile's intervals.
@@ -195,6 +200,36 @@ func alertDurations(t *testing.T, path string) map[string]time.Duration {
 		}
 	}
 	return out
+}
+
+// memoryLimit reads the gateway's memory limit from a generated compose
+// fragment and writes it in whole MiB.
+func memoryLimit(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run `make generate`)", err)
+	}
+	var f struct {
+		Services map[string]struct {
+			Deploy struct {
+				Resources struct {
+					Limits struct {
+						Memory string `yaml:"memory"`
+					} `yaml:"limits"`
+				} `yaml:"resources"`
+			} `yaml:"deploy"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(b, &f); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	raw := f.Services[rules.GatewayService].Deploy.Resources.Limits.Memory
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || n <= 0 || n%(1<<20) != 0 {
+		t.Fatalf("%s: memory limit %q: want a whole number of MiB in bytes", path, raw)
+	}
+	return fmt.Sprintf("%dMiB", n>>20)
 }
 
 // prometheusConfig is compose/prometheus.yml with the test's intervals and
