@@ -44,7 +44,7 @@ var Production = Profile{
 // limit small enough to OOM quickly, and the stand-in's healthcheck.
 var E2E = func() Profile {
 	c := spec.RunbookContainer(HealthURL)
-	c.Memory = spec.Memory{Limit: 128 * spec.MiB, Reservation: 64 * spec.MiB}
+	c.Memory = spec.Memory{Limit: 256 * spec.MiB, Reservation: 128 * spec.MiB}
 	c.Healthcheck = spec.Healthcheck{
 		Test:        StandinHealthcheck,
 		Interval:    time.Second,

@@ -52,7 +52,7 @@ type stack struct {
 	// forOf is each alert's for duration in the e2e profile's rule file.
 	forOf map[string]time.Duration
 	// memoryLimit is the gateway's limit in the e2e profile's compose
-	// fragment, as the alerts' descriptions print it (humanize1024, "128MiB").
+	// fragment, as the alerts' descriptions print it (humanize1024, e.g. "256MiB").
 	memoryLimit string
 }
 
