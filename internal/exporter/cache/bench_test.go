@@ -40,15 +40,7 @@ func BenchmarkScrape1000(b *testing.B) {
 	reg.MustRegister(c)
 	h := c.Handler(reg, slog.New(slog.DiscardHandler))
 	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
-	b.ReportAllocs()
-	for b.Loop() {
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, req)
-		if w.Code != http.StatusOK {
-			b.Fatalf("scrape: %d", w.Code)
-		}
-		b.ReportMetric(float64(w.Body.Len()), "bytes/scrape")
-	}
+	scrapeLoop(b, h, req)
 }
 
 // BenchmarkScrape1000Gzip is the same scrape compressed, as Prometheus asks
@@ -60,15 +52,7 @@ func BenchmarkScrape1000Gzip(b *testing.B) {
 	h := c.Handler(reg, slog.New(slog.DiscardHandler))
 	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
 	req.Header.Set("Accept-Encoding", "gzip")
-	b.ReportAllocs()
-	for b.Loop() {
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, req)
-		if w.Code != http.StatusOK {
-			b.Fatalf("scrape: %d", w.Code)
-		}
-		b.ReportMetric(float64(w.Body.Len()), "bytes/scrape")
-	}
+	scrapeLoop(b, h, req)
 }
 
 // BenchmarkScrape1000ClientGolang is, for comparison, the same series sent
@@ -86,6 +70,11 @@ func BenchmarkScrape1000ClientGolang(b *testing.B) {
 	reg.MustRegister(constCollector(ms))
 	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	scrapeLoop(b, h, req)
+}
+
+// scrapeLoop is the timed part of the scrape benchmarks.
+func scrapeLoop(b *testing.B, h http.Handler, req *http.Request) {
 	b.ReportAllocs()
 	for b.Loop() {
 		w := httptest.NewRecorder()
