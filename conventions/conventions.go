@@ -1,0 +1,74 @@
+// Package conventions is the one home of the names promgen's house style is
+// made of: the labels every alert carries, the annotations the on-call reads,
+// the severities Alertmanager routes on and the shape of an alert name. The
+// spec validates against it, the generator writes it, and lint checks it
+// (as the default of its configurable conventions).
+package conventions
+
+import "regexp"
+
+// Labels promgen sets on every alert. A spec may not set them itself.
+const (
+	// LabelSeverity routes an alert in Alertmanager.
+	LabelSeverity = "severity"
+	// LabelService names the service an alert is about; routing, grouping
+	// and inhibition key on it, so the same alert name can serve many
+	// services.
+	LabelService = "service"
+	// LabelAlertname is Prometheus' own name label.
+	LabelAlertname = "alertname"
+)
+
+// ReservedLabels are the labels a spec's alert may not set.
+var ReservedLabels = []string{LabelAlertname, LabelSeverity, LabelService}
+
+// Annotations every alert carries: what is wrong, the detail, and where the
+// runbook is.
+const (
+	AnnotationSummary     = "summary"
+	AnnotationDescription = "description"
+	AnnotationRunbookURL  = "runbook_url"
+)
+
+// RequiredAnnotations are the annotations every alert must carry.
+var RequiredAnnotations = []string{AnnotationSummary, AnnotationDescription, AnnotationRunbookURL}
+
+// Severity is the value of LabelSeverity.
+type Severity string
+
+// The severities, most urgent first: critical pages, warning goes to chat,
+// info is for dashboards and reports.
+const (
+	Critical Severity = "critical"
+	Warning  Severity = "warning"
+	Info     Severity = "info"
+)
+
+// Severities lists every severity, most urgent first.
+var Severities = []Severity{Critical, Warning, Info}
+
+// SeverityNames returns Severities as strings.
+func SeverityNames() []string {
+	out := make([]string, len(Severities))
+	for i, s := range Severities {
+		out[i] = string(s)
+	}
+	return out
+}
+
+// Valid reports whether s is one of Severities.
+func (s Severity) Valid() bool {
+	for _, v := range Severities {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// AlertNamePattern is the shape of an alert name: CamelCase, as silences,
+// inhibitions, routes and dashboards key on it.
+const AlertNamePattern = `^[A-Z][A-Za-z0-9]*$`
+
+// AlertName matches AlertNamePattern.
+var AlertName = regexp.MustCompile(AlertNamePattern)
