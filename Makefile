@@ -16,6 +16,14 @@ TOOLS := scripts/tools.sh
 DOCKERD := scripts/dockerd.sh
 PROMGEN := $(GO) run ./cmd/promgen
 
+# Build information for --version, in the Prometheus ecosystem's form.
+VERSION_PKG := github.com/prometheus/common/version
+LDFLAGS := -X $(VERSION_PKG).Version=$(shell git describe --tags --always --dirty 2>/dev/null || echo unknown) \
+	-X $(VERSION_PKG).Revision=$(shell git rev-parse HEAD 2>/dev/null) \
+	-X $(VERSION_PKG).Branch=$(shell git rev-parse --abbrev-ref HEAD 2>/dev/null) \
+	-X $(VERSION_PKG).BuildUser=$(shell id -un)@$(shell hostname) \
+	-X $(VERSION_PKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
+
 .PHONY: help build generate check test test-steps lint e2e bench tools docker-up docker-down clean
 
 help: ## Show the targets
@@ -23,7 +31,7 @@ help: ## Show the targets
 
 # Static binaries: bin/ is also the build context of the FROM scratch images.
 build: ## Build promgen, gateway-exporter and the stand-in gateway into bin/ (static)
-	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./cmd/...
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/...
 
 generate: ## Regenerate generated/ from the spec in rules/
 	$(PROMGEN) build

@@ -16,8 +16,8 @@ import (
 // increase() would miss exactly the first kill.
 func ContainerOOMKilled(svc spec.Service, p Profile) spec.Alert {
 	window := p.D(15 * time.Minute)
-	sel := spec.Metric(catalog.ContainerLastTerminationInfo, spec.Eq(catalog.LabelComposeService, svc.Name), spec.Eq(catalog.LabelReason, catalog.ReasonOOMKilled))
-	recent := spec.Binary(spec.OpGt, spec.Metric(catalog.ContainerLastTerminationTimestamp, spec.Eq(catalog.LabelComposeService, svc.Name)),
+	sel := containers(svc, catalog.ContainerLastTerminationInfo, spec.Eq(catalog.LabelReason, catalog.ReasonOOMKilled))
+	recent := spec.Binary(spec.OpGt, containers(svc, catalog.ContainerLastTerminationTimestamp),
 		spec.Sub(spec.Call("time"), spec.Num(window.Seconds())))
 	limit := fmt.Sprintf("%s{%s=%%q}", catalog.ContainerMemoryLimitBytes, catalog.LabelName)
 	a := spec.Alert{
@@ -27,7 +27,6 @@ func ContainerOOMKilled(svc spec.Service, p Profile) spec.Alert {
 		Summary:  "{{ $labels.name }} was OOM-killed (exit code {{ $labels.exit_code }})",
 		Description: "The kernel killed {{ $labels.name }} for exceeding its memory limit (" + queried(limit, catalog.LabelName, "humanize1024", "B", "size unknown") +
 			") in the last " + promDuration(window) + ". Raise the limit or find the leak (runbook strategy 4).",
-		RunbookURL: RunbookURL,
 	}
 	step, total := p.step(), p.D(20*time.Minute)
 	oom := container(svc, 1, catalog.LabelExitCode, "137", catalog.LabelReason, catalog.ReasonOOMKilled)
@@ -44,8 +43,8 @@ func ContainerOOMKilled(svc spec.Service, p Profile) spec.Alert {
 			Expect: []spec.Expect{
 				fires(killedAt+step, spec.Firing{
 					Labels:  oom,
-					Summary: "demo-inference-gateway-1 was OOM-killed (exit code 137)",
-					Description: "The kernel killed demo-inference-gateway-1 for exceeding its memory limit (128MiB) in the last " +
+					Summary: oom[catalog.LabelName] + " was OOM-killed (exit code 137)",
+					Description: "The kernel killed " + oom[catalog.LabelName] + " for exceeding its memory limit (128MiB) in the last " +
 						promDuration(window) + ". Raise the limit or find the leak (runbook strategy 4).",
 				}),
 				quiet(killedAt + window + step),
@@ -77,7 +76,7 @@ func ContainerCrashLooping(svc spec.Service, p Profile) spec.Alert {
 	count := fmt.Sprintf("%s{%s=%%q}", catalog.ContainerRestartsTotal, catalog.LabelName)
 	a := spec.Alert{
 		Name: "ContainerCrashLooping",
-		Expr: spec.Filter(spec.Call("increase", spec.Range(spec.Metric(catalog.ContainerRestartsTotal, spec.Eq(catalog.LabelComposeService, svc.Name)), window)),
+		Expr: spec.Filter(spec.Call("increase", spec.Range(containers(svc, catalog.ContainerRestartsTotal), window)),
 			spec.OpGe, 3),
 		For:      0,
 		Severity: spec.Warning,
@@ -86,7 +85,6 @@ func ContainerCrashLooping(svc spec.Service, p Profile) spec.Alert {
 			" (restart count " + queried(count, catalog.LabelName, "", "", "unknown") +
 			"); last exit code " + queried(lastExit, catalog.LabelName, "", "", "unknown") +
 			" (" + fmt.Sprintf("{{ with printf `%s` $labels.name | query }}{{ . | first | label %q }}{{ else }}unknown{{ end }}", lastReason, catalog.LabelReason) + ").",
-		RunbookURL: RunbookURL,
 	}
 	step, m := p.step(), p.D(time.Minute)
 	c := container(svc, 1)
@@ -103,8 +101,8 @@ func ContainerCrashLooping(svc spec.Service, p Profile) spec.Alert {
 				quiet(3*m - step),
 				fires(3*m, spec.Firing{
 					Labels:  c,
-					Summary: "demo-inference-gateway-1 is crash looping",
-					Description: "Docker restarted demo-inference-gateway-1 3 times in the last " + promDuration(window) +
+					Summary: c[catalog.LabelName] + " is crash looping",
+					Description: "Docker restarted " + c[catalog.LabelName] + " 3 times in the last " + promDuration(window) +
 						" (restart count 3); last exit code 1 (error).",
 				}),
 			},
@@ -129,8 +127,8 @@ func ContainerCrashLooping(svc spec.Service, p Profile) spec.Alert {
 				quiet(3 * m),
 				fires(4*m, spec.Firing{
 					Labels:  c,
-					Summary: "demo-inference-gateway-1 is crash looping",
-					Description: "Docker restarted demo-inference-gateway-1 3 times in the last " + promDuration(window) +
+					Summary: c[catalog.LabelName] + " is crash looping",
+					Description: "Docker restarted " + c[catalog.LabelName] + " 3 times in the last " + promDuration(window) +
 						" (restart count 3); last exit code 1 (error).",
 				}),
 			},
@@ -145,13 +143,12 @@ func ContainerCrashLooping(svc spec.Service, p Profile) spec.Alert {
 func ContainerUnhealthy(svc spec.Service, p Profile) spec.Alert {
 	a := spec.Alert{
 		Name: "ContainerUnhealthy",
-		Expr: spec.Filter(spec.Metric(catalog.ContainerHealthStatus, spec.Eq(catalog.LabelComposeService, svc.Name), spec.Eq(catalog.LabelStatus, "unhealthy")),
+		Expr: spec.Filter(containers(svc, catalog.ContainerHealthStatus, spec.Eq(catalog.LabelStatus, "unhealthy")),
 			spec.OpEq, 1),
 		For:         p.D(time.Minute),
 		Severity:    spec.Warning,
 		Summary:     "{{ $labels.name }} is unhealthy",
 		Description: "Docker's healthcheck has failed {{ $labels.name }} repeatedly; it may be running without serving. Read its health log with docker inspect.",
-		RunbookURL:  RunbookURL,
 	}
 	step, m := p.step(), p.D(time.Minute)
 	c := container(svc, 1, catalog.LabelStatus, "unhealthy")
@@ -164,8 +161,8 @@ func ContainerUnhealthy(svc spec.Service, p Profile) spec.Alert {
 				quiet(m + a.For - step),
 				fires(m+a.For, spec.Firing{
 					Labels:      c,
-					Summary:     "demo-inference-gateway-1 is unhealthy",
-					Description: "Docker's healthcheck has failed demo-inference-gateway-1 repeatedly; it may be running without serving. Read its health log with docker inspect.",
+					Summary:     c[catalog.LabelName] + " is unhealthy",
+					Description: "Docker's healthcheck has failed " + c[catalog.LabelName] + " repeatedly; it may be running without serving. Read its health log with docker inspect.",
 				}),
 			},
 		},

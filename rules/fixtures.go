@@ -4,26 +4,55 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+
 	"github.com/sre-tools/promgen/catalog"
 	"github.com/sre-tools/promgen/spec"
 )
 
-// Test fixtures shared by the alerts' scenarios: one compose project "demo"
-// whose containers are named after compose's <project>-<service>-<n>.
+// Expressions and test fixtures shared by the builders, all derived from the
+// service they are given.
 
-const testProject = "demo"
+// defaultTestProject is the compose project of test fixtures when the
+// service names none.
+const defaultTestProject = "demo"
+
+// containers selects metric for svc's containers: by compose service and,
+// when the spec names one, compose project.
+func containers(svc spec.Service, metric string, extra ...*labels.Matcher) *parser.VectorSelector {
+	m := []*labels.Matcher{spec.Eq(catalog.LabelComposeService, svc.Name)}
+	if svc.ComposeProject != "" {
+		m = append(m, spec.Eq(catalog.LabelComposeProject, svc.ComposeProject))
+	}
+	return spec.Metric(metric, append(m, extra...)...)
+}
+
+func testProject(svc spec.Service) string {
+	if svc.ComposeProject != "" {
+		return svc.ComposeProject
+	}
+	return defaultTestProject
+}
+
+// containerName is replica n's name as compose v2 makes it:
+// <project>-<service>-<n>.
+func containerName(svc spec.Service, n int) string {
+	return fmt.Sprintf("%s-%s-%d", testProject(svc), svc.Name, n)
+}
 
 // container returns the identity labels of replica n of svc, plus extra.
 func container(svc spec.Service, n int, extra ...string) map[string]string {
-	l := map[string]string{
-		catalog.LabelName:           fmt.Sprintf("%s-%s-%d", testProject, svc.Name, n),
-		catalog.LabelComposeProject: testProject,
+	return merge(map[string]string{
+		catalog.LabelName:           containerName(svc, n),
+		catalog.LabelComposeProject: testProject(svc),
 		catalog.LabelComposeService: svc.Name,
-	}
-	for i := 0; i+1 < len(extra); i += 2 {
-		l[extra[i]] = extra[i+1]
-	}
-	return l
+	}, extra...)
+}
+
+// replica returns the labels of the up series of replica n of svc.
+func replica(svc spec.Service, n int) map[string]string {
+	return target(svc.JobName(), containerName(svc, n)+":8080")
 }
 
 // target returns the labels of an up series of job at instance.

@@ -27,14 +27,13 @@ func memoryAlert(svc spec.Service, p Profile, name string, threshold float64, fo
 	limit := fmt.Sprintf("%s{%s=%%q}", catalog.ContainerMemoryLimitBytes, catalog.LabelName)
 	a := spec.Alert{
 		Name:     name,
-		Expr:     spec.Filter(spec.Metric(catalog.ContainerMemoryUsageRatio, spec.Eq(catalog.LabelComposeService, svc.Name)), spec.OpGt, threshold),
+		Expr:     spec.Filter(containers(svc, catalog.ContainerMemoryUsageRatio), spec.OpGt, threshold),
 		For:      forDur,
 		Severity: sev,
 		Summary:  "{{ $labels.name }} is using {{ $value | humanizePercentage }} of its memory limit" + warning,
 		Description: fmt.Sprintf("The working set of {{ $labels.name }} has been above %.0f%% of its ", threshold*100) +
 			"memory limit (" + queried(limit, catalog.LabelName, "humanize1024", "B", "size unknown") + ") for " + promDuration(forDur) +
 			" (now {{ $value | humanizePercentage }}).",
-		RunbookURL: RunbookURL,
 	}
 	step, lead := p.step(), p.D(time.Minute)
 	c := container(svc, 1)
@@ -53,9 +52,9 @@ func memoryAlert(svc spec.Service, p Profile, name string, threshold float64, fo
 				quiet(lead + forDur - step),
 				fires(lead+forDur, spec.Firing{
 					Labels:  c,
-					Summary: fmt.Sprintf("demo-inference-gateway-1 is using %s of its memory limit%s", pct, warning),
-					Description: fmt.Sprintf("The working set of demo-inference-gateway-1 has been above %.0f%% of its memory limit (4GiB) for %s (now %s).",
-						threshold*100, promDuration(forDur), pct),
+					Summary: fmt.Sprintf("%s is using %s of its memory limit%s", c[catalog.LabelName], pct, warning),
+					Description: fmt.Sprintf("The working set of %s has been above %.0f%% of its memory limit (4GiB) for %s (now %s).",
+						c[catalog.LabelName], threshold*100, promDuration(forDur), pct),
 				}),
 			},
 		},

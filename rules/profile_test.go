@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/sre-tools/promgen/spec"
 )
 
 // structure prints an expression's tree with every number and range left
@@ -33,20 +35,22 @@ func structure(e parser.Expr) string {
 }
 
 func TestTheE2EProfileChangesOnlyTimings(t *testing.T) {
-	prod, fast := Spec(Production).Services[0], Spec(E2E).Services[0]
-	if len(prod.Alerts) != len(fast.Alerts) {
-		t.Fatalf("production has %d alerts, e2e %d", len(prod.Alerts), len(fast.Alerts))
+	prod, fast := Spec(Production), Spec(E2E)
+	pa := append(append([]spec.Alert(nil), prod.Services[0].Alerts...), prod.Pipeline...)
+	fa := append(append([]spec.Alert(nil), fast.Services[0].Alerts...), fast.Pipeline...)
+	if len(pa) != len(fa) {
+		t.Fatalf("production has %d alerts, e2e %d", len(pa), len(fa))
 	}
-	for i, a := range prod.Alerts {
-		b := fast.Alerts[i]
+	for i, a := range pa {
+		b := fa[i]
 		if a.Name != b.Name || a.Severity != b.Severity {
 			t.Errorf("alert %d: %s/%s vs %s/%s", i, a.Name, a.Severity, b.Name, b.Severity)
 		}
 		if structure(a.Expr) != structure(b.Expr) {
 			t.Errorf("%s: the e2e expression differs beyond its numbers:\n%s\n%s", a.Name, a.Expr, b.Expr)
 		}
-		if b.For*10 != a.For {
-			t.Errorf("%s: e2e for %s is not a tenth of %s", a.Name, b.For, a.For)
+		if b.For*10 != a.For || b.KeepFiringFor*10 != a.KeepFiringFor {
+			t.Errorf("%s: e2e for %s and keep_firing_for %s are not a tenth of %s and %s", a.Name, b.For, b.KeepFiringFor, a.For, a.KeepFiringFor)
 		}
 	}
 }

@@ -28,39 +28,47 @@ const diagnosisWindow = time.Hour
 //
 // Restart count and peak memory change from one evaluation to the next, so
 // they go into the description, never into labels (that would reset for).
+//
+// It keeps firing for as long as its for after the target answers again: a
+// crash-looping service that answers one scrape between two crashes must not
+// resolve the page and page again a minute later.
 func ServiceDown(svc spec.Service, p Profile) spec.Alert {
 	job, name := svc.JobName(), svc.Name
-	sel := func(metric string) *parser.VectorSelector {
-		return spec.Metric(metric, spec.Eq(catalog.LabelComposeService, name))
-	}
+	sel := func(metric string) *parser.VectorSelector { return containers(svc, metric) }
 	down := spec.SetLabel(spec.Filter(spec.Metric(catalog.Up, spec.Eq("job", job)), spec.OpEq, 0), catalog.LabelComposeService, name)
 	recent := spec.Binary(spec.OpGt, sel(catalog.ContainerLastTerminationTimestamp),
 		spec.Sub(spec.Call("time"), spec.Num(p.D(diagnosisWindow).Seconds())))
 	latest := spec.TopK(1, spec.Join(sel(catalog.ContainerLastTerminationInfo), recent, catalog.ContainerLabels, nil), catalog.LabelComposeService)
 	diagnosed := spec.Join(down, latest, []string{catalog.LabelComposeService}, []string{catalog.LabelExitCode, catalog.LabelReason})
 
-	peak := fmt.Sprintf("max(max_over_time(%s{%s=%%q}[%s]))", catalog.ContainerMemoryUsageRatio, catalog.LabelComposeService, promDuration(p.D(10*time.Minute)))
-	restarts := fmt.Sprintf("max(%s{%s=%%q})", catalog.ContainerRestartsTotal, catalog.LabelComposeService)
+	// The queries take compose_service from the page; a project, when the
+	// spec names one, is fixed.
+	scope := catalog.LabelComposeService + "=%q"
+	if svc.ComposeProject != "" {
+		scope += fmt.Sprintf(",%s=%q", catalog.LabelComposeProject, svc.ComposeProject)
+	}
+	peak := fmt.Sprintf("max(max_over_time(%s{%s}[%s]))", catalog.ContainerMemoryUsageRatio, scope, promDuration(p.D(10*time.Minute)))
+	restarts := fmt.Sprintf("max(%s{%s})", catalog.ContainerRestartsTotal, scope)
 
 	a := spec.Alert{
-		Name:     "ServiceDown",
-		Expr:     spec.Or(diagnosed, down, "job", "instance"),
-		For:      p.D(time.Minute),
-		Severity: spec.Critical,
-		Summary:  "{{ $labels.job }} is down{{ if $labels.reason }} ({{ $labels.reason }}, exit code {{ $labels.exit_code }}){{ end }}",
+		Name:          "ServiceDown",
+		Expr:          spec.Or(diagnosed, down, "job", "instance"),
+		For:           p.D(time.Minute),
+		KeepFiringFor: p.D(time.Minute),
+		Severity:      spec.Critical,
+		Summary:       "{{ $labels.job }} is down{{ if $labels.reason }} ({{ $labels.reason }}, exit code {{ $labels.exit_code }}){{ end }}",
 		Description: "Prometheus cannot scrape {{ $labels.instance }} of job {{ $labels.job }}. " +
 			"Last termination: {{ if $labels.reason }}exit code {{ $labels.exit_code }} ({{ $labels.reason }}){{ else }}none recorded by gateway-exporter{{ end }}. " +
 			"Restarts: " + queried(restarts, catalog.LabelComposeService, "", "", "unknown") + ". " +
 			"Peak memory: " + queried(peak, catalog.LabelComposeService, "humanizePercentage", "", "unknown") + " of the limit.",
-		RunbookURL: RunbookURL,
 	}
 
 	step, f := p.step(), a.For
 	healthyFor, downFor := p.D(time.Minute), p.D(5*time.Minute)
 	total := healthyFor + downFor
 	upDown := []spec.Segment{hold(1, healthyFor), hold(0, downFor)}
-	gw := target(job, "gateway-1:8000")
-	gw2 := target(job, "gateway-2:8000")
+	gw, gw2 := replica(svc, 1), replica(svc, 2)
+	inst, inst2 := gw["instance"], gw2["instance"]
 	page := func(t map[string]string, diag ...string) map[string]string {
 		return merge(t, append([]string{catalog.LabelComposeService, name}, diag...)...)
 	}
@@ -77,8 +85,8 @@ func ServiceDown(svc spec.Service, p Profile) spec.Alert {
 	ratioThenDead := func(n int, v float64) spec.Series {
 		return series(catalog.ContainerMemoryUsageRatio, container(svc, n), hold(v, healthyFor), stale(downFor))
 	}
-	oomSummary := "inference-gateway is down (oom_killed, exit code 137)"
-	bareSummary := "inference-gateway is down"
+	oomSummary := job + " is down (oom_killed, exit code 137)"
+	bareSummary := job + " is down"
 	desc := func(inst, last, restarts, peak string) string {
 		return fmt.Sprintf("Prometheus cannot scrape %s of job %s. Last termination: %s. Restarts: %s. Peak memory: %s of the limit.", inst, job, last, restarts, peak)
 	}
@@ -97,7 +105,7 @@ func ServiceDown(svc spec.Service, p Profile) spec.Alert {
 				fires(healthyFor+f, spec.Firing{
 					Labels:      page(gw, catalog.LabelReason, catalog.ReasonOOMKilled, catalog.LabelExitCode, "137"),
 					Summary:     oomSummary,
-					Description: desc("gateway-1:8000", "exit code 137 (oom_killed)", "2", "99%"),
+					Description: desc(inst, "exit code 137 (oom_killed)", "2", "99%"),
 				}),
 			},
 		},
@@ -110,12 +118,12 @@ func ServiceDown(svc spec.Service, p Profile) spec.Alert {
 				fires(healthyFor+f, spec.Firing{
 					Labels:      page(gw),
 					Summary:     bareSummary,
-					Description: desc("gateway-1:8000", "none recorded by gateway-exporter", "unknown", "unknown"),
+					Description: desc(inst, "none recorded by gateway-exporter", "unknown", "unknown"),
 				}),
 			},
 		},
 		{
-			Name:     "still pages, without the diagnosis, when gateway-exporter goes down with the gateway",
+			Name:     "still pages, without the diagnosis, when gateway-exporter goes down with the service",
 			Interval: step,
 			Series: []spec.Series{
 				series(catalog.Up, gw, upDown...),
@@ -127,7 +135,7 @@ func ServiceDown(svc spec.Service, p Profile) spec.Alert {
 				fires(healthyFor+f, spec.Firing{
 					Labels:      page(gw),
 					Summary:     bareSummary,
-					Description: desc("gateway-1:8000", "none recorded by gateway-exporter", "unknown", "unknown"),
+					Description: desc(inst, "none recorded by gateway-exporter", "unknown", "unknown"),
 				}),
 			},
 		},
@@ -145,13 +153,13 @@ func ServiceDown(svc spec.Service, p Profile) spec.Alert {
 				fires(healthyFor+f,
 					spec.Firing{
 						Labels:      page(gw, catalog.LabelReason, catalog.ReasonSegfault, catalog.LabelExitCode, "139"),
-						Summary:     "inference-gateway is down (segfault, exit code 139)",
-						Description: desc("gateway-1:8000", "exit code 139 (segfault)", "4", "unknown"),
+						Summary:     job + " is down (segfault, exit code 139)",
+						Description: desc(inst, "exit code 139 (segfault)", "4", "unknown"),
 					},
 					spec.Firing{
 						Labels:      page(gw2, catalog.LabelReason, catalog.ReasonSegfault, catalog.LabelExitCode, "139"),
-						Summary:     "inference-gateway is down (segfault, exit code 139)",
-						Description: desc("gateway-2:8000", "exit code 139 (segfault)", "4", "unknown"),
+						Summary:     job + " is down (segfault, exit code 139)",
+						Description: desc(inst2, "exit code 139 (segfault)", "4", "unknown"),
 					}),
 			},
 		},
@@ -167,12 +175,24 @@ func ServiceDown(svc spec.Service, p Profile) spec.Alert {
 				fires(p.D(diagnosisWindow)+healthyFor+f, spec.Firing{
 					Labels:      page(gw),
 					Summary:     bareSummary,
-					Description: desc("gateway-1:8000", "none recorded by gateway-exporter", "unknown", "unknown"),
+					Description: desc(inst, "none recorded by gateway-exporter", "unknown", "unknown"),
 				}),
 			},
 		},
 		{
-			Name:     "stays quiet while the gateway is scraped, whatever its past terminations",
+			Name:     "keeps paging through one answered scrape between two crashes, and resolves once the service stays up",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.Up, gw, hold(1, healthyFor), hold(0, f+step), hold(1, step), hold(0, step), hold(1, downFor)),
+			},
+			Expect: []spec.Expect{
+				fires(healthyFor+f+step, spec.Firing{Labels: page(gw), Summary: bareSummary, Description: desc(inst, "none recorded by gateway-exporter", "unknown", "unknown")}),
+				fires(healthyFor+f+3*step, spec.Firing{Labels: page(gw), Summary: bareSummary, Description: desc(inst, "none recorded by gateway-exporter", "unknown", "unknown")}),
+				quiet(healthyFor + f + 3*step + a.KeepFiringFor + step),
+			},
+		},
+		{
+			Name:     "stays quiet while the service is scraped, whatever its past terminations",
 			Interval: step,
 			Series: []spec.Series{
 				series(catalog.Up, gw, hold(1, total)),

@@ -36,6 +36,18 @@ func RunbookContainer(healthURL string) Container {
 	}
 }
 
+// Runbook returns the runbook of alert a of service svc: the alert's own,
+// else the service's, else the spec's. svc is nil for a Pipeline alert.
+func (s Spec) Runbook(svc *Service, a Alert) string {
+	switch {
+	case a.RunbookURL != "":
+		return a.RunbookURL
+	case svc != nil && svc.RunbookURL != "":
+		return svc.RunbookURL
+	}
+	return s.RunbookURL
+}
+
 // JobName returns the service's Prometheus job.
 func (s Service) JobName() string {
 	if s.Job != "" {

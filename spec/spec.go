@@ -8,16 +8,30 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/sre-tools/promgen/conventions"
 )
 
 // Spec is everything promgen builds from.
 type Spec struct {
-	// Services are the monitored services, one rule file, test file and
-	// compose fragment each.
+	// Services are the monitored services, one rule group (and rule file,
+	// test file and compose fragment) each. The same alert may appear in
+	// every service: the service label tells the instances apart.
 	Services []Service
+	// Pipeline are spec-wide alerts on the monitoring pipeline itself (the
+	// diagnosis sources), declared once and generated once in a group of
+	// their own, PipelineGroup; they carry no service label.
+	Pipeline []Alert
 	// Sources names the scrape jobs of the diagnostic sources the alerts read.
 	Sources Sources
+	// RunbookURL is the runbook of every alert that neither it nor its
+	// service names one of its own.
+	RunbookURL string
 }
+
+// PipelineGroup names the rule group and files of a spec's Pipeline alerts;
+// no service may take the name.
+const PipelineGroup = "promgen-pipeline"
 
 // Sources names the Prometheus jobs that publish diagnostic data, so alerts
 // can tell "service down" from "we cannot see why".
@@ -36,6 +50,13 @@ type Service struct {
 	Name string
 	// Job is the Prometheus scrape job of the service. Default: Name.
 	Job string
+	// ComposeProject is the compose project the service runs in. When set,
+	// alerts read only that project's containers, so two projects on one
+	// host may each have a service of the same name. Default: any project.
+	ComposeProject string
+	// RunbookURL is the runbook of the service's alerts that name none of
+	// their own. Default: the spec's RunbookURL.
+	RunbookURL string
 	// EvaluationInterval is the rule group's interval. Zero leaves Prometheus'
 	// global evaluation_interval in force.
 	EvaluationInterval time.Duration
@@ -57,6 +78,8 @@ type Container struct {
 	Memory Memory
 	// Healthcheck is the container healthcheck.
 	Healthcheck Healthcheck
+	// Replicas is compose's deploy.replicas. Zero: compose's default, one.
+	Replicas uint64
 }
 
 // RestartPolicy is compose's deploy.restart_policy.
@@ -104,14 +127,15 @@ const (
 	GiB Bytes = 1 << 30
 )
 
-// Severity routes an alert; critical pages.
-type Severity string
+// Severity routes an alert; critical pages. The values are the
+// conventions package's.
+type Severity = conventions.Severity
 
-// Severities lint accepts.
+// The severities an alert may have.
 const (
-	Critical Severity = "critical"
-	Warning  Severity = "warning"
-	Info     Severity = "info"
+	Critical = conventions.Critical
+	Warning  = conventions.Warning
+	Info     = conventions.Info
 )
 
 // Alert is one Prometheus alerting rule and the scenarios that prove it.
@@ -122,6 +146,9 @@ type Alert struct {
 	Expr parser.Expr
 	// For is how long Expr must hold before the alert fires.
 	For time.Duration
+	// KeepFiringFor keeps the alert firing this long after Expr stopped
+	// holding, so a flapping source does not resolve and re-page.
+	KeepFiringFor time.Duration
 	// Severity is the severity label.
 	Severity Severity
 	// Labels are extra static labels. Never put volatile values here: a label
@@ -130,7 +157,8 @@ type Alert struct {
 	// Summary and Description are annotation templates.
 	Summary     string
 	Description string
-	// RunbookURL is the runbook_url annotation.
+	// RunbookURL is the runbook_url annotation. Default: the service's, then
+	// the spec's RunbookURL.
 	RunbookURL string
 	// Tests prove the alert; promgen writes them as promtool unit tests.
 	Tests []Test
@@ -179,8 +207,8 @@ type Expect struct {
 }
 
 // Firing is one expected alert instance. The alert's static labels (severity,
-// service and Labels) and its runbook_url are added by promgen; everything
-// that comes from the data is written here.
+// service and Labels) and its annotation runbook_url are added by promgen;
+// everything that comes from the data is written here.
 type Firing struct {
 	// Labels from the series the alert fired on.
 	Labels map[string]string

@@ -3,23 +3,29 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/sre-tools/promgen/conventions"
 )
 
 // FieldError is one problem of a spec, located by service, alert, test and
 // field, so a user can find it in their Go source.
 type FieldError struct {
 	Service string
-	Alert   string
-	Test    string
-	Field   string
-	Problem string
+	// Pipeline is set for a spec-wide alert of Spec.Pipeline.
+	Pipeline bool
+	Alert    string
+	Test     string
+	Field    string
+	Problem  string
 }
 
 func (e *FieldError) Error() string {
@@ -27,8 +33,13 @@ func (e *FieldError) Error() string {
 	if e.Service != "" {
 		fmt.Fprintf(&b, "service %q: ", e.Service)
 	}
-	if e.Alert != "" {
+	switch {
+	case e.Alert != "" && e.Pipeline:
+		fmt.Fprintf(&b, "pipeline alert %q: ", e.Alert)
+	case e.Alert != "":
 		fmt.Fprintf(&b, "alert %q: ", e.Alert)
+	case e.Pipeline:
+		b.WriteString("pipeline: ")
 	}
 	if e.Test != "" {
 		fmt.Fprintf(&b, "test %q: ", e.Test)
@@ -41,48 +52,91 @@ func (e *FieldError) Error() string {
 }
 
 var (
-	alertNameRE   = regexp.MustCompile(`^[A-Z][a-zA-Z0-9]*$`)
-	composeNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
-	restartRE     = regexp.MustCompile(`^(no|always|unless-stopped|on-failure(:[0-9]+)?)$`)
-	// Labels promgen sets itself; a spec may not override them.
-	reservedLabels = map[string]bool{"alertname": true, "severity": true, "service": true}
+	composeNameRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]*$`)
+	composeProjectRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+	restartRE        = regexp.MustCompile(`^(no|always|unless-stopped|on-failure(:[0-9]+)?)$`)
 )
 
 // Validate reports every problem of the spec at once, joined with
 // errors.Join; each is a *FieldError.
 func (s Spec) Validate() error {
-	var v validator
+	v := validator{spec: s}
 	if len(s.Services) == 0 {
 		v.add(FieldError{Field: "services", Problem: "no services"})
 	}
+	if s.RunbookURL != "" && !absolute(s.RunbookURL) {
+		v.add(FieldError{Field: "runbook_url", Problem: fmt.Sprintf("%q is not an absolute URL", s.RunbookURL)})
+	}
 	services := map[string]bool{}
-	alerts := map[string]string{}
-	for _, svc := range s.Services {
+	for i := range s.Services {
+		svc := &s.Services[i]
 		if services[svc.Name] {
 			v.add(FieldError{Service: svc.Name, Field: "name", Problem: "duplicate service"})
 		}
 		services[svc.Name] = true
 		v.service(svc)
-		for _, a := range svc.Alerts {
-			if prev, ok := alerts[a.Name]; ok && a.Name != "" {
-				v.add(FieldError{Service: svc.Name, Alert: a.Name, Field: "name", Problem: fmt.Sprintf("duplicate alert (also in service %q)", prev)})
-			}
-			alerts[a.Name] = svc.Name
-		}
 	}
+	v.alerts(nil, s.Pipeline)
 	return errors.Join(v.errs...)
 }
 
-type validator struct{ errs []error }
+type validator struct {
+	spec Spec
+	errs []error
+}
 
 func (v *validator) add(e FieldError) { v.errs = append(v.errs, &e) }
 
-func (v *validator) service(s Service) {
+// alerts checks the alerts of one group: a service's (svc set) or the
+// spec-wide pipeline's (svc nil). A name is unique within its group only.
+func (v *validator) alerts(svc *Service, alerts []Alert) {
+	seen := map[string]bool{}
+	for _, a := range alerts {
+		if seen[a.Name] && a.Name != "" {
+			v.add(v.at(svc, a, "", "name", "duplicate alert: an alert name may appear once per %s", group(svc)))
+		}
+		seen[a.Name] = true
+		v.alert(svc, a)
+	}
+}
+
+func group(svc *Service) string {
+	if svc == nil {
+		return "spec (pipeline alerts)"
+	}
+	return "service"
+}
+
+// at locates a problem of alert a (of service svc, nil for a pipeline
+// alert) and, when test is set, of one of its tests.
+func (v *validator) at(svc *Service, a Alert, test, field, format string, args ...any) FieldError {
+	e := FieldError{Pipeline: svc == nil, Alert: a.Name, Test: test, Field: field, Problem: fmt.Sprintf(format, args...)}
+	if svc != nil {
+		e.Service = svc.Name
+	}
+	return e
+}
+
+func absolute(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.IsAbs() && u.Host != ""
+}
+
+func (v *validator) service(s *Service) {
 	at := func(field, format string, args ...any) {
 		v.add(FieldError{Service: s.Name, Field: field, Problem: fmt.Sprintf(format, args...)})
 	}
-	if !composeNameRE.MatchString(s.Name) {
+	switch {
+	case !composeNameRE.MatchString(s.Name):
 		at("name", "%q is not a compose service name (lower-case letters, digits, '-', '_', '.')", s.Name)
+	case s.Name == PipelineGroup:
+		at("name", "%q is reserved for the spec's pipeline alerts", s.Name)
+	}
+	if s.ComposeProject != "" && !composeProjectRE.MatchString(s.ComposeProject) {
+		at("compose_project", "%q is not a compose project name (lower-case letters, digits, '-', '_')", s.ComposeProject)
+	}
+	if s.RunbookURL != "" && !absolute(s.RunbookURL) {
+		at("runbook_url", "%q is not an absolute URL", s.RunbookURL)
 	}
 	if s.EvaluationInterval < 0 {
 		at("evaluation_interval", "must not be negative")
@@ -133,17 +187,15 @@ func (v *validator) service(s Service) {
 	if len(s.Alerts) == 0 {
 		at("alerts", "no alerts")
 	}
-	for _, a := range s.Alerts {
-		v.alert(s, a)
-	}
+	v.alerts(s, s.Alerts)
 }
 
-func (v *validator) alert(s Service, a Alert) {
+func (v *validator) alert(s *Service, a Alert) {
 	at := func(field, format string, args ...any) {
-		v.add(FieldError{Service: s.Name, Alert: a.Name, Field: field, Problem: fmt.Sprintf(format, args...)})
+		v.add(v.at(s, a, "", field, format, args...))
 	}
-	if !alertNameRE.MatchString(a.Name) {
-		at("name", "%q is not CamelCase", a.Name)
+	if !conventions.AlertName.MatchString(a.Name) {
+		at("name", "%q is not CamelCase (%s)", a.Name, conventions.AlertNamePattern)
 	}
 	if a.Expr == nil {
 		at("expr", "missing")
@@ -159,14 +211,16 @@ func (v *validator) alert(s Service, a Alert) {
 	if a.For < 0 {
 		at("for", "must not be negative")
 	}
-	switch a.Severity {
-	case Critical, Warning, Info:
-	default:
-		at("severity", "%q is not one of critical, warning, info", a.Severity)
+	if a.KeepFiringFor < 0 {
+		at("keep_firing_for", "must not be negative")
 	}
-	for k, val := range a.Labels {
+	if !a.Severity.Valid() {
+		at("severity", "%q is not one of %s", a.Severity, strings.Join(conventions.SeverityNames(), ", "))
+	}
+	for _, k := range slices.Sorted(maps.Keys(a.Labels)) {
+		val := a.Labels[k]
 		switch {
-		case reservedLabels[k]:
+		case slices.Contains(conventions.ReservedLabels, k):
 			at("labels."+k, "is set by promgen")
 		case !model.LabelName(k).IsValid():
 			at("labels."+k, "is not a valid label name")
@@ -180,8 +234,10 @@ func (v *validator) alert(s Service, a Alert) {
 	if strings.TrimSpace(a.Description) == "" {
 		at("description", "missing")
 	}
-	if u, err := url.Parse(a.RunbookURL); a.RunbookURL == "" || err != nil || !u.IsAbs() {
-		at("runbook_url", "%q is not an absolute URL", a.RunbookURL)
+	if rb := v.spec.Runbook(s, a); rb == "" {
+		at("runbook_url", "missing: set it on the alert, its service or the spec")
+	} else if !absolute(rb) {
+		at("runbook_url", "%q is not an absolute URL", rb)
 	}
 	var fires, quiet bool
 	for _, t := range a.Tests {
@@ -199,9 +255,9 @@ func (v *validator) alert(s Service, a Alert) {
 	}
 }
 
-func (v *validator) test(s Service, a Alert, t Test) {
+func (v *validator) test(s *Service, a Alert, t Test) {
 	at := func(field, format string, args ...any) {
-		v.add(FieldError{Service: s.Name, Alert: a.Name, Test: t.Name, Field: field, Problem: fmt.Sprintf(format, args...)})
+		v.add(v.at(s, a, t.Name, field, format, args...))
 	}
 	if t.Name == "" {
 		at("name", "missing")

@@ -76,11 +76,49 @@ func TestValidate(t *testing.T) {
 			s.Services[0].Alerts[0].Summary = ""
 			s.Services[0].Container.RestartPolicy.Condition = "sometimes"
 		}, []string{`for: must not be negative`, `summary: missing`, `restart_policy.condition: "sometimes" is not one of`}},
-		{"duplicate alert names across services are rejected", func(s *spec.Spec) {
+		{"the same alert in two services is accepted: the service label tells them apart", func(s *spec.Spec) {
 			other := s.Services[0]
 			other.Name = "worker"
 			s.Services = append(s.Services, other)
-		}, []string{`service "worker": alert "ApiDown": name: duplicate alert (also in service "api")`}},
+		}, nil},
+		{"an alert name twice within one service is rejected", func(s *spec.Spec) {
+			s.Services[0].Alerts = append(s.Services[0].Alerts, s.Services[0].Alerts[0])
+		}, []string{`service "api": alert "ApiDown": name: duplicate alert: an alert name may appear once per service`}},
+		{"a service declared twice is rejected", func(s *spec.Spec) {
+			s.Services = append(s.Services, s.Services[0])
+		}, []string{`service "api": name: duplicate service`}},
+		{"a pipeline alert declared twice is rejected, named as a pipeline alert", func(s *spec.Spec) {
+			a := s.Services[0].Alerts[0]
+			a.Name = "ExporterDown"
+			s.Pipeline = []spec.Alert{a, a}
+		}, []string{`pipeline alert "ExporterDown": name: duplicate alert: an alert name may appear once per spec (pipeline alerts)`}},
+		{"a pipeline alert's problems are located as such", func(s *spec.Spec) {
+			a := s.Services[0].Alerts[0]
+			a.Name, a.For = "ExporterDown", -time.Second
+			s.Pipeline = []spec.Alert{a}
+		}, []string{`pipeline alert "ExporterDown": for: must not be negative`}},
+		{"an empty service name is rejected", func(s *spec.Spec) { s.Services[0].Name = "" },
+			[]string{`name: "" is not a compose service name`}},
+		{"the pipeline group's name is reserved", func(s *spec.Spec) { s.Services[0].Name = spec.PipelineGroup },
+			[]string{`name: "promgen-pipeline" is reserved for the spec's pipeline alerts`}},
+		{"an empty alert name is rejected", func(s *spec.Spec) { s.Services[0].Alerts[0].Name = "" },
+			[]string{`name: "" is not CamelCase`}},
+		{"the runbook comes from the service when the alert names none", func(s *spec.Spec) {
+			s.Services[0].Alerts[0].RunbookURL = ""
+			s.Services[0].RunbookURL = "https://example.com/api"
+		}, nil},
+		{"the runbook comes from the spec when neither alert nor service names one", func(s *spec.Spec) {
+			s.Services[0].Alerts[0].RunbookURL = ""
+			s.RunbookURL = "https://example.com/all"
+		}, nil},
+		{"an alert without any runbook is rejected", func(s *spec.Spec) { s.Services[0].Alerts[0].RunbookURL = "" },
+			[]string{`alert "ApiDown": runbook_url: missing: set it on the alert, its service or the spec`}},
+		{"a relative service runbook is rejected where it is set", func(s *spec.Spec) { s.Services[0].RunbookURL = "/runbooks/api" },
+			[]string{`service "api": runbook_url: "/runbooks/api" is not an absolute URL`}},
+		{"an invalid compose project is rejected", func(s *spec.Spec) { s.Services[0].ComposeProject = "My Project" },
+			[]string{`compose_project: "My Project" is not a compose project name`}},
+		{"a negative keep_firing_for is rejected", func(s *spec.Spec) { s.Services[0].Alerts[0].KeepFiringFor = -time.Second },
+			[]string{`keep_firing_for: must not be negative`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/urfave/cli/v2"
 
+	"github.com/sre-tools/promgen/internal/buildinfo"
 	"github.com/sre-tools/promgen/internal/exporter/cache"
 	"github.com/sre-tools/promgen/internal/exporter/cadvisor"
 	"github.com/sre-tools/promgen/internal/exporter/docker"
@@ -49,10 +50,9 @@ func newApp() *cli.App {
 	if dockerHost == "" {
 		dockerHost = client.DefaultDockerHost
 	}
-	return &cli.App{
-		Name:    "gateway-exporter",
-		Usage:   "export Docker container exits, restarts, health and memory for Prometheus",
-		Version: version.Version,
+	app := &cli.App{
+		Name:  "gateway-exporter",
+		Usage: "export Docker container exits, restarts, health and memory for Prometheus",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "docker.host", Value: dockerHost,
 				Usage: "Docker engine address (default from DOCKER_HOST); DOCKER_CERT_PATH and DOCKER_TLS_VERIFY apply as for the docker CLI"},
@@ -81,6 +81,8 @@ func newApp() *cli.App {
 		},
 		Action: run,
 	}
+	buildinfo.Apply(app)
+	return app
 }
 
 func run(c *cli.Context) error {

@@ -49,7 +49,10 @@ func (f Files) Paths() []string {
 }
 
 // Build validates every target's spec and renders its files. It reports all
-// spec errors of all targets together, and writes nothing.
+// spec errors of all targets together, and writes nothing. Its cost grows
+// linearly with the number of services: every file is rendered and checked
+// once, and each target's compose fragments are loaded in one compose-go
+// load.
 func Build(ctx context.Context, targets []Target, opts Options) (Files, error) {
 	var errs []error
 	for _, t := range targets {
@@ -62,10 +65,8 @@ func Build(ctx context.Context, targets []Target, opts Options) (Files, error) {
 	}
 	files := Files{}
 	for _, t := range targets {
-		for _, svc := range t.Spec.Services {
-			if err := render(ctx, files, t.Dir, svc, opts); err != nil {
-				errs = append(errs, err)
-			}
+		if err := render(ctx, files, t, opts); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if len(errs) > 0 {
@@ -74,37 +75,44 @@ func Build(ctx context.Context, targets []Target, opts Options) (Files, error) {
 	return files, nil
 }
 
-// render adds one service's three files.
-func render(ctx context.Context, files Files, dir string, svc spec.Service, opts Options) error {
-	rulePath := path.Join(dir, "rules", svc.Name+".rules.yml")
-	rules, err := marshal(ruleGroups(svc))
-	if err != nil {
-		return err
-	}
-	if err := validateRules(rulePath, rules); err != nil {
-		return err
-	}
-	files[rulePath] = rules
-
-	testPath := path.Join(dir, "tests", svc.Name+".test.yml")
-	tests, err := marshal(unitTests(svc, "../rules/"+svc.Name+".rules.yml"))
-	if err != nil {
-		return err
-	}
-	files[testPath] = tests
-
-	composePath := path.Join(dir, "compose", svc.Name+".compose.yml")
-	frag, err := marshal(composeFragment{Services: map[string]types.ServiceConfig{svc.Name: composeService(svc)}})
-	if err != nil {
-		return err
-	}
-	if opts.ComposeBase != "" {
-		if err := validateCompose(ctx, opts.ComposeBase, composePath, frag, svc); err != nil {
-			return err
+// render adds a target's files: a rule file and a test file per group, and
+// a compose fragment per service.
+func render(ctx context.Context, files Files, t Target, opts Options) error {
+	var errs []error
+	for _, g := range groups(t.Spec) {
+		rulePath := path.Join(t.Dir, "rules", g.name+".rules.yml")
+		rules, err := marshal(ruleGroups(t.Spec, g))
+		if err == nil {
+			err = validateRules(rulePath, rules)
 		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		files[rulePath] = rules
+		tests, err := marshal(unitTests(t.Spec, g, "../rules/"+g.name+".rules.yml"))
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		files[path.Join(t.Dir, "tests", g.name+".test.yml")] = tests
 	}
-	files[composePath] = frag
-	return nil
+	frags := make([]fragment, 0, len(t.Spec.Services))
+	for _, svc := range t.Spec.Services {
+		f := fragment{path: path.Join(t.Dir, "compose", svc.Name+".compose.yml"), service: svc.Name, config: composeService(svc)}
+		content, err := marshal(composeFragment{Services: map[string]types.ServiceConfig{svc.Name: f.config}})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		f.content = content
+		files[f.path] = content
+		frags = append(frags, f)
+	}
+	if len(errs) == 0 && opts.ComposeBase != "" {
+		errs = append(errs, validateCompose(ctx, opts.ComposeBase, frags)...)
+	}
+	return errors.Join(errs...)
 }
 
 func marshal(v any) ([]byte, error) {

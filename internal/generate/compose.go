@@ -38,7 +38,11 @@ func composeService(svc spec.Service) types.ServiceConfig {
 	if m := c.Memory; m.Reservation > 0 {
 		deploy.Resources.Reservations = &types.Resource{MemoryBytes: types.UnitBytes(m.Reservation)}
 	}
-	if deploy.RestartPolicy != nil || deploy.Resources.Limits != nil || deploy.Resources.Reservations != nil {
+	if c.Replicas > 0 {
+		n := int(c.Replicas)
+		deploy.Replicas = &n
+	}
+	if deploy.RestartPolicy != nil || deploy.Resources.Limits != nil || deploy.Resources.Reservations != nil || deploy.Replicas != nil {
 		out.Deploy = &deploy
 	}
 	if hc := c.Healthcheck; len(hc.Test) > 0 {
@@ -62,18 +66,31 @@ func duration(d time.Duration) *types.Duration {
 	return &cd
 }
 
-// validateCompose loads the fragment over the base compose file with
+// fragment is one service's compose override file, rendered.
+type fragment struct {
+	path    string
+	service string
+	config  types.ServiceConfig
+	content []byte
+}
+
+// validateCompose loads the fragments over the base compose file with
 // compose-go, the loader docker compose uses, and checks the merged project
-// carries the policy: a fragment for a service the base file lacks, or one
-// compose would read differently, is an error.
-func validateCompose(ctx context.Context, basePath, fragPath string, frag []byte, svc spec.Service) error {
+// carries each service's policy: a fragment for a service the base file
+// lacks, or one compose would read differently, is an error.
+//
+// The fragments touch disjoint services, so loading the base with all of
+// them at once is what `docker compose -f base -f frag...` does, in one
+// load per build rather than one per fragment. Only when that load fails is
+// each fragment loaded alone, to name the one at fault.
+func validateCompose(ctx context.Context, basePath string, frags []fragment) []error {
 	base, err := os.ReadFile(basePath)
 	if err != nil {
-		return fmt.Errorf("compose base file: %w", err)
+		return []error{fmt.Errorf("compose base file: %w", err)}
 	}
 	dir, err := filepath.Abs(filepath.Dir(basePath))
 	if err != nil {
-		return err
+		return []error{err}
 	}
 	load := func(files ...types.ConfigFile) (*types.Project, error) {
 		return loader.LoadWithContext(ctx, types.ConfigDetails{WorkingDir: dir, ConfigFiles: files, Environment: types.Mapping{}},
@@ -86,27 +103,58 @@ func validateCompose(ctx context.Context, basePath, fragPath string, frag []byte
 	baseFile := types.ConfigFile{Filename: basePath, Content: base}
 	baseProject, err := load(baseFile)
 	if err != nil {
-		return fmt.Errorf("%s: compose-go: %w", basePath, err)
+		return []error{fmt.Errorf("%s: compose-go: %w", basePath, err)}
 	}
-	if _, ok := baseProject.Services[svc.Name]; !ok {
-		return fmt.Errorf("%s: service %q is not defined in %s, so the fragment would define it alone", fragPath, svc.Name, basePath)
+	var errs []error
+	all := composeFragment{Services: map[string]types.ServiceConfig{}}
+	for _, f := range frags {
+		if _, ok := baseProject.Services[f.service]; !ok {
+			errs = append(errs, fmt.Errorf("%s: service %q is not defined in %s, so the fragment would define it alone", f.path, f.service, basePath))
+		}
+		all.Services[f.service] = f.config
 	}
-	project, err := load(baseFile, types.ConfigFile{Filename: fragPath, Content: frag})
+	if len(errs) > 0 || len(frags) == 0 {
+		return errs
+	}
+	combined, err := marshal(all)
 	if err != nil {
-		return fmt.Errorf("%s over %s: compose-go: %w", fragPath, basePath, err)
+		return []error{err}
 	}
-	got := project.Services[svc.Name]
-	want := composeService(svc)
+	project, err := load(baseFile, types.ConfigFile{Filename: "fragments", Content: combined})
+	if err != nil {
+		for _, f := range frags {
+			if _, err := load(baseFile, types.ConfigFile{Filename: f.path, Content: f.content}); err != nil {
+				errs = append(errs, fmt.Errorf("%s over %s: compose-go: %w", f.path, basePath, err))
+			}
+		}
+		if len(errs) == 0 {
+			errs = append(errs, fmt.Errorf("fragments over %s: compose-go: %w", basePath, err))
+		}
+		return errs
+	}
+	for _, f := range frags {
+		if err := sameService(project.Services[f.service], f.config); err != nil {
+			errs = append(errs, fmt.Errorf("%s: service %q: %w", f.path, f.service, err))
+		}
+	}
+	return errs
+}
+
+// sameService checks that compose merged the policy promgen wrote.
+func sameService(got, want types.ServiceConfig) error {
 	if got.Restart != want.Restart {
-		return fmt.Errorf("%s: service %q: merged restart is %q, want %q", fragPath, svc.Name, got.Restart, want.Restart)
+		return fmt.Errorf("merged restart is %q, want %q", got.Restart, want.Restart)
 	}
 	if want.Deploy != nil && want.Deploy.Resources.Limits != nil {
 		if got.Deploy == nil || got.Deploy.Resources.Limits == nil || got.Deploy.Resources.Limits.MemoryBytes != want.Deploy.Resources.Limits.MemoryBytes {
-			return fmt.Errorf("%s: service %q: merged memory limit differs from the spec's %d bytes", fragPath, svc.Name, want.Deploy.Resources.Limits.MemoryBytes)
+			return fmt.Errorf("merged memory limit differs from the spec's %d bytes", want.Deploy.Resources.Limits.MemoryBytes)
 		}
 	}
+	if want.Deploy != nil && want.Deploy.Replicas != nil && (got.Deploy == nil || got.Deploy.Replicas == nil || *got.Deploy.Replicas != *want.Deploy.Replicas) {
+		return fmt.Errorf("merged replicas differ from the spec's %d", *want.Deploy.Replicas)
+	}
 	if want.HealthCheck != nil && (got.HealthCheck == nil || fmt.Sprint(got.HealthCheck.Test) != fmt.Sprint(want.HealthCheck.Test)) {
-		return fmt.Errorf("%s: service %q: merged healthcheck differs from the spec's %v", fragPath, svc.Name, want.HealthCheck.Test)
+		return fmt.Errorf("merged healthcheck differs from the spec's %v", want.HealthCheck.Test)
 	}
 	return nil
 }

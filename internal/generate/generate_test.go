@@ -59,14 +59,13 @@ func fixture() spec.Spec {
 	worker := spec.Service{
 		Name:      "worker",
 		Job:       "worker-job",
-		Container: spec.Container{Restart: "always"},
+		Container: spec.Container{Restart: "always", Replicas: 2},
 		Alerts: []spec.Alert{{
 			Name:        "WorkerDown",
 			Expr:        spec.Filter(spec.Metric("up", spec.Eq("job", "worker-job")), spec.OpEq, 0),
 			Severity:    spec.Warning,
 			Summary:     "worker is down",
 			Description: "worker is down",
-			RunbookURL:  "https://example.com/runbooks/worker",
 			Tests: []spec.Test{{
 				Name:     "fires at once",
 				Interval: time.Minute,
@@ -77,7 +76,24 @@ func fixture() spec.Spec {
 			}},
 		}},
 	}
-	return spec.Spec{Services: []spec.Service{api, worker}}
+	// A pipeline alert, and the spec's runbook for the alerts without one.
+	exporterDown := spec.Alert{
+		Name:          "ExporterDown",
+		Expr:          spec.Filter(spec.Metric("up", spec.Eq("job", "exporter")), spec.OpEq, 0),
+		For:           time.Minute,
+		KeepFiringFor: 2 * time.Minute,
+		Severity:      spec.Warning,
+		Summary:       "exporter is down",
+		Description:   "api and worker pages arrive without diagnosis.",
+		Tests: []spec.Test{{
+			Name:   "fires and keeps firing",
+			Series: []spec.Series{{Metric: "up", Labels: map[string]string{"job": "exporter", "instance": "e:1"}, Values: []spec.Segment{{Value: 0, For: 2 * time.Minute}, {Value: 1, For: 3 * time.Minute}}}},
+			Expect: []spec.Expect{{At: 30 * time.Second}, {At: 3 * time.Minute, Firing: []spec.Firing{{
+				Labels: map[string]string{"job": "exporter", "instance": "e:1"}, Summary: "exporter is down", Description: "api and worker pages arrive without diagnosis.",
+			}}}, {At: 4 * time.Minute}},
+		}},
+	}
+	return spec.Spec{Services: []spec.Service{api, worker}, Pipeline: []spec.Alert{exporterDown}, RunbookURL: "https://example.com/runbooks/all"}
 }
 
 func buildFixture(t *testing.T) Files {

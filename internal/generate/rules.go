@@ -3,41 +3,87 @@ package generate
 import (
 	"fmt"
 	"log/slog"
+	"maps"
 	"sort"
+	"time"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
 
+	"github.com/sre-tools/promgen/conventions"
 	"github.com/sre-tools/promgen/spec"
 )
 
-// ruleGroups builds a service's rule file from upstream rulefmt types. Every
-// alert carries severity and service labels, so Alertmanager routes on them
-// and lint can tie the alert back to its service.
-func ruleGroups(svc spec.Service) rulefmt.RuleGroups {
-	g := rulefmt.RuleGroup{
-		Name:     svc.Name,
-		Interval: model.Duration(svc.EvaluationInterval),
-	}
-	for _, a := range svc.Alerts {
-		g.Rules = append(g.Rules, rulefmt.Rule{
-			Alert:       a.Name,
-			Expr:        spec.PromQL(a.Expr),
-			For:         model.Duration(a.For),
-			Labels:      staticLabels(svc, a),
-			Annotations: map[string]string{"summary": a.Summary, "description": a.Description, "runbook_url": a.RunbookURL},
-		})
-	}
-	return rulefmt.RuleGroups{Groups: []rulefmt.RuleGroup{g}}
+// group is one rule group of a spec: a service's alerts, or the spec-wide
+// pipeline alerts (svc nil). Each becomes one rule file and one test file.
+type group struct {
+	name     string
+	interval time.Duration
+	svc      *spec.Service
+	alerts   []spec.Alert
 }
 
-// staticLabels are the labels an alert carries whatever its data.
-func staticLabels(svc spec.Service, a spec.Alert) map[string]string {
-	l := map[string]string{"severity": string(a.Severity), "service": svc.Name}
-	for k, v := range a.Labels {
-		l[k] = v
+// groups lists the rule groups of a spec: one per service, then the
+// pipeline's when it has alerts.
+func groups(s spec.Spec) []group {
+	out := make([]group, 0, len(s.Services)+1)
+	for i := range s.Services {
+		svc := &s.Services[i]
+		out = append(out, group{name: svc.Name, interval: svc.EvaluationInterval, svc: svc, alerts: svc.Alerts})
 	}
+	if len(s.Pipeline) > 0 {
+		out = append(out, group{name: spec.PipelineGroup, alerts: s.Pipeline})
+	}
+	return out
+}
+
+// labels are the group's own labels, which Prometheus 3 adds to every rule
+// of the group: the service label, written once instead of on every rule.
+func (g group) labels() map[string]string {
+	if g.svc == nil {
+		return nil
+	}
+	return map[string]string{conventions.LabelService: g.svc.Name}
+}
+
+// ruleGroups builds a group's rule file from upstream rulefmt types. Every
+// alert carries a severity label, and every service alert a service label,
+// so Alertmanager routes and inhibits on them and lint ties the alert back
+// to its service.
+func ruleGroups(s spec.Spec, g group) rulefmt.RuleGroups {
+	rg := rulefmt.RuleGroup{
+		Name:     g.name,
+		Interval: model.Duration(g.interval),
+		Labels:   g.labels(),
+	}
+	for _, a := range g.alerts {
+		rg.Rules = append(rg.Rules, rulefmt.Rule{
+			Alert:         a.Name,
+			Expr:          spec.PromQL(a.Expr),
+			For:           model.Duration(a.For),
+			KeepFiringFor: model.Duration(a.KeepFiringFor),
+			Labels:        staticLabels(a),
+			Annotations:   annotations(s, g, a, a.Summary, a.Description),
+		})
+	}
+	return rulefmt.RuleGroups{Groups: []rulefmt.RuleGroup{rg}}
+}
+
+// annotations are an alert's annotations: the templates in a rule, their
+// rendering in a test's expectation.
+func annotations(s spec.Spec, g group, a spec.Alert, summary, description string) map[string]string {
+	return map[string]string{
+		conventions.AnnotationSummary:     summary,
+		conventions.AnnotationDescription: description,
+		conventions.AnnotationRunbookURL:  s.Runbook(g.svc, a),
+	}
+}
+
+// staticLabels are the labels a rule sets whatever its data.
+func staticLabels(a spec.Alert) map[string]string {
+	l := map[string]string{conventions.LabelSeverity: string(a.Severity)}
+	maps.Copy(l, a.Labels)
 	return l
 }
 

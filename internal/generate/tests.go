@@ -45,35 +45,35 @@ type (
 // unitTests turns every alert's scenarios into promtool tests. Rules are
 // evaluated at the sample interval of each test so a for duration is checked
 // to the sample, not to promtool's default minute.
-func unitTests(svc spec.Service, ruleFile string) testFile {
-	f := testFile{RuleFiles: []string{ruleFile}, EvaluationInterval: model.Duration(minInterval(svc))}
-	for _, a := range svc.Alerts {
+func unitTests(s spec.Spec, g group, ruleFile string) testFile {
+	f := testFile{RuleFiles: []string{ruleFile}, EvaluationInterval: model.Duration(minInterval(g.alerts))}
+	for _, a := range g.alerts {
 		for _, t := range a.Tests {
-			g := testGroup{Name: a.Name + ": " + t.Name, Interval: model.Duration(t.SampleInterval())}
-			for _, s := range t.Series {
-				g.InputSeries = append(g.InputSeries, inputSeries{Series: seriesName(s), Values: values(s, t.SampleInterval())})
+			tg := testGroup{Name: a.Name + ": " + t.Name, Interval: model.Duration(t.SampleInterval())}
+			for _, ser := range t.Series {
+				tg.InputSeries = append(tg.InputSeries, inputSeries{Series: seriesName(ser), Values: values(ser, t.SampleInterval())})
 			}
 			for _, e := range t.Expect {
 				tc := alertTestCase{EvalTime: model.Duration(e.At), Alertname: a.Name, ExpAlerts: []expAlert{}}
 				for _, fi := range e.Firing {
 					tc.ExpAlerts = append(tc.ExpAlerts, expAlert{
-						ExpLabels:      merged(fi.Labels, staticLabels(svc, a)),
-						ExpAnnotations: map[string]string{"summary": fi.Summary, "description": fi.Description, "runbook_url": a.RunbookURL},
+						ExpLabels:      merged(merged(fi.Labels, g.labels()), staticLabels(a)),
+						ExpAnnotations: annotations(s, g, a, fi.Summary, fi.Description),
 					})
 				}
-				g.AlertRuleTest = append(g.AlertRuleTest, tc)
+				tg.AlertRuleTest = append(tg.AlertRuleTest, tc)
 			}
-			f.Tests = append(f.Tests, g)
+			f.Tests = append(f.Tests, tg)
 		}
 	}
 	return f
 }
 
-// minInterval is the shortest sample interval of the service's tests, used
-// as the test file's evaluation interval.
-func minInterval(svc spec.Service) time.Duration {
+// minInterval is the shortest sample interval of the alerts' tests, used as
+// the test file's evaluation interval.
+func minInterval(alerts []spec.Alert) time.Duration {
 	d := time.Duration(math.MaxInt64)
-	for _, a := range svc.Alerts {
+	for _, a := range alerts {
 		for _, t := range a.Tests {
 			d = min(d, t.SampleInterval())
 		}

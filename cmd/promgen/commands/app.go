@@ -7,6 +7,7 @@ package commands
 import (
 	"github.com/urfave/cli/v2"
 
+	"github.com/sre-tools/promgen/internal/buildinfo"
 	"github.com/sre-tools/promgen/internal/generate"
 	"github.com/sre-tools/promgen/spec"
 )
@@ -36,10 +37,12 @@ func (c Config) targets() []generate.Target {
 
 // NewApp returns the promgen command line for cfg.
 func NewApp(cfg Config) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:            "promgen",
 		Usage:           "build Prometheus alerting rules, promtool tests and compose fragments from a typed Go spec",
 		HideHelpCommand: true,
 		Commands:        []*cli.Command{buildCommand(cfg), lintCommand(cfg)},
 	}
+	buildinfo.Apply(app)
+	return app
 }

@@ -1,0 +1,69 @@
+package generate
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sre-tools/promgen/rules"
+	"github.com/sre-tools/promgen/spec"
+)
+
+// scaleSpec is a spec of n services with three runbook alerts each (and
+// their tests), plus the pipeline alerts, and a compose base file that
+// defines every service, as a large team's would.
+func scaleSpec(tb testing.TB, n int) (spec.Spec, string) {
+	var s spec.Spec
+	s.RunbookURL = "https://runbooks.example.com/scale"
+	var base strings.Builder
+	base.WriteString("services:\n")
+	for i := range n {
+		svc := spec.Service{Name: fmt.Sprintf("svc-%04d", i), Container: spec.RunbookContainer("http://localhost:8080/health")}
+		svc.Alerts = []spec.Alert{rules.ServiceDown(svc, rules.Production), rules.HighMemoryUsage(svc, rules.Production), rules.ContainerOOMKilled(svc, rules.Production)}
+		s.Services = append(s.Services, svc)
+		fmt.Fprintf(&base, "  %s:\n    image: example/%s:1\n", svc.Name, svc.Name)
+	}
+	s.Pipeline = rules.Pipeline(s, rules.Production)
+	path := filepath.Join(tb.TempDir(), "docker-compose.yml")
+	if err := os.WriteFile(path, []byte(base.String()), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return s, path
+}
+
+// BenchmarkBuild measures a whole build (validation, rendering, rulefmt and
+// compose-go checks) as the number of services grows; docs/generate.md
+// records the figures.
+func BenchmarkBuild(b *testing.B) {
+	for _, n := range []int{10, 100, 1000} {
+		b.Run(fmt.Sprintf("services=%d", n), func(b *testing.B) {
+			s, base := scaleSpec(b, n)
+			b.ReportAllocs()
+			for b.Loop() {
+				files, err := Build(context.Background(), []Target{{Spec: s}}, Options{ComposeBase: base})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(files) != 3*n+2 {
+					b.Fatalf("got %d files, want %d", len(files), 3*n+2)
+				}
+			}
+		})
+	}
+}
+
+// TestAScaleSpecBuilds keeps the benchmark's spec valid: a benchmark that
+// fails is only noticed when someone runs it.
+func TestAScaleSpecBuilds(t *testing.T) {
+	s, base := scaleSpec(t, 20)
+	files, err := Build(context.Background(), []Target{{Spec: s}}, Options{ComposeBase: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 3*20+2 {
+		t.Fatalf("got %d files, want %d", len(files), 3*20+2)
+	}
+}
