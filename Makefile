@@ -15,6 +15,8 @@ GO ?= go
 TOOLS := scripts/tools.sh
 DOCKERD := scripts/dockerd.sh
 PROMGEN := $(GO) run ./cmd/promgen
+# Other teams' specs, each a main of its own writing to its own generated/.
+EXAMPLES := $(patsubst %/main.go,%,$(wildcard examples/*/main.go))
 
 # Build information for --version, in the Prometheus ecosystem's form.
 VERSION_PKG := github.com/prometheus/common/version
@@ -33,11 +35,13 @@ help: ## Show the targets
 build: ## Build promgen, gateway-exporter and the stand-in gateway into bin/ (static)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./cmd/...
 
-generate: ## Regenerate generated/ from the spec in rules/
+generate: ## Regenerate generated/ from the spec in rules/, and each example's generated/
 	$(PROMGEN) build
+	@for ex in $(EXAMPLES); do echo "$(GO) run ./$$ex build"; $(GO) run ./$$ex build || exit 1; done
 
-check: ## Fail with a diff when generated/ is not what the spec produces
+check: ## Fail with a diff when generated/ (or an example's) is not what its spec produces
 	$(PROMGEN) build --check
+	@for ex in $(EXAMPLES); do echo "$(GO) run ./$$ex build --check"; $(GO) run ./$$ex build --check || exit 1; done
 
 # test needs promtool (built once, cached) and a Docker engine; the steps run
 # in a sub-make so the engine is stopped afterwards only if test started it.
@@ -47,9 +51,9 @@ test: ## Run go tests (with Docker), the drift check, promtool check and test ru
 
 test-steps:
 	$(GO) test ./...
-	$(PROMGEN) build --check
-	$(PROMTOOL) check rules generated/rules/*.yml generated/e2e/rules/*.yml
-	$(PROMTOOL) test rules generated/tests/*.yml generated/e2e/tests/*.yml
+	$(MAKE) --no-print-directory check
+	$(PROMTOOL) check rules generated/rules/*.yml generated/e2e/rules/*.yml $(addsuffix /generated/rules/*.yml,$(EXAMPLES))
+	$(PROMTOOL) test rules generated/tests/*.yml generated/e2e/tests/*.yml $(addsuffix /generated/tests/*.yml,$(EXAMPLES))
 
 lint: ## go vet, gofmt and promgen lint on the spec and generated rules
 	$(GO) vet ./...
@@ -57,6 +61,7 @@ lint: ## go vet, gofmt and promgen lint on the spec and generated rules
 	@unformatted=$$(gofmt -l .); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(PROMGEN) lint
+	@for ex in $(EXAMPLES); do echo "$(GO) run ./$$ex lint"; $(GO) run ./$$ex lint || exit 1; done
 
 # The fault matrix runs the committed generated/e2e/ rules: check they are
 # what the spec produces before spending minutes on them.

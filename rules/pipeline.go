@@ -41,8 +41,8 @@ func blind(s spec.Spec) string {
 func GatewayExporterDown(s spec.Spec, p Profile) spec.Alert {
 	job := s.Sources.Exporter()
 	up := spec.Metric(catalog.Up, spec.Eq("job", job))
-	desc := "Prometheus cannot scrape job " + job + ". Pages of " + blind(s) +
-		" still arrive but without exit code, reason, restarts or memory, and their container alerts (OOM kill, crash loop, health, memory) cannot fire."
+	desc := "Prometheus cannot scrape job " + job + ": the container alerts (OOM kill, crash loop, health, memory) of " + blind(s) +
+		" cannot fire, and their ServiceDown pages arrive without exit code, reason, restarts or memory."
 	a := spec.Alert{
 		Name:          "GatewayExporterDown",
 		Expr:          spec.Or(spec.Filter(up, spec.OpEq, 0), spec.Call("absent", up)),

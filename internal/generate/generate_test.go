@@ -184,8 +184,9 @@ func TestGatewayAlertsAreProvenByPromtool(t *testing.T) {
 			testFiles = append(testFiles, filepath.Join(dir, p))
 		}
 	}
-	if len(ruleFiles) != len(rules.Profiles) || len(testFiles) != len(rules.Profiles) {
-		t.Fatalf("got rule files %v and test files %v, want one of each per profile", ruleFiles, testFiles)
+	// Per profile: the gateway's group and the pipeline's.
+	if len(ruleFiles) != 2*len(rules.Profiles) || len(testFiles) != 2*len(rules.Profiles) {
+		t.Fatalf("got rule files %v and test files %v, want two of each per profile", ruleFiles, testFiles)
 	}
 	for _, args := range [][]string{append([]string{"check", "rules"}, ruleFiles...), append([]string{"test", "rules"}, testFiles...)} {
 		out, err := exec.Command(promtool, args...).CombinedOutput()

@@ -25,6 +25,25 @@ type Config struct {
 	Origin string
 	// Outputs are the specs to build.
 	Outputs []Output
+	// Out is the default of --out, the output folder. Default "generated".
+	Out string
+	// ComposeBase is the default of --compose-base, the compose file the
+	// fragments are validated over. Default "compose/docker-compose.yml".
+	ComposeBase string
+}
+
+func (c Config) out() string {
+	if c.Out != "" {
+		return c.Out
+	}
+	return "generated"
+}
+
+func (c Config) composeBase() string {
+	if c.ComposeBase != "" {
+		return c.ComposeBase
+	}
+	return "compose/docker-compose.yml"
 }
 
 func (c Config) targets() []generate.Target {

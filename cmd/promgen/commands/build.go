@@ -21,8 +21,8 @@ func buildCommand(cfg Config) *cli.Command {
 			"error nothing is written (lint warnings are printed and do not fail). With --check nothing is\n" +
 			"written either: it prints a unified diff and fails when --out differs from what the spec produces.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "out", Value: "generated", Usage: "output folder, owned by promgen: files it does not produce are removed"},
-			&cli.StringFlag{Name: "compose-base", Value: "compose/docker-compose.yml", Usage: "compose file the fragments are merged over to validate them"},
+			&cli.StringFlag{Name: "out", Value: cfg.out(), Usage: "output folder, owned by promgen: files it does not produce are removed"},
+			&cli.StringFlag{Name: "compose-base", Value: cfg.composeBase(), Usage: "compose file the fragments are merged over to validate them"},
 			&cli.BoolFlag{Name: "check", Usage: "write nothing; fail with a diff when --out is stale"},
 		},
 		Action: func(c *cli.Context) error {

@@ -1,0 +1,86 @@
+// Command ml-platform is another team's promgen, written only against
+// promgen's public packages (spec, rules, the runbook's builders and the CLI
+// package): three services of their own in one compose project, built,
+// tested and drift-checked in CI like the gateway's.
+//
+//	go run ./examples/ml-platform build          # writes examples/ml-platform/generated
+//	go run ./examples/ml-platform build --check  # CI: fails when generated/ is stale
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/sre-tools/promgen/cmd/promgen/commands"
+	"github.com/sre-tools/promgen/rules"
+	"github.com/sre-tools/promgen/spec"
+)
+
+// Spec is the ML platform team's alerting.
+func Spec(p rules.Profile) spec.Spec {
+	// The ranker serves traffic from two replicas: every runbook alert.
+	ranker := spec.Service{
+		Name:           "ranker",
+		Job:            "ranker-api",
+		ComposeProject: "ml-platform",
+		Container:      spec.RunbookContainer("http://localhost:9000/health"),
+	}
+	ranker.Container.Replicas = 2
+	ranker.Alerts = rules.Runbook(ranker, p)
+
+	// The embedder runs without a memory limit, so no memory alerts (lint
+	// would refuse them), and has a runbook of its own.
+	embedder := spec.Service{
+		Name:           "embedder",
+		ComposeProject: "ml-platform",
+		RunbookURL:     "https://runbooks.example.com/ml-platform/embedder",
+		Container:      spec.RunbookContainer("http://localhost:9100/healthz"),
+	}
+	embedder.Container.Memory = spec.Memory{}
+	embedder.Alerts = []spec.Alert{
+		rules.ServiceDown(embedder, p),
+		rules.ContainerOOMKilled(embedder, p),
+		rules.ContainerCrashLooping(embedder, p),
+		rules.ContainerUnhealthy(embedder, p),
+	}
+
+	// The nightly batch worker exits when done: exit 0 is expected, it is
+	// not scraped and has no healthcheck. Only failures matter: an OOM
+	// kill, or Docker restarting it over and over.
+	batch := spec.Service{
+		Name:           "batch-worker",
+		ComposeProject: "ml-platform",
+		Container: spec.Container{
+			Restart:       "on-failure:3",
+			RestartPolicy: spec.RestartPolicy{Condition: "on-failure", MaxAttempts: 3},
+			Memory:        spec.Memory{Limit: 8 * spec.GiB},
+		},
+	}
+	batch.Alerts = []spec.Alert{
+		rules.ContainerOOMKilled(batch, p),
+		rules.ContainerCrashLooping(batch, p),
+	}
+
+	s := spec.Spec{
+		Services:   []spec.Service{ranker, embedder, batch},
+		Sources:    spec.Sources{ExporterJob: "docker-diagnosis"},
+		RunbookURL: "https://runbooks.example.com/ml-platform/service-down",
+	}
+	// Pipeline alerts are declared once, after the services: they name the
+	// services whose pages would lose their diagnosis.
+	s.Pipeline = rules.Pipeline(s, p)
+	return s
+}
+
+func main() {
+	app := commands.NewApp(commands.Config{
+		Origin:      "examples/ml-platform/",
+		Outputs:     []commands.Output{{Spec: Spec(rules.Production)}},
+		Out:         "examples/ml-platform/generated",
+		ComposeBase: "examples/ml-platform/docker-compose.yml",
+	})
+	if err := app.Run(os.Args); err != nil {
+		fmt.Fprintln(os.Stderr, "ml-platform:", err)
+		os.Exit(1)
+	}
+}
