@@ -10,9 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"runtime"
 	"sort"
+	"sync"
 
-	"github.com/compose-spec/compose-go/v2/types"
 	"gopkg.in/yaml.v3"
 
 	"github.com/sre-tools/promgen/spec"
@@ -76,43 +77,86 @@ func Build(ctx context.Context, targets []Target, opts Options) (Files, error) {
 }
 
 // render adds a target's files: a rule file and a test file per group, and
-// a compose fragment per service.
+// a compose fragment per service. Groups render on every core, and the one
+// compose-go load of the target's fragments runs beside them: each group is
+// independent, and rendering, re-parsing and compose-go dominate a large
+// build.
 func render(ctx context.Context, files Files, t Target, opts Options) error {
+	gs := groups(t.Spec)
+	composeErrs := make(chan []error, 1)
+	if opts.ComposeBase != "" {
+		frags := make([]fragment, 0, len(t.Spec.Services))
+		for _, svc := range t.Spec.Services {
+			frags = append(frags, newFragment(t.Dir, svc))
+		}
+		go func() { composeErrs <- validateCompose(ctx, opts.ComposeBase, frags) }()
+	} else {
+		composeErrs <- nil
+	}
+
+	rendered := make([]renderedGroup, len(gs))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(gs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				rendered[i] = renderGroup(t, gs[i])
+			}
+		}()
+	}
+	for i := range gs {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+
 	var errs []error
-	for _, g := range groups(t.Spec) {
-		rulePath := path.Join(t.Dir, "rules", g.name+".rules.yml")
-		rules, err := marshal(ruleGroups(t.Spec, g))
-		if err == nil {
-			err = validateRules(rulePath, rules)
-		}
-		if err != nil {
-			errs = append(errs, err)
+	for _, r := range rendered {
+		if r.err != nil {
+			errs = append(errs, r.err)
 			continue
 		}
-		files[rulePath] = rules
-		tests, err := marshal(unitTests(t.Spec, g, "../rules/"+g.name+".rules.yml"))
-		if err != nil {
-			errs = append(errs, err)
-			continue
+		for p, b := range r.files {
+			files[p] = b
 		}
-		files[path.Join(t.Dir, "tests", g.name+".test.yml")] = tests
 	}
-	frags := make([]fragment, 0, len(t.Spec.Services))
-	for _, svc := range t.Spec.Services {
-		f := fragment{path: path.Join(t.Dir, "compose", svc.Name+".compose.yml"), service: svc.Name, config: composeService(svc)}
-		content, err := marshal(composeFragment{Services: map[string]types.ServiceConfig{svc.Name: f.config}})
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		f.content = content
-		files[f.path] = content
-		frags = append(frags, f)
-	}
-	if len(errs) == 0 && opts.ComposeBase != "" {
-		errs = append(errs, validateCompose(ctx, opts.ComposeBase, frags)...)
-	}
+	errs = append(errs, <-composeErrs...)
 	return errors.Join(errs...)
+}
+
+// renderedGroup is what one group renders to.
+type renderedGroup struct {
+	files Files
+	err   error
+}
+
+// renderGroup renders a group's rule and test files, checks the rules with
+// rulefmt, and renders its service's compose fragment.
+func renderGroup(t Target, g group) renderedGroup {
+	rulePath := path.Join(t.Dir, "rules", g.name+".rules.yml")
+	rules, err := marshal(ruleGroups(t.Spec, g))
+	if err == nil {
+		err = validateRules(rulePath, rules)
+	}
+	if err != nil {
+		return renderedGroup{err: err}
+	}
+	tests, err := marshal(unitTests(t.Spec, g, "../rules/"+g.name+".rules.yml"))
+	if err != nil {
+		return renderedGroup{err: err}
+	}
+	out := renderedGroup{files: Files{rulePath: rules, path.Join(t.Dir, "tests", g.name+".test.yml"): tests}}
+	if g.svc != nil {
+		f := newFragment(t.Dir, *g.svc)
+		content, err := f.render()
+		if err != nil {
+			return renderedGroup{err: err}
+		}
+		out.files[f.path] = content
+	}
+	return out
 }
 
 func marshal(v any) ([]byte, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"time"
 
@@ -66,12 +67,20 @@ func duration(d time.Duration) *types.Duration {
 	return &cd
 }
 
-// fragment is one service's compose override file, rendered.
+// fragment is one service's compose override file.
 type fragment struct {
 	path    string
 	service string
 	config  types.ServiceConfig
-	content []byte
+}
+
+func newFragment(dir string, svc spec.Service) fragment {
+	return fragment{path: path.Join(dir, "compose", svc.Name+".compose.yml"), service: svc.Name, config: composeService(svc)}
+}
+
+// render is the fragment's file.
+func (f fragment) render() ([]byte, error) {
+	return marshal(composeFragment{Services: map[string]types.ServiceConfig{f.service: f.config}})
 }
 
 // validateCompose loads the fragments over the base compose file with
@@ -123,7 +132,11 @@ func validateCompose(ctx context.Context, basePath string, frags []fragment) []e
 	project, err := load(baseFile, types.ConfigFile{Filename: "fragments", Content: combined})
 	if err != nil {
 		for _, f := range frags {
-			if _, err := load(baseFile, types.ConfigFile{Filename: f.path, Content: f.content}); err != nil {
+			content, err := f.render()
+			if err == nil {
+				_, err = load(baseFile, types.ConfigFile{Filename: f.path, Content: content})
+			}
+			if err != nil {
 				errs = append(errs, fmt.Errorf("%s over %s: compose-go: %w", f.path, basePath, err))
 			}
 		}
