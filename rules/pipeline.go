@@ -126,17 +126,19 @@ func DiagnosisSourceDown(s spec.Spec, p Profile) spec.Alert {
 	return a
 }
 
-// CAdvisorDown fires when cAdvisor's target is down for 5 minutes. No absent()
-// here: without cAdvisor the exporter reads Docker's stats API instead.
+// CAdvisorDown fires when cAdvisor's target is down for 5 minutes, and keeps
+// firing as long again: a slow cAdvisor answers a scrape now and then. No
+// absent() here: without cAdvisor the exporter reads Docker's stats API.
 func CAdvisorDown(s spec.Spec, p Profile) spec.Alert {
 	job := s.Sources.CAdvisor()
 	a := spec.Alert{
-		Name:        "CAdvisorDown",
-		Expr:        spec.Filter(spec.Metric(catalog.Up, spec.Eq("job", job)), spec.OpEq, 0),
-		For:         p.D(5 * time.Minute),
-		Severity:    spec.Warning,
-		Summary:     "cAdvisor is down",
-		Description: "Prometheus cannot scrape {{ $labels.instance }} of job {{ $labels.job }}; cAdvisor's container memory figures of " + blind(s) + " are missing.",
+		Name:          "CAdvisorDown",
+		Expr:          spec.Filter(spec.Metric(catalog.Up, spec.Eq("job", job)), spec.OpEq, 0),
+		For:           p.D(5 * time.Minute),
+		KeepFiringFor: p.D(5 * time.Minute),
+		Severity:      spec.Warning,
+		Summary:       "cAdvisor is down",
+		Description:   "Prometheus cannot scrape {{ $labels.instance }} of job {{ $labels.job }}; cAdvisor's container memory figures of " + blind(s) + " are missing.",
 	}
 	step, m := p.step(), p.D(time.Minute)
 	l := target(job, "localhost:8080")
@@ -149,6 +151,18 @@ func CAdvisorDown(s spec.Spec, p Profile) spec.Alert {
 				quiet(m + a.For - step),
 				fires(m+a.For, spec.Firing{Labels: l, Summary: "cAdvisor is down",
 					Description: "Prometheus cannot scrape localhost:8080 of job " + job + "; cAdvisor's container memory figures of " + blind(s) + " are missing."}),
+			},
+		},
+		{
+			Name:     "keeps firing through one answered scrape, and resolves once scraped for its keep_firing_for",
+			Interval: step,
+			Series:   []spec.Series{series(catalog.Up, l, hold(0, a.For+2*step), hold(1, step), hold(0, step), hold(1, a.KeepFiringFor+2*step))},
+			Expect: []spec.Expect{
+				fires(a.For+2*step, spec.Firing{Labels: l, Summary: "cAdvisor is down",
+					Description: "Prometheus cannot scrape localhost:8080 of job " + job + "; cAdvisor's container memory figures of " + blind(s) + " are missing."}),
+				fires(a.For+4*step, spec.Firing{Labels: l, Summary: "cAdvisor is down",
+					Description: "Prometheus cannot scrape localhost:8080 of job " + job + "; cAdvisor's container memory figures of " + blind(s) + " are missing."}),
+				quiet(a.For + 4*step + a.KeepFiringFor),
 			},
 		},
 		{

@@ -171,3 +171,68 @@ func TestLintOfABrokenRuleFileNamesFileAndLine(t *testing.T) {
 		t.Errorf("lint output lacks file:line:\n%s", out)
 	}
 }
+
+func TestTwoServicesWithTheSameAlertsBuild(t *testing.T) {
+	dir := workdir(t)
+	base := "services:\n  ranker:\n    image: r\n  embedder:\n    image: e\n"
+	if err := os.WriteFile(filepath.Join(dir, "team.compose.yml"), []byte(base), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := spec.Spec{RunbookURL: "https://runbooks.example.com/team"}
+	for _, name := range []string{"ranker", "embedder"} {
+		svc := spec.Service{Name: name, Container: spec.RunbookContainer("http://localhost:9000/health")}
+		svc.Alerts = rules.Runbook(svc, rules.Production)
+		s.Services = append(s.Services, svc)
+	}
+	s.Pipeline = rules.Pipeline(s, rules.Production)
+	cfg := Config{Origin: "team/", Outputs: []Output{{Spec: s}}, ComposeBase: "team.compose.yml", Out: "alerts"}
+	out, err := run(t, cfg, dir, "build")
+	if err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	for _, f := range []string{"rules/ranker.rules.yml", "rules/embedder.rules.yml", "rules/promgen-pipeline.rules.yml", "compose/embedder.compose.yml"} {
+		if _, err := os.Stat(filepath.Join(dir, "alerts", f)); err != nil {
+			t.Errorf("Config.Out: %v", err)
+		}
+	}
+}
+
+func TestEveryProblemOfAManyServiceSpecIsReportedAndNothingWritten(t *testing.T) {
+	dir := workdir(t)
+	s := rules.Spec(rules.Production)
+	gw := s.Services[0]
+	other := gw
+	other.Name = "ranker"
+	other.Alerts = append(rules.Runbook(other, rules.Production), rules.ServiceDown(other, rules.Production))
+	s.Services = append(s.Services, other, gw)
+	s.Pipeline = append(s.Pipeline, s.Pipeline[0])
+	_, err := run(t, Config{Origin: "rules/", Outputs: []Output{{Spec: s}}}, dir, "build")
+	if err == nil {
+		t.Fatal("build of a bad spec succeeded")
+	}
+	for _, want := range []string{
+		"nothing written (3 problems)",
+		`rules/: service "ranker": alert "ServiceDown": name: duplicate alert: an alert name may appear once per service`,
+		`rules/: service "inference-gateway": name: duplicate service`,
+		`rules/: pipeline alert "GatewayExporterDown": name: duplicate alert: an alert name may appear once per spec (pipeline alerts)`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "generated")); !os.IsNotExist(err) {
+		t.Errorf("a refused build wrote generated/ (%v)", err)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, err := run(t, gateway(), t.TempDir(), "--version")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"promgen, version ", "revision:", "go version:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--version lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/sre-tools/promgen/rules"
+)
+
+// TestTheREADMEShowsThisFile keeps the README's example from rotting: the Go
+// block after the example:ml-platform marker must appear verbatim in
+// main.go, which CI builds and whose output promtool proves.
+func TestTheREADMEShowsThisFile(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const marker = "<!-- example:ml-platform -->\n```go\n"
+	_, rest, ok := strings.Cut(string(readme), marker)
+	if !ok {
+		t.Fatalf("README.md has no %q block", strings.TrimSpace(marker))
+	}
+	block, _, ok := strings.Cut(rest, "```\n")
+	if !ok || strings.TrimSpace(block) == "" {
+		t.Fatal("the README's example block is empty or unterminated")
+	}
+	if !strings.Contains(string(src), block) {
+		t.Errorf("README.md's example is not an excerpt of examples/ml-platform/main.go; copy it again:\n%s", block)
+	}
+}
+
+// TestTheSpecIsValid checks the spec on its own, so a broken example fails
+// in go test as well as in make check.
+func TestTheSpecIsValid(t *testing.T) {
+	s := Spec(rules.Production)
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Services) != 3 || len(s.Pipeline) == 0 {
+		t.Fatalf("got %d services and %d pipeline alerts", len(s.Services), len(s.Pipeline))
+	}
+}
