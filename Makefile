@@ -43,11 +43,13 @@ check: ## Fail with a diff when generated/ (or an example's) is not what its spe
 	$(PROMGEN) build --check
 	@for ex in $(EXAMPLES); do echo "$(GO) run ./$$ex build --check"; $(GO) run ./$$ex build --check || exit 1; done
 
-# test needs promtool (built once, cached) and a Docker engine; the steps run
+# test needs promtool, alertmanager and amtool (built once, cached) and a
+# Docker engine; the steps run
 # in a sub-make so the engine is stopped afterwards only if test started it.
-test: ## Run go tests (with Docker), the drift check, promtool check and test rules
-	@promtool_bin=$$($(TOOLS) promtool) && \
-	PROMTOOL=$$promtool_bin/promtool $(DOCKERD) run $(MAKE) --no-print-directory test-steps
+test: ## Run go tests (with Docker, promtool, Alertmanager, amtool), the drift check, promtool check and test rules
+	@tools_bin=$$($(TOOLS) promtool alertmanager amtool) && \
+	export PROMTOOL=$$tools_bin/promtool ALERTMANAGER=$$tools_bin/alertmanager AMTOOL=$$tools_bin/amtool && \
+	$(DOCKERD) run $(MAKE) --no-print-directory test-steps
 
 test-steps:
 	$(GO) test ./...
@@ -75,7 +77,7 @@ e2e: ## Run the end-to-end fault matrix (dockerd, docker compose, Prometheus, Al
 bench: ## Run the benchmarks (figures go into docs/)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-tools: ## Build and cache the pinned promtool, prometheus, alertmanager, docker-compose
+tools: ## Build and cache the pinned promtool, prometheus, alertmanager, amtool, docker-compose
 	$(TOOLS) all
 
 docker-up: ## Start a Docker engine (installs Debian's docker.io if missing)

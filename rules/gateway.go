@@ -39,9 +39,54 @@ func GatewayContainer(p Profile) spec.Container {
 	return c
 }
 
+// The gateway's receivers: the runbook pages PagerDuty for a P0 and posts in
+// Slack #incidents ("Acknowledge Immediately"). Secrets stay in files where
+// Alertmanager runs, mounted by compose/docker-compose.yml.
+const (
+	PagerDutyKeyFile = "/etc/alertmanager/secrets/pagerduty-routing-key"
+	SlackURLFile     = "/etc/alertmanager/secrets/slack-incidents-url"
+	SlackChannel     = "#incidents"
+)
+
+// E2EWebhookAddr is where the fault matrix listens for the e2e profile's
+// notifications: one path per receiver.
+const E2EWebhookAddr = "127.0.0.1:19095"
+
+// GatewayRouting is the gateway's Alertmanager routing in a profile:
+// critical pages and posts in #incidents, warnings only post. The e2e
+// profile sends both to the fault matrix's webhook receiver instead, and
+// groups faster so notifications arrive within its budgets.
+func GatewayRouting(p Profile) spec.Routing {
+	r := spec.Routing{
+		Receivers: []spec.Receiver{
+			{Name: "pagerduty", PagerDuty: &spec.PagerDuty{RoutingKeyFile: PagerDutyKeyFile}},
+			{Name: "slack-incidents", Slack: &spec.Slack{APIURLFile: SlackURLFile, Channel: SlackChannel}},
+		},
+		BySeverity: map[spec.Severity][]string{
+			spec.Critical: {"pagerduty", "slack-incidents"},
+			spec.Warning:  {"slack-incidents"},
+			spec.Info:     {"slack-incidents"},
+		},
+		Default:        "slack-incidents",
+		GroupWait:      30 * time.Second,
+		GroupInterval:  5 * time.Minute,
+		RepeatInterval: 4 * time.Hour,
+	}
+	if p.Name == E2E.Name {
+		r.Receivers = []spec.Receiver{
+			{Name: "page", Webhook: &spec.Webhook{URL: "http://" + E2EWebhookAddr + "/page"}},
+			{Name: "chat", Webhook: &spec.Webhook{URL: "http://" + E2EWebhookAddr + "/chat"}},
+		}
+		r.BySeverity = map[spec.Severity][]string{spec.Critical: {"page", "chat"}, spec.Warning: {"chat"}, spec.Info: {"chat"}}
+		r.Default = "chat"
+		r.GroupWait, r.GroupInterval, r.RepeatInterval = time.Second, 5*time.Second, time.Hour
+	}
+	return r
+}
+
 // Spec returns the inference gateway's spec for a profile: every alert of
-// the runbook on the gateway, and the pipeline alerts that say when its
-// pages would arrive without their diagnosis.
+// the runbook on the gateway, the pipeline alerts that say when its pages
+// would arrive without their diagnosis, and their routing.
 func Spec(p Profile) spec.Spec {
 	svc := spec.Service{
 		Name:               GatewayService,
@@ -51,5 +96,7 @@ func Spec(p Profile) spec.Spec {
 	svc.Alerts = Runbook(svc, p)
 	s := spec.Spec{Services: []spec.Service{svc}, RunbookURL: GatewayRunbookURL}
 	s.Pipeline = Pipeline(s, p)
+	s.Routing = GatewayRouting(p)
+	s.Routing.Inhibitions = Inhibitions(s)
 	return s
 }

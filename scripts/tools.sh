@@ -2,7 +2,7 @@
 # Builds the pinned external tools once and caches them outside the clone, so a
 # fresh clone on the same machine reuses them. Prints the bin directory.
 #
-#   scripts/tools.sh [promtool|prometheus|alertmanager|compose|all]...
+#   scripts/tools.sh [promtool|prometheus|alertmanager|amtool|compose|all]...
 #
 # promtool and prometheus come from the same prometheus module version as
 # rulefmt in go.mod, so the generator and the checker parse rules alike.
@@ -47,8 +47,9 @@ for t in "${targets[@]}"; do
 	promtool) install promtool "$PROMETHEUS_VERSION" go install "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION" ;;
 	prometheus) install prometheus "$PROMETHEUS_VERSION" go install "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_VERSION" ;;
 	alertmanager) install alertmanager "$ALERTMANAGER_VERSION" go install "github.com/prometheus/alertmanager/cmd/alertmanager@$ALERTMANAGER_VERSION" ;;
+	amtool) install amtool "$ALERTMANAGER_VERSION" go install "github.com/prometheus/alertmanager/cmd/amtool@$ALERTMANAGER_VERSION" ;;
 	compose) install docker-compose "$COMPOSE_VERSION" build_compose ;;
-	all) "$0" promtool prometheus alertmanager compose >/dev/null ;;
+	all) "$0" promtool prometheus alertmanager amtool compose >/dev/null ;;
 	*) echo "tools: unknown tool $t" >&2; exit 2 ;;
 	esac
 done

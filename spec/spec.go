@@ -27,6 +27,9 @@ type Spec struct {
 	// RunbookURL is the runbook of every alert that neither it nor its
 	// service names one of its own.
 	RunbookURL string
+	// Routing is how Alertmanager delivers the alerts; zero writes no
+	// Alertmanager configuration.
+	Routing Routing
 }
 
 // PipelineGroup names the rule group and files of a spec's Pipeline alerts;

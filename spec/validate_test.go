@@ -32,6 +32,18 @@ func valid() spec.Spec {
 	}}}
 }
 
+// routing routes valid()'s critical alert to a pager and the rest to chat.
+func routing() spec.Routing {
+	return spec.Routing{
+		Receivers: []spec.Receiver{
+			{Name: "page", PagerDuty: &spec.PagerDuty{RoutingKeyFile: "/etc/alertmanager/secrets/pd"}},
+			{Name: "chat", Slack: &spec.Slack{APIURLFile: "/etc/alertmanager/secrets/slack", Channel: "#incidents"}},
+		},
+		BySeverity: map[spec.Severity][]string{spec.Critical: {"page", "chat"}, spec.Warning: {"chat"}},
+		Default:    "chat",
+	}
+}
+
 func TestValidate(t *testing.T) {
 	cases := []struct {
 		name   string
@@ -117,6 +129,30 @@ func TestValidate(t *testing.T) {
 			[]string{`service "api": runbook_url: "/runbooks/api" is not an absolute URL`}},
 		{"an invalid compose project is rejected", func(s *spec.Spec) { s.Services[0].ComposeProject = "My Project" },
 			[]string{`compose_project: "My Project" is not a compose project name`}},
+		{"routing to receivers with their secrets in files is accepted", func(s *spec.Spec) { s.Routing = routing() }, nil},
+		{"a receiver without its secret file is rejected, named", func(s *spec.Spec) {
+			s.Routing = routing()
+			s.Routing.Receivers[0].PagerDuty.RoutingKeyFile = ""
+		}, []string{`routing.receivers[0].pagerduty.routing_key_file: receiver "page": missing: the routing key must come from a file, never from the spec`}},
+		{"a route to an unknown receiver is rejected", func(s *spec.Spec) {
+			s.Routing = routing()
+			s.Routing.BySeverity[spec.Critical] = []string{"pager"}
+		}, []string{`routing.by_severity.critical[0]: "pager" is not a receiver of the spec`}},
+		{"a severity an alert uses without a route is rejected", func(s *spec.Spec) {
+			s.Routing = routing()
+			delete(s.Routing.BySeverity, spec.Critical)
+		}, []string{`routing.by_severity.critical: no receiver, but alert "ApiDown" has this severity`}},
+		{"an inhibition naming an alert the spec lacks is rejected", func(s *spec.Spec) {
+			s.Routing = routing()
+			s.Routing.Inhibitions = []spec.Inhibition{{Source: "ApiDown", Targets: []string{"ApiSlow"}, Equal: []string{"service"}}}
+		}, []string{`routing.inhibitions[0].targets[0]: "ApiSlow" is not an alert of the spec`}},
+		{"an inhibition of a service's alerts not equal on service is rejected", func(s *spec.Spec) {
+			s.Routing = routing()
+			other := s.Services[0].Alerts[0]
+			other.Name = "ApiSlow"
+			s.Services[0].Alerts = append(s.Services[0].Alerts, other)
+			s.Routing.Inhibitions = []spec.Inhibition{{Source: "ApiDown", Targets: []string{"ApiSlow"}}}
+		}, []string{`routing.inhibitions[0].equal: must contain "service": the inhibition involves a service's alert, and nothing may mute across services`}},
 		{"a negative keep_firing_for is rejected", func(s *spec.Spec) { s.Services[0].Alerts[0].KeepFiringFor = -time.Second },
 			[]string{`keep_firing_for: must not be negative`}},
 	}

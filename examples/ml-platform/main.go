@@ -69,7 +69,28 @@ func Spec(p rules.Profile) spec.Spec {
 	// Pipeline alerts are declared once, after the services: they name the
 	// services whose pages would lose their diagnosis.
 	s.Pipeline = rules.Pipeline(s, p)
+	s.Routing = routing()
+	// The runbook's inhibitions among the alerts this team has: the batch
+	// worker has no ServiceDown, so nothing mutes its OOM kills.
+	s.Routing.Inhibitions = rules.Inhibitions(s)
 	return s
+}
+
+// routing pages the team's own PagerDuty service for critical alerts and
+// posts everything in its Slack channel; the secrets are files where the
+// team's Alertmanager runs.
+func routing() spec.Routing {
+	return spec.Routing{
+		Receivers: []spec.Receiver{
+			{Name: "ml-oncall", PagerDuty: &spec.PagerDuty{RoutingKeyFile: "/etc/alertmanager/secrets/ml-oncall-routing-key"}},
+			{Name: "ml-platform-chat", Slack: &spec.Slack{APIURLFile: "/etc/alertmanager/secrets/ml-platform-slack-url", Channel: "#ml-platform-alerts"}},
+		},
+		BySeverity: map[spec.Severity][]string{
+			spec.Critical: {"ml-oncall", "ml-platform-chat"},
+			spec.Warning:  {"ml-platform-chat"},
+		},
+		Default: "ml-platform-chat",
+	}
 }
 
 func main() {

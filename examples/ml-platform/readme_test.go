@@ -21,16 +21,18 @@ func TestTheREADMEShowsThisFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	const marker = "<!-- example:ml-platform -->\n```go\n"
-	_, rest, ok := strings.Cut(string(readme), marker)
-	if !ok {
+	blocks := strings.Split(string(readme), marker)[1:]
+	if len(blocks) == 0 {
 		t.Fatalf("README.md has no %q block", strings.TrimSpace(marker))
 	}
-	block, _, ok := strings.Cut(rest, "```\n")
-	if !ok || strings.TrimSpace(block) == "" {
-		t.Fatal("the README's example block is empty or unterminated")
-	}
-	if !strings.Contains(string(src), block) {
-		t.Errorf("README.md's example is not an excerpt of examples/ml-platform/main.go; copy it again:\n%s", block)
+	for _, rest := range blocks {
+		block, _, ok := strings.Cut(rest, "```\n")
+		if !ok || strings.TrimSpace(block) == "" {
+			t.Fatal("a README example block is empty or unterminated")
+		}
+		if !strings.Contains(string(src), block) {
+			t.Errorf("README.md's example is not an excerpt of examples/ml-platform/main.go; copy it again:\n%s", block)
+		}
 	}
 }
 

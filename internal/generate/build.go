@@ -122,6 +122,13 @@ func render(ctx context.Context, files Files, t Target, opts Options) error {
 			files[p] = b
 		}
 	}
+	am, err := renderAlertmanager(t)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for p, b := range am {
+		files[p] = b
+	}
 	errs = append(errs, <-composeErrs...)
 	return errors.Join(errs...)
 }

@@ -155,24 +155,35 @@ func buildScratchImage(cli *client.Client, tag, goPackage string) error {
 // Promtool returns the path of promtool: $PROMTOOL, else promtool on PATH,
 // else ~/.cache/promgen/tools/bin/promtool as scripts/tools.sh builds it.
 // Without one the test is skipped under -short and fails otherwise.
-func Promtool(t testing.TB) string {
+func Promtool(t testing.TB) string { return Tool(t, "PROMTOOL", "promtool") }
+
+// Tool returns the path of one of the pinned tools scripts/tools.sh builds
+// (promtool, alertmanager, amtool, ...): $env, else name on PATH, else the
+// tools cache. Without one the test is skipped under -short and fails
+// otherwise, so CI never passes without it.
+func Tool(t testing.TB, env, name string) string {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("needs promtool; skipped under -short")
+		t.Skipf("needs %s; skipped under -short", name)
 	}
-	if p := os.Getenv("PROMTOOL"); p != "" {
+	if p := os.Getenv(env); p != "" {
 		return p
 	}
-	if p, err := exec.LookPath("promtool"); err == nil {
+	if p, err := exec.LookPath(name); err == nil {
 		return p
 	}
-	if home, err := os.UserHomeDir(); err == nil {
-		p := filepath.Join(home, ".cache", "promgen", "tools", "bin", "promtool")
+	cache := os.Getenv("PROMGEN_TOOLS_CACHE")
+	if cache == "" {
+		if home, err := os.UserHomeDir(); err == nil {
+			cache = filepath.Join(home, ".cache", "promgen", "tools")
+		}
+	}
+	if p := filepath.Join(cache, "bin", name); cache != "" {
 		if _, err := os.Stat(p); err == nil {
 			return p
 		}
 	}
-	t.Fatal("promtool not found in $PROMTOOL, PATH or ~/.cache/promgen/tools/bin (build it with scripts/tools.sh promtool)")
+	t.Fatalf("%s not found in $%s, PATH or the tools cache (build it with scripts/tools.sh %s)", name, env, name)
 	return ""
 }
 

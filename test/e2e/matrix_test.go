@@ -39,6 +39,8 @@ type faultCase struct {
 	wants func(container string) []want
 	// keep leaves the fault in place for the next case, which builds on it.
 	keep bool
+	// notify, when set, is the incident's one page and what it mutes.
+	notify func(container string) notifyWant
 }
 
 // timing is one measured alert, for docs/e2e.md.
@@ -149,6 +151,12 @@ func TestFaultMatrix(t *testing.T) {
 					crashLoop(c, "137", catalog.ReasonOOMKilled),
 				}
 			},
+			// One incident, one page: once ServiceDown pages, the
+			// container's symptoms are muted.
+			notify: func(string) notifyWant {
+				return notifyWant{page: page(catalog.ReasonOOMKilled, "137"),
+					muted: []string{"ContainerOOMKilled", "ContainerCrashLooping", "ContainerUnhealthy", "HighMemoryUsage", "CriticalMemoryUsage"}}
+			},
 		},
 		{
 			name:  "memory above 85% of the limit raises HighMemoryUsage only",
@@ -171,6 +179,11 @@ func TestFaultMatrix(t *testing.T) {
 					{alert: "CriticalMemoryUsage", labels: map[string]string{catalog.LabelName: c, "severity": "critical"},
 						annotations: map[string]string{"summary": "OOM kill imminent", "description": "above 95% of its memory limit (" + s.memoryLimit + ")"}},
 				}
+			},
+			// One critical notification; the warning is muted meanwhile.
+			notify: func(c string) notifyWant {
+				return notifyWant{page: want{alert: "CriticalMemoryUsage", labels: map[string]string{catalog.LabelName: c, "severity": "critical"}},
+					muted: []string{"HighMemoryUsage"}}
 			},
 		},
 		{
@@ -207,6 +220,17 @@ func TestFaultMatrix(t *testing.T) {
 				}
 				t.Logf("%s (for + 2 scrapes: %s)", msg, tm.budget)
 				timings = append(timings, tm)
+			}
+			if fc.notify != nil {
+				nw := fc.notify(container)
+				pagedAt, err := checkNotifications(t, s.hooks, faultAt, nw)
+				if err != nil {
+					t.Error(err)
+				} else {
+					tm := timing{name: fc.name, alert: "page: " + nw.page.alert, fromFault: pagedAt.Sub(faultAt)}
+					t.Logf("the page (%s) was notified %.1fs after the fault", nw.page.alert, tm.fromFault.Seconds())
+					timings = append(timings, tm)
+				}
 			}
 		})
 		if fc.keep && ok {
@@ -419,7 +443,7 @@ func logTimings(t *testing.T, timings []timing) {
 		return
 	}
 	var b strings.Builder
-	b.WriteString("| case | alert | fault → Alertmanager | last exit → Alertmanager | for + 2 scrapes |\n|---|---|---|---|---|\n")
+	b.WriteString("| case | alert (page: the notification) | fault → Alertmanager (page: → receiver) | last exit → Alertmanager | for + 2 scrapes |\n|---|---|---|---|---|\n")
 	for _, tm := range timings {
 		down, budget := "", ""
 		if tm.fromDown > 0 {

@@ -54,6 +54,8 @@ type stack struct {
 	// memoryLimit is the gateway's limit in the e2e profile's compose
 	// fragment, as the alerts' descriptions print it (humanize1024, e.g. "256MiB").
 	memoryLimit string
+	// hooks records the notifications of the e2e profile's receivers.
+	hooks *webhooks
 }
 
 // startStack builds and starts everything, and stops it when the test ends.
@@ -69,19 +71,28 @@ func startStack(t *testing.T) *stack {
 
 	s := &stack{root: repoRoot(t), dir: t.TempDir(), docker: docker}
 	generated := filepath.Join(s.root, "generated", rules.E2E.Name)
-	ruleFile := filepath.Join(generated, "rules", rules.GatewayService+".rules.yml")
-	s.forOf = alertDurations(t, ruleFile)
+	// Every rule file of the profile: the gateway's group and the
+	// pipeline's (GatewayExporterDown and its kin).
+	ruleFiles, err := filepath.Glob(filepath.Join(generated, "rules", "*.rules.yml"))
+	if err != nil || len(ruleFiles) < 2 {
+		t.Fatalf("want the gateway's and the pipeline's rule files in %s, got %v (%v)", generated, ruleFiles, err)
+	}
+	s.forOf = alertDurations(t, ruleFiles...)
 	s.memoryLimit = memoryLimit(t, filepath.Join(generated, "compose", rules.GatewayService+".compose.yml"))
 
 	// Prometheus loads exactly the e2e profile's generated rules, through
 	// compose/prometheus.yml with the profile's intervals.
 	promDir := filepath.Join(s.dir, "prometheus")
 	mustMkdir(t, filepath.Join(promDir, "rules"))
-	copyFile(t, ruleFile, filepath.Join(promDir, "rules", filepath.Base(ruleFile)))
+	for _, f := range ruleFiles {
+		copyFile(t, f, filepath.Join(promDir, "rules", filepath.Base(f)))
+	}
 	writeFile(t, filepath.Join(promDir, "prometheus.yml"), prometheusConfig(t, filepath.Join(s.root, "compose", "prometheus.yml")))
 
+	// Alertmanager's receivers in the e2e profile post here.
+	s.hooks = startWebhooks(t)
 	startProcess(t, s.dir, "alertmanager", alertmanager,
-		"--config.file="+filepath.Join(s.root, "compose", "alertmanager.yml"),
+		"--config.file="+filepath.Join(generated, "alertmanager", "alertmanager.yml"),
 		"--storage.path="+filepath.Join(s.dir, "alertmanager-data"),
 		"--web.listen-address="+alertmanagerAddr,
 		"--cluster.listen-address=")
@@ -181,21 +192,23 @@ func repoRoot(t *testing.T) string {
 }
 
 // alertDurations reads each alert's for from a generated rule file.
-func alertDurations(t *testing.T, path string) map[string]time.Duration {
+func alertDurations(t *testing.T, paths ...string) map[string]time.Duration {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run `make generate`)", err)
-	}
-	var groups rulefmt.RuleGroups
-	if err := yaml.Unmarshal(b, &groups); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
 	out := map[string]time.Duration{}
-	for _, g := range groups.Groups {
-		for _, r := range g.Rules {
-			if r.Alert != "" {
-				out[r.Alert] = time.Duration(r.For)
+	for _, path := range paths {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run `make generate`)", err)
+		}
+		var groups rulefmt.RuleGroups
+		if err := yaml.Unmarshal(b, &groups); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		for _, g := range groups.Groups {
+			for _, r := range g.Rules {
+				if r.Alert != "" {
+					out[r.Alert] = time.Duration(r.For)
+				}
 			}
 		}
 	}

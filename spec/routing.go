@@ -1,0 +1,230 @@
+package spec
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/sre-tools/promgen/conventions"
+)
+
+// Routing is how Alertmanager delivers a spec's alerts: to which receivers
+// by severity, grouped how, and which alerts mute which while they fire.
+// promgen writes it as an Alertmanager configuration; a spec without
+// receivers gets none.
+type Routing struct {
+	// Receivers are the destinations, each with its secrets in files.
+	Receivers []Receiver
+	// BySeverity names the receivers of each severity, in order: all of
+	// them are notified. E.g. critical: [pagerduty, slack], warning: [slack].
+	BySeverity map[Severity][]string
+	// Default receives what no severity route takes; Alertmanager's root
+	// route needs one.
+	Default string
+	// GroupBy are the labels notifications are grouped by. Default: the
+	// service label and alertname, so one service's incident is one
+	// notification per alert and services never share one.
+	GroupBy []string
+	// GroupWait, GroupInterval and RepeatInterval of the root route. Zero
+	// keeps Alertmanager's defaults (30s, 5m, 4h).
+	GroupWait, GroupInterval, RepeatInterval time.Duration
+	// Inhibitions mute alerts while another fires.
+	Inhibitions []Inhibition
+}
+
+// Receiver is one destination. Exactly one integration is set.
+type Receiver struct {
+	Name      string
+	PagerDuty *PagerDuty
+	Slack     *Slack
+	Webhook   *Webhook
+}
+
+// PagerDuty pages through PagerDuty's Events API v2.
+type PagerDuty struct {
+	// RoutingKeyFile is the path, where Alertmanager runs, of the file that
+	// holds the integration's routing key: the key is never in the repo.
+	RoutingKeyFile string
+}
+
+// Slack posts to a Slack channel through an incoming webhook.
+type Slack struct {
+	// APIURLFile is the path of the file that holds the webhook URL.
+	APIURLFile string
+	// Channel, e.g. "#incidents".
+	Channel string
+}
+
+// Webhook posts Alertmanager's webhook payload to a URL.
+type Webhook struct {
+	// URL to post to; only for URLs that are no secret (e.g. a local
+	// receiver). Otherwise URLFile.
+	URL string
+	// URLFile is the path of the file that holds the URL.
+	URLFile string
+}
+
+// Inhibition mutes the Targets alerts while a Source alert fires with the
+// same values of the Equal labels. An inhibition that involves a service's
+// alert must be equal on the service label: nothing mutes across services.
+type Inhibition struct {
+	Source  string
+	Targets []string
+	Equal   []string
+}
+
+// Configured reports whether the spec routes its alerts at all.
+func (r Routing) Configured() bool { return len(r.Receivers) > 0 }
+
+// Grouping returns GroupBy or its default.
+func (r Routing) Grouping() []string {
+	if len(r.GroupBy) > 0 {
+		return r.GroupBy
+	}
+	return []string{conventions.LabelService, conventions.LabelAlertname}
+}
+
+// routing checks the spec's routing against its alerts.
+func (v *validator) routing() {
+	r := v.spec.Routing
+	at := func(field, format string, args ...any) {
+		v.add(FieldError{Field: "routing." + field, Problem: fmt.Sprintf(format, args...)})
+	}
+	if !r.Configured() {
+		if len(r.BySeverity) > 0 || r.Default != "" || len(r.Inhibitions) > 0 {
+			at("receivers", "none, but routes or inhibitions are set")
+		}
+		return
+	}
+	names := map[string]bool{}
+	for i, rc := range r.Receivers {
+		field := fmt.Sprintf("receivers[%d]", i)
+		switch {
+		case rc.Name == "":
+			at(field+".name", "missing")
+		case names[rc.Name]:
+			at(field+".name", "duplicate receiver %q", rc.Name)
+		}
+		names[rc.Name] = true
+		n := 0
+		if p := rc.PagerDuty; p != nil {
+			n++
+			if p.RoutingKeyFile == "" {
+				at(field+".pagerduty.routing_key_file", "receiver %q: missing: the routing key must come from a file, never from the spec", rc.Name)
+			}
+		}
+		if s := rc.Slack; s != nil {
+			n++
+			if s.APIURLFile == "" {
+				at(field+".slack.api_url_file", "receiver %q: missing: the webhook URL must come from a file, never from the spec", rc.Name)
+			}
+			if s.Channel == "" {
+				at(field+".slack.channel", "receiver %q: missing", rc.Name)
+			}
+		}
+		if w := rc.Webhook; w != nil {
+			n++
+			switch {
+			case (w.URL == "") == (w.URLFile == ""):
+				at(field+".webhook", "receiver %q: set exactly one of url and url_file", rc.Name)
+			case w.URL != "" && !absolute(w.URL):
+				at(field+".webhook.url", "receiver %q: %q is not an absolute URL", rc.Name, w.URL)
+			}
+			if u, err := url.Parse(w.URL); w.URL != "" && err == nil && u.User != nil {
+				at(field+".webhook.url", "receiver %q: holds credentials; put the URL in url_file", rc.Name)
+			}
+		}
+		if n != 1 {
+			at(field, "receiver %q: set exactly one of pagerduty, slack and webhook, not %d", rc.Name, n)
+		}
+	}
+	known := func(field, name string) {
+		if !names[name] {
+			at(field, "%q is not a receiver of the spec", name)
+		}
+	}
+	if r.Default == "" {
+		at("default", "missing: Alertmanager's root route needs a receiver")
+	} else {
+		known("default", r.Default)
+	}
+	used := map[Severity][]string{}
+	v.eachAlert(func(svc *Service, a Alert) { used[a.Severity] = append(used[a.Severity], a.Name) })
+	for _, sev := range conventions.Severities {
+		for i, name := range r.BySeverity[sev] {
+			known(fmt.Sprintf("by_severity.%s[%d]", sev, i), name)
+		}
+		if len(r.BySeverity[sev]) == 0 && len(used[sev]) > 0 {
+			at("by_severity."+string(sev), "no receiver, but alert %q has this severity", used[sev][0])
+		}
+	}
+	for sev := range r.BySeverity {
+		if !sev.Valid() {
+			at("by_severity."+string(sev), "not a severity (%v)", conventions.SeverityNames())
+		}
+	}
+	for _, l := range r.GroupBy {
+		if !model.LabelName(l).IsValid() {
+			at("group_by", "%q is not a label name", l)
+		}
+	}
+	if r.GroupWait < 0 || r.GroupInterval < 0 || r.RepeatInterval < 0 {
+		at("group_wait", "group_wait, group_interval and repeat_interval must not be negative")
+	}
+	for i, in := range r.Inhibitions {
+		v.inhibition(fmt.Sprintf("inhibitions[%d]", i), in)
+	}
+}
+
+func (v *validator) inhibition(field string, in Inhibition) {
+	at := func(sub, format string, args ...any) {
+		v.add(FieldError{Field: "routing." + field + sub, Problem: fmt.Sprintf(format, args...)})
+	}
+	perService := false
+	find := func(sub, name string) {
+		found := false
+		v.eachAlert(func(svc *Service, a Alert) {
+			if a.Name == name {
+				found = true
+				perService = perService || svc != nil
+			}
+		})
+		if !found {
+			at(sub, "%q is not an alert of the spec", name)
+		}
+	}
+	find(".source", in.Source)
+	if len(in.Targets) == 0 {
+		at(".targets", "none")
+	}
+	for i, t := range in.Targets {
+		find(fmt.Sprintf(".targets[%d]", i), t)
+		if t == in.Source {
+			at(fmt.Sprintf(".targets[%d]", i), "%q would mute itself", t)
+		}
+	}
+	for _, l := range in.Equal {
+		if !model.LabelName(l).IsValid() {
+			at(".equal", "%q is not a label name", l)
+		}
+	}
+	if perService && !slices.Contains(in.Equal, conventions.LabelService) {
+		at(".equal", "must contain %q: the inhibition involves a service's alert, and nothing may mute across services", conventions.LabelService)
+	}
+}
+
+// eachAlert calls fn for every alert of the spec; svc is nil for a
+// pipeline alert.
+func (v *validator) eachAlert(fn func(svc *Service, a Alert)) {
+	for i := range v.spec.Services {
+		for _, a := range v.spec.Services[i].Alerts {
+			fn(&v.spec.Services[i], a)
+		}
+	}
+	for _, a := range v.spec.Pipeline {
+		fn(nil, a)
+	}
+}
