@@ -24,6 +24,8 @@ const (
 	SourcePrometheus Source = "prometheus"
 	SourceExporter   Source = "gateway-exporter"
 	SourceCAdvisor   Source = "cadvisor"
+	// SourceGateway is the inference gateway itself (and its stand-in).
+	SourceGateway Source = "inference-gateway"
 )
 
 // Metric describes one metric family: enough to build a client_golang
@@ -108,6 +110,15 @@ var States = []string{"created", "running", "paused", "restarting", "removing", 
 // Health statuses of docker_container_health_status, as Docker names them.
 var HealthStatuses = []string{"starting", "healthy", "unhealthy"}
 
+// The inference gateway's own request metrics (the stand-in serves them as
+// the real gateway does), which its service level objectives read. Other
+// services name theirs in their spec.
+const (
+	HTTPRequestsTotal          = "http_requests_total"
+	HTTPRequestDurationSeconds = "http_request_duration_seconds"
+	LabelHTTPStatus            = "status"
+)
+
 // Metric names. Rules and the exporter refer to these constants, never to
 // string literals.
 const (
@@ -141,6 +152,13 @@ const (
 var metrics = []Metric{
 	{Name: Up, Type: Gauge, Source: SourcePrometheus,
 		Help: "1 if Prometheus' last scrape of the target succeeded, 0 otherwise (synthetic, written by Prometheus)."},
+
+	{Name: HTTPRequestsTotal, Type: Counter, Source: SourceGateway, Labels: []string{"handler", LabelHTTPStatus},
+		Help: "Requests the gateway answered, by handler and HTTP status."},
+	{Name: HTTPRequestDurationSeconds + "_bucket", Type: Counter, Source: SourceGateway, Labels: []string{"handler", "le"},
+		Help: "Requests the gateway answered within le seconds (histogram bucket)."},
+	{Name: HTTPRequestDurationSeconds + "_count", Type: Counter, Source: SourceGateway, Labels: []string{"handler"},
+		Help: "Requests the gateway answered (histogram count)."},
 
 	{Name: ContainerInfo, Type: Gauge, Source: SourceExporter, Container: true, Labels: []string{LabelImage, LabelID},
 		Help: "Constant 1 per container, carrying its image and ID."},

@@ -3,6 +3,9 @@ package rules
 import (
 	"time"
 
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/sre-tools/promgen/catalog"
 	"github.com/sre-tools/promgen/spec"
 )
 
@@ -84,6 +87,28 @@ func GatewayRouting(p Profile) spec.Routing {
 	return r
 }
 
+// GatewayLatencyBuckets are the bounds of the gateway's request-duration
+// histogram.
+var GatewayLatencyBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5}
+
+// GatewaySLOs are the gateway's objectives: 99.9% of requests succeed, and
+// 99% are served within 0.5s, over 30 days (3 days in the e2e profile, whose
+// alert windows are ten times shorter too). Time the gateway cannot be
+// scraped counts as failed requests.
+func GatewaySLOs(p Profile) []spec.SLO {
+	window := p.D(30 * 24 * time.Hour)
+	return []spec.SLO{
+		{
+			Name: "availability", Objective: 0.999, Window: window,
+			Availability: &spec.AvailabilitySLI{Requests: catalog.HTTPRequestsTotal, Errors: []*labels.Matcher{spec.Re(catalog.LabelHTTPStatus, "5..")}},
+		},
+		{
+			Name: "latency", Objective: 0.99, Window: window,
+			Latency: &spec.LatencySLI{Histogram: catalog.HTTPRequestDurationSeconds, Threshold: 0.5, Buckets: GatewayLatencyBuckets},
+		},
+	}
+}
+
 // Spec returns the inference gateway's spec for a profile: every alert of
 // the runbook on the gateway, the pipeline alerts that say when its pages
 // would arrive without their diagnosis, and their routing.
@@ -94,6 +119,9 @@ func Spec(p Profile) spec.Spec {
 		Container:          GatewayContainer(p),
 	}
 	svc.Alerts = Runbook(svc, p)
+	svc.SLOs = GatewaySLOs(p)
+	records, sloAlerts := SLOs(svc)
+	svc.Records, svc.Alerts = records, append(svc.Alerts, sloAlerts...)
 	s := spec.Spec{Services: []spec.Service{svc}, RunbookURL: GatewayRunbookURL}
 	s.Pipeline = Pipeline(s, p)
 	s.Routing = GatewayRouting(p)

@@ -14,6 +14,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/sre-tools/promgen/internal/generate"
 	"github.com/sre-tools/promgen/internal/testenv"
@@ -52,7 +55,7 @@ func randomJob(r *rand.Rand) string {
 // randomSpec is a spec of one to four services with random names, jobs and
 // projects, each with every per-service builder, and the pipeline alerts
 // with random source jobs.
-func randomSpec(r *rand.Rand, p rules.Profile) spec.Spec {
+func randomSpec(r *rand.Rand, p rules.Profile, withSLOs bool) spec.Spec {
 	s := spec.Spec{RunbookURL: "https://runbooks.example.com/" + randomName(r, false)}
 	if r.IntN(2) == 0 {
 		s.Sources = spec.Sources{ExporterJob: randomJob(r), CAdvisorJob: randomJob(r)}
@@ -71,6 +74,17 @@ func randomSpec(r *rand.Rand, p rules.Profile) spec.Spec {
 			svc.ComposeProject = randomName(r, false)
 		}
 		svc.Alerts = rules.Runbook(svc, p)
+		if withSLOs {
+			objectives := []float64{0.99, 0.995, 0.999, 0.9995}
+			svc.SLOs = []spec.SLO{
+				{Name: "availability", Objective: objectives[r.IntN(len(objectives))], Window: p.D(30 * 24 * time.Hour),
+					Availability: &spec.AvailabilitySLI{Requests: "http_requests_total", Errors: []*labels.Matcher{spec.Re("code", "5..|429")}}},
+				{Name: "fast_enough", Objective: objectives[r.IntN(len(objectives))], Window: p.D(30 * 24 * time.Hour),
+					Latency: &spec.LatencySLI{Histogram: "rpc_duration_seconds", Threshold: 1, Buckets: []float64{0.1, 1, 10}}},
+			}
+			recs, alerts := rules.SLOs(svc)
+			svc.Records, svc.Alerts = recs, append(svc.Alerts, alerts...)
+		}
 		s.Services = append(s.Services, svc)
 	}
 	s.Pipeline = rules.Pipeline(s, p)
@@ -92,7 +106,9 @@ func TestBuildersHoldForAnyService(t *testing.T) {
 	var targets []generate.Target
 	for i := range 8 {
 		p := rules.Profiles[i%len(rules.Profiles)]
-		targets = append(targets, generate.Target{Dir: fmt.Sprintf("spec%d", i), Spec: randomSpec(r, p)})
+		// Objectives on two specs of the e2e profile, whose short windows
+		// keep promtool quick.
+		targets = append(targets, generate.Target{Dir: fmt.Sprintf("spec%d", i), Spec: randomSpec(r, p, p.Name == rules.E2E.Name && i%4 == 1)})
 	}
 	files, err := generate.Build(context.Background(), targets, generate.Options{})
 	if err != nil {

@@ -35,11 +35,17 @@ var runbookInhibitions = []spec.Inhibition{
 
 // Inhibitions returns the runbook's inhibitions among the alerts of s: an
 // inhibition whose source s lacks is left out, and so are targets s lacks.
-// Call it once the services and pipeline are complete.
+// A firing ServiceDown also mutes its service's burn-rate alerts (those
+// with an slo label): the outage is already paged. Call it once the
+// services and pipeline are complete.
 func Inhibitions(s spec.Spec) []spec.Inhibition {
 	have := map[string]bool{}
+	var burns []string
 	for _, svc := range s.Services {
 		for _, a := range svc.Alerts {
+			if a.Labels["slo"] != "" && !have[a.Name] {
+				burns = append(burns, a.Name)
+			}
 			have[a.Name] = true
 		}
 	}
@@ -52,6 +58,9 @@ func Inhibitions(s spec.Spec) []spec.Inhibition {
 			continue
 		}
 		targets := slices.DeleteFunc(slices.Clone(in.Targets), func(t string) bool { return !have[t] })
+		if in.Source == "ServiceDown" {
+			targets = append(targets, burns...)
+		}
 		if len(targets) > 0 {
 			out = append(out, spec.Inhibition{Source: in.Source, Targets: targets, Equal: in.Equal})
 		}

@@ -67,6 +67,25 @@ type Service struct {
 	Container Container
 	// Alerts watch the service.
 	Alerts []Alert
+	// SLOs are the service's objectives; rules.SLO builds their recording
+	// rules and burn-rate alerts.
+	SLOs []SLO
+	// Records are recording rules of the service's group, evaluated before
+	// its alerts, which may read them.
+	Records []Record
+}
+
+// Record is a recording rule and the scenarios that prove it.
+type Record struct {
+	// Name is the recorded metric, of the form level:metric:operations.
+	Name string
+	// Expr is the PromQL expression.
+	Expr parser.Expr
+	// Labels are static labels of the recorded series.
+	Labels map[string]string
+	// Tests prove the record with Queries; promgen writes them as promtool
+	// unit tests.
+	Tests []Test
 }
 
 // Container is the runtime policy of a service's containers, after the
@@ -177,6 +196,25 @@ type Test struct {
 	Series []Series
 	// Expect lists what must be firing at given times.
 	Expect []Expect
+	// Queries are expressions checked at given times, e.g. a recorded
+	// series' value (promtool's promql_expr_test).
+	Queries []Query
+}
+
+// Query expects an expression's result at one time.
+type Query struct {
+	// At is the evaluation time from the start of the test.
+	At time.Duration
+	// Expr is the PromQL expression, e.g. a recorded series' selector.
+	Expr string
+	// Samples are the expected result; empty asserts an empty result.
+	Samples []Sample
+}
+
+// Sample is one expected series of a Query.
+type Sample struct {
+	Labels map[string]string
+	Value  float64
 }
 
 // Series is one input series of a Test.
@@ -198,6 +236,9 @@ type Segment struct {
 	// Stale ends the series with a staleness marker, as Prometheus writes
 	// when a target stops answering; the rest of the segment is missing.
 	Stale bool
+	// Increase is added at every sample after the segment's first, as a
+	// counter grows: Value, Value+Increase, Value+2*Increase, ...
+	Increase float64
 }
 
 // Expect is what must be firing at one time. An empty Firing asserts that

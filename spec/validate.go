@@ -189,6 +189,38 @@ func (v *validator) service(s *Service) {
 		at("alerts", "no alerts")
 	}
 	v.alerts(s, s.Alerts)
+	v.slos(s)
+	v.records(s)
+}
+
+// records checks a service's recording rules: a valid name and an
+// expression that parses back to the same tree.
+func (v *validator) records(s *Service) {
+	for i, r := range s.Records {
+		at := func(field, format string, args ...any) {
+			v.add(FieldError{Service: s.Name, Field: fmt.Sprintf("records[%d]%s", i, field), Problem: fmt.Sprintf(format, args...)})
+		}
+		if !model.IsValidLegacyMetricName(r.Name) {
+			at(".name", "%q is not a metric name", r.Name)
+		}
+		if r.Expr == nil {
+			at(".expr", "missing")
+		} else if e, err := parser.NewParser(parser.Options{}).ParseExpr(r.Expr.String()); err != nil {
+			at(".expr", "record %q does not parse: %v", r.Name, err)
+		} else if shape(e) != shape(r.Expr) {
+			at(".expr", "record %q prints as %q, which Prometheus reads as a different tree", r.Name, r.Expr.String())
+		}
+		for j, t := range r.Tests {
+			if t.Name == "" || len(t.Queries) == 0 {
+				at(fmt.Sprintf(".tests[%d]", j), "record %q: a test needs a name and at least one query", r.Name)
+			}
+			for k, q := range t.Queries {
+				if _, err := parser.NewParser(parser.Options{}).ParseExpr(q.Expr); err != nil {
+					at(fmt.Sprintf(".tests[%d].queries[%d].expr", j, k), "record %q: %v", r.Name, err)
+				}
+			}
+		}
+	}
 }
 
 func (v *validator) alert(s *Service, a Alert) {

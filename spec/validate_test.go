@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/sre-tools/promgen/spec"
@@ -30,6 +31,12 @@ func valid() spec.Spec {
 			}},
 		}},
 	}}}
+}
+
+// availability is a 30-day availability objective.
+func availability(objective float64) spec.SLO {
+	return spec.SLO{Name: "availability", Objective: objective, Window: 30 * 24 * time.Hour,
+		Availability: &spec.AvailabilitySLI{Requests: "http_requests_total", Errors: []*labels.Matcher{spec.Re("status", "5..")}}}
 }
 
 // routing routes valid()'s critical alert to a pager and the rest to chat.
@@ -153,6 +160,19 @@ func TestValidate(t *testing.T) {
 			s.Services[0].Alerts = append(s.Services[0].Alerts, other)
 			s.Routing.Inhibitions = []spec.Inhibition{{Source: "ApiDown", Targets: []string{"ApiSlow"}}}
 		}, []string{`routing.inhibitions[0].equal: must contain "service": the inhibition involves a service's alert, and nothing may mute across services`}},
+		{"an objective of 100% is rejected", func(s *spec.Spec) { s.Services[0].SLOs = []spec.SLO{availability(1)} },
+			[]string{`slos[0].objective: 1 must be above 0 and below 1 (an objective of 100% leaves no error budget)`}},
+		{"an objective of 0 is rejected", func(s *spec.Spec) { s.Services[0].SLOs = []spec.SLO{availability(0)} },
+			[]string{`slos[0].objective: 0 must be above 0 and below 1`}},
+		{"a window shorter than its alert windows can be is rejected", func(s *spec.Spec) {
+			o := availability(0.999)
+			o.Window = 24 * time.Hour
+			s.Services[0].SLOs = []spec.SLO{o}
+		}, []string{`service "api": slos[0].window: 24h0m0s is too short: its shortest alert window would be 10s, under 30s`}},
+		{"a latency threshold between buckets is rejected", func(s *spec.Spec) {
+			s.Services[0].SLOs = []spec.SLO{{Name: "latency", Objective: 0.99, Window: 30 * 24 * time.Hour,
+				Latency: &spec.LatencySLI{Histogram: "http_request_duration_seconds", Threshold: 0.3, Buckets: []float64{0.1, 0.25, 0.5}}}}
+		}, []string{`slos[0].latency.threshold: 0.3s is not a bucket boundary of http_request_duration_seconds ([0.1 0.25 0.5])`}},
 		{"a negative keep_firing_for is rejected", func(s *spec.Spec) { s.Services[0].Alerts[0].KeepFiringFor = -time.Second },
 			[]string{`keep_firing_for: must not be negative`}},
 	}

@@ -10,6 +10,9 @@ package main
 import (
 	"fmt"
 	"os"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/sre-tools/promgen/cmd/promgen/commands"
 	"github.com/sre-tools/promgen/rules"
@@ -27,6 +30,14 @@ func Spec(p rules.Profile) spec.Spec {
 	}
 	ranker.Container.Replicas = 2
 	ranker.Alerts = rules.Runbook(ranker, p)
+	// 99.5% of ranking requests succeed over 28 days; time the ranker
+	// cannot be scraped counts as failed.
+	ranker.SLOs = []spec.SLO{{
+		Name: "availability", Objective: 0.995, Window: p.D(28 * 24 * time.Hour),
+		Availability: &spec.AvailabilitySLI{Requests: "ranker_requests_total", Errors: []*labels.Matcher{spec.Re("code", "5..")}},
+	}}
+	records, burns := rules.SLOs(ranker)
+	ranker.Records, ranker.Alerts = records, append(ranker.Alerts, burns...)
 
 	// The embedder runs without a memory limit, so no memory alerts (lint
 	// would refuse them), and has a runbook of its own.

@@ -167,6 +167,8 @@ func TestInhibitionsOnARealAlertmanager(t *testing.T) {
 		"critical memory":  alert("CriticalMemoryUsage", "critical", other, "name", "r-1"),
 		"high memory":      alert("HighMemoryUsage", "warning", other, "name", "r-1"),
 		"high memory (r2)": alert("HighMemoryUsage", "warning", other, "name", "r-2"),
+		"burn":             alert("AvailabilityFastBurn", "critical", gw, "slo", "availability"),
+		"other burn":       alert("AvailabilityFastBurn", "critical", other, "slo", "availability"),
 		"exporter down":    alert("GatewayExporterDown", "warning", "", "job", "gateway-exporter"),
 		"source down":      alert("DiagnosisSourceDown", "warning", "", "source", "docker"),
 	}
@@ -187,6 +189,7 @@ func TestInhibitionsOnARealAlertmanager(t *testing.T) {
 	want := map[string]bool{ // suppressed?
 		"page": false, "oom": true, "crash": true,
 		"other oom": false, "critical memory": false, "high memory": true, "high memory (r2)": false,
+		"burn": true, "other burn": false,
 		"exporter down": false, "source down": true,
 	}
 	// Inhibition is computed as alerts arrive; poll until it settles.

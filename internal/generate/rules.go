@@ -38,6 +38,15 @@ func groups(s spec.Spec) []group {
 	return out
 }
 
+// records are the group's recording rules: a service's, none for the
+// pipeline.
+func (g group) records() []spec.Record {
+	if g.svc == nil {
+		return nil
+	}
+	return g.svc.Records
+}
+
 // labels are the group's own labels, which Prometheus 3 adds to every rule
 // of the group: the service label, written once instead of on every rule.
 func (g group) labels() map[string]string {
@@ -56,6 +65,11 @@ func ruleGroups(s spec.Spec, g group) rulefmt.RuleGroups {
 		Name:     g.name,
 		Interval: model.Duration(g.interval),
 		Labels:   g.labels(),
+	}
+	// Records first: rules of a group are evaluated in order, so alerts
+	// read this evaluation's values.
+	for _, r := range g.records() {
+		rg.Rules = append(rg.Rules, rulefmt.Rule{Record: r.Name, Expr: spec.PromQL(r.Expr), Labels: r.Labels})
 	}
 	for _, a := range g.alerts {
 		rg.Rules = append(rg.Rules, rulefmt.Rule{

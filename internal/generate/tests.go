@@ -22,10 +22,20 @@ type (
 		Tests              []testGroup    `yaml:"tests"`
 	}
 	testGroup struct {
-		Name          string          `yaml:"name"`
-		Interval      model.Duration  `yaml:"interval"`
-		InputSeries   []inputSeries   `yaml:"input_series"`
-		AlertRuleTest []alertTestCase `yaml:"alert_rule_test"`
+		Name           string          `yaml:"name"`
+		Interval       model.Duration  `yaml:"interval"`
+		InputSeries    []inputSeries   `yaml:"input_series"`
+		AlertRuleTest  []alertTestCase `yaml:"alert_rule_test,omitempty"`
+		PromqlExprTest []exprTestCase  `yaml:"promql_expr_test,omitempty"`
+	}
+	exprTestCase struct {
+		Expr       string         `yaml:"expr"`
+		EvalTime   model.Duration `yaml:"eval_time"`
+		ExpSamples []expSample    `yaml:"exp_samples"`
+	}
+	expSample struct {
+		Labels string  `yaml:"labels"`
+		Value  float64 `yaml:"value"`
 	}
 	inputSeries struct {
 		Series string `yaml:"series"`
@@ -46,13 +56,15 @@ type (
 // evaluated at the sample interval of each test so a for duration is checked
 // to the sample, not to promtool's default minute.
 func unitTests(s spec.Spec, g group, ruleFile string) testFile {
-	f := testFile{RuleFiles: []string{ruleFile}, EvaluationInterval: model.Duration(minInterval(g.alerts))}
+	f := testFile{RuleFiles: []string{ruleFile}, EvaluationInterval: model.Duration(minInterval(g))}
+	for _, r := range g.records() {
+		for _, t := range r.Tests {
+			f.Tests = append(f.Tests, testGroupOf("record "+r.Name, t))
+		}
+	}
 	for _, a := range g.alerts {
 		for _, t := range a.Tests {
-			tg := testGroup{Name: a.Name + ": " + t.Name, Interval: model.Duration(t.SampleInterval())}
-			for _, ser := range t.Series {
-				tg.InputSeries = append(tg.InputSeries, inputSeries{Series: seriesName(ser), Values: values(ser, t.SampleInterval())})
-			}
+			tg := testGroupOf(a.Name, t)
 			for _, e := range t.Expect {
 				tc := alertTestCase{EvalTime: model.Duration(e.At), Alertname: a.Name, ExpAlerts: []expAlert{}}
 				for _, fi := range e.Firing {
@@ -69,12 +81,33 @@ func unitTests(s spec.Spec, g group, ruleFile string) testFile {
 	return f
 }
 
-// minInterval is the shortest sample interval of the alerts' tests, used as
+// testGroupOf renders a test's input series and queries.
+func testGroupOf(subject string, t spec.Test) testGroup {
+	tg := testGroup{Name: subject + ": " + t.Name, Interval: model.Duration(t.SampleInterval())}
+	for _, ser := range t.Series {
+		tg.InputSeries = append(tg.InputSeries, inputSeries{Series: seriesName(ser), Values: values(ser, t.SampleInterval())})
+	}
+	for _, q := range t.Queries {
+		tc := exprTestCase{Expr: q.Expr, EvalTime: model.Duration(q.At), ExpSamples: []expSample{}}
+		for _, smp := range q.Samples {
+			tc.ExpSamples = append(tc.ExpSamples, expSample{Labels: labels.FromMap(smp.Labels).String(), Value: smp.Value})
+		}
+		tg.PromqlExprTest = append(tg.PromqlExprTest, tc)
+	}
+	return tg
+}
+
+// minInterval is the shortest sample interval of the group's tests, used as
 // the test file's evaluation interval.
-func minInterval(alerts []spec.Alert) time.Duration {
+func minInterval(g group) time.Duration {
 	d := time.Duration(math.MaxInt64)
-	for _, a := range alerts {
+	for _, a := range g.alerts {
 		for _, t := range a.Tests {
+			d = min(d, t.SampleInterval())
+		}
+	}
+	for _, r := range g.records() {
+		for _, t := range r.Tests {
 			d = min(d, t.SampleInterval())
 		}
 	}
@@ -100,6 +133,8 @@ func values(s spec.Series, step time.Duration) string {
 			if n > 1 {
 				parts = append(parts, fmt.Sprintf("_x%d", n-1))
 			}
+		case seg.Increase != 0:
+			parts = append(parts, fmt.Sprintf("%s+%sx%d", num(seg.Value), num(seg.Increase), n-1))
 		case n == 1:
 			parts = append(parts, num(seg.Value))
 		default:
