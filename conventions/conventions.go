@@ -28,6 +28,9 @@ const (
 	AnnotationSummary     = "summary"
 	AnnotationDescription = "description"
 	AnnotationRunbookURL  = "runbook_url"
+	// AnnotationDashboardURL links an alert to its dashboard panel, when
+	// the spec names its Grafana.
+	AnnotationDashboardURL = "dashboard_url"
 )
 
 // RequiredAnnotations are the annotations every alert must carry.

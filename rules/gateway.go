@@ -51,6 +51,10 @@ const (
 	SlackChannel     = "#incidents"
 )
 
+// GrafanaURL is the Grafana the stack's users add (compose/grafana
+// provisions the generated dashboards into it); alerts link to its panels.
+const GrafanaURL = "http://localhost:3000"
+
 // E2EWebhookAddr is where the fault matrix listens for the e2e profile's
 // notifications: one path per receiver.
 const E2EWebhookAddr = "127.0.0.1:19095"
@@ -122,7 +126,7 @@ func Spec(p Profile) spec.Spec {
 	svc.SLOs = GatewaySLOs(p)
 	records, sloAlerts := SLOs(svc)
 	svc.Records, svc.Alerts = records, append(svc.Alerts, sloAlerts...)
-	s := spec.Spec{Services: []spec.Service{svc}, RunbookURL: GatewayRunbookURL}
+	s := spec.Spec{Services: []spec.Service{svc}, RunbookURL: GatewayRunbookURL, GrafanaURL: GrafanaURL}
 	s.Pipeline = Pipeline(s, p)
 	s.Routing = GatewayRouting(p)
 	s.Routing.Inhibitions = Inhibitions(s)

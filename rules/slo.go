@@ -26,33 +26,20 @@ import (
 //   - the alerts carry the service and severity labels, so ServiceDown
 //     inhibits the burn-rate page of its own service.
 
-// Recorded series names, level:metric:operations.
+func impactWindow(o spec.SLO) time.Duration { return o.ImpactWindow() }
+
+func recordDowntime(o spec.SLO) string     { return catalog.RecordDowntime(impactWindow(o)) }
+func recordRequestsLost(o spec.SLO) string { return catalog.RecordRequestsLost(impactWindow(o)) }
+func recordBudgetSpent(o spec.SLO) string  { return catalog.RecordBudgetSpent(impactWindow(o)) }
+
+// Recorded names, from the catalog.
 const (
-	recordUpMax           = "service:up:max"
-	recordRequestsRate    = "service:requests:rate5m"
-	recordBudgetRemaining = "service:error_budget:remaining"
+	recordUpMax           = catalog.RecordUpMax
+	recordRequestsRate    = catalog.RecordRequestsRate
+	recordBudgetRemaining = catalog.RecordBudgetRemaining
 )
 
-// The impact is measured over an hour of a 30-day objective, scaled with
-// the objective's window as the alert windows are.
-func impactWindow(o spec.SLO) time.Duration { return (o.Window / 720).Round(time.Second) }
-
-func recordDowntime(o spec.SLO) string {
-	return "service:downtime:seconds_" + promDuration(impactWindow(o))
-}
-
-func recordRequestsLost(o spec.SLO) string {
-	return "service:requests_lost:estimate_" + promDuration(impactWindow(o))
-}
-
-func recordBudgetSpent(o spec.SLO) string {
-	return "service:error_budget:spent_ratio_" + promDuration(impactWindow(o))
-}
-
-// recordErrorRatio names the error ratio of an SLO over a window.
-func recordErrorRatio(w time.Duration) string {
-	return "service:sli_errors:ratio_rate" + promDuration(w)
-}
+var recordErrorRatio = catalog.RecordErrorRatio
 
 // SLOs returns the recording rules and burn-rate alerts of every objective
 // of svc: add them to svc.Records and svc.Alerts. A service with an
@@ -74,7 +61,7 @@ func SLOs(svc spec.Service) ([]spec.Record, []spec.Alert) {
 }
 
 func slo(svc spec.Service, o spec.SLO) ([]spec.Record, []spec.Alert) {
-	sloLabel := map[string]string{"slo": o.Name}
+	sloLabel := map[string]string{catalog.LabelSLO: o.Name}
 	var recs []spec.Record
 	for _, w := range o.Ranges() {
 		recs = append(recs, spec.Record{Name: recordErrorRatio(w), Expr: errorRatio(svc, o, w), Labels: sloLabel})

@@ -90,6 +90,11 @@ func (o SLO) BurnWindows() []BurnWindow {
 	}
 }
 
+// ImpactWindow is the window the incident's impact is recorded over: an
+// hour of a 30-day objective, scaled with the objective's window as the
+// alert windows are.
+func (o SLO) ImpactWindow() time.Duration { return (o.Window / 720).Round(time.Second) }
+
 // Ranges returns every window the SLO's error ratio is recorded over,
 // shortest first.
 func (o SLO) Ranges() []time.Duration {

@@ -30,6 +30,10 @@ type Spec struct {
 	// Routing is how Alertmanager delivers the alerts; zero writes no
 	// Alertmanager configuration.
 	Routing Routing
+	// GrafanaURL is the base URL of the Grafana that shows the generated
+	// dashboards; when set, every service alert links to its panel with a
+	// dashboard_url annotation.
+	GrafanaURL string
 }
 
 // PipelineGroup names the rule group and files of a spec's Pipeline alerts;

@@ -47,8 +47,8 @@ func BenchmarkBuild(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if len(files) != 3*n+2 {
-					b.Fatalf("got %d files, want %d", len(files), 3*n+2)
+				if len(files) != 4*n+2 {
+					b.Fatalf("got %d files, want %d", len(files), 4*n+2)
 				}
 			}
 		})
@@ -63,7 +63,7 @@ func TestAScaleSpecBuilds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) != 3*20+2 {
-		t.Fatalf("got %d files, want %d", len(files), 3*20+2)
+	if len(files) != 4*20+2 {
+		t.Fatalf("got %d files, want %d", len(files), 4*20+2)
 	}
 }

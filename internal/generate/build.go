@@ -162,6 +162,11 @@ func renderGroup(t Target, g group) renderedGroup {
 			return renderedGroup{err: err}
 		}
 		out.files[f.path] = content
+		dp, dash, err := renderDashboard(t, *g.svc)
+		if err != nil {
+			return renderedGroup{err: err}
+		}
+		out.files[dp] = dash
 	}
 	return out
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/sre-tools/promgen/conventions"
+	grafana "github.com/sre-tools/promgen/internal/dashboard"
 	"github.com/sre-tools/promgen/spec"
 )
 
@@ -87,11 +88,17 @@ func ruleGroups(s spec.Spec, g group) rulefmt.RuleGroups {
 // annotations are an alert's annotations: the templates in a rule, their
 // rendering in a test's expectation.
 func annotations(s spec.Spec, g group, a spec.Alert, summary, description string) map[string]string {
-	return map[string]string{
+	out := map[string]string{
 		conventions.AnnotationSummary:     summary,
 		conventions.AnnotationDescription: description,
 		conventions.AnnotationRunbookURL:  s.Runbook(g.svc, a),
 	}
+	if g.svc != nil {
+		if u := grafana.URL(s, *g.svc, a); u != "" {
+			out[conventions.AnnotationDashboardURL] = u
+		}
+	}
+	return out
 }
 
 // staticLabels are the labels a rule sets whatever its data.

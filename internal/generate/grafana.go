@@ -1,0 +1,41 @@
+package generate
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"path"
+
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/prometheus/prometheus/promql/parser"
+
+	grafana "github.com/sre-tools/promgen/internal/dashboard"
+	"github.com/sre-tools/promgen/spec"
+)
+
+// renderDashboard writes a service's Grafana dashboard, built with Grafana's
+// SDK, after checking that every query parses as PromQL and that the JSON
+// decodes strictly back into the SDK's types.
+func renderDashboard(t Target, svc spec.Service) (string, []byte, error) {
+	p := path.Join(t.Dir, "grafana", svc.Name+".json")
+	d, err := grafana.Build(t.Spec, svc)
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: grafana SDK: %w", p, err)
+	}
+	for _, q := range grafana.Queries(d) {
+		if _, err := parser.NewParser(parser.Options{}).ParseExpr(q); err != nil {
+			return "", nil, fmt.Errorf("%s: query %q: %w", p, q, err)
+		}
+	}
+	b, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: %w", p, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var back dashboard.Dashboard
+	if err := dec.Decode(&back); err != nil {
+		return "", nil, fmt.Errorf("%s: does not decode into Grafana's dashboard type: %w", p, err)
+	}
+	return p, append(b, '\n'), nil
+}
