@@ -37,12 +37,12 @@ func (absentLabels) Check(run *Run) []Problem {
 					return nil
 				}
 				return []Problem{ruleProblem(f, r, line, templateSeverity(where),
-					"%s reads $labels.%s, but absent() returns only the labels of its equality matchers: it renders empty whenever the alert fires", where, ref.name)}
+					"%s reads $labels.%s, but %s: it renders empty whenever the alert fires", where, ref.name, whole.why)}
 			}
 			for _, b := range branches {
 				if b.missing(ref.name) != "" {
 					return []Problem{ruleProblem(f, r, line, SeverityWarning,
-						"%s reads $labels.%s, which the \"or absent(...)\" side does not return (absent() has only the labels of its equality matchers): it renders empty when that side fires; guard it with {{ if $labels.%s }}", where, ref.name, ref.name)}
+						"%s reads $labels.%s, which the \"or absent(...)\" side does not return (%s): it renders empty when that side fires; guard it with {{ if $labels.%s }}", where, ref.name, b.why, ref.name)}
 				}
 			}
 			return nil

@@ -140,8 +140,15 @@ func labelsOf(e parser.Expr) (rl resultLabels, ok bool) {
 		switch e.Func.Name {
 		case "absent", "absent_over_time":
 			var names []string
+			why := e.Func.Name + "() returns only the labels of its selector's equality matchers"
+			if len(e.Args) > 0 && directSelector(e.Args[0]) == nil {
+				why = e.Func.Name + "() of anything but a plain selector returns no labels at all"
+			}
 			if len(e.Args) > 0 {
-				if vs := selectorOf(e.Args[0]); vs != nil {
+				// Prometheus takes the labels from a selector argument
+				// as written; anything else, even in parentheses, gives
+				// none.
+				if vs := directSelector(e.Args[0]); vs != nil {
 					for _, m := range vs.LabelMatchers {
 						if m.Type == labels.MatchEqual && m.Name != labels.MetricName {
 							names = append(names, m.Name)
@@ -149,7 +156,7 @@ func labelsOf(e parser.Expr) (rl resultLabels, ok bool) {
 					}
 				}
 			}
-			rl := boundedLabels(e.Func.Name+"()", names...)
+			rl := boundedLabels(why, names...)
 			rl.absent = true
 			return rl, true
 		case "vector":
@@ -208,9 +215,9 @@ func labelsOf(e parser.Expr) (rl resultLabels, ok bool) {
 	return resultLabels{}, false
 }
 
-// selectorOf returns the selector an argument reads directly.
-func selectorOf(e parser.Expr) *parser.VectorSelector {
-	switch e := unparen(e).(type) {
+// directSelector returns the selector an argument is, as written.
+func directSelector(e parser.Expr) *parser.VectorSelector {
+	switch e := e.(type) {
 	case *parser.VectorSelector:
 		return e
 	case *parser.MatrixSelector:
