@@ -11,8 +11,8 @@ type lintCase struct {
 	name string
 	in   string            // rules.yml
 	more map[string]string // further files of the run, by path
-	cfg  Config // Policy nil: the house policy, so convention checks run too
-	want []string // Problem.String() of the check's problems, in order
+	cfg  Config            // Policy nil: the house policy, so convention checks run too
+	want []string          // Problem.String() of the check's problems, in order
 }
 
 // runCases lints each case and compares the problems of the named check,
