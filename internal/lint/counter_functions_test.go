@@ -42,8 +42,8 @@ func TestCounterFunctions(t *testing.T) {
       ) > 3
 `,
 			want: []string{
-				`rules.yml:5: error counter-functions: alert "Flapping": rate() on "up", which is a gauge: rate only makes sense on counters`,
-				`rules.yml:9: error counter-functions: alert "CrashLoop": increase() on "docker_container_last_exit_code", which is a gauge: increase only makes sense on counters`,
+				`rules.yml:5: error counter-functions: alert "Flapping": rate() on "up", which is a gauge: rate only makes sense on counters; use delta() or deriv() for a gauge's change`,
+				`rules.yml:9: error counter-functions: alert "CrashLoop": increase() on "docker_container_last_exit_code", which is a gauge: increase only makes sense on counters; use delta() or deriv() for a gauge's change`,
 			},
 		},
 		{
@@ -63,7 +63,7 @@ func TestCounterFunctions(t *testing.T) {
 			want: []string{
 				`rules.yml:5: warning counter-functions: alert "ManyExits": counter "docker_container_exits_total" is read without rate(), irate() or increase(): its raw value only grows and drops to zero when the process restarts`,
 				`rules.yml:7: warning counter-functions: alert "ManyEvents": counter "gateway_exporter_events_total" is read without rate(), irate() or increase(): its raw value only grows and drops to zero when the process restarts`,
-				`rules.yml:9: warning counter-functions: alert "ManyErrors": counter "requests_failed_total" is read without rate(), irate() or increase(): its raw value only grows and drops to zero when the process restarts`,
+				`rules.yml:9: info counter-functions: alert "ManyErrors": delta() on "requests_failed_total", which is a counter: a restart reads as a huge drop; use rate() or increase() (type guessed from the _total suffix; give --metadata or --prometheus to know)`,
 				`rules.yml:11: warning counter-functions: alert "RawCounter": counter "docker_container_exits_total" is read without rate(), irate() or increase(): its raw value only grows and drops to zero when the process restarts`,
 				`rules.yml:11: warning counter-functions: alert "RawCounter": counter "gateway_exporter_events_total" is read without rate(), irate() or increase(): its raw value only grows and drops to zero when the process restarts`,
 			},

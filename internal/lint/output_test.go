@@ -10,12 +10,12 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
-// spec is the service context of the testdata runs: the gateway has a
-// memory limit, the worker none.
+// spec is the service context of the testdata runs under the house
+// policy: the gateway has a memory limit, the worker none.
 var spec = Config{Services: []Service{
 	{Name: "inference-gateway", Job: "inference-gateway", MemoryLimitBytes: 4 << 30},
 	{Name: "worker", Job: "worker"},
-}}
+}, Policy: HousePolicy()}
 
 func readFiles(t *testing.T, paths ...string) []File {
 	t.Helper()

@@ -29,7 +29,7 @@ func TestUnknownMetric(t *testing.T) {
   - alert: MemoryHigh
     expr: docker_container_memory_ratio > 0.9 or docker_container_memory_ratio{compose_service="db"} > 0.8
 `,
-			want: []string{`rules.yml:5: warning unknown-metric: alert "MemoryHigh": metric "docker_container_memory_ratio" is not in the catalog of known sources and no rule records it`},
+			want: []string{`rules.yml:5: warning unknown-metric: alert "MemoryHigh": metric "docker_container_memory_ratio" is not in the catalog, and no rule records it`},
 		},
 	})
 }
