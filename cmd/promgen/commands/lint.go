@@ -39,8 +39,8 @@ func lintCommand(cfg Config) *cli.Command {
 			&cli.StringFlag{Name: "metadata", Usage: "metric metadata file: a saved Prometheus /api/v1/metadata response"},
 			&cli.StringFlag{Name: "prometheus", Usage: "URL of a Prometheus whose /api/v1/metadata gives metric types"},
 			&cli.DurationFlag{Name: "timeout", Value: 30 * time.Second, Usage: "timeout of the --prometheus request"},
-			&cli.StringFlag{Name: "out", Value: "generated", Usage: "folder the spec's files are shown under"},
-			&cli.StringFlag{Name: "compose-base", Value: "compose/docker-compose.yml", Usage: "compose file the fragments are merged over"},
+			&cli.StringFlag{Name: "out", Value: cfg.out(), Usage: "folder the spec's files are shown under"},
+			&cli.StringFlag{Name: "compose-base", Value: cfg.composeBase(), Usage: "compose file the fragments are merged over"},
 		},
 		Action: func(c *cli.Context) error {
 			write, err := writer(c.String("format"))
