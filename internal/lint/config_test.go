@@ -11,7 +11,7 @@ import (
 func TestParseConfigErrorsNameFileAndLine(t *testing.T) {
 	for _, tc := range []struct {
 		name, in string
-		want []string
+		want     []string
 	}{
 		{"an unknown check", "checks:\n  no-such-check: off\n", []string{`lint.yml:2: checks: unknown check "no-such-check"`}},
 		{"a bad setting", "checks:\n  rate-range: loud\n", []string{`lint.yml:2: checks: rate-range: "loud" is not off, on, error, warning or info`}},

@@ -435,12 +435,21 @@ func (s *stack) watched(ctx context.Context) error {
 }
 
 // prometheusAlerts lists the alerts Prometheus holds, pending or firing.
+// prometheusAlerts lists Prometheus' pending and firing alerts, but for
+// the objectives' burn-rate alerts (see alertmanagerAlerts): the stack's
+// first scrapes, before the gateway listens, count as downtime and burn.
 func prometheusAlerts(ctx context.Context) ([]map[string]any, error) {
 	var res struct {
 		Alerts []map[string]any `json:"alerts"`
 	}
 	err := prometheusAPI(ctx, "alerts", nil, &res)
-	return res.Alerts, err
+	out := res.Alerts[:0]
+	for _, a := range res.Alerts {
+		if l, _ := a["labels"].(map[string]any); l[catalog.LabelSLO] == nil {
+			out = append(out, a)
+		}
+	}
+	return out, err
 }
 
 // prometheusAPI GETs /api/v1/<endpoint> and decodes its data into out.
