@@ -34,6 +34,9 @@ func boundedLabels(why string, names ...string) resultLabels {
 
 // missing says why a label is certainly not on the result, "" if it may be.
 func (rl resultLabels) missing(name string) string {
+	if why, ok := rl.gone[name]; ok {
+		return why
+	}
 	if rl.bounded {
 		if rl.names[name] {
 			return ""
@@ -48,9 +51,8 @@ func (rl resultLabels) with(names ...string) resultLabels {
 	for _, n := range names {
 		if out.bounded {
 			out.names[n] = true
-		} else {
-			delete(out.gone, n)
 		}
+		delete(out.gone, n)
 	}
 	return out
 }
@@ -58,11 +60,10 @@ func (rl resultLabels) with(names ...string) resultLabels {
 func (rl resultLabels) without(why string, names ...string) resultLabels {
 	out := rl.clone()
 	for _, n := range names {
-		if out.bounded {
-			delete(out.names, n)
-		} else {
+		if !out.bounded || out.names[n] {
 			out.gone[n] = why
 		}
+		delete(out.names, n)
 	}
 	return out
 }

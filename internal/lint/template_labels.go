@@ -31,7 +31,7 @@ func (templateLabels) Check(run *Run) []Problem {
 				return nil
 			}
 			msg := "%s reads $labels.%s, but the expression's %s removes that label: it renders empty"
-			if _, static := r.staticLabels()[ref.name]; static {
+			if _, static := r.staticLabels()[ref.name]; static && templateSeverity(where) == SeverityWarning {
 				msg += " ($labels holds the series' labels, not the rule's own)"
 			}
 			return []Problem{ruleProblem(f, r, line, templateSeverity(where), msg, where, ref.name, why)}
