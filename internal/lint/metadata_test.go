@@ -64,9 +64,9 @@ func assertTypes(t *testing.T, md Metadata) {
 	t.Helper()
 	ty := newTypes(md)
 	for name, want := range map[string]metricType{
-		"go_goroutines":                                  {Type: "gauge"},
-		"prometheus_http_requests_total":                 {Type: "counter"},
-		"prometheus_http_request_duration_seconds_count": {Type: "counter"},
+		"go_goroutines":                                   {Type: "gauge"},
+		"prometheus_http_requests_total":                  {Type: "counter"},
+		"prometheus_http_request_duration_seconds_count":  {Type: "counter"},
 		"prometheus_http_request_duration_seconds_bucket": {Type: "counter"},
 		"flaky":        {},
 		"nobody_total": {Type: "counter", Guessed: true},
