@@ -90,7 +90,7 @@ func (counterFunctions) Check(run *Run) []Problem {
 					return nil // a recording rule may copy a counter as it is
 				}
 			}
-			if mt.Type == "counter" {
+			if mt.Type == "counter" && !countedOnly(path) {
 				report(SeverityWarning, "counter %q is read without rate(), irate() or increase(): its raw value only grows and drops to zero when the process restarts", name)
 			}
 			return nil
@@ -143,6 +143,29 @@ func underRateSubquery(path []parser.Node) bool {
 			if c, ok := path[i-1].(*parser.Call); ok && counterFuncs[c.Func.Name] {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// countedOnly reports whether a selector's values only feed a count() or
+// group() above it, through aggregations and arithmetic that keep series
+// apart (count(sum by (cpu) (node_cpu_seconds_total))): what is counted is
+// series, not values. A comparison or function on the way reads values.
+func countedOnly(path []parser.Node) bool {
+	for i := len(path) - 1; i >= 0; i-- {
+		switch p := path[i].(type) {
+		case *parser.ParenExpr, *parser.StepInvariantExpr:
+		case *parser.AggregateExpr:
+			if p.Op == parser.COUNT || p.Op == parser.GROUP {
+				return true
+			}
+		case *parser.BinaryExpr:
+			if p.Op.IsComparisonOperator() {
+				return false
+			}
+		default:
+			return false
 		}
 	}
 	return false

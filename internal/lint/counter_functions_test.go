@@ -89,6 +89,10 @@ func TestCounterFunctionsWithMetadata(t *testing.T) {
     expr: ceph_pg_total < 64
   - alert: Cores
     expr: count without (cpu, mode) (node_cpu_seconds_total{mode="idle"}) < 2
+  - record: cluster:node_cpu:ratio
+    expr: cluster:node_cpu:sum_rate5m / count(sum(node_cpu_seconds_total) BY (instance, cpu))
+  - record: node:node_num_cpu:sum
+    expr: count by (node) (node_cpu_seconds_total{mode="idle"} * on (pod) group_left (node) kube_pod_info)
   - alert: Latency
     expr: histogram_quantile(0.9, sum by (le) (rate(latency_bucket[5m]))) > 1 and rate(latency_count[5m]) > 0
 `,

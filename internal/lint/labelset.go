@@ -282,33 +282,85 @@ func templateLabelRefs(text string) []labelRef {
 		})
 		return out
 	}
-	for _, n := range t.Root.Nodes[4:] {
-		walkTemplate(n, func(n parse.Node) {
-			switch n := n.(type) {
-			case *parse.IfNode:
-				for _, name := range reads(n.Pipe) {
-					guarded[name] = true
-				}
-			case *parse.WithNode:
-				for _, name := range reads(n.Pipe) {
-					guarded[name] = true
-				}
-			case *parse.CommandNode:
-				// index $labels "x"
-				if len(n.Args) == 3 {
-					if id, ok := n.Args[0].(*parse.IdentifierNode); ok && id.Ident == "index" {
-						if v, ok := n.Args[1].(*parse.VariableNode); ok && len(v.Ident) == 1 && v.Ident[0] == "$labels" {
-							if s, ok := n.Args[2].(*parse.StringNode); ok {
-								add(s.Text)
-							}
+	// visit walks the template; under range and with, . is another value
+	// (a query result), so .Labels there is not the alert's.
+	var visit func(n parse.Node, rebound bool)
+	visit = func(n parse.Node, rebound bool) {
+		switch n := n.(type) {
+		case nil:
+			return
+		case *parse.ListNode:
+			if n == nil {
+				return
+			}
+			for _, k := range n.Nodes {
+				visit(k, rebound)
+			}
+			return
+		case *parse.IfNode:
+			for _, name := range reads(n.Pipe) {
+				guarded[name] = true
+			}
+			visit(n.Pipe, rebound)
+			visit(n.List, rebound)
+			visit(n.ElseList, rebound)
+			return
+		case *parse.WithNode:
+			for _, name := range reads(n.Pipe) {
+				guarded[name] = true
+			}
+			visit(n.Pipe, rebound)
+			visit(n.List, true)
+			visit(n.ElseList, rebound)
+			return
+		case *parse.RangeNode:
+			visit(n.Pipe, rebound)
+			visit(n.List, true)
+			visit(n.ElseList, rebound)
+			return
+		case *parse.CommandNode:
+			// index $labels "x"
+			if len(n.Args) == 3 {
+				if id, ok := n.Args[0].(*parse.IdentifierNode); ok && id.Ident == "index" {
+					if v, ok := n.Args[1].(*parse.VariableNode); ok && len(v.Ident) == 1 && v.Ident[0] == "$labels" {
+						if s, ok := n.Args[2].(*parse.StringNode); ok {
+							add(s.Text)
 						}
 					}
 				}
 			}
-			if name := labelOfNode(n); name != "" {
-				add(name)
+			for _, a := range n.Args {
+				visit(a, rebound)
 			}
-		})
+			return
+		case *parse.ActionNode:
+			visit(n.Pipe, rebound)
+			return
+		case *parse.PipeNode:
+			if n == nil {
+				return
+			}
+			for _, c := range n.Cmds {
+				visit(c, rebound)
+			}
+			return
+		case *parse.ChainNode:
+			visit(n.Node, rebound)
+			return
+		case *parse.TemplateNode:
+			visit(n.Pipe, rebound)
+			return
+		case *parse.FieldNode:
+			if rebound {
+				return
+			}
+		}
+		if name := labelOfNode(n); name != "" {
+			add(name)
+		}
+	}
+	for _, n := range t.Root.Nodes[4:] {
+		visit(n, false)
 	}
 	var out []labelRef
 	for _, name := range order {

@@ -3,6 +3,8 @@ package lint
 import (
 	"maps"
 	"slices"
+
+	"github.com/prometheus/prometheus/promql/parser"
 )
 
 // templateLabels reports alert templates (annotations and labels) that read
@@ -22,7 +24,7 @@ func (templateLabels) Check(run *Run) []Problem {
 			return nil
 		}
 		rl, ok := labelsOf(r.AST)
-		if !ok || rl.absent {
+		if !ok || rl.absent || hasAbsentBranch(r.AST) {
 			return nil
 		}
 		return eachTemplateRef(f, r, func(ref labelRef, where string, line int) []Problem {
@@ -67,3 +69,14 @@ func templateSeverity(where string) Severity {
 }
 
 func quote(s string) string { return `"` + s + `"` }
+
+// hasAbsentBranch reports whether one side of an "or" is absent(), whose
+// labels absent-labels reports on.
+func hasAbsentBranch(e parser.Expr) bool {
+	for _, b := range orBranches(e) {
+		if rl, ok := labelsOf(b); ok && rl.absent {
+			return true
+		}
+	}
+	return false
+}

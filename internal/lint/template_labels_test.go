@@ -25,6 +25,10 @@ func TestTemplateLabels(t *testing.T) {
     expr: sum without (cpu) (rate(cpu_seconds_total[5m])) > 1
     annotations:
       summary: '{{ $labels.instance }}'
+  - alert: E
+    expr: count by (cluster) (mon_quorum_status == 0) > 1
+    annotations:
+      description: 'Down: {{ range printf "mon_quorum_status{cluster=%q} == 0" .Labels.cluster | query }}{{ .Labels.ceph_daemon }} {{ end }}{{ with $x := 1 }}{{ .Labels.host }}{{ end }}'
 `,
 		},
 		{
