@@ -90,12 +90,16 @@ func (run *Run) index() {
 }
 
 // policy returns the policy in force for a rule of a file.
-func (run *Run) policy(f *RuleFile, r *Rule) *Effective {
-	key := [2]string{f.Path, r.Name()}
+func (run *Run) policy(f *RuleFile, r *Rule) *Effective { return run.policyOf(f.Path, r.Name()) }
+
+// policyOf returns the policy in force for the rule named rule of the file
+// at path, worked out once per run.
+func (run *Run) policyOf(path, rule string) *Effective {
+	key := [2]string{path, rule}
 	if e, ok := run.policies[key]; ok {
 		return e
 	}
-	e := run.Policy.For(f.Path, r.Name())
+	e := run.Policy.For(path, rule)
 	run.policies[key] = e
 	return e
 }

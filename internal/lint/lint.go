@@ -151,7 +151,7 @@ func (run *Run) apply(ps []Problem) []Problem {
 			out = append(out, p)
 			continue
 		}
-		sev, on := run.enabled(run.Policy.For(p.Path, p.rule), p.Check)
+		sev, on := run.enabled(run.policyOf(p.Path, p.rule), p.Check)
 		if !on || run.suppressed(p) {
 			continue
 		}

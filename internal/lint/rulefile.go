@@ -140,7 +140,7 @@ func parseFile(f File) ([]*RuleFile, []Problem) {
 				Message: fmt.Sprintf("PrometheusRule %s has no spec.groups", manifestName(root))})
 			continue
 		}
-		rf, errs := parseRules(f.Path, manifestRules(f.Content, groups))
+		rf, errs := parseRules(f.Path, manifestRules(f.Content, groups), nil)
 		ps = append(ps, errs...)
 		if rf != nil {
 			rfs = append(rfs, rf)
@@ -153,7 +153,11 @@ func parseFile(f File) ([]*RuleFile, []Problem) {
 					Message: "not a rule file: no groups, and not a PrometheusRule with spec.groups"}}
 			}
 		}
-		rf, errs := parseRules(f.Path, f.Content)
+		var root *yaml.Node
+		if len(docs) > 0 {
+			root = docs[0]
+		}
+		rf, errs := parseRules(f.Path, f.Content, root)
 		ps = append(ps, errs...)
 		if rf != nil {
 			rfs = append(rfs, rf)
@@ -258,7 +262,9 @@ func manifestRules(content []byte, groups *yaml.Node) []byte {
 // returns nil when the YAML cannot be read at all, and parse problems for
 // everything rulefmt rejects except expressions, which promql-syntax
 // reports with a finer line.
-func parseRules(path string, src []byte) (*RuleFile, []Problem) {
+//
+// root is the file's first document when the caller decoded it already.
+func parseRules(path string, src []byte, root *yaml.Node) (*RuleFile, []Problem) {
 	var warned warnings
 	rgs, errs := rulefmt.Parse(src, false, model.UTF8Validation, promql, slog.New(&warned))
 	if rgs == nil {
@@ -267,9 +273,11 @@ func parseRules(path string, src []byte) (*RuleFile, []Problem) {
 		return nil, parseProblems(path, errs, nil)
 	}
 	ps := warned.problems(path)
-	var root yaml.Node
-	if err := yaml.Unmarshal(src, &root); err != nil {
-		return nil, append(ps, parseProblems(path, append(errs, err), nil)...)
+	if root == nil {
+		root = &yaml.Node{}
+		if err := yaml.Unmarshal(src, root); err != nil {
+			return nil, append(ps, parseProblems(path, append(errs, err), nil)...)
+		}
 	}
 	rf := &RuleFile{Path: path, src: src, lineStarts: lineStarts(src)}
 	var groupNodes []*yaml.Node
