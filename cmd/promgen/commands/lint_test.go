@@ -3,6 +3,9 @@ package commands
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,6 +123,31 @@ func TestLintWithMetadataFlagsARateOfAForeignGauge(t *testing.T) {
 	}
 	if len(ps) != 1 || ps[0].Check != "counter-functions" || ps[0].Severity != "error" {
 		t.Errorf("got %+v, want one counter-functions error", ps)
+	}
+}
+
+// --prometheus asks a Prometheus' /api/v1/metadata through client_golang;
+// here an httptest stand-in on 127.0.0.1 serves the API's JSON shape
+// (internal/lint runs the real Prometheus when $PROMETHEUS is set).
+func TestLintWithPrometheusFlagsARateOfAForeignGauge(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v1/metadata" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"status":"success","data":{"ceph_osd_up":[{"type":"gauge","help":"","unit":""}]}}`)
+	}))
+	defer srv.Close()
+	rules := "groups:\n- name: g\n  rules:\n  - alert: OSDFlapping\n    expr: rate(ceph_osd_up[5m]) > 0 or ceph_unknown > 1\n"
+	dir := lintDir(t, "", map[string]string{"ceph.yml": rules})
+	out, err := run(t, gateway(), dir, "lint", "--prometheus", srv.URL, "ceph.yml")
+	if exitCode(err) != 1 || !strings.Contains(out, "error counter-functions") || !strings.Contains(out, `warning unknown-metric: alert "OSDFlapping": metric "ceph_unknown"`) {
+		t.Errorf("exit %d, want 1 with a counter-functions error and unknown-metric on:\n%s", exitCode(err), out)
+	}
+	srv.Close()
+	if _, err := run(t, gateway(), dir, "lint", "--prometheus", srv.URL, "ceph.yml"); exitCode(err) != 2 {
+		t.Errorf("an unreachable Prometheus: exit %d, want 2", exitCode(err))
 	}
 }
 
