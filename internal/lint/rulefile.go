@@ -149,6 +149,9 @@ func parseFile(f File) ([]*RuleFile, []Problem) {
 	if !manifest {
 		if len(docs) > 0 && docs[0].Kind == yaml.DocumentNode && len(docs[0].Content) > 0 {
 			if root := docs[0].Content[0]; root.Kind != yaml.MappingNode || mapKey(root, "groups") == nil {
+				if f.Found {
+					return nil, nil
+				}
 				return nil, []Problem{{Path: f.Path, Line: root.Line, Severity: SeverityError, Check: checkInput, input: true,
 					Message: "not a rule file: no groups, and not a PrometheusRule with spec.groups"}}
 			}
