@@ -131,19 +131,28 @@ func TestLintWithMetadataFlagsARateOfAForeignGauge(t *testing.T) {
 // (internal/lint runs the real Prometheus when $PROMETHEUS is set).
 func TestLintWithPrometheusFlagsARateOfAForeignGauge(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/api/v1/metadata" {
-			http.NotFound(w, r)
-			return
-		}
 		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprint(w, `{"status":"success","data":{"ceph_osd_up":[{"type":"gauge","help":"","unit":""}]}}`)
+		switch r.URL.Path {
+		case "/api/v1/metadata":
+			fmt.Fprint(w, `{"status":"success","data":{"ceph_osd_up":[{"type":"gauge","help":"","unit":""}]}}`)
+		case "/api/v1/status/config":
+			fmt.Fprint(w, `{"status":"success","data":{"yaml":"global:\n  scrape_interval: 5m\n"}}`)
+		default:
+			http.NotFound(w, r)
+		}
 	}))
 	defer srv.Close()
 	rules := "groups:\n- name: g\n  rules:\n  - alert: OSDFlapping\n    expr: rate(ceph_osd_up[5m]) > 0 or ceph_unknown > 1\n"
 	dir := lintDir(t, "", map[string]string{"ceph.yml": rules})
 	out, err := run(t, gateway(), dir, "lint", "--prometheus", srv.URL, "ceph.yml")
-	if exitCode(err) != 1 || !strings.Contains(out, "error counter-functions") || !strings.Contains(out, `warning unknown-metric: alert "OSDFlapping": metric "ceph_unknown"`) {
-		t.Errorf("exit %d, want 1 with a counter-functions error and unknown-metric on:\n%s", exitCode(err), out)
+	for _, want := range []string{
+		"error counter-functions",
+		`warning unknown-metric: alert "OSDFlapping": metric "ceph_unknown"`,
+		"error rate-range: alert \"OSDFlapping\": rate() over [5m] holds fewer than two samples at a scrape interval of 5m,",
+	} {
+		if exitCode(err) != 1 || !strings.Contains(out, want) {
+			t.Errorf("exit %d, want 1 with %q:\n%s", exitCode(err), want, out)
+		}
 	}
 	srv.Close()
 	if _, err := run(t, gateway(), dir, "lint", "--prometheus", srv.URL, "ceph.yml"); exitCode(err) != 2 {
