@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/api"
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
-	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
 	"github.com/sre-tools/promgen/catalog"
 )
