@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/urfave/cli/v2"
 
 	"github.com/sre-tools/promgen/internal/generate"
@@ -158,9 +159,27 @@ func lintSpec(cfg Config, built generate.Files, out string) []lint.Problem {
 				files = append(files, lint.File{Path: path.Join(out, p), Content: built[p]})
 			}
 		}
-		problems = append(problems, lint.Lint(files, lint.Config{Services: services(o), Policy: lint.HousePolicy()})...)
+		problems = append(problems, lint.Lint(files, lint.Config{Services: services(o), Metadata: specMetadata(o), Policy: lint.HousePolicy()})...)
 	}
 	return problems
+}
+
+// specMetadata tells lint the types of the metrics a spec declares beside
+// the catalog, a team's own: its objectives' request counters and latency
+// histograms. They are neither unknown metrics nor of unknown type.
+func specMetadata(o Output) lint.Metadata {
+	md := lint.Metadata{}
+	for _, s := range o.Spec.Services {
+		for _, slo := range s.SLOs {
+			if a := slo.Availability; a != nil && a.Requests != "" {
+				md[a.Requests] = []v1.Metadata{{Type: v1.MetricTypeCounter, Help: "requests of objective " + slo.Name + " of service " + s.Name}}
+			}
+			if l := slo.Latency; l != nil && l.Histogram != "" {
+				md[l.Histogram] = []v1.Metadata{{Type: v1.MetricTypeHistogram, Help: "latency of objective " + slo.Name + " of service " + s.Name}}
+			}
+		}
+	}
+	return md
 }
 
 // services tells lint what the spec knows of each service.

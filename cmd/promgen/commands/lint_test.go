@@ -10,8 +10,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/sre-tools/promgen/rules"
+	"github.com/sre-tools/promgen/spec"
 )
 
 // exitCode is the exit code a CLI error makes, 0 for none.
@@ -202,5 +208,29 @@ func TestLintRepositoryConfigHoldsGeneratedToTheHousePolicy(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("generated/ output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// A team's spec reads metrics of its own (its objectives' request counter
+// and latency histogram), which promgen's catalog does not know: the spec
+// declares them, so lint knows them too and prints nothing.
+func TestLintOfATeamsSpecKnowsTheMetricsItDeclares(t *testing.T) {
+	svc := spec.Service{Name: rules.GatewayService, Container: spec.RunbookContainer("http://localhost:8000/health")}
+	svc.Alerts = rules.Runbook(svc, rules.Production)
+	svc.SLOs = []spec.SLO{
+		{Name: "availability", Objective: 0.995, Window: 28 * 24 * time.Hour,
+			Availability: &spec.AvailabilitySLI{Requests: "ranker_requests_total", Errors: []*labels.Matcher{spec.Re("code", "5..")}}},
+		{Name: "latency", Objective: 0.99, Window: 28 * 24 * time.Hour,
+			Latency: &spec.LatencySLI{Histogram: "ranker_request_duration_seconds", Threshold: 0.5, Buckets: []float64{0.1, 0.5, 1}}},
+	}
+	records, burns := rules.SLOs(svc)
+	svc.Records, svc.Alerts = records, append(svc.Alerts, burns...)
+	s := spec.Spec{Services: []spec.Service{svc}, RunbookURL: "https://runbooks.example.com/ranker"}
+	out, err := run(t, Config{Outputs: []Output{{Spec: s}}}, workdir(t), "lint")
+	if err != nil || out != "" {
+		t.Errorf("lint of a spec with its own SLI metrics: %v\n%s", err, out)
+	}
+	if !strings.Contains(fmt.Sprint(svc.Records), "ranker_requests_total") {
+		t.Fatalf("the records do not read the team's metric, so this test proves nothing: %v", svc.Records)
 	}
 }
