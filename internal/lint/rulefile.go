@@ -228,9 +228,14 @@ func manifestName(root *yaml.Node) string {
 // that rulefmt reads it and every line number stays the manifest's.
 func manifestRules(content []byte, groups *yaml.Node) []byte {
 	lines := strings.SplitAfter(string(content), "\n")
-	key := groups.Line // the groups: key shares the line of a flow or block value
-	for key > 1 && !strings.Contains(lines[key-1], "groups") {
+	// The groups: key is on the value's line (a flow value) or above it
+	// (a block sequence).
+	key := groups.Line
+	for key > 1 && !strings.HasPrefix(strings.TrimSpace(lines[key-1]), "groups:") {
 		key--
+	}
+	if !strings.HasPrefix(strings.TrimSpace(lines[key-1]), "groups:") {
+		key = groups.Line // spec: {groups: [...]}, all on one line
 	}
 	indent := len(lines[key-1]) - len(strings.TrimLeft(lines[key-1], " "))
 	end := key
