@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sre-tools/promgen/internal/testenv"
 )
 
 // apiMetadata is a /api/v1/metadata response as Prometheus v3 writes it
@@ -117,10 +119,7 @@ func TestFetchMetadataFromAnAPIStandIn(t *testing.T) {
 // with the metadata it reports: rate() of its go_goroutines gauge is an
 // error only because the live metadata says gauge.
 func TestFetchMetadataFromARealPrometheus(t *testing.T) {
-	bin := os.Getenv("PROMETHEUS")
-	if bin == "" {
-		t.Skip("PROMETHEUS is not set: no Prometheus binary to run (scripts/tools.sh prometheus builds one)")
-	}
+	bin := testenv.Tool(t, "PROMETHEUS", "prometheus")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
