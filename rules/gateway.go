@@ -121,6 +121,7 @@ func Spec(p Profile) spec.Spec {
 		Name:               GatewayService,
 		EvaluationInterval: p.EvaluationInterval,
 		Container:          GatewayContainer(p),
+		Scrape:             spec.Scrape{Port: 8000},
 	}
 	svc.Alerts = Runbook(svc, p)
 	svc.SLOs = GatewaySLOs(p)
