@@ -19,13 +19,15 @@ func ContainerOOMKilled(svc spec.Service, p Profile) spec.Alert {
 	sel := containers(svc, catalog.ContainerLastTerminationInfo, spec.Eq(catalog.LabelReason, catalog.ReasonOOMKilled))
 	recent := spec.Binary(spec.OpGt, containers(svc, catalog.ContainerLastTerminationTimestamp),
 		spec.Sub(spec.Call("time"), spec.Num(window.Seconds())))
-	limit := fmt.Sprintf("%s{%s=%%q}", catalog.ContainerMemoryLimitBytes, catalog.LabelName)
+	limit := fmt.Sprintf("%s{%s=%%q,%s=%%q}", catalog.ContainerMemoryLimitBytes, catalog.LabelName, catalog.LabelHost)
 	a := spec.Alert{
-		Name:     "ContainerOOMKilled",
-		Expr:     spec.And(sel, recent, catalog.ContainerLabels...),
+		Name: "ContainerOOMKilled",
+		// On the host too: a container of the same name on another host
+		// must not make an old OOM kill look recent.
+		Expr:     spec.And(sel, recent, containerOnHost...),
 		Severity: spec.Critical,
 		Summary:  "{{ $labels.name }} was OOM-killed (exit code {{ $labels.exit_code }})",
-		Description: "The kernel killed {{ $labels.name }} for exceeding its memory limit (" + queried(limit, catalog.LabelName, "humanize1024", "B", "size unknown") +
+		Description: "The kernel killed {{ $labels.name }} for exceeding its memory limit (" + queriedBy(limit, []string{catalog.LabelName, catalog.LabelHost}, "humanize1024", "B", "size unknown") +
 			") in the last " + promDuration(window) + ". Raise the limit or find the leak (runbook strategy 4).",
 	}
 	step, total := p.step(), p.D(20*time.Minute)
@@ -58,6 +60,17 @@ func ContainerOOMKilled(svc spec.Service, p Profile) spec.Alert {
 				series(catalog.ContainerLastTerminationTimestamp, container(svc, 1), hold(killedAt.Seconds(), total)),
 			},
 			Expect: []spec.Expect{quiet(killedAt + step)},
+		},
+		{
+			Name:     "stays quiet for an old OOM kill when another host's container of the same name terminated recently",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.ContainerLastTerminationInfo, onHost(svc, 1, testHost, catalog.LabelExitCode, "137", catalog.LabelReason, catalog.ReasonOOMKilled), hold(1, total)),
+				series(catalog.ContainerLastTerminationTimestamp, onHost(svc, 1, testHost), hold(0, total)),
+				series(catalog.ContainerLastTerminationInfo, onHost(svc, 1, otherTestHost, catalog.LabelExitCode, "143", catalog.LabelReason, catalog.ReasonTerminated), hold(1, total)),
+				series(catalog.ContainerLastTerminationTimestamp, onHost(svc, 1, otherTestHost), hold((window+killedAt).Seconds(), total)),
+			},
+			Expect: []spec.Expect{quiet(window + 2*killedAt)},
 		},
 	}
 	return a

@@ -89,6 +89,11 @@ func quiet(t time.Duration) spec.Expect { return spec.Expect{At: t} }
 // fires expects the given instances at t.
 func fires(t time.Duration, f ...spec.Firing) spec.Expect { return spec.Expect{At: t, Firing: f} }
 
+// containerOnHost identifies one container across hosts: the exporter's
+// identity labels and the host label the scrape configuration adds. Absent
+// host labels (a hand-written scrape configuration) match as empty.
+var containerOnHost = append([]string{catalog.LabelHost}, catalog.ContainerLabels...)
+
 // Hosts of test fixtures: targets and exporter series carry their host
 // label, as promgen's scrape configuration sets it.
 const (

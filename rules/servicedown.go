@@ -49,7 +49,7 @@ func ServiceDown(svc spec.Service, p Profile) spec.Alert {
 	sel := func(metric string) *parser.VectorSelector { return containers(svc, metric) }
 	up := spec.Filter(spec.Metric(catalog.Up, spec.Eq("job", job)), spec.OpEq, 0)
 	down := spec.SetLabel(up, catalog.LabelComposeService, name)
-	onHost := append([]string{catalog.LabelHost}, catalog.ContainerLabels...)
+	onHost := containerOnHost
 	recent := spec.Max(spec.Binary(spec.OpGt, sel(catalog.ContainerLastTerminationTimestamp),
 		spec.Sub(spec.Call("time"), spec.Num(p.D(diagnosisWindow).Seconds()))), onHost...)
 	// Valued at the termination's time, so topk keeps the most recent.
