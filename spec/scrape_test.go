@@ -16,7 +16,9 @@ func TestValidateScrape(t *testing.T) {
 		{"hosts with names and Docker addresses pass", func(s *spec.Spec) {
 			s.Hosts = []spec.Host{{Name: "node-1", Address: "unix:///var/run/docker.sock"}, {Name: "node-2", Address: "tcp://10.0.0.2:2375"}}
 		}, nil},
-		{"static targets pass", func(s *spec.Spec) { s.Services[0].Scrape = spec.Scrape{Static: []string{"10.0.0.5:8000", "api.example.com:80"}} }, nil},
+		{"static targets pass", func(s *spec.Spec) {
+			s.Services[0].Scrape = spec.Scrape{Static: []string{"10.0.0.5:8000", "api.example.com:80"}}
+		}, nil},
 		{"a host without an address is named with the field", func(s *spec.Spec) {
 			s.Hosts = []spec.Host{{Name: "node-1"}}
 		}, []string{`host "node-1": address: missing: the Docker daemon's address`}},
