@@ -23,6 +23,9 @@ import (
 // which alerts it carried.
 type notification struct {
 	receiver string
+	// groupKey is Alertmanager's key of the notified group: PagerDuty
+	// deduplicates on it, so notifications of one group are one incident.
+	groupKey string
 	at       time.Time
 	alerts   []amAlert // Status.State holds the webhook's "firing" or "resolved"
 }
@@ -54,7 +57,8 @@ func startWebhooks(t *testing.T) *webhooks {
 // ServeHTTP decodes Alertmanager's webhook payload (version 4).
 func (w *webhooks) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	var payload struct {
-		Alerts []struct {
+		GroupKey string `json:"groupKey"`
+		Alerts   []struct {
 			Status      string            `json:"status"`
 			Labels      map[string]string `json:"labels"`
 			Annotations map[string]string `json:"annotations"`
@@ -65,7 +69,7 @@ func (w *webhooks) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, err.Error(), http.StatusBadRequest)
 		return
 	}
-	n := notification{receiver: strings.Trim(r.URL.Path, "/"), at: time.Now()}
+	n := notification{receiver: strings.Trim(r.URL.Path, "/"), groupKey: payload.GroupKey, at: time.Now()}
 	for _, a := range payload.Alerts {
 		al := amAlert{Labels: a.Labels, Annotations: a.Annotations, StartsAt: a.StartsAt}
 		al.Status.State = a.Status
@@ -89,30 +93,40 @@ func (w *webhooks) since(t time.Time) []notification {
 	return out
 }
 
+// notifyTimeout bounds the wait for a case's page after its alerts arrived.
+const notifyTimeout = time.Minute
+
 // notifyWant is what a fault must notify: the one page of the incident, and
 // the symptoms that page mutes while it fires.
 type notifyWant struct {
-	// page must reach the page receiver exactly once, firing.
+	// page must reach the page receiver, firing, as exactly one incident:
+	// the notifications that carry it share one group key.
 	page want
 	// muted are alert names no notification may carry as firing, to any
 	// receiver, after the page was sent.
 	muted []string
 }
 
-// checkNotifications checks the notifications sent since the fault.
+// checkNotifications checks the notifications sent since the fault, once
+// the page came or notifyTimeout passed.
 func checkNotifications(t *testing.T, hooks *webhooks, faultAt time.Time, nw notifyWant) (time.Time, error) {
 	t.Helper()
-	notes := hooks.since(faultAt)
-	var pages []notification
-	for _, n := range notes {
-		if n.receiver != "page" {
-			continue
-		}
-		for _, a := range n.alerts {
-			if a.Status.State == "firing" && nw.page.matches(a) {
-				pages = append(pages, n)
-				break
+	var notes, pages []notification
+	for deadline := time.Now().Add(notifyTimeout); ; time.Sleep(500 * time.Millisecond) {
+		notes, pages = hooks.since(faultAt), nil
+		for _, n := range notes {
+			if n.receiver != "page" {
+				continue
 			}
+			for _, a := range n.alerts {
+				if a.Status.State == "firing" && nw.page.matches(a) {
+					pages = append(pages, n)
+					break
+				}
+			}
+		}
+		if len(pages) > 0 || time.Now().After(deadline) {
+			break
 		}
 	}
 	var all []string
@@ -124,8 +138,12 @@ func checkNotifications(t *testing.T, hooks *webhooks, faultAt time.Time, nw not
 			all = append(all, fmt.Sprintf("%s +%.1fs %s %s", n.receiver, n.at.Sub(faultAt).Seconds(), a.Status.State, a))
 		}
 	}
-	if len(pages) != 1 {
-		return time.Time{}, fmt.Errorf("%d pages carried %s, want exactly one; notifications since the fault:\n  %s", len(pages), nw.page.alert, strings.Join(all, "\n  "))
+	incidents := map[string]bool{}
+	for _, p := range pages {
+		incidents[p.groupKey] = true
+	}
+	if len(incidents) != 1 {
+		return time.Time{}, fmt.Errorf("%d notifications in %d groups carried %s, want exactly one incident; notifications since the fault:\n  %s", len(pages), len(incidents), nw.page.alert, strings.Join(all, "\n  "))
 	}
 	var errs []error
 	for _, n := range notes {
@@ -144,4 +162,33 @@ func checkNotifications(t *testing.T, hooks *webhooks, faultAt time.Time, nw not
 		errs = append(errs, fmt.Errorf("notifications since the fault:\n  %s", strings.Join(all, "\n  ")))
 	}
 	return pages[0].at, errors.Join(errs...)
+}
+
+// loadPredict sends POST /predict to the gateway on loopback at perSecond
+// until ctx ends, at most for limit: the traffic a request-based objective
+// needs. It returns the number of requests sent and of 5xx answers.
+func loadPredict(ctx context.Context, perSecond int, limit time.Duration) (sent, failed int) {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	client := &http.Client{Timeout: 2 * time.Second}
+	tick := time.NewTicker(time.Second / time.Duration(perSecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return sent, failed
+		case <-tick.C:
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+gatewayAddr+"/predict", strings.NewReader(`{"data": [[1,2,3,4]]}`))
+		if err != nil {
+			return sent, failed
+		}
+		sent++
+		if resp, err := client.Do(req); err == nil {
+			if resp.StatusCode >= 500 {
+				failed++
+			}
+			resp.Body.Close()
+		}
+	}
 }
