@@ -84,9 +84,12 @@ func ContainerOOMKilled(svc spec.Service, p Profile) spec.Alert {
 // changes() would count it as one more restart.
 func ContainerCrashLooping(svc spec.Service, p Profile) spec.Alert {
 	window := p.D(15 * time.Minute)
-	lastExit := fmt.Sprintf("%s{%s=%%q}", catalog.ContainerLastExitCode, catalog.LabelName)
-	lastReason := fmt.Sprintf("%s{%s=%%q}", catalog.ContainerLastTerminationInfo, catalog.LabelName)
-	count := fmt.Sprintf("%s{%s=%%q}", catalog.ContainerRestartsTotal, catalog.LabelName)
+	// The container's own series: by name and, across hosts, by host.
+	one := fmt.Sprintf("{%s=%%q,%s=%%q}", catalog.LabelName, catalog.LabelHost)
+	id := []string{catalog.LabelName, catalog.LabelHost}
+	lastExit := catalog.ContainerLastExitCode + one
+	lastReason := catalog.ContainerLastTerminationInfo + one
+	count := catalog.ContainerRestartsTotal + one
 	a := spec.Alert{
 		Name: "ContainerCrashLooping",
 		Expr: spec.Filter(spec.Call("increase", spec.Range(containers(svc, catalog.ContainerRestartsTotal), window)),
@@ -95,9 +98,9 @@ func ContainerCrashLooping(svc spec.Service, p Profile) spec.Alert {
 		Severity: spec.Warning,
 		Summary:  "{{ $labels.name }} is crash looping",
 		Description: "Docker restarted {{ $labels.name }} {{ printf `%.0f` $value }} times in the last " + promDuration(window) +
-			" (restart count " + queried(count, catalog.LabelName, "", "", "unknown") +
-			"); last exit code " + queried(lastExit, catalog.LabelName, "", "", "unknown") +
-			" (" + fmt.Sprintf("{{ with printf `%s` $labels.name | query }}{{ . | first | label %q }}{{ else }}unknown{{ end }}", lastReason, catalog.LabelReason) + ").",
+			" (restart count " + queriedBy(count, id, "", "", "unknown") +
+			"); last exit code " + queriedBy(lastExit, id, "", "", "unknown") +
+			" (" + fmt.Sprintf("{{ with printf `%s` $labels.name $labels.host | query }}{{ . | first | label %q }}{{ else }}unknown{{ end }}", lastReason, catalog.LabelReason) + ").",
 	}
 	step, m := p.step(), p.D(time.Minute)
 	c := container(svc, 1)
