@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -148,7 +149,7 @@ func (v *validator) scrape() {
 		seen[h.Name] = true
 		if h.Address == "" {
 			at("address", "missing: the Docker daemon's address, e.g. unix:///var/run/docker.sock or tcp://%s:2375", h.Name)
-		} else if u, err := url.Parse(h.Address); err != nil || !contains(dockerSchemes, u.Scheme) || (u.Scheme != "unix" && u.Hostname() == "") {
+		} else if u, err := url.Parse(h.Address); err != nil || !slices.Contains(dockerSchemes, u.Scheme) || (u.Scheme != "unix" && u.Hostname() == "") {
 			at("address", "%q is not a Docker daemon address (unix://, tcp://, http:// or https://)", h.Address)
 		}
 	}
@@ -245,13 +246,4 @@ func readsJob(svc *Service) string {
 		}
 	}
 	return ""
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -47,8 +47,8 @@ func BenchmarkBuild(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if len(files) != 4*n+2 {
-					b.Fatalf("got %d files, want %d", len(files), 4*n+2)
+				if len(files) != 4*n+3 {
+					b.Fatalf("got %d files, want %d", len(files), 4*n+3)
 				}
 			}
 		})

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/prometheus/discovery/moby"
 	"github.com/prometheus/prometheus/discovery/targetgroup"
 	"github.com/prometheus/prometheus/model/relabel"
+	"github.com/prometheus/prometheus/util/strutil"
 
 	"github.com/sre-tools/promgen/catalog"
 	"github.com/sre-tools/promgen/spec"
@@ -147,15 +148,10 @@ const (
 	metaContainerLabel = metaDocker + "container_label_"
 )
 
-// dockerMeta is the meta label docker_sd_configs gives a container label.
+// dockerMeta is the meta label docker_sd_configs gives a container label,
+// sanitized as docker_sd does.
 func dockerMeta(key string) model.LabelName {
-	out := []byte(key)
-	for i, c := range out {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
-			out[i] = '_'
-		}
-	}
-	return model.LabelName(metaContainerLabel + string(out))
+	return model.LabelName(metaContainerLabel + strutil.SanitizeLabelName(key))
 }
 
 // containerRelabels make each discovered container one target at port,
