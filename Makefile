@@ -57,6 +57,7 @@ test-steps:
 	$(MAKE) --no-print-directory check
 	$(PROMTOOL) check rules generated/rules/*.yml generated/e2e/rules/*.yml $(addsuffix /generated/rules/*.yml,$(EXAMPLES))
 	$(PROMTOOL) test rules generated/tests/*.yml generated/e2e/tests/*.yml $(addsuffix /generated/tests/*.yml,$(EXAMPLES))
+	$(PROMTOOL) check config generated/prometheus/prometheus.yml generated/e2e/prometheus/prometheus.yml $(addsuffix /generated/prometheus/prometheus.yml,$(EXAMPLES))
 
 lint: ## go vet, gofmt and promgen lint on the spec and generated rules
 	$(GO) vet ./...

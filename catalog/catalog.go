@@ -60,6 +60,19 @@ const (
 // join exporter series to a Prometheus job on LabelComposeService.
 var ContainerLabels = []string{LabelName, LabelComposeProject, LabelComposeService}
 
+// LabelHost names the Docker host of a target: promgen's scrape
+// configuration sets it on every target (discovered containers,
+// gateway-exporter, cAdvisor) from the spec's hosts, so the exporter's
+// series carry it too and a page joins its container on (host, name).
+const LabelHost = "host"
+
+// Docker label keys that carry a container's compose identity: the exporter
+// reads them, and the scrape configuration filters and relabels on them.
+const (
+	DockerLabelComposeProject = "com.docker.compose.project"
+	DockerLabelComposeService = "com.docker.compose.service"
+)
+
 // Variable label names used by exporter metrics.
 const (
 	LabelExitCode = "exit_code"

@@ -19,13 +19,15 @@ func ContainerOOMKilled(svc spec.Service, p Profile) spec.Alert {
 	sel := containers(svc, catalog.ContainerLastTerminationInfo, spec.Eq(catalog.LabelReason, catalog.ReasonOOMKilled))
 	recent := spec.Binary(spec.OpGt, containers(svc, catalog.ContainerLastTerminationTimestamp),
 		spec.Sub(spec.Call("time"), spec.Num(window.Seconds())))
-	limit := fmt.Sprintf("%s{%s=%%q}", catalog.ContainerMemoryLimitBytes, catalog.LabelName)
+	limit := fmt.Sprintf("%s{%s=%%q,%s=%%q}", catalog.ContainerMemoryLimitBytes, catalog.LabelName, catalog.LabelHost)
 	a := spec.Alert{
-		Name:     "ContainerOOMKilled",
-		Expr:     spec.And(sel, recent, catalog.ContainerLabels...),
+		Name: "ContainerOOMKilled",
+		// On the host too: a container of the same name on another host
+		// must not make an old OOM kill look recent.
+		Expr:     spec.And(sel, recent, containerOnHost...),
 		Severity: spec.Critical,
 		Summary:  "{{ $labels.name }} was OOM-killed (exit code {{ $labels.exit_code }})",
-		Description: "The kernel killed {{ $labels.name }} for exceeding its memory limit (" + queried(limit, catalog.LabelName, "humanize1024", "B", "size unknown") +
+		Description: "The kernel killed {{ $labels.name }} for exceeding its memory limit (" + queriedBy(limit, []string{catalog.LabelName, catalog.LabelHost}, "humanize1024", "B", "size unknown") +
 			") in the last " + promDuration(window) + ". Raise the limit or find the leak (runbook strategy 4).",
 	}
 	step, total := p.step(), p.D(20*time.Minute)
@@ -59,6 +61,17 @@ func ContainerOOMKilled(svc spec.Service, p Profile) spec.Alert {
 			},
 			Expect: []spec.Expect{quiet(killedAt + step)},
 		},
+		{
+			Name:     "stays quiet for an old OOM kill when another host's container of the same name terminated recently",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.ContainerLastTerminationInfo, onHost(svc, 1, testHost, catalog.LabelExitCode, "137", catalog.LabelReason, catalog.ReasonOOMKilled), hold(1, total)),
+				series(catalog.ContainerLastTerminationTimestamp, onHost(svc, 1, testHost), hold(0, total)),
+				series(catalog.ContainerLastTerminationInfo, onHost(svc, 1, otherTestHost, catalog.LabelExitCode, "143", catalog.LabelReason, catalog.ReasonTerminated), hold(1, total)),
+				series(catalog.ContainerLastTerminationTimestamp, onHost(svc, 1, otherTestHost), hold((window+killedAt).Seconds(), total)),
+			},
+			Expect: []spec.Expect{quiet(window + 2*killedAt)},
+		},
 	}
 	return a
 }
@@ -71,9 +84,12 @@ func ContainerOOMKilled(svc spec.Service, p Profile) spec.Alert {
 // changes() would count it as one more restart.
 func ContainerCrashLooping(svc spec.Service, p Profile) spec.Alert {
 	window := p.D(15 * time.Minute)
-	lastExit := fmt.Sprintf("%s{%s=%%q}", catalog.ContainerLastExitCode, catalog.LabelName)
-	lastReason := fmt.Sprintf("%s{%s=%%q}", catalog.ContainerLastTerminationInfo, catalog.LabelName)
-	count := fmt.Sprintf("%s{%s=%%q}", catalog.ContainerRestartsTotal, catalog.LabelName)
+	// The container's own series: by name and, across hosts, by host.
+	one := fmt.Sprintf("{%s=%%q,%s=%%q}", catalog.LabelName, catalog.LabelHost)
+	id := []string{catalog.LabelName, catalog.LabelHost}
+	lastExit := catalog.ContainerLastExitCode + one
+	lastReason := catalog.ContainerLastTerminationInfo + one
+	count := catalog.ContainerRestartsTotal + one
 	a := spec.Alert{
 		Name: "ContainerCrashLooping",
 		Expr: spec.Filter(spec.Call("increase", spec.Range(containers(svc, catalog.ContainerRestartsTotal), window)),
@@ -82,9 +98,9 @@ func ContainerCrashLooping(svc spec.Service, p Profile) spec.Alert {
 		Severity: spec.Warning,
 		Summary:  "{{ $labels.name }} is crash looping",
 		Description: "Docker restarted {{ $labels.name }} {{ printf `%.0f` $value }} times in the last " + promDuration(window) +
-			" (restart count " + queried(count, catalog.LabelName, "", "", "unknown") +
-			"); last exit code " + queried(lastExit, catalog.LabelName, "", "", "unknown") +
-			" (" + fmt.Sprintf("{{ with printf `%s` $labels.name | query }}{{ . | first | label %q }}{{ else }}unknown{{ end }}", lastReason, catalog.LabelReason) + ").",
+			" (restart count " + queriedBy(count, id, "", "", "unknown") +
+			"); last exit code " + queriedBy(lastExit, id, "", "", "unknown") +
+			" (" + fmt.Sprintf("{{ with printf `%s` $labels.name $labels.host | query }}{{ . | first | label %q }}{{ else }}unknown{{ end }}", lastReason, catalog.LabelReason) + ").",
 	}
 	step, m := p.step(), p.D(time.Minute)
 	c := container(svc, 1)

@@ -88,3 +88,52 @@ func quiet(t time.Duration) spec.Expect { return spec.Expect{At: t} }
 
 // fires expects the given instances at t.
 func fires(t time.Duration, f ...spec.Firing) spec.Expect { return spec.Expect{At: t, Firing: f} }
+
+// containerOnHost identifies one container across hosts: the exporter's
+// identity labels and the host label the scrape configuration adds. Absent
+// host labels (a hand-written scrape configuration) match as empty.
+var containerOnHost = append([]string{catalog.LabelHost}, catalog.ContainerLabels...)
+
+// Hosts of test fixtures: targets and exporter series carry their host
+// label, as promgen's scrape configuration sets it.
+const (
+	testHost      = "node-1"
+	otherTestHost = "node-2"
+)
+
+// scrapePort is the port of svc's targets in test fixtures.
+func scrapePort(svc spec.Service) int {
+	if svc.Scrape.Port != 0 {
+		return svc.Scrape.Port
+	}
+	return 8080
+}
+
+// onHost returns the labels of replica n's exporter series on host, plus
+// extra.
+func onHost(svc spec.Service, n int, host string, extra ...string) map[string]string {
+	return merge(container(svc, n, extra...), catalog.LabelHost, host)
+}
+
+// discovered returns the labels of the up series of replica n of svc on
+// host, as docker_sd_configs and promgen's relabelling make it: the
+// container's address on Docker's default bridge (the same on every host),
+// its name, compose labels and host.
+func discovered(svc spec.Service, n int, host string) map[string]string {
+	t := target(svc.JobName(), fmt.Sprintf("172.17.0.%d:%d", n+1, scrapePort(svc)))
+	for k, v := range onHost(svc, n, host) {
+		t[k] = v
+	}
+	return t
+}
+
+// static returns the labels of the up series of a static target of svc:
+// no container name, the compose labels promgen's static_configs set.
+func static(svc spec.Service, instance string) map[string]string {
+	t := target(svc.JobName(), instance)
+	t[catalog.LabelComposeService] = svc.Name
+	if svc.ComposeProject != "" {
+		t[catalog.LabelComposeProject] = svc.ComposeProject
+	}
+	return t
+}

@@ -17,6 +17,20 @@ const GatewayService = "inference-gateway"
 // GatewayRunbookURL is the runbook the gateway's alerts link to.
 const GatewayRunbookURL = "https://runbooks.example.com/inference-gateway/service-down"
 
+// GatewayPort is where the gateway serves its API and metrics, on the
+// host network.
+const GatewayPort = 8000
+
+// GatewayPrometheus is the stack's Prometheus in a profile: the defaults
+// (15s), and in the e2e profile every interval at 1s, as the fault matrix
+// runs it.
+func GatewayPrometheus(p Profile) spec.Prometheus {
+	if p.Name == E2E.Name {
+		return spec.Prometheus{ScrapeInterval: time.Second, ScrapeTimeout: time.Second, EvaluationInterval: time.Second}
+	}
+	return spec.Prometheus{}
+}
+
 // HealthURL is the gateway's health endpoint, as in the runbook.
 const HealthURL = "http://localhost:8000/health"
 
@@ -121,12 +135,13 @@ func Spec(p Profile) spec.Spec {
 		Name:               GatewayService,
 		EvaluationInterval: p.EvaluationInterval,
 		Container:          GatewayContainer(p),
+		Scrape:             spec.Scrape{Port: GatewayPort},
 	}
 	svc.Alerts = Runbook(svc, p)
 	svc.SLOs = GatewaySLOs(p)
 	records, sloAlerts := SLOs(svc)
 	svc.Records, svc.Alerts = records, append(svc.Alerts, sloAlerts...)
-	s := spec.Spec{Services: []spec.Service{svc}, RunbookURL: GatewayRunbookURL, GrafanaURL: GrafanaURL}
+	s := spec.Spec{Services: []spec.Service{svc}, RunbookURL: GatewayRunbookURL, GrafanaURL: GrafanaURL, Prometheus: GatewayPrometheus(p)}
 	s.Pipeline = Pipeline(s, p)
 	s.Routing = GatewayRouting(p)
 	s.Routing.Inhibitions = Inhibitions(s)

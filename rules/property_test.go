@@ -60,6 +60,9 @@ func randomSpec(r *rand.Rand, p rules.Profile, withSLOs bool) spec.Spec {
 	if r.IntN(2) == 0 {
 		s.Sources = spec.Sources{ExporterJob: randomJob(r), CAdvisorJob: randomJob(r)}
 	}
+	for i := range r.IntN(4) {
+		s.Hosts = append(s.Hosts, spec.Host{Name: fmt.Sprintf("%s-%d", randomName(r, false), i), Address: fmt.Sprintf("tcp://10.0.0.%d:2375", i+1)})
+	}
 	seen := map[string]bool{}
 	for range 1 + r.IntN(4) {
 		svc := spec.Service{Name: randomName(r, true), Container: spec.RunbookContainer("http://localhost:8080/health")}
@@ -72,6 +75,15 @@ func randomSpec(r *rand.Rand, p rules.Profile, withSLOs bool) spec.Spec {
 		}
 		if r.IntN(2) == 0 {
 			svc.ComposeProject = randomName(r, false)
+		}
+		// Discovered containers at a random port, or static targets.
+		if r.IntN(3) == 0 {
+			svc.Scrape.Static = []string{fmt.Sprintf("10.1.0.%d:%d", 1+r.IntN(250), 1024+r.IntN(60000))}
+		} else {
+			svc.Scrape.Port = 1024 + r.IntN(60000)
+		}
+		if r.IntN(2) == 0 {
+			svc.Scrape.Path = "/" + randomName(r, false)
 		}
 		svc.Alerts = rules.Runbook(svc, p)
 		if withSLOs {
@@ -118,16 +130,21 @@ func TestBuildersHoldForAnyService(t *testing.T) {
 	if err := generate.Write(dir, files); err != nil {
 		t.Fatal(err)
 	}
-	var ruleFiles, testFiles []string
+	var ruleFiles, testFiles, configs []string
 	for _, p := range files.Paths() {
 		switch {
+		case strings.HasSuffix(p, "prometheus.yml"):
+			configs = append(configs, filepath.Join(dir, p))
 		case strings.HasSuffix(p, ".rules.yml"):
 			ruleFiles = append(ruleFiles, filepath.Join(dir, p))
 		case strings.HasSuffix(p, ".test.yml"):
 			testFiles = append(testFiles, filepath.Join(dir, p))
 		}
 	}
-	for _, args := range [][]string{append([]string{"check", "rules"}, ruleFiles...), append([]string{"test", "rules"}, testFiles...)} {
+	if len(configs) != len(targets) {
+		t.Errorf("want a prometheus.yml per spec, got %v", configs)
+	}
+	for _, args := range [][]string{append([]string{"check", "rules"}, ruleFiles...), append([]string{"test", "rules"}, testFiles...), append([]string{"check", "config"}, configs...)} {
 		if out, err := exec.Command(promtool, args...).CombinedOutput(); err != nil {
 			t.Errorf("promtool %s (seed %d): %v\n%s", strings.Join(args[:2], " "), s0, err, out)
 		}

@@ -34,6 +34,11 @@ type Spec struct {
 	// dashboards; when set, every service alert links to its panel with a
 	// dashboard_url annotation.
 	GrafanaURL string
+	// Hosts are the Docker daemons Prometheus discovers the services'
+	// containers on, one per host; none means DefaultHost, the local one.
+	Hosts []Host
+	// Prometheus is how the generated prometheus.yml scrapes and evaluates.
+	Prometheus Prometheus
 }
 
 // PipelineGroup names the rule group and files of a spec's Pipeline alerts;
@@ -77,6 +82,9 @@ type Service struct {
 	// Records are recording rules of the service's group, evaluated before
 	// its alerts, which may read them.
 	Records []Record
+	// Scrape is how Prometheus scrapes the service: a port on each of its
+	// containers, discovered on the spec's hosts, or static targets.
+	Scrape Scrape
 }
 
 // Record is a recording rule and the scenarios that prove it.

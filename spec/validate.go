@@ -78,6 +78,7 @@ func (s Spec) Validate() error {
 	}
 	v.alerts(nil, s.Pipeline)
 	v.routing()
+	v.scrape()
 	return errors.Join(v.errs...)
 }
 

@@ -16,6 +16,7 @@ func valid() spec.Spec {
 	return spec.Spec{Services: []spec.Service{{
 		Name:      "api",
 		Container: spec.RunbookContainer("http://localhost:8000/health"),
+		Scrape:    spec.Scrape{Port: 8000},
 		Alerts: []spec.Alert{{
 			Name:        "ApiDown",
 			Expr:        spec.Filter(spec.Metric("up", spec.Eq("job", "api")), spec.OpEq, 0),

@@ -27,6 +27,8 @@ func Spec(p rules.Profile) spec.Spec {
 		Job:            "ranker-api",
 		ComposeProject: "ml-platform",
 		Container:      spec.RunbookContainer("http://localhost:9000/health"),
+		// Prometheus discovers each replica on the team's Docker hosts.
+		Scrape: spec.Scrape{Port: 9000},
 	}
 	ranker.Container.Replicas = 2
 	ranker.Alerts = rules.Runbook(ranker, p)
@@ -46,6 +48,9 @@ func Spec(p rules.Profile) spec.Spec {
 		ComposeProject: "ml-platform",
 		RunbookURL:     "https://runbooks.example.com/ml-platform/embedder",
 		Container:      spec.RunbookContainer("http://localhost:9100/healthz"),
+		// Scraped through its load balancer: its page carries the most
+		// recent termination of any replica.
+		Scrape: spec.Scrape{Static: []string{"embedder.ml.example.com:9100"}, Path: "/internal/metrics"},
 	}
 	embedder.Container.Memory = spec.Memory{}
 	embedder.Alerts = []spec.Alert{
@@ -73,8 +78,14 @@ func Spec(p rules.Profile) spec.Spec {
 	}
 
 	s := spec.Spec{
-		Services:   []spec.Service{ranker, embedder, batch},
-		Sources:    spec.Sources{ExporterJob: "docker-diagnosis"},
+		Services: []spec.Service{ranker, embedder, batch},
+		Sources:  spec.Sources{ExporterJob: "docker-diagnosis"},
+		// Two Docker hosts: every target and every exporter series carries
+		// its host label, so a page joins its own container's diagnosis.
+		Hosts: []spec.Host{
+			{Name: "gpu-1", Address: "tcp://gpu-1.ml.example.com:2375"},
+			{Name: "gpu-2", Address: "tcp://gpu-2.ml.example.com:2375"},
+		},
 		RunbookURL: "https://runbooks.example.com/ml-platform/service-down",
 	}
 	// Pipeline alerts are declared once, after the services: they name the

@@ -21,7 +21,7 @@ func scaleSpec(tb testing.TB, n int) (spec.Spec, string) {
 	var base strings.Builder
 	base.WriteString("services:\n")
 	for i := range n {
-		svc := spec.Service{Name: fmt.Sprintf("svc-%04d", i), Container: spec.RunbookContainer("http://localhost:8080/health")}
+		svc := spec.Service{Name: fmt.Sprintf("svc-%04d", i), Container: spec.RunbookContainer("http://localhost:8080/health"), Scrape: spec.Scrape{Port: 8080}}
 		svc.Alerts = []spec.Alert{rules.ServiceDown(svc, rules.Production), rules.HighMemoryUsage(svc, rules.Production), rules.ContainerOOMKilled(svc, rules.Production)}
 		s.Services = append(s.Services, svc)
 		fmt.Fprintf(&base, "  %s:\n    image: example/%s:1\n", svc.Name, svc.Name)
@@ -47,8 +47,8 @@ func BenchmarkBuild(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if len(files) != 4*n+2 {
-					b.Fatalf("got %d files, want %d", len(files), 4*n+2)
+				if len(files) != 4*n+3 {
+					b.Fatalf("got %d files, want %d", len(files), 4*n+3)
 				}
 			}
 		})
@@ -63,7 +63,9 @@ func TestAScaleSpecBuilds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) != 4*20+2 {
-		t.Fatalf("got %d files, want %d", len(files), 4*20+2)
+	// Per service a rule, test and compose file and a dashboard; the
+	// pipeline's rule and test file, and prometheus.yml.
+	if len(files) != 4*20+3 {
+		t.Fatalf("got %d files, want %d", len(files), 4*20+3)
 	}
 }

@@ -29,6 +29,7 @@ func fixture() spec.Spec {
 		Name:               "api",
 		EvaluationInterval: 30 * time.Second,
 		Container:          spec.RunbookContainer("http://localhost:9000/health"),
+		Scrape:             spec.Scrape{Port: 9000, Path: "/internal/metrics"},
 		Alerts: []spec.Alert{{
 			Name:        "ApiDown",
 			Expr:        spec.Or(spec.Join(down, spec.TopK(1, info, "compose_service"), []string{"compose_service"}, []string{"reason"}), down, "job", "instance"),
@@ -60,6 +61,7 @@ func fixture() spec.Spec {
 		Name:      "worker",
 		Job:       "worker-job",
 		Container: spec.Container{Restart: "always", Replicas: 2},
+		Scrape:    spec.Scrape{Static: []string{"w:1", "w:2"}},
 		Alerts: []spec.Alert{{
 			Name:        "WorkerDown",
 			Expr:        spec.Filter(spec.Metric("up", spec.Eq("job", "worker-job")), spec.OpEq, 0),
@@ -93,7 +95,8 @@ func fixture() spec.Spec {
 			}}}, {At: 4 * time.Minute}},
 		}},
 	}
-	return spec.Spec{Services: []spec.Service{api, worker}, Pipeline: []spec.Alert{exporterDown}, RunbookURL: "https://example.com/runbooks/all"}
+	return spec.Spec{Services: []spec.Service{api, worker}, Pipeline: []spec.Alert{exporterDown}, RunbookURL: "https://example.com/runbooks/all",
+		Hosts: []spec.Host{{Name: "a", Address: "unix:///var/run/docker.sock"}, {Name: "b", Address: "https://b.example.com:2376"}}}
 }
 
 func buildFixture(t *testing.T) Files {

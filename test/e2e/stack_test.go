@@ -246,8 +246,10 @@ func memoryLimit(t *testing.T, path string) string {
 }
 
 // prometheusConfig is compose/prometheus.yml with the test's intervals and
-// without the cAdvisor job, whose image cannot be pulled here: everything
-// else, rule_files included, is the file users run.
+// without the cAdvisor job, whose image cannot be pulled here. It scrapes
+// the gateway statically (the stack's users run the generated
+// configuration, which discovers containers with docker_sd_configs); a test
+// in internal/generate keeps its jobs and rule files the generated ones.
 func prometheusConfig(t *testing.T, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)

@@ -180,7 +180,7 @@ func TestTwoServicesWithTheSameAlertsBuild(t *testing.T) {
 	}
 	s := spec.Spec{RunbookURL: "https://runbooks.example.com/team"}
 	for _, name := range []string{"ranker", "embedder"} {
-		svc := spec.Service{Name: name, Container: spec.RunbookContainer("http://localhost:9000/health")}
+		svc := spec.Service{Name: name, Container: spec.RunbookContainer("http://localhost:9000/health"), Scrape: spec.Scrape{Port: 9000}}
 		svc.Alerts = rules.Runbook(svc, rules.Production)
 		s.Services = append(s.Services, svc)
 	}

@@ -215,7 +215,7 @@ func TestLintRepositoryConfigHoldsGeneratedToTheHousePolicy(t *testing.T) {
 // and latency histogram), which promgen's catalog does not know: the spec
 // declares them, so lint knows them too and prints nothing.
 func TestLintOfATeamsSpecKnowsTheMetricsItDeclares(t *testing.T) {
-	svc := spec.Service{Name: rules.GatewayService, Container: spec.RunbookContainer("http://localhost:8000/health")}
+	svc := spec.Service{Name: rules.GatewayService, Container: spec.RunbookContainer("http://localhost:8000/health"), Scrape: spec.Scrape{Port: 8000}}
 	svc.Alerts = rules.Runbook(svc, rules.Production)
 	svc.SLOs = []spec.SLO{
 		{Name: "availability", Objective: 0.995, Window: 28 * 24 * time.Hour,

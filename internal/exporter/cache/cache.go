@@ -18,8 +18,8 @@ import (
 
 // Docker label keys that carry a container's compose identity.
 const (
-	LabelComposeProject = "com.docker.compose.project"
-	LabelComposeService = "com.docker.compose.service"
+	LabelComposeProject = catalog.DockerLabelComposeProject
+	LabelComposeService = catalog.DockerLabelComposeService
 )
 
 // Container is one container as a source last observed it (for Docker, an

@@ -1,0 +1,193 @@
+package generate
+
+import (
+	"fmt"
+	"log/slog"
+	"path"
+	"strconv"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/config"
+	"github.com/prometheus/prometheus/discovery"
+	"github.com/prometheus/prometheus/discovery/moby"
+	"github.com/prometheus/prometheus/discovery/targetgroup"
+	"github.com/prometheus/prometheus/model/relabel"
+	"github.com/prometheus/prometheus/util/strutil"
+
+	"github.com/sre-tools/promgen/catalog"
+	"github.com/sre-tools/promgen/spec"
+)
+
+// prometheusDir is where a target's Prometheus configuration goes.
+const prometheusDir = "prometheus"
+
+// renderPrometheus writes a target's prometheus.yml, built from
+// Prometheus' own configuration types and loaded back with its own loader.
+func renderPrometheus(t Target) (Files, error) {
+	p := path.Join(t.Dir, prometheusDir, "prometheus.yml")
+	cfg := prometheusConfig(t.Spec)
+	b, err := marshal(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	if _, err := config.Load(string(b), slog.New(slog.DiscardHandler)); err != nil {
+		return nil, fmt.Errorf("%s: Prometheus' config loader rejects it: %w", p, err)
+	}
+	return Files{p: b}, nil
+}
+
+// prometheusConfig is the spec's Prometheus configuration: the rule files
+// promgen writes beside it, its Alertmanagers, a scrape job per service
+// (per host, with several hosts) and gateway-exporter's and cAdvisor's.
+// Every target carries the host label of its host.
+func prometheusConfig(s spec.Spec) *config.Config {
+	p := s.Prometheus.WithDefaults()
+	cfg := &config.Config{
+		GlobalConfig: config.GlobalConfig{
+			ScrapeInterval:     model.Duration(p.ScrapeInterval),
+			ScrapeTimeout:      model.Duration(p.ScrapeTimeout),
+			EvaluationInterval: model.Duration(p.EvaluationInterval),
+		},
+	}
+	am := config.DefaultAlertmanagerConfig
+	am.ServiceDiscoveryConfigs = discovery.Configs{discovery.StaticConfig{targetGroup(p.Alertmanagers, nil)}}
+	cfg.AlertingConfig.AlertmanagerConfigs = config.AlertmanagerConfigs{&am}
+	// Relative to this file, as Prometheus and promtool resolve them.
+	for _, g := range groups(s) {
+		cfg.RuleFiles = append(cfg.RuleFiles, "../rules/"+g.name+".rules.yml")
+	}
+	hosts := s.HostList()
+	for _, svc := range s.Services {
+		cfg.ScrapeConfigs = append(cfg.ScrapeConfigs, serviceJobs(svc, hosts)...)
+	}
+	cfg.ScrapeConfigs = append(cfg.ScrapeConfigs,
+		hostJob(s.Sources.Exporter(), p.ExporterPort, hosts),
+		hostJob(s.Sources.CAdvisor(), p.CAdvisorPort, hosts))
+	return cfg
+}
+
+// targetGroup is a static target group.
+func targetGroup(targets []string, labels model.LabelSet) *targetgroup.Group {
+	g := &targetgroup.Group{Labels: labels}
+	for _, t := range targets {
+		g.Targets = append(g.Targets, model.LabelSet{model.AddressLabel: model.LabelValue(t)})
+	}
+	return g
+}
+
+// hostJob scrapes a diagnosis source that runs once per host at port.
+func hostJob(job string, port int, hosts []spec.Host) *config.ScrapeConfig {
+	var static discovery.StaticConfig
+	for _, h := range hosts {
+		static = append(static, targetGroup([]string{hostPort(h.Machine(), port)}, model.LabelSet{catalog.LabelHost: model.LabelValue(h.Name)}))
+	}
+	return scrapeConfig(job, "", discovery.Configs{static})
+}
+
+// scrapeConfig is a job with Prometheus' defaults, as a hand-written job
+// would load.
+func scrapeConfig(job, metricsPath string, sd discovery.Configs) *config.ScrapeConfig {
+	c := config.DefaultScrapeConfig
+	c.JobName, c.ServiceDiscoveryConfigs = job, sd
+	if metricsPath != "" {
+		c.MetricsPath = metricsPath
+	}
+	return &c
+}
+
+func hostPort(host string, port int) string {
+	return fmt.Sprintf("%s:%d", host, port)
+}
+
+// serviceJobs scrapes a service: its static targets, or each of its
+// containers on every host through docker_sd_configs. Relabelling acts on
+// a whole job and docker_sd says nothing of the daemon a target came from,
+// so with several hosts each host is a job of its own (job_name
+// "<job>@<host>") whose job label is set back to the service's job.
+func serviceJobs(svc spec.Service, hosts []spec.Host) []*config.ScrapeConfig {
+	sc := svc.Scrape
+	job := svc.JobName()
+	if !sc.Configured() {
+		return nil
+	}
+	if len(sc.Static) > 0 {
+		labels := model.LabelSet{catalog.LabelComposeService: model.LabelValue(svc.Name)}
+		if svc.ComposeProject != "" {
+			labels[catalog.LabelComposeProject] = model.LabelValue(svc.ComposeProject)
+		}
+		return []*config.ScrapeConfig{scrapeConfig(job, sc.Path, discovery.Configs{discovery.StaticConfig{targetGroup(sc.Static, labels)}})}
+	}
+	filters := []moby.Filter{{Name: "label", Values: []string{catalog.DockerLabelComposeService + "=" + svc.Name}}}
+	if svc.ComposeProject != "" {
+		filters[0].Values = append(filters[0].Values, catalog.DockerLabelComposeProject+"="+svc.ComposeProject)
+	}
+	var out []*config.ScrapeConfig
+	for _, h := range hosts {
+		sd := moby.DefaultDockerSDConfig
+		sd.Host = h.Address
+		sd.Port = sc.Port
+		sd.Filters = filters
+		sd.HostNetworkingHost = h.Machine()
+		c := scrapeConfig(job, sc.Path, discovery.Configs{&sd})
+		c.RelabelConfigs = containerRelabels(h, sc.Port)
+		if len(hosts) > 1 {
+			c.JobName = job + "@" + h.Name
+			c.RelabelConfigs = append(c.RelabelConfigs, set(model.JobLabel, job))
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// Meta labels of docker_sd_configs.
+const (
+	metaDocker         = model.MetaLabelPrefix + "docker_"
+	metaContainerName  = metaDocker + "container_name"
+	metaNetworkMode    = metaDocker + "container_network_mode"
+	metaNetworkIP      = metaDocker + "network_ip"
+	metaContainerLabel = metaDocker + "container_label_"
+)
+
+// dockerMeta is the meta label docker_sd_configs gives a container label,
+// sanitized as docker_sd does.
+func dockerMeta(key string) model.LabelName {
+	return model.LabelName(metaContainerLabel + strutil.SanitizeLabelName(key))
+}
+
+// containerRelabels make each discovered container one target at port,
+// labelled as gateway-exporter labels its series: name (without Docker's
+// leading slash), compose_project, compose_service, and host.
+//
+// docker_sd_configs yields one target per exposed port and network, at the
+// container's IP, and for a host-network container one target at the
+// host's address without a port; every one is rewritten to port, and the
+// duplicates that leaves are one target to Prometheus.
+func containerRelabels(h spec.Host, port int) []*relabel.Config {
+	p := strconv.Itoa(port)
+	return []*relabel.Config{
+		replace([]model.LabelName{metaNetworkIP}, `([^:]+)`, model.AddressLabel, "${1}:"+p),
+		replace([]model.LabelName{metaNetworkIP}, `(.*:.*)`, model.AddressLabel, "[${1}]:"+p),
+		replace([]model.LabelName{metaNetworkMode}, `host`, model.AddressLabel, hostPort(h.Machine(), port)),
+		replace([]model.LabelName{metaContainerName}, `/?(.*)`, catalog.LabelName, "${1}"),
+		replace([]model.LabelName{dockerMeta(catalog.DockerLabelComposeProject)}, `(.*)`, catalog.LabelComposeProject, "${1}"),
+		replace([]model.LabelName{dockerMeta(catalog.DockerLabelComposeService)}, `(.*)`, catalog.LabelComposeService, "${1}"),
+		set(catalog.LabelHost, h.Name),
+	}
+}
+
+// replace is a replace action from source to target.
+func replace(source []model.LabelName, regex, target, replacement string) *relabel.Config {
+	return &relabel.Config{
+		SourceLabels: source,
+		Separator:    ";",
+		Regex:        relabel.MustNewRegexp(regex),
+		TargetLabel:  target,
+		Replacement:  replacement,
+		Action:       relabel.Replace,
+	}
+}
+
+// set writes a constant label.
+func set(target, value string) *relabel.Config {
+	return replace(nil, `(.*)`, target, value)
+}

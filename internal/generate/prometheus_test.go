@@ -1,0 +1,253 @@
+package generate
+
+import (
+	"context"
+	"log/slog"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/config"
+	"github.com/prometheus/prometheus/discovery/targetgroup"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/scrape"
+	"gopkg.in/yaml.v3"
+
+	"github.com/sre-tools/promgen/catalog"
+	"github.com/sre-tools/promgen/internal/testenv"
+	"github.com/sre-tools/promgen/rules"
+	"github.com/sre-tools/promgen/spec"
+)
+
+// loadPrometheus renders s's prometheus.yml and loads it with Prometheus'
+// own loader.
+func loadPrometheus(t *testing.T, s spec.Spec) *config.Config {
+	t.Helper()
+	files, err := renderPrometheus(Target{Spec: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(string(files["prometheus/prometheus.yml"]), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// targetLabels runs Prometheus' own target labelling (relabel_configs
+// included) over a discovered target of job, and returns its labels
+// without the internal ones.
+func targetLabels(t *testing.T, cfg *config.Config, job string, discovered model.LabelSet) map[string]string {
+	t.Helper()
+	scs, err := cfg.GetScrapeConfigs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(scs, func(c *config.ScrapeConfig) bool { return c.JobName == job })
+	if i < 0 {
+		t.Fatalf("no scrape job %q", job)
+	}
+	ls, err := scrape.PopulateLabels(labels.NewBuilder(labels.EmptyLabels()), scs[i], discovered, nil)
+	if err != nil {
+		t.Fatalf("job %q: %v", job, err)
+	}
+	out := map[string]string{}
+	ls.Range(func(l labels.Label) {
+		if !strings.HasPrefix(l.Name, "__") {
+			out[l.Name] = l.Value
+		}
+	})
+	out[model.AddressLabel] = ls.Get(model.AddressLabel)
+	return out
+}
+
+// container is what docker_sd_configs discovers for a compose container.
+func container(name, service, project, networkMode, address, ip string) model.LabelSet {
+	return model.LabelSet{
+		model.AddressLabel:                            model.LabelValue(address),
+		"__meta_docker_container_name":                model.LabelValue("/" + name),
+		"__meta_docker_container_network_mode":        model.LabelValue(networkMode),
+		"__meta_docker_network_ip":                    model.LabelValue(ip),
+		dockerMeta(catalog.DockerLabelComposeService): model.LabelValue(service),
+		dockerMeta(catalog.DockerLabelComposeProject): model.LabelValue(project),
+	}
+}
+
+func TestDiscoveredContainersCarryTheExportersLabelsAndTheirHost(t *testing.T) {
+	s := rules.Spec(rules.Production)
+	s.Hosts = []spec.Host{
+		{Name: "node-1", Address: "unix:///var/run/docker.sock"},
+		{Name: "node-2", Address: "tcp://10.0.0.2:2375"},
+	}
+	cfg := loadPrometheus(t, s)
+	gw := rules.GatewayService
+	cases := []struct {
+		name, job  string
+		discovered model.LabelSet
+		want       map[string]string
+	}{
+		{
+			name:       "a host-network container on the local host is scraped on loopback at the service's port",
+			job:        gw + "@node-1",
+			discovered: container("promgen-inference-gateway-1", gw, "promgen", "host", "localhost", ""),
+			want: map[string]string{"__address__": "localhost:8000", "instance": "localhost:8000", "job": gw, "host": "node-1",
+				"name": "promgen-inference-gateway-1", "compose_project": "promgen", "compose_service": gw},
+		},
+		{
+			name:       "a host-network container on a remote host is scraped at that host",
+			job:        gw + "@node-2",
+			discovered: container("promgen-inference-gateway-2", gw, "promgen", "host", "10.0.0.2", ""),
+			want: map[string]string{"__address__": "10.0.0.2:8000", "instance": "10.0.0.2:8000", "job": gw, "host": "node-2",
+				"name": "promgen-inference-gateway-2", "compose_project": "promgen", "compose_service": gw},
+		},
+		{
+			name:       "a bridge container exposing another port is scraped at its address and the service's port",
+			job:        gw + "@node-2",
+			discovered: container("promgen-inference-gateway-1", gw, "promgen", "bridge", "172.17.0.2:9999", "172.17.0.2"),
+			want: map[string]string{"__address__": "172.17.0.2:8000", "instance": "172.17.0.2:8000", "job": gw, "host": "node-2",
+				"name": "promgen-inference-gateway-1", "compose_project": "promgen", "compose_service": gw},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := targetLabels(t, cfg, tc.job, tc.discovered); !maps.Equal(got, tc.want) {
+				t.Errorf("got %v\nwant %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestOneHostKeepsTheJobNameAndLabelsTheSourcesWithTheHost(t *testing.T) {
+	cfg := loadPrometheus(t, rules.Spec(rules.Production))
+	var jobs []string
+	for _, sc := range cfg.ScrapeConfigs {
+		jobs = append(jobs, sc.JobName)
+		if !sc.HonorTimestamps || !sc.EnableCompression || !sc.HTTPClientConfig.FollowRedirects || sc.MetricsPath != "/metrics" {
+			t.Errorf("job %s does not have Prometheus' defaults: %+v", sc.JobName, sc)
+		}
+	}
+	if want := []string{rules.GatewayService, spec.DefaultExporterJob, spec.DefaultCAdvisorJob}; !slices.Equal(jobs, want) {
+		t.Fatalf("jobs %v, want %v", jobs, want)
+	}
+	got := targetLabels(t, cfg, rules.GatewayService, container("promgen-inference-gateway-1", rules.GatewayService, "promgen", "host", "localhost", ""))
+	if got["host"] != spec.DefaultHost.Name || got["job"] != rules.GatewayService || got["__address__"] != "localhost:8000" {
+		t.Errorf("gateway target %v", got)
+	}
+	for _, job := range []string{spec.DefaultExporterJob, spec.DefaultCAdvisorJob} {
+		sc := cfg.ScrapeConfigs[slices.IndexFunc(cfg.ScrapeConfigs, func(c *config.ScrapeConfig) bool { return c.JobName == job })]
+		g := staticGroups(t, sc)
+		if len(g) != 1 || g[0].Labels[catalog.LabelHost] != model.LabelValue(spec.DefaultHost.Name) {
+			t.Errorf("job %s: want one target group with host %q, got %v", job, spec.DefaultHost.Name, g)
+		}
+	}
+	want := []string{"../rules/inference-gateway.rules.yml", "../rules/promgen-pipeline.rules.yml"}
+	if !slices.Equal(cfg.RuleFiles, want) {
+		t.Errorf("rule files %v, want %v", cfg.RuleFiles, want)
+	}
+}
+
+func TestStaticTargetsCarryTheComposeLabelsButNoName(t *testing.T) {
+	s := rules.Spec(rules.Production)
+	s.Services[0].Scrape = spec.Scrape{Static: []string{"10.0.0.5:8000"}}
+	cfg := loadPrometheus(t, s)
+	sc := cfg.ScrapeConfigs[0]
+	g := staticGroups(t, sc)
+	if len(g) != 1 || len(g[0].Targets) != 1 || g[0].Targets[0][model.AddressLabel] != "10.0.0.5:8000" {
+		t.Fatalf("static groups %v", g)
+	}
+	got := targetLabels(t, cfg, rules.GatewayService, g[0].Targets[0].Merge(g[0].Labels))
+	want := map[string]string{"__address__": "10.0.0.5:8000", "instance": "10.0.0.5:8000", "job": rules.GatewayService, "compose_service": rules.GatewayService}
+	if !maps.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+// staticGroups returns a job's static target groups.
+func staticGroups(t *testing.T, sc *config.ScrapeConfig) []*targetgroup.Group {
+	t.Helper()
+	var out []*targetgroup.Group
+	for _, c := range sc.ServiceDiscoveryConfigs {
+		b, err := yaml.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gs []*targetgroup.Group
+		if err := yaml.Unmarshal(b, &gs); err != nil {
+			t.Fatalf("job %s: not a static config: %v", sc.JobName, err)
+		}
+		out = append(out, gs...)
+	}
+	return out
+}
+
+// TestGeneratedPrometheusConfigPassesPromtool runs promtool check config on
+// every profile's prometheus.yml, beside the rule files it names.
+func TestGeneratedPrometheusConfigPassesPromtool(t *testing.T) {
+	promtool := testenv.Promtool(t)
+	var targets []Target
+	for _, p := range rules.Profiles {
+		targets = append(targets, Target{Dir: p.Name, Spec: rules.Spec(p)})
+	}
+	files, err := Build(context.Background(), targets, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := Write(dir, files); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range rules.Profiles {
+		cfg := filepath.Join(dir, p.Name, "prometheus", "prometheus.yml")
+		out, err := exec.Command(promtool, "check", "config", cfg).CombinedOutput()
+		if err != nil {
+			t.Errorf("promtool check config %s: %v\n%s", p.Name, err, out)
+		}
+		if !strings.Contains(string(out), "SUCCESS: 2 rule files found") {
+			t.Errorf("promtool check config %s did not find the two rule files:\n%s", p.Name, out)
+		}
+	}
+}
+
+// TestTheE2EConfigScrapesWhatTheGeneratedOneDoes keeps compose/prometheus.yml,
+// which the fault matrix runs (static targets, as its Prometheus is a host
+// process), in step with the generated configuration: the same jobs, rule
+// files and Alertmanager.
+func TestTheE2EConfigScrapesWhatTheGeneratedOneDoes(t *testing.T) {
+	b, err := os.ReadFile("../../compose/prometheus.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2e, err := config.Load(string(b), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := loadPrometheus(t, rules.Spec(rules.E2E))
+	jobs := func(c *config.Config) []string {
+		var out []string
+		for _, sc := range c.ScrapeConfigs {
+			out = append(out, sc.JobName)
+		}
+		return out
+	}
+	if !slices.Equal(jobs(e2e), jobs(gen)) {
+		t.Errorf("compose/prometheus.yml scrapes %v, the generated configuration %v", jobs(e2e), jobs(gen))
+	}
+	// The fault matrix copies the generated rule files into rules/.
+	for _, f := range gen.RuleFiles {
+		if ok, _ := filepath.Match("rules/*.yml", "rules/"+filepath.Base(f)); !ok || !slices.Equal(e2e.RuleFiles, []string{"rules/*.yml"}) {
+			t.Errorf("compose/prometheus.yml's rule_files %v do not load %s", e2e.RuleFiles, f)
+		}
+	}
+	am := func(c *config.Config) string {
+		b, _ := yaml.Marshal(c.AlertingConfig.AlertmanagerConfigs[0].ServiceDiscoveryConfigs)
+		return string(b)
+	}
+	if am(e2e) != am(gen) {
+		t.Errorf("Alertmanagers differ:\n%s\n%s", am(e2e), am(gen))
+	}
+}

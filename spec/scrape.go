@@ -1,0 +1,249 @@
+package spec
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+)
+
+// Host is one Docker daemon whose containers Prometheus discovers, and
+// where its gateway-exporter and cAdvisor run. Every target on it carries
+// its Name in the host label, as do the exporter's series, so a page joins
+// the diagnosis of the container on the same host.
+type Host struct {
+	// Name is the value of the host label of the host's targets; unique in
+	// the spec.
+	Name string
+	// Address is the Docker daemon's address, as docker_sd_configs' host:
+	// unix:///var/run/docker.sock, tcp://node-2:2375 or https://node-2:2376.
+	Address string
+}
+
+// DefaultHost is the one local host of a spec that names none.
+var DefaultHost = Host{Name: "local", Address: "unix:///var/run/docker.sock"}
+
+// Scrape is how Prometheus scrapes a service: each container found on the
+// spec's hosts (Port), or fixed targets (Static) for a Prometheus that
+// cannot reach the Docker daemons. The zero Scrape writes no scrape job,
+// which a service whose alerts read its job may not have.
+type Scrape struct {
+	// Port is the port of the metrics endpoint in each container; with
+	// host networking, the port on the host.
+	Port int
+	// Path is the metrics path. Zero: Prometheus' default, /metrics.
+	Path string
+	// Static are host:port targets, scraped instead of discovering the
+	// containers. Their series carry no container name, so the service's
+	// page takes the diagnosis of its most recent termination of any
+	// replica.
+	Static []string
+}
+
+// Configured reports whether the service is scraped at all.
+func (s Scrape) Configured() bool { return s.Port != 0 || len(s.Static) > 0 }
+
+// Prometheus is the Prometheus that runs a spec's rules: how often it
+// scrapes and evaluates, where its Alertmanagers and the diagnosis sources
+// listen. Every zero field takes its default.
+type Prometheus struct {
+	// ScrapeInterval of every job. Default 15s.
+	ScrapeInterval time.Duration
+	// ScrapeTimeout of every job. Default 10s, at most the interval.
+	ScrapeTimeout time.Duration
+	// EvaluationInterval of the rule groups that set none. Default 15s.
+	EvaluationInterval time.Duration
+	// Alertmanagers are host:port targets alerts are sent to. Default
+	// localhost:9093.
+	Alertmanagers []string
+	// ExporterPort is gateway-exporter's port on every host. Default 19818.
+	ExporterPort int
+	// CAdvisorPort is cAdvisor's port on every host. Default 8080.
+	CAdvisorPort int
+}
+
+// Defaults of Prometheus.
+const (
+	DefaultScrapeInterval     = 15 * time.Second
+	DefaultScrapeTimeout      = 10 * time.Second
+	DefaultEvaluationInterval = 15 * time.Second
+	DefaultAlertmanager       = "localhost:9093"
+	DefaultExporterPort       = 19818
+	DefaultCAdvisorPort       = 8080
+)
+
+// WithDefaults returns p with every zero field set to its default.
+func (p Prometheus) WithDefaults() Prometheus {
+	if p.ScrapeInterval == 0 {
+		p.ScrapeInterval = DefaultScrapeInterval
+	}
+	if p.ScrapeTimeout == 0 {
+		p.ScrapeTimeout = min(DefaultScrapeTimeout, p.ScrapeInterval)
+	}
+	if p.EvaluationInterval == 0 {
+		p.EvaluationInterval = DefaultEvaluationInterval
+	}
+	if len(p.Alertmanagers) == 0 {
+		p.Alertmanagers = []string{DefaultAlertmanager}
+	}
+	if p.ExporterPort == 0 {
+		p.ExporterPort = DefaultExporterPort
+	}
+	if p.CAdvisorPort == 0 {
+		p.CAdvisorPort = DefaultCAdvisorPort
+	}
+	return p
+}
+
+// HostList returns the spec's hosts: DefaultHost when it names none.
+func (s Spec) HostList() []Host {
+	if len(s.Hosts) == 0 {
+		return []Host{DefaultHost}
+	}
+	return s.Hosts
+}
+
+// Machine returns the host name or IP where Prometheus reaches the
+// host-network containers, gateway-exporter and cAdvisor of h: the name in
+// a tcp or http(s) address, localhost for a local socket.
+func (h Host) Machine() string {
+	u, err := url.Parse(h.Address)
+	if err != nil || u.Hostname() == "" || u.Scheme == "unix" || u.Scheme == "npipe" {
+		return "localhost"
+	}
+	return u.Hostname()
+}
+
+// dockerSchemes are the address schemes docker_sd_configs can reach.
+var dockerSchemes = []string{"unix", "tcp", "http", "https"}
+
+// scrape checks the spec's hosts and Prometheus settings and each
+// service's scrape settings: a service whose alerts or records read its
+// job must be scraped.
+func (v *validator) scrape() {
+	s := v.spec
+	seen := map[string]bool{}
+	for i, h := range s.Hosts {
+		at := func(field, format string, args ...any) {
+			f := fmt.Sprintf("hosts[%d].%s", i, field)
+			if h.Name != "" {
+				f = fmt.Sprintf("host %q: %s", h.Name, field)
+			}
+			v.add(FieldError{Field: f, Problem: fmt.Sprintf(format, args...)})
+		}
+		switch {
+		case h.Name == "":
+			at("name", "missing")
+		case !model.LabelValue(h.Name).IsValid() || strings.ContainsAny(h.Name, "@/ "):
+			at("name", "%q is not a host name (no '@', '/' or spaces)", h.Name)
+		case seen[h.Name]:
+			at("name", "duplicate host")
+		}
+		seen[h.Name] = true
+		if h.Address == "" {
+			at("address", "missing: the Docker daemon's address, e.g. unix:///var/run/docker.sock or tcp://%s:2375", h.Name)
+		} else if u, err := url.Parse(h.Address); err != nil || !slices.Contains(dockerSchemes, u.Scheme) || (u.Scheme != "unix" && u.Hostname() == "") {
+			at("address", "%q is not a Docker daemon address (unix://, tcp://, http:// or https://)", h.Address)
+		}
+	}
+	p := s.Prometheus
+	if p.ScrapeInterval < 0 || p.ScrapeTimeout < 0 || p.EvaluationInterval < 0 {
+		v.add(FieldError{Field: "prometheus", Problem: "intervals and timeout must not be negative"})
+	}
+	if d := p.WithDefaults(); d.ScrapeTimeout > d.ScrapeInterval {
+		v.add(FieldError{Field: "prometheus.scrape_timeout", Problem: fmt.Sprintf("%s exceeds the scrape interval %s", d.ScrapeTimeout, d.ScrapeInterval)})
+	}
+	for i, a := range p.Alertmanagers {
+		if err := hostPort(a); err != nil {
+			v.add(FieldError{Field: fmt.Sprintf("prometheus.alertmanagers[%d]", i), Problem: err.Error()})
+		}
+	}
+	for _, port := range []struct {
+		field string
+		n     int
+	}{{"prometheus.exporter_port", p.ExporterPort}, {"prometheus.cadvisor_port", p.CAdvisorPort}} {
+		if port.n < 0 || port.n > 65535 {
+			v.add(FieldError{Field: port.field, Problem: fmt.Sprintf("%d is not a port", port.n)})
+		}
+	}
+	for i := range s.Services {
+		v.serviceScrape(&s.Services[i])
+	}
+}
+
+func (v *validator) serviceScrape(svc *Service) {
+	at := func(field, format string, args ...any) {
+		v.add(FieldError{Service: svc.Name, Field: "scrape." + field, Problem: fmt.Sprintf(format, args...)})
+	}
+	sc := svc.Scrape
+	if sc.Port < 0 || sc.Port > 65535 {
+		at("port", "%d is not a port", sc.Port)
+	}
+	if sc.Port != 0 && len(sc.Static) > 0 {
+		at("static", "set either a port (Docker discovery) or static targets, not both")
+	}
+	if sc.Path != "" && !strings.HasPrefix(sc.Path, "/") {
+		at("path", "%q must start with /", sc.Path)
+	}
+	for i, t := range sc.Static {
+		if err := hostPort(t); err != nil {
+			at(fmt.Sprintf("static[%d]", i), "%v", err)
+		}
+	}
+	if sc.Configured() {
+		return
+	}
+	if reader := readsJob(svc); reader != "" {
+		at("port", "neither a port nor static targets, but %s reads job %q: Prometheus must scrape it", reader, svc.JobName())
+	}
+}
+
+// hostPort checks that t is host:port with a numeric port.
+func hostPort(t string) error {
+	h, p, err := net.SplitHostPort(t)
+	if err != nil || h == "" || strings.Contains(t, "/") {
+		return fmt.Errorf("%q is not host:port", t)
+	}
+	if n, err := strconv.Atoi(p); err != nil || n <= 0 || n > 65535 {
+		return fmt.Errorf("%q: %q is not a port", t, p)
+	}
+	return nil
+}
+
+// readsJob names the first alert or record of svc whose expression selects
+// series of the service's job, or "" when none does.
+func readsJob(svc *Service) string {
+	job := svc.JobName()
+	reads := func(e parser.Expr) bool {
+		found := false
+		parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+			if vs, ok := n.(*parser.VectorSelector); ok {
+				for _, m := range vs.LabelMatchers {
+					if m.Name == "job" && m.Type == labels.MatchEqual && m.Value == job {
+						found = true
+					}
+				}
+			}
+			return nil
+		})
+		return found
+	}
+	for _, a := range svc.Alerts {
+		if a.Expr != nil && reads(a.Expr) {
+			return fmt.Sprintf("alert %q", a.Name)
+		}
+	}
+	for _, r := range svc.Records {
+		if r.Expr != nil && reads(r.Expr) {
+			return fmt.Sprintf("record %q", r.Name)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,94 @@
+package spec_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/sre-tools/promgen/spec"
+)
+
+func TestValidateScrape(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate func(s *spec.Spec)
+		want   []string
+	}{
+		{"hosts with names and Docker addresses pass", func(s *spec.Spec) {
+			s.Hosts = []spec.Host{{Name: "node-1", Address: "unix:///var/run/docker.sock"}, {Name: "node-2", Address: "tcp://10.0.0.2:2375"}}
+		}, nil},
+		{"static targets pass", func(s *spec.Spec) {
+			s.Services[0].Scrape = spec.Scrape{Static: []string{"10.0.0.5:8000", "api.example.com:80"}}
+		}, nil},
+		{"a host without an address is named with the field", func(s *spec.Spec) {
+			s.Hosts = []spec.Host{{Name: "node-1"}}
+		}, []string{`host "node-1": address: missing: the Docker daemon's address`}},
+		{"a host address Docker discovery cannot reach is rejected", func(s *spec.Spec) {
+			s.Hosts = []spec.Host{{Name: "node-1", Address: "ssh://node-1"}}
+		}, []string{`host "node-1": address: "ssh://node-1" is not a Docker daemon address`}},
+		{"duplicate host names are rejected", func(s *spec.Spec) {
+			s.Hosts = []spec.Host{{Name: "node-1", Address: "tcp://a:2375"}, {Name: "node-1", Address: "tcp://b:2375"}}
+		}, []string{`host "node-1": name: duplicate host`}},
+		{"a host without a name is located by its index", func(s *spec.Spec) {
+			s.Hosts = []spec.Host{{Address: "tcp://a:2375"}}
+		}, []string{`hosts[0].name: missing`}},
+		{"a service whose alerts read its job must be scraped", func(s *spec.Spec) { s.Services[0].Scrape = spec.Scrape{} },
+			[]string{`service "api": scrape.port: neither a port nor static targets, but alert "ApiDown" reads job "api"`}},
+		{"a service no alert reads the job of needs no scrape settings", func(s *spec.Spec) {
+			s.Services[0].Scrape = spec.Scrape{}
+			s.Services[0].Alerts[0].Expr = spec.Filter(spec.Metric("docker_container_state", spec.Eq("compose_service", "api")), spec.OpEq, 0)
+		}, nil},
+		{"a static target that is not host:port is named with its index", func(s *spec.Spec) {
+			s.Services[0].Scrape = spec.Scrape{Static: []string{"10.0.0.5:8000", "http://10.0.0.6:8000/metrics"}}
+		}, []string{`service "api": scrape.static[1]: "http://10.0.0.6:8000/metrics" is not host:port`}},
+		{"a port and static targets together are rejected", func(s *spec.Spec) { s.Services[0].Scrape.Static = []string{"a:1"} },
+			[]string{`service "api": scrape.static: set either a port (Docker discovery) or static targets, not both`}},
+		{"a port out of range is rejected", func(s *spec.Spec) { s.Services[0].Scrape.Port = 70000 },
+			[]string{`service "api": scrape.port: 70000 is not a port`}},
+		{"a relative metrics path is rejected", func(s *spec.Spec) { s.Services[0].Scrape.Path = "metrics" },
+			[]string{`service "api": scrape.path: "metrics" must start with /`}},
+		{"a scrape timeout above the interval is rejected", func(s *spec.Spec) {
+			s.Prometheus = spec.Prometheus{ScrapeInterval: 5e9, ScrapeTimeout: 10e9}
+		}, []string{`prometheus.scrape_timeout: 10s exceeds the scrape interval 5s`}},
+		{"scrape problems are reported with the others", func(s *spec.Spec) {
+			s.Hosts = []spec.Host{{Name: "node-1"}, {Name: "node-1", Address: "tcp://b:2375"}}
+			s.Services[0].Scrape = spec.Scrape{Static: []string{"nope"}}
+			s.Services[0].Alerts[0].For = -1
+		}, []string{`host "node-1": address: missing`, `host "node-1": name: duplicate host`, `scrape.static[0]: "nope" is not host:port`, `for: must not be negative`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := valid()
+			tc.mutate(&s)
+			err := s.Validate()
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Validate() = nil, want errors containing %q", tc.want)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Validate() error\n%v\ndoes not contain %q", err, w)
+				}
+			}
+			if n := strings.Count(err.Error(), "\n") + 1; n != len(tc.want) {
+				t.Errorf("got %d problems, want %d:\n%v", n, len(tc.want), err)
+			}
+		})
+	}
+}
+
+func TestHostMachine(t *testing.T) {
+	for addr, want := range map[string]string{
+		"unix:///var/run/docker.sock": "localhost",
+		"tcp://10.0.0.2:2375":         "10.0.0.2",
+		"https://node-2.example.com":  "node-2.example.com",
+	} {
+		if got := (spec.Host{Address: addr}).Machine(); got != want {
+			t.Errorf("Machine(%q) = %q, want %q", addr, got, want)
+		}
+	}
+}
