@@ -34,6 +34,10 @@ type Spec struct {
 	// dashboards; when set, every service alert links to its panel with a
 	// dashboard_url annotation.
 	GrafanaURL string
+	// Kubernetes, when set, also builds the Kubernetes target: a
+	// PrometheusRule, a plain rule file with its promtool tests and a
+	// Deployment patch per service, under kubernetes/. Nil: Docker only.
+	Kubernetes *Kubernetes
 }
 
 // PipelineGroup names the rule group and files of a spec's Pipeline alerts;
@@ -77,6 +81,9 @@ type Service struct {
 	// Records are recording rules of the service's group, evaluated before
 	// its alerts, which may read them.
 	Records []Record
+	// Kubernetes are the service's names and alerts on the Kubernetes
+	// target; read only when the spec's Kubernetes is set.
+	Kubernetes KubernetesService
 }
 
 // Record is a recording rule and the scenarios that prove it.

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path"
 	"runtime"
 	"sort"
@@ -129,6 +130,9 @@ func render(ctx context.Context, files Files, t Target, opts Options) error {
 	for p, b := range am {
 		files[p] = b
 	}
+	kube, err := renderKubernetes(t)
+	errs = append(errs, err)
+	maps.Copy(files, kube)
 	errs = append(errs, <-composeErrs...)
 	return errors.Join(errs...)
 }
