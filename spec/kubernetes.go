@@ -80,6 +80,16 @@ func (k *Kubernetes) Workload(svc Service) Workload {
 	return w
 }
 
+// KubernetesAlerts are svc's alerts on the Kubernetes target of s: none
+// when s builds no Kubernetes target. Routing and inhibitions serve them as
+// the Docker target's alerts of the same names.
+func (svc Service) KubernetesAlerts(s Spec) []Alert {
+	if s.Kubernetes == nil {
+		return nil
+	}
+	return svc.Kubernetes.Alerts
+}
+
 // kubernetes checks the Kubernetes target: every name a valid Kubernetes
 // name, every service with Kubernetes alerts, and those alerts as any
 // other. Problems are located as service, then "kubernetes." and the field.
