@@ -133,7 +133,9 @@ func (v *validator) kubernetes() {
 			}
 			return ""
 		}
-		at("namespace", w.Namespace, "namespace name", "", validation.IsDNS1123Label(w.Namespace))
+		if svc.Kubernetes.Namespace != "" { // else the spec's, checked once above
+			at("namespace", w.Namespace, "namespace name", "", validation.IsDNS1123Label(w.Namespace))
+		}
 		at("deployment", w.Deployment, "Deployment name", hint(svc.Kubernetes.Deployment), validation.IsDNS1123Subdomain(w.Deployment))
 		at("container", w.Container, "container name", hint(svc.Kubernetes.Container), validation.IsDNS1123Label(w.Container))
 		// The PrometheusRule is named after the service.
