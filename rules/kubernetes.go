@@ -601,5 +601,6 @@ func (k Kube) ksmDeployment() map[string]string {
 
 // kubelet is a cAdvisor series of pod n's container as the kubelet serves it.
 func (k Kube) kubelet(n int) map[string]string {
-	return merge(k.container(n), "job", "kubelet", "metrics_path", "/metrics/cadvisor", "image", "registry.example.com/app:1", catalog.LabelName, "")
+	return merge(k.container(n), "job", "kubelet", "metrics_path", "/metrics/cadvisor", "image", "registry.example.com/app:1",
+		catalog.LabelName, fmt.Sprintf("3f9a%04d", n), catalog.LabelID, fmt.Sprintf("/kubepods/burstable/pod%04d/3f9a%04d", n, n))
 }
