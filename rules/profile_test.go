@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -9,6 +10,8 @@ import (
 
 	"github.com/sre-tools/promgen/spec"
 )
+
+var window = regexp.MustCompile(`(ratio_rate|seconds_|estimate_|spent_ratio_)([0-9]+[smhdwy])+`)
 
 // structure prints an expression's tree with every number and range left
 // out: what a profile may change.
@@ -19,7 +22,8 @@ func structure(e parser.Expr) string {
 		case *parser.NumberLiteral, *parser.MatrixSelector:
 			fmt.Fprintf(&b, "%d:%T ", len(path), n)
 		case *parser.VectorSelector:
-			fmt.Fprintf(&b, "%d:%s ", len(path), n)
+			// Recorded series name their window, which a profile scales.
+			fmt.Fprintf(&b, "%d:%s ", len(path), window.ReplaceAllString(n.String(), "${1}W"))
 		case *parser.BinaryExpr:
 			fmt.Fprintf(&b, "%d:%s%+v ", len(path), n.Op, n.VectorMatching)
 		case *parser.AggregateExpr:
@@ -51,6 +55,15 @@ func TestTheE2EProfileChangesOnlyTimings(t *testing.T) {
 		}
 		if b.For*10 != a.For || b.KeepFiringFor*10 != a.KeepFiringFor {
 			t.Errorf("%s: e2e for %s and keep_firing_for %s are not a tenth of %s and %s", a.Name, b.For, b.KeepFiringFor, a.For, a.KeepFiringFor)
+		}
+	}
+	pr, fr := prod.Services[0].Records, fast.Services[0].Records
+	if len(pr) != len(fr) || len(pr) == 0 {
+		t.Fatalf("production records %d rules, e2e %d", len(pr), len(fr))
+	}
+	for i, r := range pr {
+		if window.ReplaceAllString(r.Name, "${1}W") != window.ReplaceAllString(fr[i].Name, "${1}W") || structure(r.Expr) != structure(fr[i].Expr) {
+			t.Errorf("record %s: the e2e rule %s differs beyond its numbers and windows:\n%s\n%s", r.Name, fr[i].Name, r.Expr, fr[i].Expr)
 		}
 	}
 }

@@ -23,13 +23,14 @@ const (
 	faultExit      faultKind = "exit"      // exit:<code>
 	faultSignal    faultKind = "signal"    // signal:<TERM|KILL|SEGV|...>, a real signal death
 	faultUnhealthy faultKind = "unhealthy" // /health answers 503 from now on
+	faultErrors    faultKind = "errors"    // errors:<share>, /predict answers 500 to that share of requests
 )
 
 // fault is one parsed fault switch.
 type fault struct {
 	kind  faultKind
 	rate  float64 // MiB per second, for leak
-	ratio float64 // of the memory limit, for alloc
+	ratio float64 // of the memory limit, for alloc; of the requests, for errors
 	code  int     // for exit
 	sig   syscall.Signal
 	after time.Duration // delay before the fault hits, e.g. exit:1@2s
@@ -79,8 +80,13 @@ func parseFault(s string) (fault, error) {
 		if arg != "" {
 			err = errors.New("takes no argument")
 		}
+	case faultErrors:
+		f.ratio, err = strconv.ParseFloat(arg, 64)
+		if err == nil && (f.ratio < 0 || f.ratio > 1) {
+			err = errors.New("want a share of the requests in [0, 1]")
+		}
 	default:
-		return fault{}, fmt.Errorf("fault %q: want leak:<MiB/s>, alloc:<fraction>, exit:<code>, signal:<name> or unhealthy", s)
+		return fault{}, fmt.Errorf("fault %q: want leak:<MiB/s>, alloc:<fraction>, exit:<code>, signal:<name>, unhealthy or errors:<share>", s)
 	}
 	if err != nil {
 		return fault{}, fmt.Errorf("fault %q: %w", s, err)
@@ -99,6 +105,8 @@ func (f fault) String() string {
 		return "leak:" + strconv.FormatFloat(f.rate, 'g', -1, 64)
 	case faultAlloc:
 		return "alloc:" + strconv.FormatFloat(f.ratio, 'g', -1, 64)
+	case faultErrors:
+		return "errors:" + strconv.FormatFloat(f.ratio, 'g', -1, 64)
 	case faultExit:
 		return "exit:" + strconv.Itoa(f.code)
 	case faultSignal:
@@ -124,6 +132,23 @@ type faults struct {
 	mu        sync.Mutex
 	held      [][]byte
 	unhealthy bool
+	// errorShare of /predict requests fail; failed/served count them, so
+	// the share is exact rather than random.
+	errorShare     float64
+	failed, served int
+}
+
+// fail reports whether this /predict request is one of the share that
+// fails: the first request that would put the failed count below the share.
+func (fl *faults) fail() bool {
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	fl.served++
+	if float64(fl.failed) < fl.errorShare*float64(fl.served) {
+		fl.failed++
+		return true
+	}
+	return false
 }
 
 func (fl *faults) healthy() bool {
@@ -165,6 +190,10 @@ func (fl *faults) apply(f fault) error {
 	case faultUnhealthy:
 		fl.mu.Lock()
 		fl.unhealthy = true
+		fl.mu.Unlock()
+	case faultErrors:
+		fl.mu.Lock()
+		fl.errorShare, fl.failed, fl.served = f.ratio, 0, 0
 		fl.mu.Unlock()
 	}
 	return nil

@@ -97,6 +97,10 @@ func (g *gateway) predict(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "data: want at least one row"})
 		return
 	}
+	if g.faults.fail() {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "model failed (fault errors)"})
+		return
+	}
 	predictions := make([]float64, len(req.Data))
 	for i, row := range req.Data {
 		if len(row) == 0 {

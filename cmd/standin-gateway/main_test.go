@@ -392,3 +392,27 @@ func TestCurl(t *testing.T) {
 		}
 	}
 }
+
+func TestErrorsFailThatShareOfPredictions(t *testing.T) {
+	fl, _ := newTestFaults(t, memoryStats{})
+	srv := httptest.NewServer(newGateway(fl.log, fl).routes())
+	defer srv.Close()
+	if status, body := do(t, "POST", srv.URL+"/admin/fault?do=errors:0.25", ""); status != http.StatusAccepted {
+		t.Fatalf("arming errors:0.25: %d %s", status, body)
+	}
+	failed := 0
+	for range 100 {
+		if status, _ := do(t, "POST", srv.URL+"/predict", `{"data": [[1,2,3,4]]}`); status == http.StatusInternalServerError {
+			failed++
+		}
+	}
+	if failed != 25 {
+		t.Errorf("%d of 100 predictions failed, want 25", failed)
+	}
+	if status, _ := do(t, "GET", srv.URL+"/health", ""); status != http.StatusOK {
+		t.Errorf("/health = %d: errors must not touch the healthcheck", status)
+	}
+	if _, body := do(t, "GET", srv.URL+"/metrics", ""); !strings.Contains(body, `http_requests_total{handler="/predict",status="500"} 25`+"\n") {
+		t.Errorf("http_requests_total does not count the 25 failures:\n%s", body)
+	}
+}

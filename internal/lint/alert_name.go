@@ -1,21 +1,20 @@
 package lint
 
-import "regexp"
-
-var camelCase = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
-
-// alertName reports alert names that are not CamelCase. It is an error, not
-// a warning: silences, inhibitions, routes and dashboards key on alertname,
-// so a name is cheap to fix before it ships and costly after.
+// alertName reports alert names that do not match the conventions' pattern
+// (promgen's: CamelCase). It is an error by default, not a warning:
+// silences, inhibitions, routes and dashboards key on alertname, so a name is
+// cheap to fix before it ships and costly after. It runs only where the
+// policy sets conventions.
 type alertName struct{}
 
 func (alertName) Name() string { return "alert-name" }
 
-func (alertName) Check(files []*RuleFile, _ Config) []Problem {
-	return eachRule(files, func(f *RuleFile, _ *Group, r *Rule) []Problem {
-		if !r.IsAlert() || camelCase.MatchString(r.Alert) {
+func (alertName) Check(run *Run) []Problem {
+	return run.eachRule(func(f *RuleFile, _ *Group, r *Rule) []Problem {
+		c := run.policy(f, r).Conventions
+		if !r.IsAlert() || c == nil || c.AlertName == nil || c.AlertName.MatchString(r.Alert) {
 			return nil
 		}
-		return []Problem{ruleProblem(f, r, r.Line, SeverityError, "name is not CamelCase (like ServiceDown): start with an upper-case letter, use only letters and digits")}
+		return []Problem{ruleProblem(f, r, r.Line, SeverityError, "name does not match the alert name pattern %s", c.AlertName)}
 	})
 }

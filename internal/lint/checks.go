@@ -2,6 +2,7 @@ package lint
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
@@ -12,8 +13,9 @@ import (
 type Check interface {
 	// Name is the check's kebab-case name, printed with each problem.
 	Name() string
-	// Check returns the problems found; Lint fills in their Check field.
-	Check(files []*RuleFile, cfg Config) []Problem
+	// Check returns the problems found; Lint fills in their Check field
+	// and applies the policy to them.
+	Check(run *Run) []Problem
 }
 
 // checks is every check Lint runs, in one place so that adding a check is a
@@ -23,7 +25,14 @@ var checks = []Check{
 	requiredLabels{},
 	requiredAnnotations{},
 	alertName{},
+	recordName{},
 	counterFunctions{},
+	rateRange{},
+	rateAggregation{},
+	alertCondition{},
+	impossibleComparison{},
+	templateLabels{},
+	absentLabels{},
 	volatileLabels{},
 	duplicateRules{},
 	unknownMetric{},
@@ -31,10 +40,74 @@ var checks = []Check{
 	joinFallback{},
 }
 
+// conventionChecks run only where the policy sets conventions: they check a
+// team's house rules, which a file written elsewhere need not follow.
+var conventionChecks = map[string]bool{"required-labels": true, "required-annotations": true, "alert-name": true}
+
+// checkInput names problems with a file that cannot be read as rules at
+// all; they make the run a usage error (exit 2).
+const checkInput = "input"
+
+// KnownCheck reports whether name is a check a config or comment may name.
+func KnownCheck(name string) bool { return slices.Contains(CheckNames(), name) }
+
+// CheckNames lists every check's name, in the order they run.
+func CheckNames() []string {
+	var out []string
+	for _, c := range checks {
+		out = append(out, c.Name())
+	}
+	return out
+}
+
+// Run is one lint run: its config, its parsed files and what checks share.
+type Run struct {
+	Config
+	Policy *Policy
+	Files  []*RuleFile
+
+	types *types
+	// recorded maps each recorded metric name to the rules that record it.
+	recorded map[string][]*Rule
+	policies map[[2]string]*Effective
+	byPath   map[string][]*RuleFile
+}
+
+func (run *Run) index() {
+	run.recorded = map[string][]*Rule{}
+	run.policies = map[[2]string]*Effective{}
+	run.byPath = map[string][]*RuleFile{}
+	for _, f := range run.Files {
+		run.byPath[f.Path] = append(run.byPath[f.Path], f)
+		for gi := range f.Groups {
+			for ri := range f.Groups[gi].Rules {
+				if r := &f.Groups[gi].Rules[ri]; r.Record != "" {
+					run.recorded[r.Record] = append(run.recorded[r.Record], r)
+				}
+			}
+		}
+	}
+}
+
+// policy returns the policy in force for a rule of a file.
+func (run *Run) policy(f *RuleFile, r *Rule) *Effective { return run.policyOf(f.Path, r.Name()) }
+
+// policyOf returns the policy in force for the rule named rule of the file
+// at path, worked out once per run.
+func (run *Run) policyOf(path, rule string) *Effective {
+	key := [2]string{path, rule}
+	if e, ok := run.policies[key]; ok {
+		return e
+	}
+	e := run.Policy.For(path, rule)
+	run.policies[key] = e
+	return e
+}
+
 // eachRule runs fn on every rule of every file and gathers its problems.
-func eachRule(files []*RuleFile, fn func(f *RuleFile, g *Group, r *Rule) []Problem) []Problem {
+func (run *Run) eachRule(fn func(f *RuleFile, g *Group, r *Rule) []Problem) []Problem {
 	var ps []Problem
-	for _, f := range files {
+	for _, f := range run.Files {
 		for gi := range f.Groups {
 			g := &f.Groups[gi]
 			for ri := range g.Rules {
@@ -48,7 +121,7 @@ func eachRule(files []*RuleFile, fn func(f *RuleFile, g *Group, r *Rule) []Probl
 // ruleProblem is a problem of one rule; the message starts with the rule's
 // name so it reads on its own.
 func ruleProblem(f *RuleFile, r *Rule, line int, sev Severity, format string, args ...any) Problem {
-	return Problem{Path: f.Path, Line: line, Severity: sev, Message: r.String() + ": " + fmt.Sprintf(format, args...)}
+	return Problem{Path: f.Path, Line: line, Severity: sev, Message: r.String() + ": " + fmt.Sprintf(format, args...), rule: r.Name(), ruleLine: r.Line}
 }
 
 // metricName returns the metric a selector reads, whether written as a name
@@ -81,11 +154,14 @@ func selectors(e parser.Expr) []*parser.VectorSelector {
 // what it means.
 func unparen(e parser.Expr) parser.Expr {
 	for {
-		p, ok := e.(*parser.ParenExpr)
-		if !ok {
+		switch p := e.(type) {
+		case *parser.ParenExpr:
+			e = p.Expr
+		case *parser.StepInvariantExpr:
+			e = p.Expr
+		default:
 			return e
 		}
-		e = p.Expr
 	}
 }
 
@@ -94,3 +170,7 @@ func unparen(e parser.Expr) parser.Expr {
 func sameExpr(a, b parser.Expr) bool {
 	return unparen(a).String() == unparen(b).String()
 }
+
+// isComparison reports whether a binary operator compares (and, without
+// bool, filters).
+func isComparison(op parser.ItemType) bool { return op.IsComparisonOperator() }

@@ -1,31 +1,38 @@
 package lint
 
 import (
-	"strings"
-
 	"github.com/prometheus/prometheus/promql/parser"
-	"github.com/sre-tools/promgen/catalog"
 )
 
 // counterFuncs are the functions that read a counter correctly: they turn
 // its ever-growing value into a change and survive its resets.
 var counterFuncs = map[string]bool{"rate": true, "irate": true, "increase": true, "resets": true}
 
+// gaugeFuncs read the change of a gauge; on a counter every reset reads as
+// a huge drop.
+var gaugeFuncs = map[string]bool{"delta": true, "idelta": true, "deriv": true, "predict_linear": true}
+
 // valueBlindFuncs look at whether series exist or when, not at their value,
 // so a raw counter is fine under them.
 var valueBlindFuncs = map[string]bool{
 	"absent": true, "absent_over_time": true, "present_over_time": true, "count_over_time": true, "timestamp": true,
+	"changes": true,
 }
 
-// counterFunctions reports rate and friends on gauges (a wrong number:
-// every drop reads as a reset) as errors, and counters read raw (their value
-// only grows and drops to zero on restart) as warnings.
+// counterFunctions reports counters and gauges read the wrong way: rate()
+// and friends on a gauge (a wrong number: every drop reads as a reset) as
+// errors; delta() and deriv() on a counter, and a counter read raw
+// (compared, subtracted from its own offset, divided by another counter),
+// whose value only grows and drops to zero on restart, as warnings. Types
+// come from the catalog, Prometheus' own series and metric metadata; a type
+// guessed from a _total suffix only gives info hints, since exporters name
+// gauges *_total too (ceph_pg_total).
 type counterFunctions struct{}
 
 func (counterFunctions) Name() string { return "counter-functions" }
 
-func (counterFunctions) Check(files []*RuleFile, _ Config) []Problem {
-	return eachRule(files, func(f *RuleFile, _ *Group, r *Rule) []Problem {
+func (counterFunctions) Check(run *Run) []Problem {
+	return run.eachRule(func(f *RuleFile, _ *Group, r *Rule) []Problem {
 		if r.AST == nil {
 			return nil
 		}
@@ -36,29 +43,46 @@ func (counterFunctions) Check(files []*RuleFile, _ Config) []Problem {
 				return nil
 			}
 			name := metricName(vs)
-			typ := metricType(name)
-			if typ == "" {
+			mt := run.types.of(name)
+			if mt.Type == "" {
 				return nil
 			}
 			line := r.ExprLine(vs.PositionRange().Start)
+			report := func(sev Severity, format string, args ...any) {
+				p := ruleProblem(f, r, line, sev, format, args...)
+				if mt.Guessed {
+					p.Severity, p.hint = SeverityInfo, true
+					p.Message += " (type guessed from the _total suffix; give --metadata or --prometheus to know)"
+				}
+				ps = append(ps, p)
+			}
 			consumer, child := valueConsumer(vs, path)
 			switch c := consumer.(type) {
 			case *parser.Call:
-				if counterFuncs[c.Func.Name] {
-					if typ == catalog.Gauge {
-						ps = append(ps, ruleProblem(f, r, line, SeverityError, "%s() on %q, which is a gauge: %s only makes sense on counters", c.Func.Name, name, c.Func.Name))
+				switch {
+				case counterFuncs[c.Func.Name]:
+					if mt.Type == "gauge" && !mt.Guessed {
+						report(SeverityError, "%s() on %q, which is a gauge: %s only makes sense on counters; use delta() or deriv() for a gauge's change", c.Func.Name, name, c.Func.Name)
 					}
 					return nil
-				}
-				if valueBlindFuncs[c.Func.Name] {
+				case gaugeFuncs[c.Func.Name]:
+					if mt.Type == "counter" {
+						report(SeverityWarning, "%s() on %q, which is a counter: a restart reads as a huge drop; use rate() or increase()", c.Func.Name, name)
+					}
+					return nil
+				case valueBlindFuncs[c.Func.Name]:
 					return nil
 				}
 			case *parser.AggregateExpr:
-				if c.Op == parser.COUNT || c.Op == parser.GROUP {
-					return nil
+				if c.Op == parser.COUNT || c.Op == parser.GROUP || c.Op == parser.COUNT_VALUES || underRateSubquery(path) {
+					return nil // rate-aggregation reports rate(sum(x)[5m:])
 				}
 			case *parser.BinaryExpr:
 				if c.RHS == child && (c.Op == parser.LAND || c.Op == parser.LUNLESS) {
+					return nil
+				}
+				if mt.Type == "counter" && c.Op == parser.SUB && isOffsetOf(c, vs) {
+					report(SeverityWarning, "%q minus itself offset: a restart in between reads as a huge drop; use increase(%s[...])", name, name)
 					return nil
 				}
 			case nil:
@@ -66,8 +90,8 @@ func (counterFunctions) Check(files []*RuleFile, _ Config) []Problem {
 					return nil // a recording rule may copy a counter as it is
 				}
 			}
-			if typ == catalog.Counter {
-				ps = append(ps, ruleProblem(f, r, line, SeverityWarning, "counter %q is read without rate(), irate() or increase(): its raw value only grows and drops to zero when the process restarts", name))
+			if mt.Type == "counter" && !countedOnly(path) {
+				report(SeverityWarning, "counter %q is read without rate(), irate() or increase(): its raw value only grows and drops to zero when the process restarts", name)
 			}
 			return nil
 		})
@@ -75,17 +99,15 @@ func (counterFunctions) Check(files []*RuleFile, _ Config) []Problem {
 	})
 }
 
-// metricType returns the type of a metric from the catalog, or counter for
-// any other name ending in _total as the naming convention has it; "" when
-// the type is unknown.
-func metricType(name string) catalog.Type {
-	if m, ok := catalog.Lookup(name); ok {
-		return m.Type
+// isOffsetOf reports whether a subtraction takes the same selector from
+// itself at another time (x - x offset 1h).
+func isOffsetOf(b *parser.BinaryExpr, vs *parser.VectorSelector) bool {
+	l, lok := unparen(b.LHS).(*parser.VectorSelector)
+	r, rok := unparen(b.RHS).(*parser.VectorSelector)
+	if !lok || !rok || metricName(l) != metricName(r) {
+		return false
 	}
-	if strings.HasSuffix(name, "_total") {
-		return catalog.Counter
-	}
-	return ""
+	return (l == vs || r == vs) && l.OriginalOffset != r.OriginalOffset
 }
 
 // valueConsumer walks up from a node to the first ancestor that uses its
@@ -111,4 +133,40 @@ func valueConsumer(n parser.Node, path []parser.Node) (consumer, child parser.No
 		child = path[i]
 	}
 	return nil, child
+}
+
+// underRateSubquery reports whether a path runs through a subquery that a
+// counter function reads, as in rate(sum(x)[5m:]).
+func underRateSubquery(path []parser.Node) bool {
+	for i := len(path) - 1; i > 0; i-- {
+		if _, ok := path[i].(*parser.SubqueryExpr); ok {
+			if c, ok := path[i-1].(*parser.Call); ok && counterFuncs[c.Func.Name] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// countedOnly reports whether a selector's values only feed a count() or
+// group() above it, through aggregations and arithmetic that keep series
+// apart (count(sum by (cpu) (node_cpu_seconds_total))): what is counted is
+// series, not values. A comparison or function on the way reads values.
+func countedOnly(path []parser.Node) bool {
+	for i := len(path) - 1; i >= 0; i-- {
+		switch p := path[i].(type) {
+		case *parser.ParenExpr, *parser.StepInvariantExpr:
+		case *parser.AggregateExpr:
+			if p.Op == parser.COUNT || p.Op == parser.GROUP {
+				return true
+			}
+		case *parser.BinaryExpr:
+			if p.Op.IsComparisonOperator() {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return false
 }

@@ -1,56 +1,100 @@
 package lint
 
-import "fmt"
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
 
-// duplicateRules reports what Prometheus would evaluate twice or keep apart
-// by accident: an alert name twice in one group, the same alert or recording
-// rule (name and expression) anywhere in the run, and one group name in two
-// files. A group name repeated within one file is a parse error already.
+// duplicateRules reports rules that Prometheus would keep apart by nothing:
+// a rule's identity is its name plus its static labels (its own and its
+// group's), as in the series it writes (the recorded metric, or ALERTS).
+//
+//   - A recording rule whose identity another recording rule of the run
+//     also has writes the same series twice: promtool reports it, and
+//     Prometheus drops one of the two samples (an error when the expressions
+//     are the same, a warning when they differ and may select disjoint
+//     series).
+//   - An alert with the identity and expression of another is an error:
+//     every notification arrives twice, and their ALERTS series collide.
+//     With another expression it is fine (ServiceDown for two jobs).
+//
+// Alerts that share a name and differ in a label (the warning and critical
+// pair of one alert, the windows of a burn-rate alert) are distinct, and a
+// group name may recur in another file: Prometheus keys groups by file and
+// name. A group name repeated within one file is a parse error already.
 type duplicateRules struct{}
 
 func (duplicateRules) Name() string { return "duplicate-rules" }
 
-func (duplicateRules) Check(files []*RuleFile, _ Config) []Problem {
+func (duplicateRules) Check(run *Run) []Problem {
 	type where struct {
-		path string
-		line int
+		f *RuleFile
+		r *Rule
 	}
 	var (
-		ps     []Problem
-		groups = map[string]where{}
-		rules  = map[[3]string]where{} // alert, record, expression
+		ps    []Problem
+		first = map[string][]where{}
 	)
-	for _, f := range files {
+	for _, f := range run.Files {
 		for gi := range f.Groups {
-			g := &f.Groups[gi]
-			if w, ok := groups[g.Name]; !ok {
-				groups[g.Name] = where{f.Path, g.Line}
-			} else if w.path != f.Path {
-				ps = append(ps, Problem{Path: f.Path, Line: g.Line, Severity: SeverityError,
-					Message: fmt.Sprintf("group %q is also defined at %s:%d", g.Name, w.path, w.line)})
-			}
-			alerts := map[string]int{}
-			for ri := range g.Rules {
-				r := &g.Rules[ri]
-				if r.IsAlert() {
-					if line, ok := alerts[r.Alert]; ok {
-						ps = append(ps, ruleProblem(f, r, r.Line, SeverityError, "defined twice in group %q, first at line %d", g.Name, line))
-						continue
-					}
-					alerts[r.Alert] = r.Line
-				}
-				expr := r.Expr
-				if r.AST != nil {
-					expr = unparen(r.AST).String()
-				}
-				key := [3]string{r.Alert, r.Record, expr}
-				if w, ok := rules[key]; ok {
-					ps = append(ps, ruleProblem(f, r, r.Line, SeverityError, "the same rule with the same expression is already defined at %s:%d", w.path, w.line))
+			for ri := range f.Groups[gi].Rules {
+				r := &f.Groups[gi].Rules[ri]
+				key := identity(r)
+				expr := normalExpr(r)
+				prior := first[key]
+				first[key] = append(prior, where{f, r})
+				if len(prior) == 0 {
 					continue
 				}
-				rules[key] = where{f.Path, r.Line}
+				same := slices.IndexFunc(prior, func(w where) bool { return normalExpr(w.r) == expr })
+				at := prior[0]
+				if same >= 0 {
+					at = prior[same]
+				}
+				loc := fmt.Sprintf("%s:%d", at.f.Path, at.r.Line)
+				switch {
+				case same >= 0 && r.IsAlert():
+					ps = append(ps, ruleProblem(f, r, r.Line, SeverityError, "the same alert, labels and expression are already defined at %s", loc))
+				case same >= 0:
+					ps = append(ps, ruleProblem(f, r, r.Line, SeverityError, "records the same series with the same expression as %s: %s", loc, key[2:]))
+				case r.IsAlert():
+					// Their series differ by the labels their expressions
+					// return, which Prometheus and Alertmanager tell apart.
+				default:
+					ps = append(ps, ruleProblem(f, r, r.Line, SeverityWarning, "records the same series as %s (%s): where both expressions return a series, one sample is dropped; give each a label that says how they differ", loc, key[2:]))
+				}
 			}
 		}
 	}
 	return ps
+}
+
+// identity is a rule's kind, name and static labels, as Prometheus tells
+// the series of rules apart.
+func identity(r *Rule) string {
+	kind := "r"
+	if r.IsAlert() {
+		kind = "a"
+	}
+	ls := r.staticLabels()
+	var b strings.Builder
+	b.WriteString(kind + ":" + r.Name() + "{")
+	for i, k := range slices.Sorted(maps.Keys(ls)) {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s=%q", k, ls[k])
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// normalExpr is the expression however it is spaced or parenthesised.
+func normalExpr(r *Rule) string {
+	if r.AST != nil {
+		return unparen(r.AST).String()
+	}
+	return r.Expr
 }

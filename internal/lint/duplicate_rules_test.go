@@ -22,7 +22,7 @@ func TestDuplicateRules(t *testing.T) {
 `},
 		},
 		{
-			name: "an alert name twice in one group is an error at the second",
+			name: "an alert name twice in one group with other expressions passes, and so do a warning and critical pair",
 			in: `groups:
 - name: gateway
   rules:
@@ -30,8 +30,13 @@ func TestDuplicateRules(t *testing.T) {
     expr: up{job="gateway"} == 0
   - alert: ServiceDown
     expr: up{job="gateway"} < 1
+  - alert: DiskFull
+    expr: disk_free_ratio < 0.1
+    labels: {severity: warning}
+  - alert: DiskFull
+    expr: disk_free_ratio < 0.02
+    labels: {severity: critical}
 `,
-			want: []string{`rules.yml:6: error duplicate-rules: alert "ServiceDown": defined twice in group "gateway", first at line 4`},
 		},
 		{
 			name: "the same alert and expression in another file is an error, however it is spaced",
@@ -47,7 +52,7 @@ func TestDuplicateRules(t *testing.T) {
   - alert: ServiceDown
     expr: (up{job="gateway"} == 0)
 `},
-			want: []string{`z.yml:4: error duplicate-rules: alert "ServiceDown": the same rule with the same expression is already defined at rules.yml:4`},
+			want: []string{`z.yml:4: error duplicate-rules: alert "ServiceDown": the same alert, labels and expression are already defined at rules.yml:4`},
 		},
 		{
 			name: "a recording rule defined twice is an error",
@@ -61,10 +66,46 @@ func TestDuplicateRules(t *testing.T) {
   - record: job:up:sum
     expr: sum by (job) (up)
 `,
-			want: []string{`rules.yml:8: error duplicate-rules: record "job:up:sum": the same rule with the same expression is already defined at rules.yml:4`},
+			want: []string{`rules.yml:8: error duplicate-rules: record "job:up:sum": records the same series with the same expression as rules.yml:4: job:up:sum{}`},
 		},
 		{
-			name: "a group name used in two files is an error",
+			name: "a recording rule recording the same name and labels with another expression is a warning, as promtool reports it",
+			in: `groups:
+- name: a
+  rules:
+  - record: code:requests:increase1h
+    expr: sum by (code) (increase(requests_total{verb="GET"}[1h]))
+  - record: code:requests:increase1h
+    expr: sum by (code) (increase(requests_total{verb="POST"}[1h]))
+  - record: code:requests:increase1h
+    expr: sum by (code) (increase(requests_total{verb="PUT"}[1h]))
+    labels: {verb: put}
+`,
+			want: []string{`rules.yml:6: warning duplicate-rules: record "code:requests:increase1h": records the same series as rules.yml:4 (code:requests:increase1h{}): where both expressions return a series, one sample is dropped; give each a label that says how they differ`},
+		},
+		{
+			name: "the same alert with other static labels is another alert",
+			in: `groups:
+- name: a
+  labels: {team: a}
+  rules:
+  - alert: Down
+    expr: up == 0
+- name: b
+  labels: {team: b}
+  rules:
+  - alert: Down
+    expr: up == 0
+- name: c
+  labels: {team: b}
+  rules:
+  - alert: Down
+    expr: up == 0
+`,
+			want: []string{`rules.yml:15: error duplicate-rules: alert "Down": the same alert, labels and expression are already defined at rules.yml:10`},
+		},
+		{
+			name: "a group name used in two files passes: Prometheus keys groups by file and name",
 			in: `groups:
 - name: gateway
   rules:
@@ -77,7 +118,6 @@ func TestDuplicateRules(t *testing.T) {
   - alert: HighMemoryUsage
     expr: docker_container_memory_usage_ratio > 0.85
 `},
-			want: []string{`z.yml:2: error duplicate-rules: group "gateway" is also defined at rules.yml:2`},
 		},
 		{
 			name: "a group name twice in one file is left to the parse check, as Prometheus refuses the file",

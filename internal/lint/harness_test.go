@@ -11,8 +11,8 @@ type lintCase struct {
 	name string
 	in   string            // rules.yml
 	more map[string]string // further files of the run, by path
-	cfg  Config
-	want []string // Problem.String() of the check's problems, in order
+	cfg  Config            // Policy nil: the house policy, so convention checks run too
+	want []string          // Problem.String() of the check's problems, in order
 }
 
 // runCases lints each case and compares the problems of the named check,
@@ -25,8 +25,12 @@ func runCases(t *testing.T, check string, cases []lintCase) {
 			for _, path := range slices.Sorted(maps.Keys(tc.more)) {
 				files = append(files, File{Path: path, Content: []byte(tc.more[path])})
 			}
+			cfg := tc.cfg
+			if cfg.Policy == nil {
+				cfg.Policy = HousePolicy()
+			}
 			var got []string
-			for _, p := range Lint(files, tc.cfg) {
+			for _, p := range Lint(files, cfg) {
 				if p.Check == check || p.Check == "parse" {
 					got = append(got, p.String())
 				}

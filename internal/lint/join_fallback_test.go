@@ -64,5 +64,32 @@ func TestJoinFallback(t *testing.T) {
 `,
 			want: []string{`rules.yml:5: error join-fallback: alert "ServiceDown": group_left(reason) join yields nothing while the joined series are absent (exporter down, no data yet), so the alert cannot fire; add an "or on(...)" fallback to the left side: up == 0`},
 		},
+		{
+			name: "metadata joins from the same target, joins from the same exporter and divisors pass",
+			in: `groups:
+- name: g
+  rules:
+  - alert: NodeErrors
+    expr: (rate(node_network_receive_errs_total[5m]) > 1) * on (instance) group_left (nodename) node_uname_info
+  - alert: OSDDown
+    expr: (ceph_osd_up == 0) * on (ceph_daemon) group_left (hostname) ceph_osd_metadata
+  - alert: VolumeFull
+    expr: kubelet_volume_stats_available_bytes / kubelet_volume_stats_capacity_bytes < 0.03 and on (instance) group_left (node) kubelet_node_name
+  - alert: PodMemory
+    expr: sum by (pod) (container_memory_working_set_bytes) / on (pod) group_left (node) max by (pod, node) (kube_pod_info) > 1e9
+  - alert: QueueShare
+    expr: sum by (queue) (rabbitmq_queue_messages) / on () group_left () (sum(rabbitmq_queue_messages) * on () group_left (cluster) rabbitmq_identity_info) > 0.5
+`,
+		},
+		{
+			name: "a join with another exporter's series, as names tell, is a warning",
+			in: `groups:
+- name: g
+  rules:
+  - alert: ProbeFailed
+    expr: (up{job="api"} == 0) * on (instance) group_left (phase) probe_failed_phase
+`,
+			want: []string{`rules.yml:5: warning join-fallback: alert "ProbeFailed": group_left(phase) join yields nothing while the joined series are absent (exporter down, no data yet), so the alert cannot fire; add an "or on(...)" fallback to the left side: up{job="api"} == 0`},
+		},
 	})
 }

@@ -7,11 +7,8 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/sre-tools/promgen/catalog"
+	"github.com/sre-tools/promgen/conventions"
 )
-
-// serviceLabel is the alert label that names the service an alert is about
-// when its expression does not.
-const serviceLabel = "service"
 
 // memoryLimitMetrics are the limits a memory ratio divides by.
 var memoryLimitMetrics = []string{catalog.ContainerMemoryLimitBytes, catalog.CAdvisorContainerSpecMemoryLimit}
@@ -23,13 +20,13 @@ type memoryLimit struct{}
 
 func (memoryLimit) Name() string { return "memory-limit" }
 
-func (memoryLimit) Check(files []*RuleFile, cfg Config) []Problem {
-	return eachRule(files, func(f *RuleFile, _ *Group, r *Rule) []Problem {
+func (memoryLimit) Check(run *Run) []Problem {
+	return run.eachRule(func(f *RuleFile, _ *Group, r *Rule) []Problem {
 		if !r.IsAlert() || r.AST == nil || !isMemoryRatio(r.AST) {
 			return nil
 		}
 		var ps []Problem
-		for _, s := range alertServices(r, cfg.Services) {
+		for _, s := range alertServices(r, run.Services) {
 			if s.MemoryLimitBytes == 0 {
 				ps = append(ps, ruleProblem(f, r, r.Line, SeverityError,
 					"alerts on the memory ratio of service %q, which has no memory limit: the ratio is absent or meaningless; set a memory limit for the service", s.Name))
@@ -82,7 +79,9 @@ func alertServices(r *Rule, services []Service) []Service {
 			}
 		}
 	}
-	if v, ok := r.Labels[serviceLabel]; ok {
+	// The service label names the service when the expression does not;
+	// it may be set on the rule or its group.
+	if v, ok := r.staticLabels()[conventions.LabelService]; ok {
 		add(func(s Service) bool { return s.Name == v || s.Job == v })
 	}
 	return out

@@ -12,8 +12,8 @@ type promqlSyntax struct{}
 
 func (promqlSyntax) Name() string { return "promql-syntax" }
 
-func (promqlSyntax) Check(files []*RuleFile, _ Config) []Problem {
-	return eachRule(files, func(f *RuleFile, _ *Group, r *Rule) []Problem {
+func (promqlSyntax) Check(run *Run) []Problem {
+	return run.eachRule(func(f *RuleFile, _ *Group, r *Rule) []Problem {
 		if r.ExprErr == nil {
 			return nil
 		}

@@ -1,10 +1,12 @@
 package lint
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"regexp"
 	"strconv"
@@ -13,15 +15,23 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
-	"github.com/prometheus/prometheus/promql/parser/posrange"
 	"go.yaml.in/yaml/v3"
 )
 
-// RuleFile is a rule file that parsed far enough to be checked: the values
-// rulefmt read, with the lines they came from.
+// RuleFile is a rule file, or one PrometheusRule of a manifest, that parsed
+// far enough to be checked: the values rulefmt read, with the lines they
+// came from.
 type RuleFile struct {
 	Path   string
 	Groups []Group
+
+	// src is the text rulefmt read: the file, or for a PrometheusRule its
+	// spec.groups moved to the left margin, every other line blank, so
+	// lines stay the file's.
+	src        []byte
+	lineStarts []int
+	// directives are the promgen-lint comments of the file.
+	directives []directive
 }
 
 // Group is one rule group of a file.
@@ -42,13 +52,20 @@ type Rule struct {
 	AST     parser.Expr
 	ExprErr error
 
-	exprLine    int
-	exprLiteral bool // a "|" block, whose text starts on the line after exprLine
-	labelLines  map[string]int
+	file            *RuleFile
+	group           string
+	groupLabels     map[string]string
+	expr            yaml.Node // position and style of the expression
+	exprLines       []int     // the file line of each byte of Expr, once asked for
+	labelLines      map[string]int
+	annotationLines map[string]int
 }
 
 // IsAlert reports whether the rule is an alerting rule.
 func (r *Rule) IsAlert() bool { return r.Alert != "" }
+
+// Name is the alert or record name.
+func (r *Rule) Name() string { return cmp.Or(r.Alert, r.Record) }
 
 // String names the rule for messages.
 func (r *Rule) String() string {
@@ -67,61 +84,224 @@ func (r *Rule) LabelLine(name string) int {
 	return r.Line
 }
 
-// ExprLine returns the file line of a byte offset into the expression, so
-// problems in a multi-line "|" expression point at the line they are on.
-func (r *Rule) ExprLine(pos posrange.Pos) int {
-	if !r.exprLiteral {
-		return r.exprLine
+// AnnotationLine returns the line of an annotation, or the rule's line.
+func (r *Rule) AnnotationLine(name string) int {
+	if l, ok := r.annotationLines[name]; ok {
+		return l
 	}
-	end := min(max(int(pos), 0), len(r.Expr))
-	return r.exprLine + 1 + strings.Count(r.Expr[:end], "\n")
+	return r.Line
+}
+
+// staticLabels are the labels the rule and its group set, as Prometheus
+// adds them to the rule's output.
+func (r *Rule) staticLabels() map[string]string {
+	out := map[string]string{}
+	for k, v := range r.groupLabels {
+		out[k] = v
+	}
+	for k, v := range r.Labels {
+		out[k] = v
+	}
+	return out
 }
 
 // promql parses expressions the way Prometheus and promtool do by default:
 // no experimental syntax.
 var promql = parser.NewParser(parser.Options{})
 
-// Positions of a rule file: rulefmt keeps none of labels and annotations and
-// hides the ones it has, so the file is decoded a second time into nodes.
-type (
-	fileNode struct {
-		Groups []groupNode `yaml:"groups"`
+// parseFile reads a rule file or a PrometheusRule manifest. A file that is
+// not YAML, or not rules at all, is an input problem (exit 2).
+func parseFile(f File) ([]*RuleFile, []Problem) {
+	docs, err := yamlDocuments(f.Content)
+	if err != nil {
+		ps := parseProblems(f.Path, []error{err}, nil)
+		for i := range ps {
+			ps[i].input = true
+		}
+		return nil, ps
 	}
-	groupNode struct {
-		Name  yaml.Node  `yaml:"name"`
-		Rules []ruleNode `yaml:"rules"`
+	var (
+		rfs      []*RuleFile
+		ps       []Problem
+		manifest bool
+	)
+	for _, doc := range docs {
+		root := doc
+		if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+			root = root.Content[0]
+		}
+		if v := mapValue(root, "kind"); v == nil || v.Value != "PrometheusRule" {
+			continue
+		}
+		manifest = true
+		groups := mapValue(mapValue(root, "spec"), "groups")
+		if groups == nil {
+			ps = append(ps, Problem{Path: f.Path, Line: root.Line, Severity: SeverityError, Check: checkInput, input: true,
+				Message: fmt.Sprintf("PrometheusRule %s has no spec.groups", manifestName(root))})
+			continue
+		}
+		rf, errs := parseRules(f.Path, manifestRules(f.Content, groups), nil)
+		ps = append(ps, errs...)
+		if rf != nil {
+			rfs = append(rfs, rf)
+		}
 	}
-	ruleNode struct {
-		Record yaml.Node `yaml:"record"`
-		Alert  yaml.Node `yaml:"alert"`
-		Expr   yaml.Node `yaml:"expr"`
-		Labels yaml.Node `yaml:"labels"`
+	if !manifest {
+		if len(docs) > 0 && docs[0].Kind == yaml.DocumentNode && len(docs[0].Content) > 0 {
+			if root := docs[0].Content[0]; root.Kind != yaml.MappingNode || mapKey(root, "groups") == nil {
+				return nil, []Problem{{Path: f.Path, Line: root.Line, Severity: SeverityError, Check: checkInput, input: true,
+					Message: "not a rule file: no groups, and not a PrometheusRule with spec.groups"}}
+			}
+		}
+		var root *yaml.Node
+		if len(docs) > 0 {
+			root = docs[0]
+		}
+		rf, errs := parseRules(f.Path, f.Content, root)
+		ps = append(ps, errs...)
+		if rf != nil {
+			rfs = append(rfs, rf)
+		}
 	}
-)
+	dirs, errs := directives(f.Path, f.Content)
+	ps = append(ps, errs...)
+	for _, rf := range rfs {
+		rf.directives = dirs
+	}
+	return rfs, ps
+}
 
-// parseRuleFile parses a file with rulefmt, as Prometheus loads it. It
+// yamlDocuments decodes every document of a file into nodes.
+func yamlDocuments(b []byte) ([]*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	var docs []*yaml.Node
+	for {
+		var n yaml.Node
+		if err := dec.Decode(&n); err != nil {
+			if errors.Is(err, io.EOF) {
+				return docs, nil
+			}
+			return nil, err
+		}
+		docs = append(docs, &n)
+	}
+}
+
+// mapKey returns the key node of a mapping's key, nil when it has none.
+func mapKey(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i]
+		}
+	}
+	return nil
+}
+
+// mapValue returns the value node of a mapping's key, nil when it has none.
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func manifestName(root *yaml.Node) string {
+	if name := mapValue(mapValue(root, "metadata"), "name"); name != nil {
+		return strconv.Quote(name.Value)
+	}
+	return "(unnamed)"
+}
+
+// manifestRules returns a rule file with the lines of a PrometheusRule's
+// spec.groups moved to the left margin, and every other line blank, so
+// that rulefmt reads it and every line number stays the manifest's.
+func manifestRules(content []byte, groups *yaml.Node) []byte {
+	lines := strings.SplitAfter(string(content), "\n")
+	key := groups.Line // the groups: key shares the line of a flow or block value
+	for key > 1 && !strings.Contains(lines[key-1], "groups") {
+		key--
+	}
+	indent := len(lines[key-1]) - len(strings.TrimLeft(lines[key-1], " "))
+	end := key
+	for end < len(lines) {
+		l := lines[end]
+		t := strings.TrimSpace(l)
+		in := len(l) - len(strings.TrimLeft(l, " "))
+		if t == "---" || t == "..." || strings.HasPrefix(l, "--- ") {
+			break
+		}
+		if t != "" && !strings.HasPrefix(t, "#") && in <= indent && !(in == indent && strings.HasPrefix(t, "-")) {
+			break
+		}
+		end++
+	}
+	var b strings.Builder
+	for i, l := range lines {
+		switch {
+		case i < key-1 || i >= end:
+			if strings.HasSuffix(l, "\n") {
+				b.WriteString("\n")
+			}
+		default:
+			strip := min(indent, len(l)-len(strings.TrimLeft(l, " ")))
+			b.WriteString(l[strip:])
+		}
+	}
+	return []byte(b.String())
+}
+
+// parseRules parses rules with rulefmt, as Prometheus loads them. It
 // returns nil when the YAML cannot be read at all, and parse problems for
-// everything rulefmt rejects except expressions, which promql-syntax reports
-// with a finer line.
-func parseRuleFile(f File) (*RuleFile, []Problem) {
+// everything rulefmt rejects except expressions, which promql-syntax
+// reports with a finer line.
+//
+// root is the file's first document when the caller decoded it already.
+func parseRules(path string, src []byte, root *yaml.Node) (*RuleFile, []Problem) {
 	var warned warnings
-	rgs, errs := rulefmt.Parse(f.Content, false, model.UTF8Validation, promql, slog.New(&warned))
+	rgs, errs := rulefmt.Parse(src, false, model.UTF8Validation, promql, slog.New(&warned))
 	if rgs == nil {
 		// Its warnings only repeat the errors: a broken document reads
 		// as a second one.
-		return nil, parseProblems(f.Path, errs, nil)
+		return nil, parseProblems(path, errs, nil)
 	}
-	ps := warned.problems(f.Path)
-	var nodes fileNode
-	if err := yaml.Unmarshal(f.Content, &nodes); err != nil {
-		return nil, append(ps, parseProblems(f.Path, append(errs, err), nil)...)
+	ps := warned.problems(path)
+	if root == nil {
+		root = &yaml.Node{}
+		if err := yaml.Unmarshal(src, root); err != nil {
+			return nil, append(ps, parseProblems(path, append(errs, err), nil)...)
+		}
 	}
-	rf := &RuleFile{Path: f.Path}
+	rf := &RuleFile{Path: path, src: src, lineStarts: lineStarts(src)}
+	var groupNodes []*yaml.Node
+	if len(root.Content) > 0 {
+		if gs := mapValue(root.Content[0], "groups"); gs != nil {
+			groupNodes = gs.Content
+		}
+	}
 	for i, g := range rgs.Groups {
-		gn := nodes.Groups[i]
-		group := Group{Name: g.Name, Line: gn.Name.Line, Labels: g.Labels}
+		gn := &yaml.Node{}
+		if i < len(groupNodes) {
+			gn = groupNodes[i]
+		}
+		group := Group{Name: g.Name, Line: nodeLine(mapValue(gn, "name")), Labels: g.Labels}
+		var ruleNodes []*yaml.Node
+		if rs := mapValue(gn, "rules"); rs != nil {
+			ruleNodes = rs.Content
+		}
 		for j, r := range g.Rules {
-			group.Rules = append(group.Rules, newRule(r, gn.Rules[j]))
+			rn := &yaml.Node{}
+			if j < len(ruleNodes) {
+				rn = ruleNodes[j]
+			}
+			group.Rules = append(group.Rules, newRule(rf, &group, r, rn))
 		}
 		rf.Groups = append(rf.Groups, group)
 	}
@@ -131,7 +311,24 @@ func parseRuleFile(f File) (*RuleFile, []Problem) {
 			kept = append(kept, err)
 		}
 	}
-	return rf, append(ps, parseProblems(f.Path, kept, rf)...)
+	return rf, append(ps, parseProblems(path, kept, rf)...)
+}
+
+func nodeLine(n *yaml.Node) int {
+	if n == nil {
+		return 0
+	}
+	return n.Line
+}
+
+func lineStarts(b []byte) []int {
+	starts := []int{0}
+	for i, c := range b {
+		if c == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	return starts
 }
 
 // warnings collects what rulefmt logs as warnings: content it ignores, such
@@ -157,16 +354,18 @@ func (w warnings) problems(path string) []Problem {
 	return ps
 }
 
-func newRule(r rulefmt.Rule, n ruleNode) Rule {
+func newRule(rf *RuleFile, g *Group, r rulefmt.Rule, n *yaml.Node) Rule {
 	rule := Rule{
-		Rule:        r,
-		Line:        cmp.Or(n.Alert.Line, n.Record.Line, n.Expr.Line),
-		exprLine:    n.Expr.Line,
-		exprLiteral: n.Expr.Style&yaml.LiteralStyle != 0,
-		labelLines:  map[string]int{},
+		Rule:            r,
+		file:            rf,
+		group:           g.Name,
+		groupLabels:     g.Labels,
+		Line:            cmp.Or(nodeLine(mapValue(n, "alert")), nodeLine(mapValue(n, "record")), nodeLine(mapValue(n, "expr")), n.Line),
+		labelLines:      keyLines(mapValue(n, "labels")),
+		annotationLines: keyLines(mapValue(n, "annotations")),
 	}
-	for i := 0; i+1 < len(n.Labels.Content); i += 2 {
-		rule.labelLines[n.Labels.Content[i].Value] = n.Labels.Content[i].Line
+	if e := mapValue(n, "expr"); e != nil {
+		rule.expr = *e
 	}
 	if r.Expr != "" {
 		ast, err := promql.ParseExpr(r.Expr)
@@ -177,6 +376,17 @@ func newRule(r rulefmt.Rule, n ruleNode) Rule {
 		}
 	}
 	return rule
+}
+
+func keyLines(n *yaml.Node) map[string]int {
+	out := map[string]int{}
+	if n == nil {
+		return out
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		out[n.Content[i].Value] = n.Content[i].Line
+	}
+	return out
 }
 
 var (

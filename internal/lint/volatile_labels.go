@@ -18,8 +18,8 @@ type volatileLabels struct{}
 
 func (volatileLabels) Name() string { return "volatile-labels" }
 
-func (volatileLabels) Check(files []*RuleFile, _ Config) []Problem {
-	return eachRule(files, func(f *RuleFile, _ *Group, r *Rule) []Problem {
+func (volatileLabels) Check(run *Run) []Problem {
+	return run.eachRule(func(f *RuleFile, _ *Group, r *Rule) []Problem {
 		if !r.IsAlert() {
 			return nil
 		}

@@ -89,6 +89,9 @@ func (w *webhooks) since(t time.Time) []notification {
 	return out
 }
 
+// notifyTimeout bounds the wait for a case's page after its alerts arrived.
+const notifyTimeout = time.Minute
+
 // notifyWant is what a fault must notify: the one page of the incident, and
 // the symptoms that page mutes while it fires.
 type notifyWant struct {
@@ -99,20 +102,26 @@ type notifyWant struct {
 	muted []string
 }
 
-// checkNotifications checks the notifications sent since the fault.
+// checkNotifications checks the notifications sent since the fault, once
+// the page came or notifyTimeout passed.
 func checkNotifications(t *testing.T, hooks *webhooks, faultAt time.Time, nw notifyWant) (time.Time, error) {
 	t.Helper()
-	notes := hooks.since(faultAt)
-	var pages []notification
-	for _, n := range notes {
-		if n.receiver != "page" {
-			continue
-		}
-		for _, a := range n.alerts {
-			if a.Status.State == "firing" && nw.page.matches(a) {
-				pages = append(pages, n)
-				break
+	var notes, pages []notification
+	for deadline := time.Now().Add(notifyTimeout); ; time.Sleep(500 * time.Millisecond) {
+		notes, pages = hooks.since(faultAt), nil
+		for _, n := range notes {
+			if n.receiver != "page" {
+				continue
 			}
+			for _, a := range n.alerts {
+				if a.Status.State == "firing" && nw.page.matches(a) {
+					pages = append(pages, n)
+					break
+				}
+			}
+		}
+		if len(pages) > 0 || time.Now().After(deadline) {
+			break
 		}
 	}
 	var all []string
@@ -144,4 +153,33 @@ func checkNotifications(t *testing.T, hooks *webhooks, faultAt time.Time, nw not
 		errs = append(errs, fmt.Errorf("notifications since the fault:\n  %s", strings.Join(all, "\n  ")))
 	}
 	return pages[0].at, errors.Join(errs...)
+}
+
+// loadPredict sends POST /predict to the gateway on loopback at perSecond
+// until ctx ends, at most for limit: the traffic a request-based objective
+// needs. It returns the number of requests sent and of 5xx answers.
+func loadPredict(ctx context.Context, perSecond int, limit time.Duration) (sent, failed int) {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	client := &http.Client{Timeout: 2 * time.Second}
+	tick := time.NewTicker(time.Second / time.Duration(perSecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return sent, failed
+		case <-tick.C:
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+gatewayAddr+"/predict", strings.NewReader(`{"data": [[1,2,3,4]]}`))
+		if err != nil {
+			return sent, failed
+		}
+		sent++
+		if resp, err := client.Do(req); err == nil {
+			if resp.StatusCode >= 500 {
+				failed++
+			}
+			resp.Body.Close()
+		}
+	}
 }

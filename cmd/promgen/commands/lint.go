@@ -1,9 +1,12 @@
 package commands
 
 import (
+	"context"
 	"fmt"
-	"os"
+	"io"
 	"path"
+	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -11,61 +14,132 @@ import (
 	"github.com/sre-tools/promgen/internal/lint"
 )
 
+// Exit codes of promgen lint: findings at or above --fail-on are 1, a
+// usage, config or input error (nothing could be linted as asked) is 2.
+const (
+	exitFindings = 1
+	exitUsage    = 2
+)
+
 func lintCommand(cfg Config) *cli.Command {
 	return &cli.Command{
 		Name:      "lint",
-		Usage:     "lint the spec, or the given Prometheus rule files",
-		ArgsUsage: "[FILE...]",
-		Description: "Without arguments, lints the rule files the spec produces, as they would be written under --out.\n" +
-			"With files, lints those instead (promgen's or anyone's), using the spec's services as context.\n" +
-			"Prints file:line: severity check-name: message; exits 1 when any problem is an error.",
+		Usage:     "lint the spec, or the given Prometheus rule files, folders and globs",
+		ArgsUsage: "[FILE|DIR|GLOB...]",
+		Description: "Without arguments, lints the rule files the spec produces, as they would be written under --out,\n" +
+			"with promgen's house conventions. With arguments, lints those rule files and PrometheusRule\n" +
+			"manifests instead (promgen's or anyone's; folders recursively), with the policy of the config file\n" +
+			"(--config, else .promgen-lint.yml in this folder or a parent up to the repository root) and the\n" +
+			"spec's services as context. Prints file:line: severity check-name: message; exits 1 when a problem\n" +
+			"is at least --fail-on, 2 on a usage, config or input error. See docs/lint.md.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "format", Value: "text", Usage: "output format: text or json"},
-			&cli.StringFlag{Name: "out", Value: "generated", Usage: "folder the spec's files are shown under"},
-			&cli.StringFlag{Name: "compose-base", Value: "compose/docker-compose.yml", Usage: "compose file the fragments are merged over"},
+			&cli.StringFlag{Name: "format", Value: "text", Usage: "output format: text, json or sarif"},
+			&cli.StringFlag{Name: "fail-on", Value: "error", Usage: "least severity that fails the run: error, warning or info"},
+			&cli.StringFlag{Name: "config", Usage: "lint config file (default: .promgen-lint.yml found from here up to the repository root)"},
+			&cli.StringFlag{Name: "metadata", Usage: "metric metadata file: a saved Prometheus /api/v1/metadata response"},
+			&cli.StringFlag{Name: "prometheus", Usage: "URL of a Prometheus whose /api/v1/metadata gives metric types"},
+			&cli.DurationFlag{Name: "timeout", Value: 30 * time.Second, Usage: "timeout of the --prometheus request"},
+			&cli.StringFlag{Name: "out", Value: cfg.out(), Usage: "folder the spec's files are shown under"},
+			&cli.StringFlag{Name: "compose-base", Value: cfg.composeBase(), Usage: "compose file the fragments are merged over"},
 		},
 		Action: func(c *cli.Context) error {
-			write := lint.WriteText
-			switch c.String("format") {
-			case "text":
-			case "json":
-				write = lint.WriteJSON
-			default:
-				return cli.Exit(fmt.Sprintf("--format: %q is not text or json", c.String("format")), 2)
+			write, err := writer(c.String("format"))
+			if err != nil {
+				return cli.Exit(err, exitUsage)
+			}
+			failOn, err := lint.ParseSeverity(c.String("fail-on"))
+			if err != nil {
+				return cli.Exit("--fail-on: "+err.Error(), exitUsage)
 			}
 			var problems []lint.Problem
 			if c.Args().Present() {
-				var files []lint.File
-				for _, p := range c.Args().Slice() {
-					b, err := os.ReadFile(p)
-					if err != nil {
-						return cli.Exit(err, 2)
-					}
-					files = append(files, lint.File{Path: p, Content: b})
+				lc, err := lintConfig(c.Context, c.String("config"), c.String("metadata"), c.String("prometheus"), c.Duration("timeout"))
+				if err != nil {
+					return cli.Exit(err, exitUsage)
 				}
-				problems = lint.Lint(files, lint.Config{Services: services(cfg.Outputs...)})
+				lc.Services = services(cfg.Outputs...)
+				files, err := lint.ReadInputs(c.Args().Slice())
+				if err != nil {
+					return cli.Exit(err, exitUsage)
+				}
+				problems = lint.Lint(files, lc)
 			} else {
 				built, err := generate.Build(c.Context, cfg.targets(), generate.Options{ComposeBase: c.String("compose-base")})
 				if err != nil {
-					return cli.Exit(specError(cfg, err), 1)
+					return cli.Exit(specError(cfg, err), exitFindings)
 				}
 				problems = lintSpec(cfg, built, c.String("out"))
 			}
 			if err := write(c.App.Writer, problems); err != nil {
 				return err
 			}
-			if lint.HasErrors(problems) {
-				return cli.Exit("", 1)
+			switch {
+			case lint.HasInputErrors(problems):
+				return cli.Exit("", exitUsage)
+			case lint.HasAtLeast(problems, failOn):
+				return cli.Exit("", exitFindings)
 			}
 			return nil
 		},
 	}
 }
 
+func writer(format string) (func(io.Writer, []lint.Problem) error, error) {
+	switch format {
+	case "text":
+		return lint.WriteText, nil
+	case "json":
+		return lint.WriteJSON, nil
+	case "sarif":
+		return lint.WriteSARIF, nil
+	}
+	return nil, fmt.Errorf("--format: %q is not text, json or sarif", format)
+}
+
+// lintConfig loads the policy and the metric sources of a run on files.
+func lintConfig(ctx context.Context, configPath, metadataPath, promURL string, timeout time.Duration) (lint.Config, error) {
+	var lc lint.Config
+	if configPath == "" {
+		found, err := lint.FindConfig(".")
+		if err != nil {
+			return lc, err
+		}
+		configPath = found
+	}
+	if configPath != "" {
+		pol, err := lint.LoadConfig(configPath)
+		if err != nil {
+			return lc, fmt.Errorf("lint config: %w", err)
+		}
+		lc.Policy = pol
+	}
+	if metadataPath != "" {
+		md, err := lint.LoadMetadata(metadataPath)
+		if err != nil {
+			return lc, fmt.Errorf("--metadata: %w", err)
+		}
+		lc.Metadata = md
+	}
+	if promURL != "" {
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		md, err := lint.FetchMetadata(ctx, strings.TrimSuffix(promURL, "/"))
+		if err != nil {
+			return lc, fmt.Errorf("--prometheus: %w", err)
+		}
+		lc.Metadata = lc.Metadata.Merge(md)
+	}
+	return lc, nil
+}
+
 // lintSpec lints the rule files a build produced, each output on its own: a
 // test profile repeats the same alerts, which would otherwise count as
 // duplicates, and so does the Kubernetes target's rule files, linted apart
-// too. Paths are shown as they are written under out.
+// too. Paths are shown as they are written under out. The spec's
+// output is promgen's own, so it is held to the house policy (conventions
+// from package conventions, unknown metrics against the catalog) wherever
+// and by whichever team's main it is built, whatever config file lies
+// around: the spec validated against the same conventions.
 func lintSpec(cfg Config, built generate.Files, out string) []lint.Problem {
 	var problems []lint.Problem
 	for _, o := range cfg.Outputs {
@@ -77,7 +151,7 @@ func lintSpec(cfg Config, built generate.Files, out string) []lint.Problem {
 				}
 			}
 			if len(files) > 0 {
-				problems = append(problems, lint.Lint(files, lint.Config{Services: services(o)})...)
+				problems = append(problems, lint.Lint(files, lint.Config{Services: services(o), Policy: lint.HousePolicy()})...)
 			}
 		}
 	}

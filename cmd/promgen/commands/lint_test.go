@@ -1,0 +1,169 @@
+package commands
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/urfave/cli/v2"
+)
+
+// exitCode is the exit code a CLI error makes, 0 for none.
+func exitCode(err error) int {
+	var ec cli.ExitCoder
+	if errors.As(err, &ec) {
+		return ec.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+// lintDir makes a folder of rule files with a repository root (.git) and,
+// when config is not empty, a .promgen-lint.yml.
+func lintDir(t *testing.T, config string, files map[string]string) string {
+	t.Helper()
+	dir := workdir(t)
+	if err := os.Mkdir(filepath.Join(dir, ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if config != "" {
+		files[".promgen-lint.yml"] = config
+	}
+	for p, content := range files {
+		p = filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+const (
+	goodRules = "groups:\n- name: g\n  rules:\n  - alert: etcdMembersDown\n    expr: up{job=\"etcd\"} == 0\n    labels:\n      severity: none\n"
+	badRules  = "groups:\n- name: g\n  rules:\n  - alert: Flapping\n    expr: up > 1\n"
+	warnRules = "groups:\n- name: g\n  rules:\n  - record: ifNiceName\n    expr: sum(up)\n"
+)
+
+func TestLintExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		config string
+		files  map[string]string
+		args   []string
+		code   int
+		output string
+	}{
+		{"a foreign file that is right passes without conventions", "", map[string]string{"vendor/etcd.yml": goodRules},
+			[]string{"vendor/"}, 0, ""},
+		{"the config's conventions for a path make the same file fail", "overrides:\n  - paths: ['vendor/**']\n    conventions: promgen\n",
+			map[string]string{"vendor/etcd.yml": goodRules}, []string{"vendor/"}, 1, "vendor/etcd.yml:4: error alert-name:"},
+		{"an error finding is exit 1", "", map[string]string{"a.yml": badRules}, []string{"a.yml"}, 1, "a.yml:5: error impossible-comparison:"},
+		{"a warning passes by default", "", map[string]string{"a.yml": warnRules}, []string{"a.yml"}, 0, "a.yml:4: warning record-name:"},
+		{"--fail-on warning fails on it", "", map[string]string{"a.yml": warnRules}, []string{"--fail-on", "warning", "a.yml"}, 1, "warning record-name"},
+		{"a config can turn the check off", "checks:\n  impossible-comparison: off\n", map[string]string{"a.yml": badRules}, []string{"a.yml"}, 0, ""},
+		{"--config names another config", "", map[string]string{"a.yml": badRules, "strict.yml": "checks:\n  impossible-comparison: warning\n"},
+			[]string{"--config", "strict.yml", "a.yml"}, 0, "a.yml:5: warning impossible-comparison:"},
+		{"a glob reads matching files", "", map[string]string{"r/x/a.rules.yml": badRules, "r/b.txt": badRules}, []string{"r/**/*.rules.yml"}, 1, "r/x/a.rules.yml:5:"},
+		{"a file that is not YAML is a usage error, 2", "", map[string]string{"a.yml": "groups: [\n"}, []string{"a.yml"}, 2, "a.yml:1: error parse:"},
+		{"a PrometheusRule without spec.groups is 2", "", map[string]string{"a.yaml": "kind: PrometheusRule\nmetadata: {name: x}\nspec: {}\n"}, []string{"a.yaml"}, 2,
+			`a.yaml:1: error input: PrometheusRule "x" has no spec.groups`},
+		{"an unknown check in a comment is 2", "", map[string]string{"a.yml": "# promgen-lint file/disable nope\n" + goodRules}, []string{"a.yml"}, 2,
+			`a.yml:1: error input: promgen-lint comment: unknown check "nope"`},
+		{"an unknown check in the config is 2, with file and line", "checks:\n  rate-range: off\n  nope: off\n", map[string]string{"a.yml": goodRules}, []string{"a.yml"}, 2,
+			`.promgen-lint.yml:3: checks: unknown check "nope"`},
+		{"a bad regexp in the config is 2, with file and line", "overrides:\n  - rules: ['(']\n", map[string]string{"a.yml": goodRules}, []string{"a.yml"}, 2,
+			`.promgen-lint.yml:2: rules: bad regexp "("`},
+		{"a missing file is 2", "", map[string]string{}, []string{"missing.yml"}, 2, "missing.yml"},
+		{"a bad format is 2", "", map[string]string{"a.yml": goodRules}, []string{"--format", "xml", "a.yml"}, 2, `--format: "xml"`},
+		{"a bad --fail-on is 2", "", map[string]string{"a.yml": goodRules}, []string{"--fail-on", "fatal", "a.yml"}, 2, `--fail-on: "fatal"`},
+		{"a bad metadata file is 2", "", map[string]string{"a.yml": goodRules, "md.json": "[]"}, []string{"--metadata", "md.json", "a.yml"}, 2, "--metadata: md.json"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := lintDir(t, tc.config, tc.files)
+			out, err := run(t, gateway(), dir, append([]string{"lint"}, tc.args...)...)
+			if got := exitCode(err); got != tc.code {
+				t.Errorf("exit %d, want %d\n%s%v", got, tc.code, out, err)
+			}
+			all := out
+			if err != nil {
+				all += err.Error()
+			}
+			if tc.output == "" && out != "" || !strings.Contains(all, tc.output) {
+				t.Errorf("output lacks %q:\n%s", tc.output, all)
+			}
+		})
+	}
+}
+
+func TestLintWithMetadataFlagsARateOfAForeignGauge(t *testing.T) {
+	rules := "groups:\n- name: g\n  rules:\n  - alert: OSDFlapping\n    expr: rate(ceph_osd_up[5m]) > 0\n"
+	md := `{"status":"success","data":{"ceph_osd_up":[{"type":"gauge","help":"","unit":""}]}}`
+	dir := lintDir(t, "", map[string]string{"ceph.yml": rules, "md.json": md})
+	if out, err := run(t, gateway(), dir, "lint", "ceph.yml"); err != nil || out != "" {
+		t.Fatalf("without metadata: %v\n%s", err, out)
+	}
+	out, err := run(t, gateway(), dir, "lint", "--metadata", "md.json", "--format", "json", "ceph.yml")
+	if exitCode(err) != 1 {
+		t.Fatalf("with metadata: exit %d, want 1\n%s", exitCode(err), out)
+	}
+	var ps []struct{ Path, Check, Severity string }
+	if err := json.Unmarshal([]byte(out), &ps); err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 1 || ps[0].Check != "counter-functions" || ps[0].Severity != "error" {
+		t.Errorf("got %+v, want one counter-functions error", ps)
+	}
+}
+
+func TestLintWritesSARIF(t *testing.T) {
+	dir := lintDir(t, "", map[string]string{"a.yml": badRules})
+	out, _ := run(t, gateway(), dir, "lint", "--format", "sarif", "a.yml")
+	var log struct {
+		Version string
+		Runs    []struct {
+			Results []struct {
+				RuleID string `json:"ruleId"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(out), &log); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if log.Version != "2.1.0" || len(log.Runs) != 1 || len(log.Runs[0].Results) != 1 || log.Runs[0].Results[0].RuleID != "impossible-comparison" {
+		t.Errorf("got %+v", log)
+	}
+}
+
+// The repository's own config keeps the strict house policy for generated/:
+// a hand edit there that breaks a convention fails promgen lint.
+func TestLintRepositoryConfigHoldsGeneratedToTheHousePolicy(t *testing.T) {
+	config, err := os.ReadFile("../../../.promgen-lint.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := lintDir(t, string(config), map[string]string{
+		"generated/rules/x.rules.yml": goodRules,
+		"vendor/x.rules.yml":          goodRules,
+	})
+	out, err := run(t, gateway(), dir, "lint", "vendor/")
+	if err != nil || out != "" {
+		t.Errorf("vendor/: %v\n%s", err, out)
+	}
+	out, err = run(t, gateway(), dir, "lint", "generated/rules/")
+	if exitCode(err) != 1 {
+		t.Errorf("generated/: exit %d, want 1\n%s", exitCode(err), out)
+	}
+	for _, want := range []string{"error alert-name:", "error required-annotations:", `error required-labels: alert "etcdMembersDown": label "severity" is "none"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("generated/ output lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -1,0 +1,51 @@
+package lint
+
+// absentLabels reports alerts on absent() whose templates read labels
+// absent() does not return. absent(x{job="a", instance=~".+"}) returns one
+// series with only the labels of its equality matchers (job), so a summary
+// naming {{ $labels.instance }} renders empty exactly when the alert fires:
+// an error when absent() is the whole expression, a warning when it is one
+// side of an "or" (the template is empty on that side). A use guarded by
+// {{ if $labels.x }} is fine.
+type absentLabels struct{}
+
+func (absentLabels) Name() string { return "absent-labels" }
+
+func (absentLabels) Check(run *Run) []Problem {
+	return run.eachRule(func(f *RuleFile, _ *Group, r *Rule) []Problem {
+		if !r.IsAlert() || r.AST == nil {
+			return nil
+		}
+		whole, ok := labelsOf(r.AST)
+		if !ok {
+			return nil
+		}
+		var branches []resultLabels
+		if !whole.absent {
+			for _, b := range orBranches(r.AST) {
+				if rl, ok := labelsOf(b); ok && rl.absent {
+					branches = append(branches, rl)
+				}
+			}
+		}
+		return eachTemplateRef(f, r, func(ref labelRef, where string, line int) []Problem {
+			if ref.guarded {
+				return nil
+			}
+			if whole.absent {
+				if whole.missing(ref.name) == "" {
+					return nil
+				}
+				return []Problem{ruleProblem(f, r, line, templateSeverity(where),
+					"%s reads $labels.%s, but %s: it renders empty whenever the alert fires", where, ref.name, whole.why)}
+			}
+			for _, b := range branches {
+				if b.missing(ref.name) != "" {
+					return []Problem{ruleProblem(f, r, line, SeverityWarning,
+						"%s reads $labels.%s, which the \"or absent(...)\" side does not return (%s): it renders empty when that side fires; guard it with {{ if $labels.%s }}", where, ref.name, b.why, ref.name)}
+				}
+			}
+			return nil
+		})
+	})
+}

@@ -1,0 +1,159 @@
+package lint
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+func TestPrometheusRuleManifests(t *testing.T) {
+	runCases(t, "counter-functions", []lintCase{
+		{
+			name: "every PrometheusRule of a multi-document manifest is linted at the manifest's lines, other objects ignored",
+			in: `apiVersion: v1
+kind: ConfigMap
+metadata: {name: x}
+data:
+  rules: |
+    groups: []
+---
+apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata:
+  name: a
+spec:
+  groups:
+    - name: a
+      rules:
+        - alert: A
+          expr: >
+            rate(up[5m])
+            > 0
+---
+apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata:
+  name: b
+spec:
+  groups:
+  - name: a
+    rules:
+    - alert: B
+      expr: rate(up[5m]) > 0
+`,
+			want: []string{
+				`rules.yml:18: error counter-functions: alert "A": rate() on "up", which is a gauge: rate only makes sense on counters; use delta() or deriv() for a gauge's change`,
+				`rules.yml:30: error counter-functions: alert "B": rate() on "up", which is a gauge: rate only makes sense on counters; use delta() or deriv() for a gauge's change`,
+			},
+		},
+	})
+}
+
+func TestInputErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{"a file that is not YAML is an input error at its line",
+			"groups:\n- name: g\n  rules: [\n", `rules.yml:3: error parse: did not find expected node content`},
+		{"a PrometheusRule without spec.groups is an input error at the object",
+			"apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n  name: empty\nspec: {}\n",
+			`rules.yml:1: error input: PrometheusRule "empty" has no spec.groups`},
+		{"YAML that is no rule file is an input error",
+			"route:\n  receiver: x\n", `rules.yml:1: error input: not a rule file: no groups, and not a PrometheusRule with spec.groups`},
+		{"a comment naming an unknown check is an input error at its line",
+			"groups:\n- name: g\n  rules:\n  # promgen-lint disable no-such-check\n  - alert: A\n    expr: up == 0\n",
+			`rules.yml:4: error input: promgen-lint comment: unknown check "no-such-check" (known: all, ` + joinedChecks() + `)`},
+		{"a promgen-lint comment that is not a disable is an input error",
+			"groups: []\n# promgen-lint enable all\n",
+			`rules.yml:2: error input: promgen-lint comment "# promgen-lint enable all": want "# promgen-lint disable CHECK" or "# promgen-lint file/disable CHECK"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ps := Lint([]File{{Path: "rules.yml", Content: []byte(tc.in)}}, Config{})
+			var got []string
+			for _, p := range ps {
+				got = append(got, p.String())
+			}
+			if !slices.Contains(got, tc.want) || !HasInputErrors(ps) {
+				t.Errorf("got %q (input error: %v), want %q among them", got, HasInputErrors(ps), tc.want)
+			}
+		})
+	}
+	t.Run("findings alone are no input error", func(t *testing.T) {
+		ps := Lint([]File{{Path: "rules.yml", Content: []byte("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up > 1\n")}}, Config{})
+		if len(ps) == 0 || HasInputErrors(ps) {
+			t.Errorf("got %v", ps)
+		}
+	})
+}
+
+func joinedChecks() string {
+	out := ""
+	for i, n := range CheckNames() {
+		if i > 0 {
+			out += ", "
+		}
+		out += n
+	}
+	return out
+}
+
+func TestReadInputs(t *testing.T) {
+	dir := t.TempDir()
+	write := func(path, content string) {
+		t.Helper()
+		p := filepath.Join(dir, path)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a.yml", "groups: []\n")
+	write("sub/b.yaml", "groups: []\n")
+	write("sub/deeper/c.rules.yml", "groups: []\n")
+	write("sub/kustomization.yaml", "resources: [x.yaml]\n")
+	write("sub/notes.txt", "groups:\n")
+	write(".hidden/d.yml", "groups: []\n")
+	write("k8s/rule.yaml", "kind: PrometheusRule\n")
+	paths := func(files []File) []string {
+		var out []string
+		for _, f := range files {
+			rel, _ := filepath.Rel(dir, f.Path)
+			out = append(out, filepath.ToSlash(rel))
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"a folder is read recursively, YAML with rules only, hidden folders skipped",
+			[]string{dir}, []string{"a.yml", "k8s/rule.yaml", "sub/b.yaml", "sub/deeper/c.rules.yml"}},
+		{"a ** glob matches at any depth", []string{dir + "/**/*.rules.yml"}, []string{"sub/deeper/c.rules.yml"}},
+		{"a * glob stays in its folder", []string{dir + "/sub/*.yaml"}, []string{"sub/b.yaml"}},
+		{"a file named on its own is read even without rules, once", []string{dir + "/sub/kustomization.yaml", dir + "/sub/kustomization.yaml"}, []string{"sub/kustomization.yaml"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			files, err := ReadInputs(tc.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := paths(files); !slices.Equal(got, tc.want) {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+	t.Run("a glob that matches nothing is an error", func(t *testing.T) {
+		if _, err := ReadInputs([]string{dir + "/nothing/*.yml"}); err == nil {
+			t.Error("no error")
+		}
+	})
+	t.Run("a missing file is an error", func(t *testing.T) {
+		if _, err := ReadInputs([]string{dir + "/missing.yml"}); err == nil {
+			t.Error("no error")
+		}
+	})
+}

@@ -1,0 +1,70 @@
+package lint
+
+import "testing"
+
+func TestTemplateLabels(t *testing.T) {
+	runCases(t, "template-labels", []lintCase{
+		{
+			name: "labels the expression keeps, adds by join or label_replace, or guards with if, pass",
+			in: `groups:
+- name: g
+  rules:
+  - alert: A
+    expr: sum by (job, instance) (rate(errors_total[5m])) > 0
+    annotations:
+      summary: '{{ $labels.job }} {{ $labels.instance }} {{ .Labels.job }} {{ index $labels "instance" }}'
+  - alert: B
+    expr: (up == 0) * on (instance) group_left (nodename) node_uname_info
+    annotations:
+      summary: '{{ $labels.nodename }} {{ $labels.job }}'
+  - alert: C
+    expr: label_replace(sum by (job) (up) == 0, "service", "$1", "job", "(.*)")
+    annotations:
+      summary: '{{ $labels.service }}{{ if $labels.instance }} {{ $labels.instance }}{{ end }}'
+  - alert: D
+    expr: sum without (cpu) (rate(cpu_seconds_total[5m])) > 1
+    annotations:
+      summary: '{{ $labels.instance }}'
+  - alert: E
+    expr: count by (cluster) (mon_quorum_status == 0) > 1
+    annotations:
+      description: 'Down: {{ range printf "mon_quorum_status{cluster=%q} == 0" .Labels.cluster | query }}{{ .Labels.ceph_daemon }} {{ end }}{{ with $x := 1 }}{{ .Labels.host }}{{ end }}'
+`,
+		},
+		{
+			name: "labels an aggregation, on() or histogram_quantile() removed are reported, an error in a label",
+			in: `groups:
+- name: g
+  rules:
+  - alert: A
+    expr: sum by (job) (up) == 0
+    labels:
+      instance: '{{ $labels.instance }}'
+    annotations:
+      summary: '{{ $labels.job }} on {{ $labels.instance }}'
+  - alert: B
+    expr: histogram_quantile(0.99, sum by (le, job) (rate(d_bucket[5m]))) > 1 and on (job) up == 1
+    annotations:
+      summary: '{{ $labels.le }}'
+  - alert: C
+    expr: errors > on (job) limits
+    labels:
+      severity: warning
+    annotations:
+      summary: '{{ $labels.instance }} {{ $labels.severity }}'
+  - alert: D
+    expr: count without (instance) (up == 0) > 1
+    annotations:
+      summary: '{{ $labels.instance }}'
+`,
+			want: []string{
+				`rules.yml:7: error template-labels: alert "A": label "instance" reads $labels.instance, but the expression's sum by (job) removes that label: it renders empty`,
+				`rules.yml:9: warning template-labels: alert "A": annotation "summary" reads $labels.instance, but the expression's sum by (job) removes that label: it renders empty ($labels holds the series' labels, not the rule's own)`,
+				`rules.yml:13: warning template-labels: alert "B": annotation "summary" reads $labels.le, but the expression's histogram_quantile() removes that label: it renders empty`,
+				`rules.yml:19: warning template-labels: alert "C": annotation "summary" reads $labels.instance, but the expression's on(job) removes that label: it renders empty`,
+				`rules.yml:19: warning template-labels: alert "C": annotation "summary" reads $labels.severity, but the expression's on(job) removes that label: it renders empty ($labels holds the series' labels, not the rule's own)`,
+				`rules.yml:23: warning template-labels: alert "D": annotation "summary" reads $labels.instance, but the expression's count without (instance) removes that label: it renders empty`,
+			},
+		},
+	})
+}
