@@ -54,8 +54,10 @@ test: ## Run go tests (with Docker, promtool, Alertmanager, amtool), the drift c
 test-steps:
 	$(GO) test ./...
 	$(MAKE) --no-print-directory check
-	$(PROMTOOL) check rules generated/rules/*.yml generated/e2e/rules/*.yml generated/kubernetes/rules/*.yml $(addsuffix /generated/rules/*.yml,$(EXAMPLES))
-	$(PROMTOOL) test rules generated/tests/*.yml generated/e2e/tests/*.yml generated/kubernetes/tests/*.yml $(addsuffix /generated/tests/*.yml,$(EXAMPLES))
+	$(PROMTOOL) check rules generated/rules/*.yml generated/e2e/rules/*.yml generated/kubernetes/rules/*.yml $(addsuffix /generated/rules/*.yml,$(EXAMPLES)) \
+		$(wildcard $(addsuffix /generated/kubernetes/rules/*.yml,$(EXAMPLES)))
+	$(PROMTOOL) test rules generated/tests/*.yml generated/e2e/tests/*.yml generated/kubernetes/tests/*.yml $(addsuffix /generated/tests/*.yml,$(EXAMPLES)) \
+		$(wildcard $(addsuffix /generated/kubernetes/tests/*.yml,$(EXAMPLES)))
 
 lint: ## go vet, gofmt and promgen lint on the spec and generated rules
 	$(GO) vet ./...

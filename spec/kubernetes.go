@@ -44,6 +44,10 @@ type KubernetesService struct {
 	// the runbook's. They share the names (and so the routing and
 	// inhibitions) of the Docker target's alerts of the same meaning.
 	Alerts []Alert
+	// Omit leaves the service out of the Kubernetes target, e.g. a batch
+	// worker that runs as a Job rather than a Deployment: no files, no
+	// alerts. Without it a service of a Kubernetes spec must have Alerts.
+	Omit bool
 }
 
 // Workload is a service's resolved names on Kubernetes: what the Kubernetes
@@ -84,7 +88,7 @@ func (k *Kubernetes) Workload(svc Service) Workload {
 // when s builds no Kubernetes target. Routing and inhibitions serve them as
 // the Docker target's alerts of the same names.
 func (svc Service) KubernetesAlerts(s Spec) []Alert {
-	if s.Kubernetes == nil {
+	if s.Kubernetes == nil || svc.Kubernetes.Omit {
 		return nil
 	}
 	return svc.Kubernetes.Alerts
@@ -120,6 +124,12 @@ func (v *validator) kubernetes() {
 	}
 	for i := range v.spec.Services {
 		svc := &v.spec.Services[i]
+		if svc.Kubernetes.Omit {
+			if len(svc.Kubernetes.Alerts) > 0 {
+				v.add(FieldError{Service: svc.Name, Field: "kubernetes.alerts", Problem: "set, but the service is omitted from the Kubernetes target (kubernetes.omit)"})
+			}
+			continue
+		}
 		w := k.Workload(*svc)
 		at := func(field, value, kind, hint string, problems []string) {
 			for _, p := range problems {

@@ -46,6 +46,8 @@ func TestKubernetesProblemsNameServiceAndField(t *testing.T) {
 			`service "api": kubernetes.alerts: no alerts`},
 		{"a bad Kubernetes alert", withKube(func(s *spec.Spec) { s.Services[0].Kubernetes.Alerts[0].Severity = "urgent" }),
 			`service "api": alert "ApiDown": kubernetes.alerts.severity: "urgent" is not one of`},
+		{"alerts on an omitted service", withKube(func(s *spec.Spec) { s.Services[0].Kubernetes.Omit = true }),
+			`service "api": kubernetes.alerts: set, but the service is omitted`},
 		{"Kubernetes alerts without the target", func() spec.Spec {
 			s := valid()
 			s.Services[0].Kubernetes.Alerts = s.Services[0].Alerts
@@ -61,5 +63,9 @@ func TestKubernetesProblemsNameServiceAndField(t *testing.T) {
 	}
 	if err := withKube(func(*spec.Spec) {}).Validate(); err != nil {
 		t.Fatalf("a valid Kubernetes spec: %v", err)
+	}
+	omitted := withKube(func(s *spec.Spec) { s.Services[0].Kubernetes = spec.KubernetesService{Omit: true, Deployment: "Not_A_Name"} })
+	if err := omitted.Validate(); err != nil {
+		t.Fatalf("an omitted service is checked for Kubernetes: %v", err)
 	}
 }

@@ -31,6 +31,9 @@ func renderKubernetes(t Target) (Files, error) {
 	ks.GrafanaURL = ""
 	for i := range t.Spec.Services {
 		svc := t.Spec.Services[i]
+		if svc.Kubernetes.Omit {
+			continue
+		}
 		svc.Records = nil
 		w := k.Workload(svc)
 		g := group{name: svc.Name, interval: svc.EvaluationInterval, svc: &svc, alerts: svc.Kubernetes.Alerts}
@@ -100,8 +103,8 @@ func renderKubernetes(t Target) (Files, error) {
 type component struct {
 	APIVersion string           `json:"apiVersion"`
 	Kind       string           `json:"kind"`
-	Resources  []string         `json:"resources"`
-	Patches    []componentPatch `json:"patches"`
+	Resources  []string         `json:"resources,omitempty"`
+	Patches    []componentPatch `json:"patches,omitempty"`
 }
 
 type componentPatch struct {

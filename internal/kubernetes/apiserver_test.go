@@ -41,8 +41,6 @@ var (
 	namespaceGVR  = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 )
 
-// generatedDirs are the committed Kubernetes targets the test applies.
-var generatedDirs = []string{"../../generated/kubernetes"}
 
 func TestTheManifestsPassARealAPIServersDryRun(t *testing.T) {
 	apiserver, etcd := optionalTool(t, "KUBE_APISERVER", "kube-apiserver"), optionalTool(t, "ETCD", "etcd")
@@ -59,8 +57,13 @@ func TestTheManifestsPassARealAPIServersDryRun(t *testing.T) {
 		return err
 	})
 
+	// The committed Kubernetes targets: the gateway's and the examples'.
+	examples, _ := filepath.Glob("../../examples/*/generated/kubernetes")
+	if len(examples) == 0 {
+		t.Fatal("no example builds a Kubernetes target")
+	}
 	dryRun := []string{metav1.DryRunAll}
-	for _, dir := range generatedDirs {
+	for _, dir := range append([]string{"../../generated/kubernetes"}, examples...) {
 		rules, _ := filepath.Glob(filepath.Join(dir, "prometheusrules", "*.yaml"))
 		patches, _ := filepath.Glob(filepath.Join(dir, "deployments", "*.yaml"))
 		if len(rules) == 0 || len(patches) == 0 {
