@@ -64,7 +64,9 @@ func TestKubernetesProblemsNameServiceAndField(t *testing.T) {
 	if err := withKube(func(*spec.Spec) {}).Validate(); err != nil {
 		t.Fatalf("a valid Kubernetes spec: %v", err)
 	}
-	omitted := withKube(func(s *spec.Spec) { s.Services[0].Kubernetes = spec.KubernetesService{Omit: true, Deployment: "Not_A_Name"} })
+	omitted := withKube(func(s *spec.Spec) {
+		s.Services[0].Kubernetes = spec.KubernetesService{Omit: true, Deployment: "Not_A_Name"}
+	})
 	if err := omitted.Validate(); err != nil {
 		t.Fatalf("an omitted service is checked for Kubernetes: %v", err)
 	}

@@ -41,7 +41,6 @@ var (
 	namespaceGVR  = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 )
 
-
 func TestTheManifestsPassARealAPIServersDryRun(t *testing.T) {
 	apiserver, etcd := optionalTool(t, "KUBE_APISERVER", "kube-apiserver"), optionalTool(t, "ETCD", "etcd")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
