@@ -46,9 +46,10 @@ check: ## Fail with a diff when generated/ (or an example's) is not what its spe
 # test needs promtool, alertmanager and amtool (built once, cached) and a
 # Docker engine; the steps run
 # in a sub-make so the engine is stopped afterwards only if test started it.
-test: ## Run go tests (with Docker, promtool, Alertmanager, amtool), the drift check, promtool check and test rules
-	@tools_bin=$$($(TOOLS) promtool alertmanager amtool) && \
-	export PROMTOOL=$$tools_bin/promtool ALERTMANAGER=$$tools_bin/alertmanager AMTOOL=$$tools_bin/amtool && \
+test: ## Run go tests (with Docker, promtool, Prometheus, Alertmanager, amtool), the drift check, promtool check and test rules
+	@tools_bin=$$($(TOOLS) promtool prometheus alertmanager amtool) && \
+	export PROMTOOL=$$tools_bin/promtool PROMETHEUS=$$tools_bin/prometheus \
+		ALERTMANAGER=$$tools_bin/alertmanager AMTOOL=$$tools_bin/amtool && \
 	$(DOCKERD) run $(MAKE) --no-print-directory test-steps
 
 test-steps:

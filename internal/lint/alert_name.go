@@ -15,6 +15,10 @@ func (alertName) Check(run *Run) []Problem {
 		if !r.IsAlert() || c == nil || c.AlertName == nil || c.AlertName.MatchString(r.Alert) {
 			return nil
 		}
-		return []Problem{ruleProblem(f, r, r.Line, SeverityError, "name does not match the alert name pattern %s", c.AlertName)}
+		doc := ""
+		if c.AlertNameDoc != "" {
+			doc = " (" + c.AlertNameDoc + ")"
+		}
+		return []Problem{ruleProblem(f, r, r.Line, SeverityError, "name does not match the alert name pattern %s%s", c.AlertName, doc)}
 	})
 }

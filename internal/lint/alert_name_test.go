@@ -26,8 +26,8 @@ func TestAlertName(t *testing.T) {
     expr: up == 0
 `,
 			want: []string{
-				`rules.yml:4: error alert-name: alert "service_down": name does not match the alert name pattern ^[A-Z][A-Za-z0-9]*$`,
-				`rules.yml:6: error alert-name: alert "highMemory": name does not match the alert name pattern ^[A-Z][A-Za-z0-9]*$`,
+				`rules.yml:4: error alert-name: alert "service_down": name does not match the alert name pattern ^[A-Z][A-Za-z0-9]*$ (CamelCase, like ServiceDown)`,
+				`rules.yml:6: error alert-name: alert "highMemory": name does not match the alert name pattern ^[A-Z][A-Za-z0-9]*$ (CamelCase, like ServiceDown)`,
 			},
 		},
 	})

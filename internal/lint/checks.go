@@ -170,7 +170,3 @@ func unparen(e parser.Expr) parser.Expr {
 func sameExpr(a, b parser.Expr) bool {
 	return unparen(a).String() == unparen(b).String()
 }
-
-// isComparison reports whether a binary operator compares (and, without
-// bool, filters).
-func isComparison(op parser.ItemType) bool { return op.IsComparisonOperator() }

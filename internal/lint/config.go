@@ -106,7 +106,7 @@ func ParseConfig(path string, content []byte) (*Policy, error) {
 				fail(n.Line, "paths: bad glob %q: %v", n.Value, err)
 				continue
 			}
-			o.Paths = append(o.Paths, n.Value)
+			o.Paths = append(o.Paths, strings.TrimPrefix(n.Value, "./"))
 		}
 		for _, n := range oc.Rules {
 			re, err := regexp.Compile("^(?:" + n.Value + ")$")

@@ -52,7 +52,7 @@ overrides:
   - paths: ["generated/**"]
     conventions: promgen
     scrape_interval: 15s
-  - paths: ["vendor/*.yml"]
+  - paths: ["./vendor/*.yml"]
     rules: ["Kube.*"]
     conventions: none
     checks:

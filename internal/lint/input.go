@@ -32,7 +32,7 @@ func ReadInputs(args []string) ([]File, error) {
 		if found && !mayHoldRules(b) {
 			return nil
 		}
-		files = append(files, File{Path: path, Content: b})
+		files = append(files, File{Path: path, Content: b, Found: found})
 		return nil
 	}
 	for _, arg := range args {

@@ -117,6 +117,7 @@ func TestReadInputs(t *testing.T) {
 	write("sub/notes.txt", "groups:\n")
 	write(".hidden/d.yml", "groups: []\n")
 	write("k8s/rule.yaml", "kind: PrometheusRule\n")
+	write("k8s/crd.yaml", "kind: CustomResourceDefinition\nspec:\n  names: {kind: PrometheusRule}\n  properties:\n    groups: {}\n")
 	paths := func(files []File) []string {
 		var out []string
 		for _, f := range files {
@@ -131,7 +132,7 @@ func TestReadInputs(t *testing.T) {
 		want []string
 	}{
 		{"a folder is read recursively, YAML with rules only, hidden folders skipped",
-			[]string{dir}, []string{"a.yml", "k8s/rule.yaml", "sub/b.yaml", "sub/deeper/c.rules.yml"}},
+			[]string{dir}, []string{"a.yml", "k8s/crd.yaml", "k8s/rule.yaml", "sub/b.yaml", "sub/deeper/c.rules.yml"}},
 		{"a ** glob matches at any depth", []string{dir + "/**/*.rules.yml"}, []string{"sub/deeper/c.rules.yml"}},
 		{"a * glob stays in its folder", []string{dir + "/sub/*.yaml"}, []string{"sub/b.yaml"}},
 		{"a file named on its own is read even without rules, once", []string{dir + "/sub/kustomization.yaml", dir + "/sub/kustomization.yaml"}, []string{"sub/kustomization.yaml"}},
@@ -146,6 +147,22 @@ func TestReadInputs(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a found file that holds no rules is skipped quietly, a named one is an input error", func(t *testing.T) {
+		found, err := ReadInputs([]string{dir + "/k8s/crd*.yaml"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ps := Lint(found, Config{}); HasInputErrors(ps) {
+			t.Errorf("found files: %v", ps)
+		}
+		named, err := ReadInputs([]string{dir + "/k8s/crd.yaml"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ps := Lint(named, Config{}); !HasInputErrors(ps) {
+			t.Errorf("named file: %v", ps)
+		}
+	})
 	t.Run("a glob that matches nothing is an error", func(t *testing.T) {
 		if _, err := ReadInputs([]string{dir + "/nothing/*.yml"}); err == nil {
 			t.Error("no error")

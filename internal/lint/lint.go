@@ -24,6 +24,10 @@ import (
 type File struct {
 	Path    string
 	Content []byte
+	// Found is true for a file a folder walk or glob found rather than one
+	// named on its own: when it holds no rules at all (a CRD, a
+	// kustomization) it is skipped quietly instead of an input error.
+	Found bool
 }
 
 // Service is what lint knows of a spec service.

@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/sre-tools/promgen/catalog"
 )
@@ -54,6 +57,36 @@ func FetchMetadata(ctx context.Context, url string) (Metadata, error) {
 		return nil, fmt.Errorf("prometheus %s: metadata: %w", url, err)
 	}
 	return nonNil(md), nil
+}
+
+// FetchScrapeInterval asks a live Prometheus at url for its global
+// scrape_interval (/api/v1/status/config), what rate-range should assume
+// when the lint config does not say.
+func FetchScrapeInterval(ctx context.Context, url string) (time.Duration, error) {
+	client, err := api.NewClient(api.Config{Address: url})
+	if err != nil {
+		return 0, fmt.Errorf("prometheus %s: %w", url, err)
+	}
+	cfg, err := v1.NewAPI(client).Config(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("prometheus %s: config: %w", url, err)
+	}
+	var parsed struct {
+		Global struct {
+			ScrapeInterval string `yaml:"scrape_interval"`
+		} `yaml:"global"`
+	}
+	if err := yaml.Unmarshal([]byte(cfg.YAML), &parsed); err != nil {
+		return 0, fmt.Errorf("prometheus %s: config: %w", url, err)
+	}
+	if parsed.Global.ScrapeInterval == "" {
+		return DefaultScrapeInterval, nil
+	}
+	d, err := model.ParseDuration(parsed.Global.ScrapeInterval)
+	if err != nil {
+		return 0, fmt.Errorf("prometheus %s: config: scrape_interval: %w", url, err)
+	}
+	return time.Duration(d), nil
 }
 
 // nonNil keeps "a source that knows no metric" apart from "no source".

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sre-tools/promgen/internal/testenv"
 )
 
 // apiMetadata is a /api/v1/metadata response as Prometheus v3 writes it
@@ -83,12 +85,15 @@ func assertTypes(t *testing.T, md Metadata) {
 // runs the real one when $PROMETHEUS names it).
 func TestFetchMetadataFromAnAPIStandIn(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/api/v1/metadata" {
-			http.NotFound(w, r)
-			return
-		}
 		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprint(w, apiMetadata)
+		switch r.URL.Path {
+		case "/api/v1/metadata":
+			fmt.Fprint(w, apiMetadata)
+		case "/api/v1/status/config":
+			fmt.Fprint(w, `{"status":"success","data":{"yaml":"global:\n  scrape_interval: 15s\n  evaluation_interval: 15s\n"}}`)
+		default:
+			http.NotFound(w, r)
+		}
 	}))
 	defer srv.Close()
 	md, err := FetchMetadata(context.Background(), srv.URL)
@@ -96,6 +101,9 @@ func TestFetchMetadataFromAnAPIStandIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertTypes(t, md)
+	if d, err := FetchScrapeInterval(context.Background(), srv.URL); err != nil || d != 15*time.Second {
+		t.Errorf("scrape interval %s (%v), want 15s", d, err)
+	}
 
 	t.Run("a server that is not Prometheus is an error naming it", func(t *testing.T) {
 		bad := httptest.NewServer(http.NotFoundHandler())
@@ -111,10 +119,7 @@ func TestFetchMetadataFromAnAPIStandIn(t *testing.T) {
 // with the metadata it reports: rate() of its go_goroutines gauge is an
 // error only because the live metadata says gauge.
 func TestFetchMetadataFromARealPrometheus(t *testing.T) {
-	bin := os.Getenv("PROMETHEUS")
-	if bin == "" {
-		t.Skip("PROMETHEUS is not set: no Prometheus binary to run (scripts/tools.sh prometheus builds one)")
-	}
+	bin := testenv.Tool(t, "PROMETHEUS", "prometheus")
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -145,6 +150,9 @@ func TestFetchMetadataFromARealPrometheus(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no metadata for go_goroutines from %s within 60s (last error %v)\n%s", addr, err, log.String())
 		}
+	}
+	if d, err := FetchScrapeInterval(context.Background(), "http://"+addr); err != nil || d != time.Second {
+		t.Errorf("scrape interval %s (%v), want 1s", d, err)
 	}
 	ty := newTypes(md)
 	if got := ty.of("go_goroutines"); got != (metricType{Type: "gauge"}) {

@@ -36,6 +36,9 @@ type Conventions struct {
 	Annotations []string
 	// AlertName is the pattern alert names must match; nil: any.
 	AlertName *regexp.Regexp
+	// AlertNameDoc says the pattern in words for messages, e.g. "CamelCase,
+	// like ServiceDown"; "" shows the pattern alone.
+	AlertNameDoc string
 	// RecordName is the pattern recording rule names must match; nil:
 	// level:metric:operations as Prometheus documents it.
 	RecordName *regexp.Regexp
@@ -46,9 +49,10 @@ type Conventions struct {
 // CamelCase alert names.
 func House() *Conventions {
 	return &Conventions{
-		Labels:      map[string][]string{conventions.LabelSeverity: conventions.SeverityNames()},
-		Annotations: slices.Clone(conventions.RequiredAnnotations),
-		AlertName:   conventions.AlertName,
+		Labels:       map[string][]string{conventions.LabelSeverity: conventions.SeverityNames()},
+		Annotations:  slices.Clone(conventions.RequiredAnnotations),
+		AlertName:    conventions.AlertName,
+		AlertNameDoc: "CamelCase, like ServiceDown",
 	}
 }
 

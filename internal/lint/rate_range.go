@@ -15,8 +15,9 @@ var twoSampleFuncs = map[string]bool{
 // over a range shorter than two scrape intervals: with one sample (or none)
 // in the range they return nothing, so the alert never fires or flaps with
 // every scrape that lands late. An error at the config's scrape_interval
-// for the file; a warning at Prometheus' default of 1m, assumed when no
-// config says.
+// for the file (or the --prometheus server's); only an info hint at
+// Prometheus' default of 1m, assumed when neither says: most setups scrape
+// more often, and the finding rests on a guess.
 type rateRange struct{}
 
 func (rateRange) Name() string { return "rate-range" }
@@ -29,7 +30,7 @@ func (rateRange) Check(run *Run) []Problem {
 		eff := run.policy(f, r)
 		interval, sev, assumed := eff.ScrapeInterval, SeverityError, ""
 		if !eff.ScrapeIntervalSet {
-			sev, assumed = SeverityWarning, " (Prometheus' default, assumed: set scrape_interval in the lint config)"
+			sev, assumed = SeverityInfo, " (Prometheus' default, assumed: set scrape_interval in the lint config)"
 		}
 		var ps []Problem
 		parser.Inspect(r.AST, func(n parser.Node, _ []parser.Node) error {
@@ -41,9 +42,11 @@ func (rateRange) Check(run *Run) []Problem {
 			if !ok || m.Range >= 2*interval {
 				return nil
 			}
-			ps = append(ps, ruleProblem(f, r, r.ExprLine(m.PositionRange().Start), sev,
+			p := ruleProblem(f, r, r.ExprLine(m.PositionRange().Start), sev,
 				"%s() over [%s] holds fewer than two samples at a scrape interval of %s%s, so it returns nothing or flaps; use at least [%s]",
-				c.Func.Name, model.Duration(m.Range), model.Duration(interval), assumed, model.Duration(4*interval)))
+				c.Func.Name, model.Duration(m.Range), model.Duration(interval), assumed, model.Duration(4*interval))
+			p.hint = assumed != ""
+			ps = append(ps, p)
 			return nil
 		})
 		return ps

@@ -33,7 +33,7 @@ func TestRateRange(t *testing.T) {
 			},
 		},
 		{
-			name: "without a configured interval, Prometheus' default 1m is assumed and it is a warning",
+			name: "without a configured interval, Prometheus' default 1m is assumed and it is only a hint",
 			cfg:  Config{Policy: DefaultPolicy()},
 			in: `groups:
 - name: g
@@ -42,7 +42,7 @@ func TestRateRange(t *testing.T) {
     expr: rate(x_total[1m]) > 0 or rate(x_total[2m]) > 0
 `,
 			want: []string{
-				`rules.yml:5: warning rate-range: alert "A": rate() over [1m] holds fewer than two samples at a scrape interval of 1m (Prometheus' default, assumed: set scrape_interval in the lint config), so it returns nothing or flaps; use at least [4m]`,
+				`rules.yml:5: info rate-range: alert "A": rate() over [1m] holds fewer than two samples at a scrape interval of 1m (Prometheus' default, assumed: set scrape_interval in the lint config), so it returns nothing or flaps; use at least [4m]`,
 			},
 		},
 	})

@@ -149,6 +149,9 @@ func parseFile(f File) ([]*RuleFile, []Problem) {
 	if !manifest {
 		if len(docs) > 0 && docs[0].Kind == yaml.DocumentNode && len(docs[0].Content) > 0 {
 			if root := docs[0].Content[0]; root.Kind != yaml.MappingNode || mapKey(root, "groups") == nil {
+				if f.Found {
+					return nil, nil
+				}
 				return nil, []Problem{{Path: f.Path, Line: root.Line, Severity: SeverityError, Check: checkInput, input: true,
 					Message: "not a rule file: no groups, and not a PrometheusRule with spec.groups"}}
 			}
@@ -225,9 +228,14 @@ func manifestName(root *yaml.Node) string {
 // that rulefmt reads it and every line number stays the manifest's.
 func manifestRules(content []byte, groups *yaml.Node) []byte {
 	lines := strings.SplitAfter(string(content), "\n")
-	key := groups.Line // the groups: key shares the line of a flow or block value
-	for key > 1 && !strings.Contains(lines[key-1], "groups") {
+	// The groups: key is on the value's line (a flow value) or above it
+	// (a block sequence).
+	key := groups.Line
+	for key > 1 && !strings.HasPrefix(strings.TrimSpace(lines[key-1]), "groups:") {
 		key--
+	}
+	if !strings.HasPrefix(strings.TrimSpace(lines[key-1]), "groups:") {
+		key = groups.Line // spec: {groups: [...]}, all on one line
 	}
 	indent := len(lines[key-1]) - len(strings.TrimLeft(lines[key-1], " "))
 	end := key

@@ -81,6 +81,9 @@ func (run *Run) suppressed(p Problem) bool {
 // when only comments and blank lines lie between, else the rule the line
 // is in.
 func (f *RuleFile) ruleOf(line int) *Rule {
+	if !f.holds(line) {
+		return nil // another PrometheusRule of the manifest
+	}
 	var next, in *Rule
 	for gi := range f.Groups {
 		for ri := range f.Groups[gi].Rules {
@@ -116,4 +119,27 @@ func (f *RuleFile) onlyComments(from, to int) bool {
 		}
 	}
 	return true
+}
+
+// holds reports whether a line lies within the text rulefmt read: for a
+// PrometheusRule, its spec.groups.
+func (f *RuleFile) holds(line int) bool {
+	first, last := 0, 0
+	for l := 1; l <= len(f.lineStarts); l++ {
+		if !f.onlyBlank(l) {
+			if first == 0 {
+				first = l
+			}
+			last = l
+		}
+	}
+	return line >= first && line <= last
+}
+
+func (f *RuleFile) onlyBlank(l int) bool {
+	end := len(f.src)
+	if l < len(f.lineStarts) {
+		end = f.lineStarts[l]
+	}
+	return strings.TrimSpace(string(f.src[f.lineStarts[l-1]:end])) == ""
 }

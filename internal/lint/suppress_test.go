@@ -51,5 +51,28 @@ groups:
 `,
 			want: []string{`rules.yml:6: error impossible-comparison: alert "A": up > 1 can never be true (up is 0 or 1): the alert never fires`},
 		},
+		{
+			name: "a comment in one PrometheusRule of a manifest does not reach into another",
+			in: `kind: PrometheusRule
+metadata: {name: a}
+spec:
+  groups:
+  - name: a
+    rules:
+    - alert: A
+      expr: up > 1
+---
+kind: PrometheusRule
+metadata: {name: b}
+spec:
+  groups:
+  - name: b
+    rules:
+    # promgen-lint disable impossible-comparison
+    - alert: B
+      expr: up > 1
+`,
+			want: []string{`rules.yml:8: error impossible-comparison: alert "A": up > 1 can never be true (up is 0 or 1): the alert never fires`},
+		},
 	})
 }

@@ -23,6 +23,9 @@ import (
 // which alerts it carried.
 type notification struct {
 	receiver string
+	// groupKey is Alertmanager's key of the notified group: PagerDuty
+	// deduplicates on it, so notifications of one group are one incident.
+	groupKey string
 	at       time.Time
 	alerts   []amAlert // Status.State holds the webhook's "firing" or "resolved"
 }
@@ -54,7 +57,8 @@ func startWebhooks(t *testing.T) *webhooks {
 // ServeHTTP decodes Alertmanager's webhook payload (version 4).
 func (w *webhooks) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	var payload struct {
-		Alerts []struct {
+		GroupKey string `json:"groupKey"`
+		Alerts   []struct {
 			Status      string            `json:"status"`
 			Labels      map[string]string `json:"labels"`
 			Annotations map[string]string `json:"annotations"`
@@ -65,7 +69,7 @@ func (w *webhooks) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, err.Error(), http.StatusBadRequest)
 		return
 	}
-	n := notification{receiver: strings.Trim(r.URL.Path, "/"), at: time.Now()}
+	n := notification{receiver: strings.Trim(r.URL.Path, "/"), groupKey: payload.GroupKey, at: time.Now()}
 	for _, a := range payload.Alerts {
 		al := amAlert{Labels: a.Labels, Annotations: a.Annotations, StartsAt: a.StartsAt}
 		al.Status.State = a.Status
@@ -95,7 +99,8 @@ const notifyTimeout = time.Minute
 // notifyWant is what a fault must notify: the one page of the incident, and
 // the symptoms that page mutes while it fires.
 type notifyWant struct {
-	// page must reach the page receiver exactly once, firing.
+	// page must reach the page receiver, firing, as exactly one incident:
+	// the notifications that carry it share one group key.
 	page want
 	// muted are alert names no notification may carry as firing, to any
 	// receiver, after the page was sent.
@@ -133,8 +138,12 @@ func checkNotifications(t *testing.T, hooks *webhooks, faultAt time.Time, nw not
 			all = append(all, fmt.Sprintf("%s +%.1fs %s %s", n.receiver, n.at.Sub(faultAt).Seconds(), a.Status.State, a))
 		}
 	}
-	if len(pages) != 1 {
-		return time.Time{}, fmt.Errorf("%d pages carried %s, want exactly one; notifications since the fault:\n  %s", len(pages), nw.page.alert, strings.Join(all, "\n  "))
+	incidents := map[string]bool{}
+	for _, p := range pages {
+		incidents[p.groupKey] = true
+	}
+	if len(incidents) != 1 {
+		return time.Time{}, fmt.Errorf("%d notifications in %d groups carried %s, want exactly one incident; notifications since the fault:\n  %s", len(pages), len(incidents), nw.page.alert, strings.Join(all, "\n  "))
 	}
 	var errs []error
 	for _, n := range notes {

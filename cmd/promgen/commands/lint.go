@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/urfave/cli/v2"
 
 	"github.com/sre-tools/promgen/internal/generate"
@@ -37,7 +38,7 @@ func lintCommand(cfg Config) *cli.Command {
 			&cli.StringFlag{Name: "fail-on", Value: "error", Usage: "least severity that fails the run: error, warning or info"},
 			&cli.StringFlag{Name: "config", Usage: "lint config file (default: .promgen-lint.yml found from here up to the repository root)"},
 			&cli.StringFlag{Name: "metadata", Usage: "metric metadata file: a saved Prometheus /api/v1/metadata response"},
-			&cli.StringFlag{Name: "prometheus", Usage: "URL of a Prometheus whose /api/v1/metadata gives metric types"},
+			&cli.StringFlag{Name: "prometheus", Usage: "URL of a Prometheus whose /api/v1/metadata gives metric types (and its config the scrape interval, unless the lint config sets one)"},
 			&cli.DurationFlag{Name: "timeout", Value: 30 * time.Second, Usage: "timeout of the --prometheus request"},
 			&cli.StringFlag{Name: "out", Value: cfg.out(), Usage: "folder the spec's files are shown under"},
 			&cli.StringFlag{Name: "compose-base", Value: cfg.composeBase(), Usage: "compose file the fragments are merged over"},
@@ -123,11 +124,21 @@ func lintConfig(ctx context.Context, configPath, metadataPath, promURL string, t
 	if promURL != "" {
 		ctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
-		md, err := lint.FetchMetadata(ctx, strings.TrimSuffix(promURL, "/"))
+		url := strings.TrimSuffix(promURL, "/")
+		md, err := lint.FetchMetadata(ctx, url)
 		if err != nil {
 			return lc, fmt.Errorf("--prometheus: %w", err)
 		}
 		lc.Metadata = lc.Metadata.Merge(md)
+		// Its scrape interval stands where the config sets none.
+		if lc.Policy == nil {
+			lc.Policy = lint.DefaultPolicy()
+		}
+		if lc.Policy.ScrapeInterval == 0 {
+			if lc.Policy.ScrapeInterval, err = lint.FetchScrapeInterval(ctx, url); err != nil {
+				return lc, fmt.Errorf("--prometheus: %w", err)
+			}
+		}
 	}
 	return lc, nil
 }
@@ -151,11 +162,29 @@ func lintSpec(cfg Config, built generate.Files, out string) []lint.Problem {
 				}
 			}
 			if len(files) > 0 {
-				problems = append(problems, lint.Lint(files, lint.Config{Services: services(o), Policy: lint.HousePolicy()})...)
+				problems = append(problems, lint.Lint(files, lint.Config{Services: services(o), Metadata: specMetadata(o), Policy: lint.HousePolicy()})...)
 			}
 		}
 	}
 	return problems
+}
+
+// specMetadata tells lint the types of the metrics a spec declares beside
+// the catalog, a team's own: its objectives' request counters and latency
+// histograms. They are neither unknown metrics nor of unknown type.
+func specMetadata(o Output) lint.Metadata {
+	md := lint.Metadata{}
+	for _, s := range o.Spec.Services {
+		for _, slo := range s.SLOs {
+			if a := slo.Availability; a != nil && a.Requests != "" {
+				md[a.Requests] = []v1.Metadata{{Type: v1.MetricTypeCounter, Help: "requests of objective " + slo.Name + " of service " + s.Name}}
+			}
+			if l := slo.Latency; l != nil && l.Histogram != "" {
+				md[l.Histogram] = []v1.Metadata{{Type: v1.MetricTypeHistogram, Help: "latency of objective " + slo.Name + " of service " + s.Name}}
+			}
+		}
+	}
+	return md
 }
 
 // services tells lint what the spec knows of each service.

@@ -3,12 +3,21 @@ package commands
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/sre-tools/promgen/rules"
+	"github.com/sre-tools/promgen/spec"
 )
 
 // exitCode is the exit code a CLI error makes, 0 for none.
@@ -123,6 +132,40 @@ func TestLintWithMetadataFlagsARateOfAForeignGauge(t *testing.T) {
 	}
 }
 
+// --prometheus asks a Prometheus' /api/v1/metadata through client_golang;
+// here an httptest stand-in on 127.0.0.1 serves the API's JSON shape
+// (internal/lint runs the real Prometheus when $PROMETHEUS is set).
+func TestLintWithPrometheusFlagsARateOfAForeignGauge(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/api/v1/metadata":
+			fmt.Fprint(w, `{"status":"success","data":{"ceph_osd_up":[{"type":"gauge","help":"","unit":""}]}}`)
+		case "/api/v1/status/config":
+			fmt.Fprint(w, `{"status":"success","data":{"yaml":"global:\n  scrape_interval: 5m\n"}}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	rules := "groups:\n- name: g\n  rules:\n  - alert: OSDFlapping\n    expr: rate(ceph_osd_up[5m]) > 0 or ceph_unknown > 1\n"
+	dir := lintDir(t, "", map[string]string{"ceph.yml": rules})
+	out, err := run(t, gateway(), dir, "lint", "--prometheus", srv.URL, "ceph.yml")
+	for _, want := range []string{
+		"error counter-functions",
+		`warning unknown-metric: alert "OSDFlapping": metric "ceph_unknown"`,
+		"error rate-range: alert \"OSDFlapping\": rate() over [5m] holds fewer than two samples at a scrape interval of 5m,",
+	} {
+		if exitCode(err) != 1 || !strings.Contains(out, want) {
+			t.Errorf("exit %d, want 1 with %q:\n%s", exitCode(err), want, out)
+		}
+	}
+	srv.Close()
+	if _, err := run(t, gateway(), dir, "lint", "--prometheus", srv.URL, "ceph.yml"); exitCode(err) != 2 {
+		t.Errorf("an unreachable Prometheus: exit %d, want 2", exitCode(err))
+	}
+}
+
 func TestLintWritesSARIF(t *testing.T) {
 	dir := lintDir(t, "", map[string]string{"a.yml": badRules})
 	out, _ := run(t, gateway(), dir, "lint", "--format", "sarif", "a.yml")
@@ -165,5 +208,29 @@ func TestLintRepositoryConfigHoldsGeneratedToTheHousePolicy(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("generated/ output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// A team's spec reads metrics of its own (its objectives' request counter
+// and latency histogram), which promgen's catalog does not know: the spec
+// declares them, so lint knows them too and prints nothing.
+func TestLintOfATeamsSpecKnowsTheMetricsItDeclares(t *testing.T) {
+	svc := spec.Service{Name: rules.GatewayService, Container: spec.RunbookContainer("http://localhost:8000/health")}
+	svc.Alerts = rules.Runbook(svc, rules.Production)
+	svc.SLOs = []spec.SLO{
+		{Name: "availability", Objective: 0.995, Window: 28 * 24 * time.Hour,
+			Availability: &spec.AvailabilitySLI{Requests: "ranker_requests_total", Errors: []*labels.Matcher{spec.Re("code", "5..")}}},
+		{Name: "latency", Objective: 0.99, Window: 28 * 24 * time.Hour,
+			Latency: &spec.LatencySLI{Histogram: "ranker_request_duration_seconds", Threshold: 0.5, Buckets: []float64{0.1, 0.5, 1}}},
+	}
+	records, burns := rules.SLOs(svc)
+	svc.Records, svc.Alerts = records, append(svc.Alerts, burns...)
+	s := spec.Spec{Services: []spec.Service{svc}, RunbookURL: "https://runbooks.example.com/ranker"}
+	out, err := run(t, Config{Outputs: []Output{{Spec: s}}}, workdir(t), "lint")
+	if err != nil || out != "" {
+		t.Errorf("lint of a spec with its own SLI metrics: %v\n%s", err, out)
+	}
+	if !strings.Contains(fmt.Sprint(svc.Records), "ranker_requests_total") {
+		t.Fatalf("the records do not read the team's metric, so this test proves nothing: %v", svc.Records)
 	}
 }
