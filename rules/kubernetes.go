@@ -315,6 +315,18 @@ func (k Kube) ServiceDown() spec.Alert {
 			},
 		},
 		{
+			Name:     "keeps paging through one answered scrape between two crashes, and resolves once the pod stays up",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.Up, t1, hold(1, healthyFor), hold(0, f+step), hold(1, step), hold(0, step), hold(1, downFor)),
+			},
+			Expect: []spec.Expect{
+				fires(healthyFor+f+step, spec.Firing{Labels: page(t1), Summary: bare, Description: desc(t1, none0, "unknown", "unknown")}),
+				fires(healthyFor+f+3*step, spec.Firing{Labels: page(t1), Summary: bare, Description: desc(t1, none0, "unknown", "unknown")}),
+				quiet(healthyFor + f + 3*step + a.KeepFiringFor + step),
+			},
+		},
+		{
 			Name:     "stays quiet while the pods are scraped and available, whatever their past terminations",
 			Interval: step,
 			Series: append(append(term(1, catalog.KubeReasonOOMKilled, 137, step, total), series(catalog.Up, t1, hold(1, total))),
