@@ -26,7 +26,7 @@ LDFLAGS := -X $(VERSION_PKG).Version=$(shell git describe --tags --always --dirt
 	-X $(VERSION_PKG).BuildUser=$(shell id -un)@$(shell hostname) \
 	-X $(VERSION_PKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
 
-.PHONY: help build generate check test test-steps lint e2e bench tools docker-up docker-down clean
+.PHONY: help build generate check test test-steps lint e2e kube-dry-run bench tools docker-up docker-down clean
 
 help: ## Show the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z0-9-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -55,8 +55,10 @@ test: ## Run go tests (with Docker, promtool, Prometheus, Alertmanager, amtool),
 test-steps:
 	$(GO) test ./...
 	$(MAKE) --no-print-directory check
-	$(PROMTOOL) check rules generated/rules/*.yml generated/e2e/rules/*.yml $(addsuffix /generated/rules/*.yml,$(EXAMPLES))
-	$(PROMTOOL) test rules generated/tests/*.yml generated/e2e/tests/*.yml $(addsuffix /generated/tests/*.yml,$(EXAMPLES))
+	$(PROMTOOL) check rules generated/rules/*.yml generated/e2e/rules/*.yml generated/kubernetes/rules/*.yml $(addsuffix /generated/rules/*.yml,$(EXAMPLES)) \
+		$(wildcard $(addsuffix /generated/kubernetes/rules/*.yml,$(EXAMPLES)))
+	$(PROMTOOL) test rules generated/tests/*.yml generated/e2e/tests/*.yml generated/kubernetes/tests/*.yml $(addsuffix /generated/tests/*.yml,$(EXAMPLES)) \
+		$(wildcard $(addsuffix /generated/kubernetes/tests/*.yml,$(EXAMPLES)))
 	$(PROMTOOL) check config generated/prometheus/prometheus.yml generated/e2e/prometheus/prometheus.yml $(addsuffix /generated/prometheus/prometheus.yml,$(EXAMPLES))
 
 lint: ## go vet, gofmt and promgen lint on the spec and generated rules
@@ -75,6 +77,14 @@ e2e: ## Run the end-to-end fault matrix (dockerd, docker compose, Prometheus, Al
 	export PROMTOOL=$$tools_bin/promtool PROMETHEUS=$$tools_bin/prometheus \
 		ALERTMANAGER=$$tools_bin/alertmanager DOCKER_COMPOSE=$$tools_bin/docker-compose && \
 	$(DOCKERD) run $(GO) test -tags e2e -count=1 -v -timeout 75m ./test/e2e/
+
+# kube-apiserver and etcd take 10-15 minutes to build once (then cached), so
+# the dry-run is a target of its own; go test skips it without them.
+kube-dry-run: ## Apply generated/kubernetes to a real kube-apiserver with server-side dry-run (builds kube-apiserver and etcd once)
+	$(PROMGEN) build --check >/dev/null
+	@tools_bin=$$($(TOOLS) kube-apiserver etcd) && \
+	export KUBE_APISERVER=$$tools_bin/kube-apiserver ETCD=$$tools_bin/etcd && \
+	$(GO) test -count=1 -v -run TestTheManifestsPassARealAPIServersDryRun ./internal/kubernetes/
 
 bench: ## Run the benchmarks (figures go into docs/)
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -127,6 +127,11 @@ func GatewaySLOs(p Profile) []spec.SLO {
 	}
 }
 
+// GatewayKubernetes is the gateway's Kubernetes target: its Deployment,
+// container and job are named after the service, in the default namespace,
+// as the runbook's kubectl commands assume.
+var GatewayKubernetes = &spec.Kubernetes{}
+
 // Spec returns the inference gateway's spec for a profile: every alert of
 // the runbook on the gateway, the pipeline alerts that say when its pages
 // would arrive without their diagnosis, and their routing.
@@ -141,7 +146,14 @@ func Spec(p Profile) spec.Spec {
 	svc.SLOs = GatewaySLOs(p)
 	records, sloAlerts := SLOs(svc)
 	svc.Records, svc.Alerts = records, append(svc.Alerts, sloAlerts...)
-	s := spec.Spec{Services: []spec.Service{svc}, RunbookURL: GatewayRunbookURL, GrafanaURL: GrafanaURL, Prometheus: GatewayPrometheus(p)}
+	s := spec.Spec{RunbookURL: GatewayRunbookURL, GrafanaURL: GrafanaURL, Prometheus: GatewayPrometheus(p)}
+	// The runbook runs on Kubernetes too (it rolls back with kubectl
+	// rollout undo): the production spec also builds that target.
+	if p.Name == Production.Name {
+		s.Kubernetes = GatewayKubernetes
+		svc.Kubernetes.Alerts = KubernetesRunbook(s.Kubernetes, svc, p)
+	}
+	s.Services = []spec.Service{svc}
 	s.Pipeline = Pipeline(s, p)
 	s.Routing = GatewayRouting(p)
 	s.Routing.Inhibitions = Inhibitions(s)

@@ -42,7 +42,7 @@ func Inhibitions(s spec.Spec) []spec.Inhibition {
 	have := map[string]bool{}
 	var burns []string
 	for _, svc := range s.Services {
-		for _, a := range svc.Alerts {
+		for _, a := range append(slices.Clone(svc.Alerts), svc.KubernetesAlerts(s)...) {
 			if a.Labels["slo"] != "" && !have[a.Name] {
 				burns = append(burns, a.Name)
 			}

@@ -223,6 +223,9 @@ func (v *validator) eachAlert(fn func(svc *Service, a Alert)) {
 		for _, a := range v.spec.Services[i].Alerts {
 			fn(&v.spec.Services[i], a)
 		}
+		for _, a := range v.spec.Services[i].KubernetesAlerts(v.spec) {
+			fn(&v.spec.Services[i], a)
+		}
 	}
 	for _, a := range v.spec.Pipeline {
 		fn(nil, a)

@@ -39,6 +39,10 @@ type Spec struct {
 	Hosts []Host
 	// Prometheus is how the generated prometheus.yml scrapes and evaluates.
 	Prometheus Prometheus
+	// Kubernetes, when set, also builds the Kubernetes target: a
+	// PrometheusRule, a plain rule file with its promtool tests and a
+	// Deployment patch per service, under kubernetes/. Nil: Docker only.
+	Kubernetes *Kubernetes
 }
 
 // PipelineGroup names the rule group and files of a spec's Pipeline alerts;
@@ -85,6 +89,9 @@ type Service struct {
 	// Scrape is how Prometheus scrapes the service: a port on each of its
 	// containers, discovered on the spec's hosts, or static targets.
 	Scrape Scrape
+	// Kubernetes are the service's names and alerts on the Kubernetes
+	// target; read only when the spec's Kubernetes is set.
+	Kubernetes KubernetesService
 }
 
 // Record is a recording rule and the scenarios that prove it.

@@ -77,6 +77,7 @@ func (s Spec) Validate() error {
 		v.service(svc)
 	}
 	v.alerts(nil, s.Pipeline)
+	v.kubernetes()
 	v.routing()
 	v.scrape()
 	return errors.Join(v.errs...)

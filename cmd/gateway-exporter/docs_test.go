@@ -109,6 +109,13 @@ func metricsMarkdown() []byte {
 	table(p, catalog.SourceCAdvisor)
 	p("")
 	table(p, catalog.SourcePrometheus)
+	p("")
+	p("## Read by the Kubernetes target's rules")
+	p("")
+	p("The Kubernetes target (`docs/kubernetes.md`) reads kube-state-metrics instead of gateway-exporter, and")
+	p("`%s` from the kubelet's cAdvisor (`/metrics/cadvisor`), whose series carry `%s`.", catalog.CAdvisorContainerMemoryWorkingSet, strings.Join(catalog.KubePodLabels, "`, `"))
+	p("")
+	table(p, catalog.SourceKubeStateMetrics)
 	return b.Bytes()
 }
 

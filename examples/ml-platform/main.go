@@ -1,7 +1,8 @@
 // Command ml-platform is another team's promgen, written only against
 // promgen's public packages (spec, rules, the runbook's builders and the CLI
 // package): three services of their own in one compose project, built,
-// tested and drift-checked in CI like the gateway's.
+// tested and drift-checked in CI like the gateway's; the two that serve also
+// run on the team's Kubernetes cluster.
 //
 //	go run ./examples/ml-platform build          # writes examples/ml-platform/generated
 //	go run ./examples/ml-platform build --check  # CI: fails when generated/ is stale
@@ -32,6 +33,8 @@ func Spec(p rules.Profile) spec.Spec {
 	}
 	ranker.Container.Replicas = 2
 	ranker.Alerts = rules.Runbook(ranker, p)
+	// On Kubernetes the Deployment keeps the job's name.
+	ranker.Kubernetes.Deployment = "ranker-api"
 	// 99.5% of ranking requests succeed over 28 days; time the ranker
 	// cannot be scraped counts as failed.
 	ranker.SLOs = []spec.SLO{{
@@ -53,6 +56,8 @@ func Spec(p rules.Profile) spec.Spec {
 		Scrape: spec.Scrape{Static: []string{"embedder.ml.example.com:9100"}, Path: "/internal/metrics"},
 	}
 	embedder.Container.Memory = spec.Memory{}
+	// Its pod's container is called server.
+	embedder.Kubernetes.Container = "server"
 	embedder.Alerts = []spec.Alert{
 		rules.ServiceDown(embedder, p),
 		rules.ContainerOOMKilled(embedder, p),
@@ -76,6 +81,14 @@ func Spec(p rules.Profile) spec.Spec {
 		rules.ContainerOOMKilled(batch, p),
 		rules.ContainerCrashLooping(batch, p),
 	}
+	// On the cluster it is a CronJob, not a Deployment.
+	batch.Kubernetes.Omit = true
+
+	// The cluster runs the serving services in the team's namespace, and
+	// the team's Prometheus selects rules by the release label.
+	k8s := &spec.Kubernetes{Namespace: "ml-platform", RuleLabels: map[string]string{"release": "kube-prometheus-stack"}}
+	ranker.Kubernetes.Alerts = rules.KubernetesRunbook(k8s, ranker, p)
+	embedder.Kubernetes.Alerts = rules.KubernetesRunbook(k8s, embedder, p)
 
 	s := spec.Spec{
 		Services: []spec.Service{ranker, embedder, batch},
@@ -87,6 +100,7 @@ func Spec(p rules.Profile) spec.Spec {
 			{Name: "gpu-2", Address: "tcp://gpu-2.ml.example.com:2375"},
 		},
 		RunbookURL: "https://runbooks.example.com/ml-platform/service-down",
+		Kubernetes: k8s,
 	}
 	// Pipeline alerts are declared once, after the services: they name the
 	// services whose pages would lose their diagnosis.

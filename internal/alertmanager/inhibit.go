@@ -60,6 +60,9 @@ func each(s spec.Spec, fn func(svc *spec.Service, a spec.Alert)) {
 		for _, a := range s.Services[i].Alerts {
 			fn(&s.Services[i], a)
 		}
+		for _, a := range s.Services[i].KubernetesAlerts(s) {
+			fn(&s.Services[i], a)
+		}
 	}
 	for _, a := range s.Pipeline {
 		fn(nil, a)

@@ -133,6 +133,9 @@ func render(ctx context.Context, files Files, t Target, opts Options) error {
 	prom, err := renderPrometheus(t)
 	errs = append(errs, err)
 	maps.Copy(files, prom)
+	kube, err := renderKubernetes(t)
+	errs = append(errs, err)
+	maps.Copy(files, kube)
 	errs = append(errs, <-composeErrs...)
 	return errors.Join(errs...)
 }

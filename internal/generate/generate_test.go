@@ -145,7 +145,7 @@ func TestRenderedExpressionsKeepTheSpecsTree(t *testing.T) {
 	p := parser.NewParser(parser.Options{})
 	for _, prof := range rules.Profiles {
 		for _, svc := range rules.Spec(prof).Services {
-			for _, a := range svc.Alerts {
+			for _, a := range append(svc.Alerts, svc.Kubernetes.Alerts...) {
 				pretty, err := p.ParseExpr(spec.PromQL(a.Expr))
 				if err != nil {
 					t.Fatalf("%s/%s: %v", prof.Name, a.Name, err)
@@ -187,9 +187,10 @@ func TestGatewayAlertsAreProvenByPromtool(t *testing.T) {
 			testFiles = append(testFiles, filepath.Join(dir, p))
 		}
 	}
-	// Per profile: the gateway's group and the pipeline's.
-	if len(ruleFiles) != 2*len(rules.Profiles) || len(testFiles) != 2*len(rules.Profiles) {
-		t.Fatalf("got rule files %v and test files %v, want two of each per profile", ruleFiles, testFiles)
+	// Per profile: the gateway's group and the pipeline's; and the
+	// production profile's Kubernetes group of the gateway.
+	if want := 2*len(rules.Profiles) + 1; len(ruleFiles) != want || len(testFiles) != want {
+		t.Fatalf("got rule files %v and test files %v, want two of each per profile and one Kubernetes group", ruleFiles, testFiles)
 	}
 	for _, args := range [][]string{append([]string{"check", "rules"}, ruleFiles...), append([]string{"test", "rules"}, testFiles...)} {
 		out, err := exec.Command(promtool, args...).CombinedOutput()

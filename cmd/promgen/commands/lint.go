@@ -145,7 +145,8 @@ func lintConfig(ctx context.Context, configPath, metadataPath, promURL string, t
 
 // lintSpec lints the rule files a build produced, each output on its own: a
 // test profile repeats the same alerts, which would otherwise count as
-// duplicates. Paths are shown as they are written under out. The spec's
+// duplicates, and so does the Kubernetes target's rule files, linted apart
+// too. Paths are shown as they are written under out. The spec's
 // output is promgen's own, so it is held to the house policy (conventions
 // from package conventions, unknown metrics against the catalog) wherever
 // and by whichever team's main it is built, whatever config file lies
@@ -153,13 +154,17 @@ func lintConfig(ctx context.Context, configPath, metadataPath, promURL string, t
 func lintSpec(cfg Config, built generate.Files, out string) []lint.Problem {
 	var problems []lint.Problem
 	for _, o := range cfg.Outputs {
-		var files []lint.File
-		for _, p := range built.Paths() {
-			if path.Dir(p) == path.Join(o.Dir, "rules") {
-				files = append(files, lint.File{Path: path.Join(out, p), Content: built[p]})
+		for _, dir := range []string{path.Join(o.Dir, "rules"), path.Join(o.Dir, "kubernetes", "rules")} {
+			var files []lint.File
+			for _, p := range built.Paths() {
+				if path.Dir(p) == dir {
+					files = append(files, lint.File{Path: path.Join(out, p), Content: built[p]})
+				}
+			}
+			if len(files) > 0 {
+				problems = append(problems, lint.Lint(files, lint.Config{Services: services(o), Metadata: specMetadata(o), Policy: lint.HousePolicy()})...)
 			}
 		}
-		problems = append(problems, lint.Lint(files, lint.Config{Services: services(o), Metadata: specMetadata(o), Policy: lint.HousePolicy()})...)
 	}
 	return problems
 }
