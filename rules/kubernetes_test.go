@@ -54,7 +54,7 @@ func TestKubeReasonsSpeakTheDockerTargetsWords(t *testing.T) {
 // honest: every method of rules.Kube that returns an alert is among those
 // KubernetesRunbook returns for a service with a memory limit.
 func TestEveryKubernetesBuilderIsInTheRunbook(t *testing.T) {
-	svc := spec.Service{Name: "api", Container: spec.RunbookContainer("http://localhost:8080/health")}
+	svc := spec.Service{Name: "api", Container: spec.RunbookContainer("http://localhost:8080/health"), Scrape: spec.Scrape{Port: 8080}}
 	var names []string
 	for _, a := range rules.KubernetesRunbook(&spec.Kubernetes{}, svc, rules.Production) {
 		names = append(names, a.Name)
@@ -125,7 +125,7 @@ func TestKubernetesBuildersHoldForAnyService(t *testing.T) {
 		s := spec.Spec{RunbookURL: "https://runbooks.example.com/k8s", Kubernetes: &spec.Kubernetes{Namespace: dns()}}
 		seen := map[string]bool{}
 		for range 1 + r.IntN(3) {
-			svc := spec.Service{Name: dns(), Container: spec.RunbookContainer("http://localhost:8080/health")}
+			svc := spec.Service{Name: dns(), Container: spec.RunbookContainer("http://localhost:8080/health"), Scrape: spec.Scrape{Port: 8080}}
 			if seen[svc.Name] {
 				continue
 			}
