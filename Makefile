@@ -84,7 +84,7 @@ kube-dry-run: ## Apply generated/kubernetes to a real kube-apiserver with server
 	$(PROMGEN) build --check >/dev/null
 	@tools_bin=$$($(TOOLS) kube-apiserver etcd) && \
 	export KUBE_APISERVER=$$tools_bin/kube-apiserver ETCD=$$tools_bin/etcd && \
-	$(GO) test -count=1 -v -run TestTheManifestsPassARealAPIServersDryRun ./internal/kubernetes/
+	$(GO) test -tags kubeapi -count=1 -v -run TestTheManifestsPassARealAPIServersDryRun ./internal/kubernetes/
 
 bench: ## Run the benchmarks (figures go into docs/)
 	$(GO) test -run '^$$' -bench . -benchmem ./...

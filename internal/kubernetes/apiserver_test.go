@@ -1,3 +1,9 @@
+//go:build kubeapi
+
+// Built only by `make kube-dry-run` (-tags kubeapi): kube-apiserver takes
+// 10-15 minutes to build, more than CI's budget allows, so the test is an
+// explicit target rather than a skip inside go test ./...
+
 package kubernetes_test
 
 import (
@@ -23,6 +29,8 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
+
+	"github.com/sre-tools/promgen/internal/testenv"
 )
 
 // The committed Kubernetes manifests against a real kube-apiserver (with
@@ -42,7 +50,7 @@ var (
 )
 
 func TestTheManifestsPassARealAPIServersDryRun(t *testing.T) {
-	apiserver, etcd := optionalTool(t, "KUBE_APISERVER", "kube-apiserver"), optionalTool(t, "ETCD", "etcd")
+	apiserver, etcd := testenv.Tool(t, "KUBE_APISERVER", "kube-apiserver"), testenv.Tool(t, "ETCD", "etcd")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	client := startAPIServer(t, ctx, apiserver, etcd)
@@ -105,32 +113,6 @@ func TestTheManifestsPassARealAPIServersDryRun(t *testing.T) {
 	if !apierrors.IsInvalid(err) {
 		t.Errorf("a request above the limit: got %v, want Invalid", err)
 	}
-}
-
-// optionalTool finds a tool as testenv.Tool does, but skips the test
-// without it: kube-apiserver takes 10-15 minutes to build, so make test
-// does not build it; make kube-dry-run does.
-func optionalTool(t *testing.T, env, name string) string {
-	t.Helper()
-	if p := os.Getenv(env); p != "" {
-		return p
-	}
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	cache := os.Getenv("PROMGEN_TOOLS_CACHE")
-	if cache == "" {
-		if home, err := os.UserHomeDir(); err == nil {
-			cache = filepath.Join(home, ".cache", "promgen", "tools")
-		}
-	}
-	if p := filepath.Join(cache, "bin", name); cache != "" {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	t.Skipf("needs %s (make kube-dry-run builds it, or scripts/tools.sh %s)", name, name)
-	return ""
 }
 
 // startAPIServer runs etcd and kube-apiserver on loopback, with one static
