@@ -64,6 +64,7 @@ test-steps:
 lint: ## go vet, gofmt and promgen lint on the spec and generated rules
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./test/e2e/
+	$(GO) vet -tags kubeapi ./internal/kubernetes/
 	@unformatted=$$(gofmt -l .); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(PROMGEN) lint
