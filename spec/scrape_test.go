@@ -1,7 +1,6 @@
 package spec_test
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/sre-tools/promgen/spec"
@@ -56,28 +55,7 @@ func TestValidateScrape(t *testing.T) {
 		}, []string{`host "node-1": address: missing`, `host "node-1": name: duplicate host`, `scrape.static[0]: "nope" is not host:port`, `for: must not be negative`}},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			s := valid()
-			tc.mutate(&s)
-			err := s.Validate()
-			if len(tc.want) == 0 {
-				if err != nil {
-					t.Fatalf("Validate() = %v, want nil", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("Validate() = nil, want errors containing %q", tc.want)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("Validate() error\n%v\ndoes not contain %q", err, w)
-				}
-			}
-			if n := strings.Count(err.Error(), "\n") + 1; n != len(tc.want) {
-				t.Errorf("got %d problems, want %d:\n%v", n, len(tc.want), err)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkValidate(t, tc.mutate, tc.want) })
 	}
 }
 

@@ -178,27 +178,32 @@ func TestValidate(t *testing.T) {
 			[]string{`keep_firing_for: must not be negative`}},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			s := valid()
-			tc.mutate(&s)
-			err := s.Validate()
-			if len(tc.want) == 0 {
-				if err != nil {
-					t.Fatalf("Validate() = %v, want nil", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("Validate() = nil, want errors containing %q", tc.want)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("Validate() error\n%v\ndoes not contain %q", err, w)
-				}
-			}
-			if n := strings.Count(err.Error(), "\n") + 1; n != len(tc.want) {
-				t.Errorf("got %d problems, want %d:\n%v", n, len(tc.want), err)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkValidate(t, tc.mutate, tc.want) })
+	}
+}
+
+// checkValidate validates valid() after mutate and checks that the error
+// holds exactly the problems in want (none when want is empty).
+func checkValidate(t *testing.T, mutate func(*spec.Spec), want []string) {
+	t.Helper()
+	s := valid()
+	mutate(&s)
+	err := s.Validate()
+	if len(want) == 0 {
+		if err != nil {
+			t.Fatalf("Validate() = %v, want nil", err)
+		}
+		return
+	}
+	if err == nil {
+		t.Fatalf("Validate() = nil, want errors containing %q", want)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("Validate() error\n%v\ndoes not contain %q", err, w)
+		}
+	}
+	if n := strings.Count(err.Error(), "\n") + 1; n != len(want) {
+		t.Errorf("got %d problems, want %d:\n%v", n, len(want), err)
 	}
 }
