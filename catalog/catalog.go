@@ -71,7 +71,15 @@ const LabelHost = "host"
 const (
 	DockerLabelComposeProject = "com.docker.compose.project"
 	DockerLabelComposeService = "com.docker.compose.service"
+	// DockerLabelComposeOneoff is "True" on the containers of `docker
+	// compose run`: tasks, not replicas of the service.
+	DockerLabelComposeOneoff = "com.docker.compose.oneoff"
 )
+
+// DockerLabelMetricsPort on a container overrides its service's scrape port,
+// as the prometheus.io/port annotation does for a Kubernetes pod: replicas
+// on the host network cannot share one port.
+const DockerLabelMetricsPort = "prometheus.io/port"
 
 // Variable label names used by exporter metrics.
 const (

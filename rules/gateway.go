@@ -23,12 +23,20 @@ const GatewayPort = 8000
 
 // GatewayPrometheus is the stack's Prometheus in a profile: the defaults
 // (15s), and in the e2e profile every interval at 1s, as the fault matrix
-// runs it.
+// runs it, with a replica discovered within 5s of its start.
 func GatewayPrometheus(p Profile) spec.Prometheus {
 	if p.Name == E2E.Name {
-		return spec.Prometheus{ScrapeInterval: time.Second, ScrapeTimeout: time.Second, EvaluationInterval: time.Second}
+		return spec.Prometheus{ScrapeInterval: time.Second, ScrapeTimeout: time.Second, EvaluationInterval: time.Second,
+			RefreshInterval: 5 * time.Second}
 	}
 	return spec.Prometheus{}
+}
+
+// GatewaySources are the stack's diagnosis sources: gateway-exporter and
+// cAdvisor, and in the e2e profile gateway-exporter alone, reading memory
+// from Docker's stats API, since cAdvisor's image cannot be pulled there.
+func GatewaySources(p Profile) spec.Sources {
+	return spec.Sources{WithoutCAdvisor: p.Name == E2E.Name}
 }
 
 // HealthURL is the gateway's health endpoint, as in the runbook.
@@ -146,7 +154,7 @@ func Spec(p Profile) spec.Spec {
 	svc.SLOs = GatewaySLOs(p)
 	records, sloAlerts := SLOs(svc)
 	svc.Records, svc.Alerts = records, append(svc.Alerts, sloAlerts...)
-	s := spec.Spec{RunbookURL: GatewayRunbookURL, GrafanaURL: GrafanaURL, Prometheus: GatewayPrometheus(p)}
+	s := spec.Spec{RunbookURL: GatewayRunbookURL, GrafanaURL: GrafanaURL, Prometheus: GatewayPrometheus(p), Sources: GatewaySources(p)}
 	// The runbook runs on Kubernetes too (it rolls back with kubectl
 	// rollout undo): the production spec also builds that target.
 	if p.Name == Production.Name {

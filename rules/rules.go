@@ -28,9 +28,9 @@ func Runbook(svc spec.Service, p Profile) []spec.Alert {
 // declared once per spec: call it after s.Services is complete, since their
 // descriptions name the services whose pages lose their diagnosis.
 func Pipeline(s spec.Spec, p Profile) []spec.Alert {
-	return []spec.Alert{
-		GatewayExporterDown(s, p),
-		DiagnosisSourceDown(s, p),
-		CAdvisorDown(s, p),
+	out := []spec.Alert{GatewayExporterDown(s, p), DiagnosisSourceDown(s, p)}
+	if !s.Sources.WithoutCAdvisor {
+		out = append(out, CAdvisorDown(s, p))
 	}
+	return out
 }

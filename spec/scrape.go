@@ -36,7 +36,9 @@ var DefaultHost = Host{Name: "local", Address: "unix:///var/run/docker.sock"}
 // which a service whose alerts read its job may not have.
 type Scrape struct {
 	// Port is the port of the metrics endpoint in each container; with
-	// host networking, the port on the host.
+	// host networking, the port on the host. A container labelled
+	// prometheus.io/port (catalog.DockerLabelMetricsPort) is scraped at
+	// that port instead: host-network replicas each listen on their own.
 	Port int
 	// Path is the metrics path. Zero: Prometheus' default, /metrics.
 	Path string
@@ -67,6 +69,10 @@ type Prometheus struct {
 	ExporterPort int
 	// CAdvisorPort is cAdvisor's port on every host. Default 8080.
 	CAdvisorPort int
+	// RefreshInterval is how often docker_sd_configs lists each host's
+	// containers: a new replica is scraped at most this long after it
+	// starts. Default 1m, Prometheus' own.
+	RefreshInterval time.Duration
 }
 
 // Defaults of Prometheus.
@@ -77,6 +83,7 @@ const (
 	DefaultAlertmanager       = "localhost:9093"
 	DefaultExporterPort       = 19818
 	DefaultCAdvisorPort       = 8080
+	DefaultRefreshInterval    = time.Minute
 )
 
 // WithDefaults returns p with every zero field set to its default.
@@ -98,6 +105,9 @@ func (p Prometheus) WithDefaults() Prometheus {
 	}
 	if p.CAdvisorPort == 0 {
 		p.CAdvisorPort = DefaultCAdvisorPort
+	}
+	if p.RefreshInterval == 0 {
+		p.RefreshInterval = DefaultRefreshInterval
 	}
 	return p
 }
@@ -154,7 +164,7 @@ func (v *validator) scrape() {
 		}
 	}
 	p := s.Prometheus
-	if p.ScrapeInterval < 0 || p.ScrapeTimeout < 0 || p.EvaluationInterval < 0 {
+	if p.ScrapeInterval < 0 || p.ScrapeTimeout < 0 || p.EvaluationInterval < 0 || p.RefreshInterval < 0 {
 		v.add(FieldError{Field: "prometheus", Problem: "intervals and timeout must not be negative"})
 	}
 	if d := p.WithDefaults(); d.ScrapeTimeout > d.ScrapeInterval {
@@ -175,6 +185,17 @@ func (v *validator) scrape() {
 	}
 	for i := range s.Services {
 		v.serviceScrape(&s.Services[i])
+	}
+	if s.Sources.WithoutCAdvisor {
+		if s.Sources.CAdvisorJob != "" {
+			v.add(FieldError{Field: "sources.cadvisor_job", Problem: fmt.Sprintf("%q is set, but without_cadvisor says there is no cAdvisor to scrape", s.Sources.CAdvisorJob)})
+		}
+		job := s.Sources.CAdvisor()
+		v.eachAlert(func(svc *Service, a Alert) {
+			if selectsJob(a.Expr, job) {
+				v.add(v.at(svc, a, "", "expr", "reads job %q, which without_cadvisor leaves unscraped: it would never fire", job))
+			}
+		})
 	}
 }
 
@@ -221,29 +242,34 @@ func hostPort(t string) error {
 // series of the service's job, or "" when none does.
 func readsJob(svc *Service) string {
 	job := svc.JobName()
-	reads := func(e parser.Expr) bool {
-		found := false
-		parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
-			if vs, ok := n.(*parser.VectorSelector); ok {
-				for _, m := range vs.LabelMatchers {
-					if m.Name == "job" && m.Type == labels.MatchEqual && m.Value == job {
-						found = true
-					}
-				}
-			}
-			return nil
-		})
-		return found
-	}
 	for _, a := range svc.Alerts {
-		if a.Expr != nil && reads(a.Expr) {
+		if selectsJob(a.Expr, job) {
 			return fmt.Sprintf("alert %q", a.Name)
 		}
 	}
 	for _, r := range svc.Records {
-		if r.Expr != nil && reads(r.Expr) {
+		if selectsJob(r.Expr, job) {
 			return fmt.Sprintf("record %q", r.Name)
 		}
 	}
 	return ""
+}
+
+// selectsJob reports whether e selects series of job by equality.
+func selectsJob(e parser.Expr, job string) bool {
+	if e == nil {
+		return false
+	}
+	found := false
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		if vs, ok := n.(*parser.VectorSelector); ok {
+			for _, m := range vs.LabelMatchers {
+				if m.Name == "job" && m.Type == labels.MatchEqual && m.Value == job {
+					found = true
+				}
+			}
+		}
+		return nil
+	})
+	return found
 }

@@ -48,6 +48,16 @@ func TestValidateScrape(t *testing.T) {
 		{"a scrape timeout above the interval is rejected", func(s *spec.Spec) {
 			s.Prometheus = spec.Prometheus{ScrapeInterval: 5e9, ScrapeTimeout: 10e9}
 		}, []string{`prometheus.scrape_timeout: 10s exceeds the scrape interval 5s`}},
+		{"a spec without cAdvisor passes", func(s *spec.Spec) { s.Sources.WithoutCAdvisor = true }, nil},
+		{"a cAdvisor job named for a spec without cAdvisor is rejected", func(s *spec.Spec) {
+			s.Sources = spec.Sources{WithoutCAdvisor: true, CAdvisorJob: "cadv"}
+		}, []string{`sources.cadvisor_job: "cadv" is set, but without_cadvisor says there is no cAdvisor`}},
+		{"an alert on cAdvisor's job in a spec without cAdvisor is rejected", func(s *spec.Spec) {
+			s.Sources.WithoutCAdvisor = true
+			s.Services[0].Alerts[0].Expr = spec.Filter(spec.Metric("up", spec.Eq("job", spec.DefaultCAdvisorJob)), spec.OpEq, 0)
+		}, []string{`service "api": alert "ApiDown": expr: reads job "cadvisor", which without_cadvisor leaves unscraped`}},
+		{"a negative refresh interval is rejected", func(s *spec.Spec) { s.Prometheus.RefreshInterval = -1 },
+			[]string{`prometheus: intervals and timeout must not be negative`}},
 		{"scrape problems are reported with the others", func(s *spec.Spec) {
 			s.Hosts = []spec.Host{{Name: "node-1"}, {Name: "node-1", Address: "tcp://b:2375"}}
 			s.Services[0].Scrape = spec.Scrape{Static: []string{"nope"}}

@@ -56,6 +56,10 @@ type Sources struct {
 	ExporterJob string
 	// CAdvisorJob is cAdvisor's scrape job. Default "cadvisor".
 	CAdvisorJob string
+	// WithoutCAdvisor says gateway-exporter reads memory from Docker's
+	// stats API (--cadvisor.url=""), so there is no cAdvisor to scrape:
+	// prometheus.yml has no cAdvisor job and rules.Pipeline no CAdvisorDown.
+	WithoutCAdvisor bool
 }
 
 // Service is one monitored service: a Prometheus job backed by a docker

@@ -3,8 +3,10 @@ package generate
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"path"
 	"strconv"
+	"time"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/config"
@@ -58,11 +60,12 @@ func prometheusConfig(s spec.Spec) *config.Config {
 	}
 	hosts := s.HostList()
 	for _, svc := range s.Services {
-		cfg.ScrapeConfigs = append(cfg.ScrapeConfigs, serviceJobs(svc, hosts)...)
+		cfg.ScrapeConfigs = append(cfg.ScrapeConfigs, serviceJobs(svc, hosts, p.RefreshInterval)...)
 	}
-	cfg.ScrapeConfigs = append(cfg.ScrapeConfigs,
-		hostJob(s.Sources.Exporter(), p.ExporterPort, hosts),
-		hostJob(s.Sources.CAdvisor(), p.CAdvisorPort, hosts))
+	cfg.ScrapeConfigs = append(cfg.ScrapeConfigs, hostJob(s.Sources.Exporter(), p.ExporterPort, hosts))
+	if !s.Sources.WithoutCAdvisor {
+		cfg.ScrapeConfigs = append(cfg.ScrapeConfigs, hostJob(s.Sources.CAdvisor(), p.CAdvisorPort, hosts))
+	}
 	return cfg
 }
 
@@ -96,7 +99,7 @@ func scrapeConfig(job, metricsPath string, sd discovery.Configs) *config.ScrapeC
 }
 
 func hostPort(host string, port int) string {
-	return fmt.Sprintf("%s:%d", host, port)
+	return net.JoinHostPort(host, strconv.Itoa(port))
 }
 
 // serviceJobs scrapes a service: its static targets, or each of its
@@ -104,7 +107,7 @@ func hostPort(host string, port int) string {
 // a whole job and docker_sd says nothing of the daemon a target came from,
 // so with several hosts each host is a job of its own (job_name
 // "<job>@<host>") whose job label is set back to the service's job.
-func serviceJobs(svc spec.Service, hosts []spec.Host) []*config.ScrapeConfig {
+func serviceJobs(svc spec.Service, hosts []spec.Host, refresh time.Duration) []*config.ScrapeConfig {
 	sc := svc.Scrape
 	job := svc.JobName()
 	if !sc.Configured() {
@@ -117,17 +120,14 @@ func serviceJobs(svc spec.Service, hosts []spec.Host) []*config.ScrapeConfig {
 		}
 		return []*config.ScrapeConfig{scrapeConfig(job, sc.Path, discovery.Configs{discovery.StaticConfig{targetGroup(sc.Static, labels)}})}
 	}
-	filters := []moby.Filter{{Name: "label", Values: []string{catalog.DockerLabelComposeService + "=" + svc.Name}}}
-	if svc.ComposeProject != "" {
-		filters[0].Values = append(filters[0].Values, catalog.DockerLabelComposeProject+"="+svc.ComposeProject)
-	}
 	var out []*config.ScrapeConfig
 	for _, h := range hosts {
 		sd := moby.DefaultDockerSDConfig
 		sd.Host = h.Address
 		sd.Port = sc.Port
-		sd.Filters = filters
+		sd.Filters = containerFilters(svc)
 		sd.HostNetworkingHost = h.Machine()
+		sd.RefreshInterval = model.Duration(refresh)
 		c := scrapeConfig(job, sc.Path, discovery.Configs{&sd})
 		c.RelabelConfigs = containerRelabels(h, sc.Port)
 		if len(hosts) > 1 {
@@ -137,6 +137,21 @@ func serviceJobs(svc spec.Service, hosts []spec.Host) []*config.ScrapeConfig {
 		out = append(out, c)
 	}
 	return out
+}
+
+// containerFilters select the service's replicas for docker_sd_configs, in
+// every state. Docker lists only running containers unless a status filter
+// asks for others, and a container that stopped for good must stay a
+// target, whose up of 0 pages ServiceDown, rather than vanish from
+// discovery and resolve the page. `docker compose run` tasks are no
+// replicas. Values of one filter are ORed, except label's, which all must
+// hold.
+func containerFilters(svc spec.Service) []moby.Filter {
+	ls := []string{catalog.DockerLabelComposeService + "=" + svc.Name, catalog.DockerLabelComposeOneoff + "=False"}
+	if svc.ComposeProject != "" {
+		ls = append(ls, catalog.DockerLabelComposeProject+"="+svc.ComposeProject)
+	}
+	return []moby.Filter{{Name: "label", Values: ls}, {Name: "status", Values: catalog.States}}
 }
 
 // Meta labels of docker_sd_configs.
@@ -155,19 +170,25 @@ func dockerMeta(key string) model.LabelName {
 }
 
 // containerRelabels make each discovered container one target at port,
-// labelled as gateway-exporter labels its series: name (without Docker's
-// leading slash), compose_project, compose_service, and host.
+// or at the port of its prometheus.io/port label, labelled as
+// gateway-exporter labels its series: name (without Docker's leading
+// slash), compose_project, compose_service, and host.
 //
 // docker_sd_configs yields one target per exposed port and network, at the
 // container's IP, and for a host-network container one target at the
-// host's address without a port; every one is rewritten to port, and the
-// duplicates that leaves are one target to Prometheus.
+// host's address without a port; every one is rewritten to its port, and
+// the duplicates that leaves are one target to Prometheus. Later rules win.
 func containerRelabels(h spec.Host, port int) []*relabel.Config {
 	p := strconv.Itoa(port)
+	portLabel := dockerMeta(catalog.DockerLabelMetricsPort)
+	ip, mode := []model.LabelName{metaNetworkIP}, []model.LabelName{metaNetworkMode}
 	return []*relabel.Config{
-		replace([]model.LabelName{metaNetworkIP}, `([^:]+)`, model.AddressLabel, "${1}:"+p),
-		replace([]model.LabelName{metaNetworkIP}, `(.*:.*)`, model.AddressLabel, "[${1}]:"+p),
-		replace([]model.LabelName{metaNetworkMode}, `host`, model.AddressLabel, hostPort(h.Machine(), port)),
+		replace(ip, `([^:]+)`, model.AddressLabel, "${1}:"+p),
+		replace(ip, `(.*:.*)`, model.AddressLabel, "[${1}]:"+p),
+		replace(append(ip, portLabel), `([^:]+);([0-9]+)`, model.AddressLabel, "${1}:${2}"),
+		replace(append(ip, portLabel), `(.*:.*);([0-9]+)`, model.AddressLabel, "[${1}]:${2}"),
+		replace(mode, `host`, model.AddressLabel, hostPort(h.Machine(), port)),
+		replace(append(mode, portLabel), `host;([0-9]+)`, model.AddressLabel, net.JoinHostPort(h.Machine(), "${1}")),
 		replace([]model.LabelName{metaContainerName}, `/?(.*)`, catalog.LabelName, "${1}"),
 		replace([]model.LabelName{dockerMeta(catalog.DockerLabelComposeProject)}, `(.*)`, catalog.LabelComposeProject, "${1}"),
 		replace([]model.LabelName{dockerMeta(catalog.DockerLabelComposeService)}, `(.*)`, catalog.LabelComposeService, "${1}"),
