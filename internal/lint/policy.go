@@ -93,7 +93,7 @@ func DefaultPolicy() *Policy { return &Policy{} }
 
 // HousePolicy is the policy for promgen's own output: every check on with
 // house conventions, unknown-metric against the catalog, and the scrape
-// interval of compose/prometheus.yml.
+// interval of generated/prometheus/prometheus.yml.
 func HousePolicy() *Policy {
 	return &Policy{
 		ScrapeInterval: 15 * time.Second,

@@ -36,13 +36,17 @@ const (
 // faultCase is one row of the fault matrix: a failure the runbook lists, the
 // alerts that must reach Alertmanager, and, implicitly, that no other does.
 type faultCase struct {
-	name  string
-	cause func(t *testing.T, s *stack)
-	wants func(container string) []want
+	name string
+	// prepare sets the stage, before the fault's clock starts.
+	prepare func(t *testing.T, s *stack)
+	cause   func(t *testing.T, s *stack)
+	wants   func(container string) []want
 	// keep leaves the fault in place for the next case, which builds on it.
 	keep bool
 	// notify, when set, is the incident's one page and what it mutes.
 	notify func(container string) notifyWant
+	// check, when set, runs once the alerts arrived.
+	check func(t *testing.T, s *stack)
 }
 
 // timing is one measured alert, for docs/e2e.md.
@@ -223,10 +227,36 @@ func TestFaultMatrix(t *testing.T) {
 				return []want{{alert: "ContainerUnhealthy", labels: map[string]string{catalog.LabelName: c, "severity": "warning"}}}
 			},
 		},
+		{
+			// The issue's scenario on the real stack: replica 1 is killed
+			// and stays down; replica 2 is then stopped (exit 143) and runs
+			// again, so the service's most recent termination is replica
+			// 2's. Replica 1's page carries its own.
+			name:    "with two replicas, a kill pages for the killed one with its own termination while the other keeps serving",
+			prepare: func(t *testing.T, s *stack) { s.startReplica(t) },
+			cause: func(t *testing.T, s *stack) {
+				s.composeRun(t, "kill", "--signal=SIGKILL", job)
+				s.replicaRun(t, "restart", "--timeout=5", job)
+			},
+			wants: func(c string) []want {
+				w := page(catalog.ReasonKilled, "137")
+				w.labels[catalog.LabelName] = c
+				return []want{w}
+			},
+			notify: func(c string) notifyWant {
+				w := page(catalog.ReasonKilled, "137")
+				w.labels[catalog.LabelName] = c
+				return notifyWant{page: w, never: []want{{alert: "ServiceDown", labels: map[string]string{catalog.LabelExitCode: "143"}}}}
+			},
+			check: func(t *testing.T, s *stack) { s.replicaServes(t) },
+		},
 	}
 
 	for _, fc := range cases {
 		ok := t.Run(fc.name, func(t *testing.T) {
+			if fc.prepare != nil {
+				fc.prepare(t, s)
+			}
 			container, before := s.gateway(t)
 			t.Logf("gateway %s: %s", container, before)
 			faultAt := time.Now()
@@ -235,6 +265,9 @@ func TestFaultMatrix(t *testing.T) {
 			arrived := awaitAlerts(t, wants, faultTimeout, settle)
 			_, after := s.gateway(t)
 			t.Logf("gateway after the fault: %s", after)
+			if fc.check != nil {
+				fc.check(t, s)
+			}
 			for i, w := range wants {
 				if arrived[i].startsAt.Before(faultAt) {
 					t.Logf("%s was already firing, since %s", w.alert, arrived[i].startsAt.Format(time.TimeOnly))
@@ -553,4 +586,59 @@ func logTimings(t *testing.T, timings []timing) {
 		fmt.Fprintf(&b, "| %s | %s | %.1fs | %s | %s |\n", tm.name, tm.alert, tm.fromFault.Seconds(), down, budget)
 	}
 	t.Logf("timings (for docs/e2e.md):\n%s", b.String())
+}
+
+// startReplica starts the gateway's second replica, removed again when the
+// case ends, and waits until Prometheus scrapes it: docker_sd_configs finds
+// it within the e2e profile's refresh interval.
+func (s *stack) startReplica(t *testing.T) {
+	t.Helper()
+	t.Cleanup(func() {
+		if out, err := s.replicaOutput("down", "--volumes", "--timeout=5"); err != nil {
+			t.Errorf("compose down (%s): %v\n%s", replicaProject, err, out)
+		}
+	})
+	s.replicaRun(t, "up", "--detach", "--wait", "--wait-timeout=60", "--no-deps", rules.GatewayService)
+	q := fmt.Sprintf(`up{job=%q, instance=%q} == 1`, rules.GatewayService, replicaAddr)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var res struct {
+			Result []struct {
+				Metric map[string]string `json:"metric"`
+			} `json:"result"`
+		}
+		err := prometheusAPI(context.Background(), "query", url.Values{"query": {q}}, &res)
+		if err == nil && len(res.Result) == 1 {
+			t.Logf("replica 2 scraped as %v", res.Result[0].Metric)
+			if res.Result[0].Metric[catalog.LabelComposeProject] != replicaProject {
+				t.Fatalf("replica 2's target carries %v, want compose_project %s", res.Result[0].Metric, replicaProject)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Prometheus does not scrape replica 2 a minute after its start: %s: %d series (%v)", q, len(res.Result), err)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// replicaServes checks that replica 2 answers on loopback and Prometheus
+// scrapes it.
+func (s *stack) replicaServes(t *testing.T) {
+	t.Helper()
+	resp, err := http.Get("http://" + replicaAddr + "/health")
+	if err != nil {
+		t.Fatalf("replica 2 does not serve: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("replica 2's /health: %s", resp.Status)
+	}
+	var res struct {
+		Result []json.RawMessage `json:"result"`
+	}
+	q := fmt.Sprintf(`up{job=%q, instance=%q} == 1`, rules.GatewayService, replicaAddr)
+	if err := prometheusAPI(context.Background(), "query", url.Values{"query": {q}}, &res); err != nil || len(res.Result) != 1 {
+		t.Errorf("replica 2 is not scraped: %s: %d series (%v)", q, len(res.Result), err)
+	}
 }

@@ -105,6 +105,9 @@ type notifyWant struct {
 	// muted are alert names no notification may carry as firing, to any
 	// receiver, after the page was sent.
 	muted []string
+	// never are alerts no notification may carry, firing, at any time
+	// since the fault.
+	never []want
 }
 
 // checkNotifications checks the notifications sent since the fault, once
@@ -147,6 +150,13 @@ func checkNotifications(t *testing.T, hooks *webhooks, faultAt time.Time, nw not
 	}
 	var errs []error
 	for _, n := range notes {
+		for _, a := range n.alerts {
+			for _, w := range nw.never {
+				if a.Status.State == "firing" && w.matches(a) {
+					errs = append(errs, fmt.Errorf("%s reached %s %.1fs after the fault, but must never", a, n.receiver, n.at.Sub(faultAt).Seconds()))
+				}
+			}
+		}
 		if n.at.Before(pages[0].at) {
 			continue
 		}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -38,6 +39,14 @@ const (
 	alertmanagerAddr = "localhost:9093"
 	gatewayAddr      = "localhost:8000"
 	exporterAddr     = "localhost:19818"
+
+	// replicaProject runs the gateway's second replica: the same compose
+	// files in a project of its own, on its own port (replicaPort, which
+	// compose/docker-compose.yml also writes into its prometheus.io/port
+	// label), since replicas on the host network cannot share one.
+	replicaProject = "promgen-e2e-2"
+	replicaPort    = "8001"
+	replicaAddr    = "localhost:" + replicaPort
 )
 
 // stack is the monitored stack under test: the gateway and gateway-exporter
@@ -65,7 +74,7 @@ func startStack(t *testing.T) *stack {
 	prometheus := tool(t, "PROMETHEUS", "prometheus")
 	alertmanager := tool(t, "ALERTMANAGER", "alertmanager")
 	compose := tool(t, "DOCKER_COMPOSE", "docker-compose")
-	for _, addr := range []string{prometheusAddr, alertmanagerAddr, gatewayAddr, exporterAddr} {
+	for _, addr := range []string{prometheusAddr, alertmanagerAddr, gatewayAddr, exporterAddr, replicaAddr} {
 		requireFreePort(t, addr)
 	}
 
@@ -80,14 +89,11 @@ func startStack(t *testing.T) *stack {
 	s.forOf = alertDurations(t, ruleFiles...)
 	s.memoryLimit = memoryLimit(t, filepath.Join(generated, "compose", rules.GatewayService+".compose.yml"))
 
-	// Prometheus loads exactly the e2e profile's generated rules, through
-	// compose/prometheus.yml with the profile's intervals.
-	promDir := filepath.Join(s.dir, "prometheus")
-	mustMkdir(t, filepath.Join(promDir, "rules"))
-	for _, f := range ruleFiles {
-		copyFile(t, f, filepath.Join(promDir, "rules", filepath.Base(f)))
-	}
-	writeFile(t, filepath.Join(promDir, "prometheus.yml"), prometheusConfig(t, filepath.Join(s.root, "compose", "prometheus.yml")))
+	// Prometheus runs the e2e profile's generated configuration as it is:
+	// it discovers the gateway's containers on the engine's socket, each a
+	// target with its container name, compose labels and host, and loads
+	// the generated rule files beside it.
+	promConfig := filepath.Join(generated, "prometheus", "prometheus.yml")
 
 	// Alertmanager's receivers in the e2e profile post here.
 	s.hooks = startWebhooks(t)
@@ -97,7 +103,7 @@ func startStack(t *testing.T) *stack {
 		"--web.listen-address="+alertmanagerAddr,
 		"--cluster.listen-address=")
 	startProcess(t, s.dir, "prometheus", prometheus,
-		"--config.file="+filepath.Join(promDir, "prometheus.yml"),
+		"--config.file="+promConfig,
 		"--storage.tsdb.path="+filepath.Join(s.dir, "prometheus-data"),
 		"--web.listen-address="+prometheusAddr)
 	waitReady(t, "http://"+alertmanagerAddr+"/-/ready")
@@ -120,6 +126,9 @@ func startStack(t *testing.T) *stack {
 		if out, err := s.composeOutput("down", "--volumes", "--remove-orphans", "--timeout=5"); err != nil {
 			t.Logf("compose down: %v\n%s", err, out)
 		}
+		if out, err := s.replicaOutput("down", "--volumes", "--remove-orphans", "--timeout=5"); err != nil {
+			t.Logf("compose down (%s): %v\n%s", replicaProject, err, out)
+		}
 	})
 	s.composeRun(t, "build")
 	s.composeRun(t, "up", "--detach", "--wait", "--wait-timeout=60", rules.GatewayService, spec.DefaultExporterJob)
@@ -139,6 +148,26 @@ func (s *stack) composeOutput(args ...string) ([]byte, error) {
 	cmd := exec.Command(s.compose[0], append(s.compose[1:], args...)...)
 	cmd.Dir = s.root
 	cmd.Env = append(os.Environ(), s.env...)
+	return cmd.CombinedOutput()
+}
+
+// replicaRun runs docker compose on the second replica's project and fails
+// the test when it fails.
+func (s *stack) replicaRun(t *testing.T, args ...string) {
+	t.Helper()
+	if out, err := s.replicaOutput(args...); err != nil {
+		t.Fatalf("docker compose -p %s %s: %v\n%s", replicaProject, strings.Join(args, " "), err, out)
+	}
+}
+
+// replicaOutput runs docker compose with the test's files on the second
+// replica's project and port.
+func (s *stack) replicaOutput(args ...string) ([]byte, error) {
+	base := slices.Clone(s.compose)
+	base[slices.Index(base, "-p")+1] = replicaProject
+	cmd := exec.Command(base[0], append(base[1:], args...)...)
+	cmd.Dir = s.root
+	cmd.Env = append(append(os.Environ(), s.env...), "GATEWAY_PORT="+replicaPort)
 	return cmd.CombinedOutput()
 }
 
@@ -245,46 +274,6 @@ func memoryLimit(t *testing.T, path string) string {
 	return fmt.Sprintf("%dMiB", n>>20)
 }
 
-// prometheusConfig is compose/prometheus.yml with the test's intervals and
-// without the cAdvisor job, whose image cannot be pulled here. It scrapes
-// the gateway statically (the stack's users run the generated
-// configuration, which discovers containers with docker_sd_configs); a test
-// in internal/generate keeps its jobs and rule files the generated ones.
-func prometheusConfig(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cfg map[string]any
-	if err := yaml.Unmarshal(b, &cfg); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	global, ok := cfg["global"].(map[string]any)
-	if !ok {
-		t.Fatalf("%s: no global section", path)
-	}
-	for _, k := range []string{"scrape_interval", "scrape_timeout", "evaluation_interval"} {
-		global[k] = scrapeInterval.String()
-	}
-	jobs, _ := cfg["scrape_configs"].([]any)
-	var kept []any
-	for _, j := range jobs {
-		if m, _ := j.(map[string]any); m["job_name"] != spec.DefaultCAdvisorJob {
-			kept = append(kept, j)
-		}
-	}
-	if len(kept) != len(jobs)-1 {
-		t.Fatalf("%s: want exactly one %s job to drop among %d", path, spec.DefaultCAdvisorJob, len(jobs))
-	}
-	cfg["scrape_configs"] = kept
-	out, err := yaml.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // startProcess runs a host process for the rest of the test, logging to a
 // file that is printed when the test fails.
 func startProcess(t *testing.T, dir, name, path string, args ...string) {
@@ -354,28 +343,6 @@ func tail(b []byte, n int) string {
 	return string(bytes.Join(lines, []byte("\n")))
 }
 
-func mustMkdir(t *testing.T, dir string) {
-	t.Helper()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func copyFile(t *testing.T, from, to string) {
-	t.Helper()
-	b, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatalf("%v (run `make generate`)", err)
-	}
-	writeFile(t, to, b)
-}
-
-func writeFile(t *testing.T, path string, b []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // gateway returns the gateway container's name and inspect state.
 func (s *stack) gateway(t *testing.T) (name string, st gatewayState) {
