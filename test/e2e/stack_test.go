@@ -343,7 +343,6 @@ func tail(b []byte, n int) string {
 	return string(bytes.Join(lines, []byte("\n")))
 }
 
-
 // gateway returns the gateway container's name and inspect state.
 func (s *stack) gateway(t *testing.T) (name string, st gatewayState) {
 	t.Helper()
