@@ -192,7 +192,7 @@ func (v *validator) scrape() {
 		}
 		job := s.Sources.CAdvisor()
 		v.eachAlert(func(svc *Service, a Alert) {
-			if selectsJob(a.Expr, job) {
+			if SelectsJob(a.Expr, job) {
 				v.add(v.at(svc, a, "", "expr", "reads job %q, which without_cadvisor leaves unscraped: it would never fire", job))
 			}
 		})
@@ -243,20 +243,20 @@ func hostPort(t string) error {
 func readsJob(svc *Service) string {
 	job := svc.JobName()
 	for _, a := range svc.Alerts {
-		if selectsJob(a.Expr, job) {
+		if SelectsJob(a.Expr, job) {
 			return fmt.Sprintf("alert %q", a.Name)
 		}
 	}
 	for _, r := range svc.Records {
-		if selectsJob(r.Expr, job) {
+		if SelectsJob(r.Expr, job) {
 			return fmt.Sprintf("record %q", r.Name)
 		}
 	}
 	return ""
 }
 
-// selectsJob reports whether e selects series of job by equality.
-func selectsJob(e parser.Expr, job string) bool {
+// SelectsJob reports whether e selects series of job by equality.
+func SelectsJob(e parser.Expr, job string) bool {
 	if e == nil {
 		return false
 	}

@@ -1,6 +1,7 @@
 package generate
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -32,8 +33,16 @@ func renderPrometheus(t Target) (Files, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
-	if _, err := config.Load(string(b), slog.New(slog.DiscardHandler)); err != nil {
+	loaded, err := config.Load(string(b), slog.New(slog.DiscardHandler))
+	if err != nil {
 		return nil, fmt.Errorf("%s: Prometheus' config loader rejects it: %w", p, err)
+	}
+	targets, err := jobTargets(loaded, t.Spec)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	if errs := append(checkTargets(t.Spec, targets), checkJoins(t.Spec, targets)...); len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return Files{p: b}, nil
 }
