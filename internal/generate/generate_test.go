@@ -32,7 +32,7 @@ func fixture() spec.Spec {
 		Scrape:             spec.Scrape{Port: 9000, Path: "/internal/metrics"},
 		Alerts: []spec.Alert{{
 			Name:        "ApiDown",
-			Expr:        spec.Or(spec.Join(down, spec.TopK(1, info, "compose_service"), []string{"compose_service"}, []string{"reason"}), down, "job", "instance"),
+			Expr:        spec.Or(spec.Join(down, spec.TopK(1, info, "host", "name"), []string{"host", "name"}, []string{"reason"}), down, "job", "instance"),
 			For:         time.Minute,
 			Severity:    spec.Critical,
 			Labels:      map[string]string{"team": "ml"},
