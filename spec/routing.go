@@ -25,8 +25,9 @@ type Routing struct {
 	// route needs one.
 	Default string
 	// GroupBy are the labels notifications are grouped by. Default: the
-	// service label and alertname, so one service's incident is one
-	// notification per alert and services never share one.
+	// service label alone, so a service's outage is one incident whichever
+	// of its alerts fires first (an OOM kill before the service is down,
+	// then ServiceDown), and services never share one.
 	GroupBy []string
 	// GroupWait, GroupInterval and RepeatInterval of the root route. Zero
 	// keeps Alertmanager's defaults (30s, 5m, 4h).
@@ -84,7 +85,7 @@ func (r Routing) Grouping() []string {
 	if len(r.GroupBy) > 0 {
 		return r.GroupBy
 	}
-	return []string{conventions.LabelService, conventions.LabelAlertname}
+	return []string{conventions.LabelService}
 }
 
 // routing checks the spec's routing against its alerts.
