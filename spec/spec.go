@@ -162,6 +162,10 @@ type Healthcheck struct {
 	StartPeriod time.Duration
 }
 
+// Enabled reports whether the healthcheck probes the container: Docker
+// reports a health status only then.
+func (h Healthcheck) Enabled() bool { return len(h.Test) > 0 && h.Test[0] != "NONE" }
+
 // Bytes is a size in bytes.
 type Bytes int64
 

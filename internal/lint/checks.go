@@ -37,6 +37,7 @@ var checks = []Check{
 	duplicateRules{},
 	unknownMetric{},
 	memoryLimit{},
+	healthcheck{},
 	joinFallback{},
 }
 

@@ -35,6 +35,7 @@ type Service struct {
 	Name             string // compose service
 	Job              string // prometheus job
 	MemoryLimitBytes int64  // 0 = none
+	Healthcheck      bool   // the container has a healthcheck
 }
 
 // Config is the context of a run: what the spec knows, where metric types

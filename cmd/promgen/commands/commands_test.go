@@ -157,6 +157,19 @@ func TestLintFlagsAMemoryAlertOnAServiceWithoutLimit(t *testing.T) {
 	}
 }
 
+func TestLintFlagsAHealthAlertOnAServiceWithoutHealthcheck(t *testing.T) {
+	dir := workdir(t)
+	s := rules.Spec(rules.Production)
+	s.Services[0].Container.Healthcheck = spec.Healthcheck{}
+	out, err := run(t, Config{Outputs: []Output{{Spec: s}}}, dir, "lint", "--format", "json")
+	if err == nil {
+		t.Fatalf("lint passed ContainerUnhealthy on a service without a healthcheck:\n%s", out)
+	}
+	if n := strings.Count(out, `"check": "healthcheck"`); n != 1 {
+		t.Errorf("got %d healthcheck findings, want 1 (ContainerUnhealthy):\n%s", n, out)
+	}
+}
+
 func TestLintOfABrokenRuleFileNamesFileAndLine(t *testing.T) {
 	dir := workdir(t)
 	f := filepath.Join(dir, "bad.rules.yml")

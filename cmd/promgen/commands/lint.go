@@ -192,7 +192,8 @@ func services(outputs ...Output) []lint.Service {
 	var out []lint.Service
 	for _, o := range outputs {
 		for _, s := range o.Spec.Services {
-			out = append(out, lint.Service{Name: s.Name, Job: s.JobName(), MemoryLimitBytes: int64(s.Container.Memory.Limit)})
+			out = append(out, lint.Service{Name: s.Name, Job: s.JobName(), MemoryLimitBytes: int64(s.Container.Memory.Limit),
+				Healthcheck: s.Container.Healthcheck.Enabled()})
 		}
 	}
 	return out
