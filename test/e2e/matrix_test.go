@@ -248,7 +248,7 @@ func TestFaultMatrix(t *testing.T) {
 				w.labels[catalog.LabelName] = c
 				return notifyWant{page: w, never: []want{{alert: "ServiceDown", labels: map[string]string{catalog.LabelExitCode: "143"}}}}
 			},
-			check: func(t *testing.T, s *stack) { s.replicaServes(t) },
+			check: func(t *testing.T, s *stack) { s.replicaServes(t); s.replicaTerminatedLast(t) },
 		},
 	}
 
@@ -641,4 +641,44 @@ func (s *stack) replicaServes(t *testing.T) {
 	if err := prometheusAPI(context.Background(), "query", url.Values{"query": {q}}, &res); err != nil || len(res.Result) != 1 {
 		t.Errorf("replica 2 is not scraped: %s: %d series (%v)", q, len(res.Result), err)
 	}
+}
+
+// replicaTerminatedLast checks that the case set its stage: gateway-exporter
+// saw replica 2 terminate (143) after replica 1 (137), so a join that took
+// the service's most recent termination would have paged with replica 2's.
+func (s *stack) replicaTerminatedLast(t *testing.T) {
+	t.Helper()
+	type term struct {
+		code string
+		at   float64
+	}
+	got := map[string]term{}
+	for _, metric := range []string{catalog.ContainerLastTerminationInfo, catalog.ContainerLastTerminationTimestamp} {
+		var res struct {
+			Result []struct {
+				Metric map[string]string `json:"metric"`
+				Value  [2]any            `json:"value"`
+			} `json:"result"`
+		}
+		q := fmt.Sprintf(`%s{%s=%q}`, metric, catalog.LabelComposeService, rules.GatewayService)
+		if err := prometheusAPI(context.Background(), "query", url.Values{"query": {q}}, &res); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res.Result {
+			tm := got[r.Metric[catalog.LabelName]]
+			if c, ok := r.Metric[catalog.LabelExitCode]; ok {
+				tm.code = c
+			} else if v, ok := r.Value[1].(string); ok {
+				fmt.Sscan(v, &tm.at)
+			}
+			got[r.Metric[catalog.LabelName]] = tm
+		}
+	}
+	first, _ := s.gateway(t)
+	second := replicaProject + "-" + rules.GatewayService + "-1"
+	a, b := got[first], got[second]
+	if a.code != "137" || b.code != "143" || b.at <= a.at {
+		t.Fatalf("want replica 1 (%s) killed (137) before replica 2 (%s) stopped (143); gateway-exporter says %+v and %+v", first, second, a, b)
+	}
+	t.Logf("gateway-exporter: replica 1 exited 137 at %.0f, replica 2 exited 143 at %.0f, the more recent", a.at, b.at)
 }
