@@ -172,44 +172,66 @@ func TestInhibitionsOnARealAlertmanager(t *testing.T) {
 		"exporter down":    alert("GatewayExporterDown", "warning", "", "job", "gateway-exporter"),
 		"source down":      alert("DiagnosisSourceDown", "warning", "", "source", "docker"),
 	}
-	var body []map[string]any
-	for _, l := range posted {
-		body = append(body, map[string]any{"labels": l, "startsAt": time.Now().Add(-time.Minute).Format(time.RFC3339)})
+	post := func(alerts []map[string]string, endsAt time.Time) {
+		t.Helper()
+		var body []map[string]any
+		for _, l := range alerts {
+			a := map[string]any{"labels": l, "startsAt": time.Now().Add(-time.Minute).Format(time.RFC3339)}
+			if !endsAt.IsZero() {
+				a["endsAt"] = endsAt.Format(time.RFC3339)
+			}
+			body = append(body, a)
+		}
+		b, _ := json.Marshal(body)
+		resp, err := http.Post(base+"/api/v2/alerts", "application/json", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("POST /api/v2/alerts: %s", resp.Status)
+		}
 	}
-	b, _ := json.Marshal(body)
-	resp, err := http.Post(base+"/api/v2/alerts", "application/json", bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("POST /api/v2/alerts: %s", resp.Status)
+	// settle polls until Alertmanager, which computes inhibition as alerts
+	// arrive, suppresses exactly the wanted alerts among the firing ones.
+	settle := func(want map[string]bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			got, err := suppressed(base)
+			mismatch := ""
+			for name, w := range want {
+				l := posted[name]
+				if s, ok := got[key(l)]; err == nil && (!ok || s != w) {
+					mismatch += fmt.Sprintf("\n  %s %v: present %v, suppressed %v, want suppressed %v", name, l, ok, s, w)
+				}
+			}
+			if err == nil && mismatch == "" {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("Alertmanager's inhibitions differ (%v):%s", err, mismatch)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
 	}
 
-	want := map[string]bool{ // suppressed?
+	var all []map[string]string
+	for _, l := range posted {
+		all = append(all, l)
+	}
+	post(all, time.Time{})
+	settle(map[string]bool{
 		"page": false, "oom": true, "crash": true,
 		"other oom": false, "critical memory": false, "high memory": true, "high memory (r2)": false,
 		"burn": true, "other burn": false,
 		"exporter down": false, "source down": true,
-	}
-	// Inhibition is computed as alerts arrive; poll until it settles.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		got, err := suppressed(base)
-		mismatch := ""
-		for name, l := range posted {
-			if s, ok := got[key(l)]; err == nil && (!ok || s != want[name]) {
-				mismatch += fmt.Sprintf("\n  %s %v: present %v, suppressed %v, want suppressed %v", name, l, ok, s, want[name])
-			}
-		}
-		if err == nil && mismatch == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Alertmanager's inhibitions differ (%v):%s", err, mismatch)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	})
+
+	// The service comes back without being fixed: ServiceDown resolves, and
+	// its symptoms, still firing, are no longer muted.
+	post([]map[string]string{posted["page"]}, time.Now().Add(-time.Second))
+	settle(map[string]bool{"oom": false, "crash": false, "burn": false, "other oom": false})
 }
 
 func key(l map[string]string) string {
