@@ -79,105 +79,84 @@ func Build(ctx context.Context, targets []Target, opts Options) (Files, error) {
 	return files, nil
 }
 
-// render adds a target's files: a rule file and a test file per group, and
-// a compose fragment per service. Groups render on every core, and the one
-// compose-go load of the target's fragments runs beside them: each group is
-// independent, and rendering, re-parsing and compose-go dominate a large
-// build.
+// render adds a target's files: a rule file, a test file, a compose
+// fragment and a dashboard per service, the pipeline's group, and the
+// target's Prometheus, Alertmanager and Kubernetes files. Every artifact is
+// independent of the others, so all of them render on every core, the
+// compose-go loads of the fragments beside them; the files and errors are
+// gathered in a fixed order.
 func render(ctx context.Context, files Files, t Target, opts Options) error {
 	gs := groups(t.Spec)
-	composeErrs := make(chan []error, 1)
+	var tasks []func() (Files, error)
 	if opts.ComposeBase != "" {
 		frags := make([]fragment, 0, len(t.Spec.Services))
 		for _, svc := range t.Spec.Services {
 			frags = append(frags, newFragment(t.Dir, svc))
 		}
-		go func() { composeErrs <- validateCompose(ctx, opts.ComposeBase, frags) }()
-	} else {
-		composeErrs <- nil
+		tasks = append(tasks, func() (Files, error) { return nil, errors.Join(validateCompose(ctx, opts.ComposeBase, frags)...) })
+	}
+	// The one large file of each kind first, so that no core is left
+	// with it at the end.
+	tasks = append(tasks,
+		func() (Files, error) { return renderPrometheus(t) },
+		func() (Files, error) { return renderKubernetes(t) },
+		func() (Files, error) { return renderAlertmanager(t) })
+	for _, g := range gs {
+		tasks = append(tasks, func() (Files, error) { return renderGroup(t, g) })
 	}
 
-	rendered := make([]renderedGroup, len(gs))
-	jobs := make(chan int)
+	out := make([]Files, len(tasks))
+	errs := make([]error, len(tasks))
+	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(gs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range jobs {
-				rendered[i] = renderGroup(t, gs[i])
+	for range min(runtime.GOMAXPROCS(0), len(tasks)) {
+		wg.Go(func() {
+			for i := range next {
+				out[i], errs[i] = tasks[i]()
 			}
-		}()
+		})
 	}
-	for i := range gs {
-		jobs <- i
+	for i := range tasks {
+		next <- i
 	}
-	close(jobs)
+	close(next)
 	wg.Wait()
-
-	var errs []error
-	for _, r := range rendered {
-		if r.err != nil {
-			errs = append(errs, r.err)
-			continue
-		}
-		for p, b := range r.files {
-			files[p] = b
-		}
+	for _, fs := range out {
+		maps.Copy(files, fs)
 	}
-	am, err := renderAlertmanager(t)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	for p, b := range am {
-		files[p] = b
-	}
-	prom, err := renderPrometheus(t)
-	errs = append(errs, err)
-	maps.Copy(files, prom)
-	kube, err := renderKubernetes(t)
-	errs = append(errs, err)
-	maps.Copy(files, kube)
-	errs = append(errs, <-composeErrs...)
 	return errors.Join(errs...)
 }
 
-// renderedGroup is what one group renders to.
-type renderedGroup struct {
-	files Files
-	err   error
-}
-
 // renderGroup renders a group's rule and test files, checks the rules with
-// rulefmt, and renders its service's compose fragment.
-func renderGroup(t Target, g group) renderedGroup {
+// rulefmt, and renders its service's compose fragment and dashboard.
+func renderGroup(t Target, g group) (Files, error) {
 	rulePath := path.Join(t.Dir, "rules", g.name+".rules.yml")
 	rules, err := marshal(ruleGroups(t.Spec, g))
 	if err == nil {
 		err = validateRules(rulePath, rules)
 	}
 	if err != nil {
-		return renderedGroup{err: err}
+		return nil, err
 	}
 	tests, err := marshal(unitTests(t.Spec, g, "../rules/"+g.name+".rules.yml"))
 	if err != nil {
-		return renderedGroup{err: err}
+		return nil, err
 	}
-	out := renderedGroup{files: Files{rulePath: rules, path.Join(t.Dir, "tests", g.name+".test.yml"): tests}}
+	out := Files{rulePath: rules, path.Join(t.Dir, "tests", g.name+".test.yml"): tests}
 	if g.svc != nil {
 		f := newFragment(t.Dir, *g.svc)
 		content, err := f.render()
 		if err != nil {
-			return renderedGroup{err: err}
+			return nil, err
 		}
-		out.files[f.path] = content
+		out[f.path] = content
 		dp, dash, err := renderDashboard(t, *g.svc)
 		if err != nil {
-			return renderedGroup{err: err}
+			return nil, err
 		}
-		out.files[dp] = dash
+		out[dp] = dash
 	}
-	return out
+	return out, nil
 }
 
 // marshal writes v after the header as yaml.v3 writes it with indent 2:

@@ -6,6 +6,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/loader"
@@ -88,10 +91,13 @@ func (f fragment) render() ([]byte, error) {
 // carries each service's policy: a fragment for a service the base file
 // lacks, or one compose would read differently, is an error.
 //
-// The fragments touch disjoint services, so loading the base with all of
-// them at once is what `docker compose -f base -f frag...` does, in one
-// load per build rather than one per fragment. Only when that load fails is
-// each fragment loaded alone, to name the one at fault.
+// The fragments touch disjoint services, so loading the base with many of
+// them at once is what `docker compose -f base -f frag...` does. They are
+// loaded in one load per core, each over the whole base file, beside one
+// load of the base alone that names a service the base lacks: linear in
+// the number of services, where a load per fragment made a build
+// quadratic. Only when a load fails is each of its fragments loaded alone,
+// to name the one at fault.
 func validateCompose(ctx context.Context, basePath string, frags []fragment) []error {
 	base, err := os.ReadFile(basePath)
 	if err != nil {
@@ -110,26 +116,47 @@ func validateCompose(ctx context.Context, basePath string, frags []fragment) []e
 			})
 	}
 	baseFile := types.ConfigFile{Filename: basePath, Content: base}
-	baseProject, err := load(baseFile)
-	if err != nil {
-		return []error{fmt.Errorf("%s: compose-go: %w", basePath, err)}
+	chunks := slices.Collect(slices.Chunk(frags, max(1, (len(frags)+runtime.GOMAXPROCS(0)-1)/runtime.GOMAXPROCS(0))))
+	chunkErrs := make([][]error, len(chunks))
+	var baseProject *types.Project
+	var baseErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { baseProject, baseErr = load(baseFile) })
+	for i, chunk := range chunks {
+		wg.Go(func() { chunkErrs[i] = loadFragments(load, baseFile, chunk) })
+	}
+	wg.Wait()
+	if baseErr != nil {
+		return []error{fmt.Errorf("%s: compose-go: %w", basePath, baseErr)}
 	}
 	var errs []error
-	all := composeFragment{Services: map[string]types.ServiceConfig{}}
 	for _, f := range frags {
 		if _, ok := baseProject.Services[f.service]; !ok {
 			errs = append(errs, fmt.Errorf("%s: service %q is not defined in %s, so the fragment would define it alone", f.path, f.service, basePath))
 		}
-		all.Services[f.service] = f.config
 	}
-	if len(errs) > 0 || len(frags) == 0 {
+	if len(errs) > 0 {
 		return errs
+	}
+	for _, ce := range chunkErrs {
+		errs = append(errs, ce...)
+	}
+	return errs
+}
+
+// loadFragments loads frags together over the base file and checks each
+// service's merged policy.
+func loadFragments(load func(...types.ConfigFile) (*types.Project, error), baseFile types.ConfigFile, frags []fragment) []error {
+	all := composeFragment{Services: map[string]types.ServiceConfig{}}
+	for _, f := range frags {
+		all.Services[f.service] = f.config
 	}
 	combined, err := marshal(all)
 	if err != nil {
 		return []error{err}
 	}
 	project, err := load(baseFile, types.ConfigFile{Filename: "fragments", Content: combined})
+	var errs []error
 	if err != nil {
 		for _, f := range frags {
 			content, err := f.render()
@@ -137,11 +164,11 @@ func validateCompose(ctx context.Context, basePath string, frags []fragment) []e
 				_, err = load(baseFile, types.ConfigFile{Filename: f.path, Content: content})
 			}
 			if err != nil {
-				errs = append(errs, fmt.Errorf("%s over %s: compose-go: %w", f.path, basePath, err))
+				errs = append(errs, fmt.Errorf("%s over %s: compose-go: %w", f.path, baseFile.Filename, err))
 			}
 		}
 		if len(errs) == 0 {
-			errs = append(errs, fmt.Errorf("fragments over %s: compose-go: %w", basePath, err))
+			errs = append(errs, fmt.Errorf("fragments over %s: compose-go: %w", baseFile.Filename, err))
 		}
 		return errs
 	}
