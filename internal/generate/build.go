@@ -68,8 +68,9 @@ func Build(ctx context.Context, targets []Target, opts Options) (Files, error) {
 		return nil, errors.Join(errs...)
 	}
 	files := Files{}
+	rc := &ruleChecker{}
 	for _, t := range targets {
-		if err := render(ctx, files, t, opts); err != nil {
+		if err := render(ctx, files, t, opts, rc); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -85,7 +86,7 @@ func Build(ctx context.Context, targets []Target, opts Options) (Files, error) {
 // independent of the others, so all of them render on every core, the
 // compose-go loads of the fragments beside them; the files and errors are
 // gathered in a fixed order.
-func render(ctx context.Context, files Files, t Target, opts Options) error {
+func render(ctx context.Context, files Files, t Target, opts Options, rc *ruleChecker) error {
 	gs := groups(t.Spec)
 	var tasks []func() (Files, error)
 	if opts.ComposeBase != "" {
@@ -99,10 +100,10 @@ func render(ctx context.Context, files Files, t Target, opts Options) error {
 	// with it at the end.
 	tasks = append(tasks,
 		func() (Files, error) { return renderPrometheus(t) },
-		func() (Files, error) { return renderKubernetes(t) },
+		func() (Files, error) { return renderKubernetes(t, rc) },
 		func() (Files, error) { return renderAlertmanager(t) })
 	for _, g := range gs {
-		tasks = append(tasks, func() (Files, error) { return renderGroup(t, g) })
+		tasks = append(tasks, func() (Files, error) { return renderGroup(t, g, rc) })
 	}
 
 	out := make([]Files, len(tasks))
@@ -127,13 +128,13 @@ func render(ctx context.Context, files Files, t Target, opts Options) error {
 	return errors.Join(errs...)
 }
 
-// renderGroup renders a group's rule and test files, checks the rules with
-// rulefmt, and renders its service's compose fragment and dashboard.
-func renderGroup(t Target, g group) (Files, error) {
+// renderGroup renders a group's rule and test files, checks the rules as
+// rulefmt does, and renders its service's compose fragment and dashboard.
+func renderGroup(t Target, g group, rc *ruleChecker) (Files, error) {
 	rulePath := path.Join(t.Dir, "rules", g.name+".rules.yml")
 	rules, err := marshal(ruleGroups(t.Spec, g))
 	if err == nil {
-		err = validateRules(rulePath, rules)
+		err = rc.check(rulePath, rules)
 	}
 	if err != nil {
 		return nil, err

@@ -15,7 +15,7 @@ import (
 // Operator loads, and a strategic-merge patch of its Deployment
 // (deployments/); and a kustomize Component that applies them all. Each
 // manifest is checked by Kubernetes' and the Operator's own code.
-func renderKubernetes(t Target) (Files, error) {
+func renderKubernetes(t Target, rc *ruleChecker) (Files, error) {
 	k := t.Spec.Kubernetes
 	if k == nil {
 		return nil, nil
@@ -42,7 +42,7 @@ func renderKubernetes(t Target) (Files, error) {
 		rulePath := path.Join(dir, "rules", svc.Name+".rules.yml")
 		rules, err := marshal(rg)
 		if err == nil {
-			err = validateRules(rulePath, rules)
+			err = rc.check(rulePath, rules)
 		}
 		if err != nil {
 			errs = append(errs, err)
