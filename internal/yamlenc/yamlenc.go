@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +26,9 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	goyaml "go.yaml.in/yaml/v3"
+	"gopkg.in/yaml.v3"
 )
 
 // ErrUnsupported reports a value this package does not write; yaml.v3 does.
@@ -83,7 +87,6 @@ var (
 	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
 	isZeroerType      = reflect.TypeFor[interface{ IsZero() bool }]()
 	durationType      = reflect.TypeFor[time.Duration]()
-	timeType          = reflect.TypeFor[time.Time]()
 )
 
 func (e *encoder) marshal(in reflect.Value, c context) error {
@@ -97,13 +100,12 @@ func (e *encoder) marshal(in reflect.Value, c context) error {
 	if !in.IsValid() || (in.Kind() == reflect.Pointer || in.Kind() == reflect.Interface) && in.IsNil() {
 		return e.scalar("null", stylePlain, c)
 	}
-	t := in.Type()
-	switch {
-	case isNode(t) || t == timeType || t.Kind() == reflect.Pointer && (isNode(t.Elem()) || t.Elem() == timeType):
+	switch handlingOf(in.Type()) {
+	case handleUnsupported:
 		return fmt.Errorf("%w: a yaml.Node or time.Time", ErrUnsupported)
-	case t == durationType:
+	case handleDuration:
 		return e.str(time.Duration(in.Int()).String(), c)
-	case t.Implements(marshalerType):
+	case handleMarshaler:
 		v, err := in.Interface().(interface{ MarshalYAML() (any, error) }).MarshalYAML()
 		if err != nil {
 			return err
@@ -112,7 +114,7 @@ func (e *encoder) marshal(in reflect.Value, c context) error {
 			return e.scalar("null", stylePlain, c)
 		}
 		return e.marshal(reflect.ValueOf(v), c)
-	case t.Implements(textMarshalerType):
+	case handleTextMarshaler:
 		text, err := in.Interface().(encoding.TextMarshaler).MarshalText()
 		if err != nil {
 			return err
@@ -155,10 +157,41 @@ func (e *encoder) marshal(in reflect.Value, c context) error {
 	return fmt.Errorf("%w: a value of kind %s", ErrUnsupported, in.Kind())
 }
 
-// isNode is either yaml.v3's Node (gopkg.in or go.yaml.in): yaml.v3 writes
-// its own Node with comments and styles this package does not carry.
-func isNode(t reflect.Type) bool {
-	return t.Name() == "Node" && strings.HasSuffix(t.PkgPath(), "yaml.v3") || t.Name() == "Node" && strings.HasSuffix(t.PkgPath(), "yaml/v3")
+// handling is how yaml.v3's marshal treats a type before its kind: the
+// cases of its type switch, in its order.
+type handling uint8
+
+const (
+	handleKind handling = iota
+	handleUnsupported
+	handleDuration
+	handleMarshaler
+	handleTextMarshaler
+)
+
+var handlings sync.Map // reflect.Type -> handling
+
+// Nodes (either yaml.v3's) carry comments and styles, and times a format,
+// that this package leaves to yaml.v3.
+var unsupportedTypes = []reflect.Type{reflect.TypeFor[yaml.Node](), reflect.TypeFor[goyaml.Node](), reflect.TypeFor[time.Time]()}
+
+func handlingOf(t reflect.Type) handling {
+	if h, ok := handlings.Load(t); ok {
+		return h.(handling)
+	}
+	h := handleKind
+	switch {
+	case slices.Contains(unsupportedTypes, t) || t.Kind() == reflect.Pointer && slices.Contains(unsupportedTypes, t.Elem()):
+		h = handleUnsupported
+	case t == durationType:
+		h = handleDuration
+	case t.Implements(marshalerType):
+		h = handleMarshaler
+	case t.Implements(textMarshalerType):
+		h = handleTextMarshaler
+	}
+	handlings.Store(t, h)
+	return h
 }
 
 type keyValue struct {
@@ -481,6 +514,9 @@ func analyze(s string) (analysis, bool) {
 	if len(s) == 0 {
 		return analysis{blockPlainAllowed: true, singleQuotedAllowed: true}, true
 	}
+	if a, ok := analyzeSimple(s); ok {
+		return a, true
+	}
 	var flowIndicators, blockIndicators, lineBreaks, tabs, leadingSpace, leadingBreak, trailingSpace, trailingBreak, breakSpace, spaceBreak, previousSpace, previousBreak bool
 	if strings.HasPrefix(s, "---") || strings.HasPrefix(s, "...") {
 		blockIndicators, flowIndicators = true, true
@@ -573,6 +609,41 @@ func analyze(s string) (analysis, bool) {
 	return a, true
 }
 
+// analyzeSimple is analyze's answer for the common case, a string of
+// printable ASCII letters, digits and punctuation that is not special
+// anywhere in it, one pass over a table; ok false sends anything else to
+// analyze's full rules.
+func analyzeSimple(s string) (analysis, bool) {
+	for i := 0; i < len(s); i++ {
+		if !plainByte[s[i]] {
+			return analysis{}, false
+		}
+	}
+	// Not special anywhere, but some characters are at the start, and a
+	// space at either end.
+	switch s[0] {
+	case '-', '?', ':', '.', ' ':
+		return analysis{}, false
+	}
+	if s[len(s)-1] == ' ' {
+		return analysis{}, false
+	}
+	return analysis{flowPlainAllowed: true, blockPlainAllowed: true, singleQuotedAllowed: true, blockAllowed: true}, true
+}
+
+// plainByte: printable ASCII that is no indicator in any position, bar
+// the first (analyzeSimple checks that one); a space is special only at
+// either end or beside a line break, '#' or ':', which take the full rules.
+var plainByte = func() (t [256]bool) {
+	for b := 0x20; b < 0x7F; b++ {
+		t[b] = true
+	}
+	for _, b := range "#,[]{}&*!|>'\"%@`?:" {
+		t[b] = false
+	}
+	return t
+}()
+
 // printable is what this port writes as it is: yaml.v3's is_printable
 // (tab and \n aside, which it handles) without \r, NEL, LS, PS and BOM.
 func printable(r rune) bool {
@@ -612,7 +683,11 @@ func (e *encoder) writeByteOfRune(b byte) {
 
 func (e *encoder) write(s string) {
 	e.out = append(e.out, s...)
-	e.column += utf8.RuneCountInString(s)
+	for i := 0; i < len(s); i++ {
+		if s[i]&0xC0 != 0x80 {
+			e.column++
+		}
+	}
 }
 
 func (e *encoder) putBreak() {
