@@ -12,27 +12,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sre-tools/promgen/internal/scalespec"
 	"github.com/sre-tools/promgen/rules"
 	"github.com/sre-tools/promgen/spec"
 )
 
-// scaleSpec is a spec of n services with three runbook alerts each (and
-// their tests), plus the pipeline alerts, and a compose base file that
-// defines every service, as a large team's would.
+// scaleSpec is scalespec's spec of n services, and its compose base file
+// written to a temporary folder.
 func scaleSpec(tb testing.TB, n int) (spec.Spec, string) {
-	var s spec.Spec
-	s.RunbookURL = "https://runbooks.example.com/scale"
-	var base strings.Builder
-	base.WriteString("services:\n")
-	for i := range n {
-		svc := spec.Service{Name: fmt.Sprintf("svc-%04d", i), Container: spec.RunbookContainer("http://localhost:8080/health"), Scrape: spec.Scrape{Port: 8080}}
-		svc.Alerts = []spec.Alert{rules.ServiceDown(svc, rules.Production), rules.HighMemoryUsage(svc, rules.Production), rules.ContainerOOMKilled(svc, rules.Production)}
-		s.Services = append(s.Services, svc)
-		fmt.Fprintf(&base, "  %s:\n    image: example/%s:1\n", svc.Name, svc.Name)
-	}
-	s.Pipeline = rules.Pipeline(s, rules.Production)
+	s, base := scalespec.New(n)
 	path := filepath.Join(tb.TempDir(), "docker-compose.yml")
-	if err := os.WriteFile(path, []byte(base.String()), 0o644); err != nil {
+	if err := os.WriteFile(path, base, 0o644); err != nil {
 		tb.Fatal(err)
 	}
 	return s, path

@@ -18,6 +18,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/sre-tools/promgen/internal/rulecheck"
 	"github.com/sre-tools/promgen/internal/yamlenc"
 	"github.com/sre-tools/promgen/spec"
 )
@@ -68,7 +69,7 @@ func Build(ctx context.Context, targets []Target, opts Options) (Files, error) {
 		return nil, errors.Join(errs...)
 	}
 	files := Files{}
-	rc := &ruleChecker{}
+	rc := &rulecheck.Checker{}
 	for _, t := range targets {
 		if err := render(ctx, files, t, opts, rc); err != nil {
 			errs = append(errs, err)
@@ -86,7 +87,7 @@ func Build(ctx context.Context, targets []Target, opts Options) (Files, error) {
 // independent of the others, so all of them render on every core, the
 // compose-go loads of the fragments beside them; the files and errors are
 // gathered in a fixed order.
-func render(ctx context.Context, files Files, t Target, opts Options, rc *ruleChecker) error {
+func render(ctx context.Context, files Files, t Target, opts Options, rc *rulecheck.Checker) error {
 	gs := groups(t.Spec)
 	var tasks []func() (Files, error)
 	if opts.ComposeBase != "" {
@@ -130,11 +131,11 @@ func render(ctx context.Context, files Files, t Target, opts Options, rc *ruleCh
 
 // renderGroup renders a group's rule and test files, checks the rules as
 // rulefmt does, and renders its service's compose fragment and dashboard.
-func renderGroup(t Target, g group, rc *ruleChecker) (Files, error) {
+func renderGroup(t Target, g group, rc *rulecheck.Checker) (Files, error) {
 	rulePath := path.Join(t.Dir, "rules", g.name+".rules.yml")
 	rules, err := marshal(ruleGroups(t.Spec, g))
 	if err == nil {
-		err = rc.check(rulePath, rules)
+		err = checkRules(rc, rulePath, rules)
 	}
 	if err != nil {
 		return nil, err

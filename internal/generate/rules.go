@@ -1,25 +1,18 @@
 package generate
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"log/slog"
 	"maps"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/rulefmt"
-	"github.com/prometheus/prometheus/model/timestamp"
-	"github.com/prometheus/prometheus/promql"
-	"github.com/prometheus/prometheus/promql/parser"
-	"github.com/prometheus/prometheus/template"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/sre-tools/promgen/conventions"
 	grafana "github.com/sre-tools/promgen/internal/dashboard"
+	"github.com/sre-tools/promgen/internal/rulecheck"
 	"github.com/sre-tools/promgen/spec"
 )
 
@@ -115,31 +108,17 @@ func staticLabels(a spec.Alert) map[string]string {
 	return l
 }
 
-// ruleChecker checks rendered rule files as Prometheus loads them. It
-// decodes each file strictly into rulefmt's types and runs rulefmt's own
-// Rule.Validate, but parses each distinct label and annotation template
-// once per build: a large spec repeats the same few templates in every
-// service, and parsing them was most of a rule file's check. When it finds
-// a problem, rulefmt.Parse reads the file again to report it as Prometheus
-// does, with lines. `promgen build` and `promgen lint` also parse every
-// rule file with rulefmt.Parse itself, in lint.
-type ruleChecker struct {
-	templates sync.Map // template text -> struct{}, parsed without error
-}
-
-var promqlParser = parser.NewParser(parser.Options{})
-
-// check reports the problems Prometheus would find in a rule file.
-func (rc *ruleChecker) check(path string, content []byte) error {
-	var groups rulefmt.RuleGroups
-	dec := yaml.NewDecoder(bytes.NewReader(content))
-	dec.KnownFields(true)
-	if err := dec.Decode(&groups); err == nil && rc.valid(groups) {
+// checkRules reports the problems Prometheus would find in a rendered rule
+// file: rc answers for a valid file, and rulefmt.Parse says what is wrong
+// with any other, with lines. `promgen build` and `promgen lint` read every
+// rule file again in lint, with the same checks.
+func checkRules(rc *rulecheck.Checker, path string, content []byte) error {
+	if _, ok := rc.Valid(content); ok {
 		return nil
 	}
-	_, errs := rulefmt.Parse(content, false, model.UTF8Validation, promqlParser, slog.New(slog.DiscardHandler))
+	_, errs := rulefmt.Parse(content, false, model.UTF8Validation, rulecheck.Parser, slog.New(slog.DiscardHandler))
 	if len(errs) == 0 {
-		// The checks here are rulefmt's; should they ever disagree, the
+		// The checks are rulefmt's; should they ever disagree, the
 		// stricter one wins.
 		return fmt.Errorf("%s: rulefmt accepts the generated rules, but promgen's check of them does not", path)
 	}
@@ -149,72 +128,4 @@ func (rc *ruleChecker) check(path string, content []byte) error {
 	}
 	sort.Strings(msgs)
 	return fmt.Errorf("%s: rulefmt rejects the generated rules: %v", path, msgs)
-}
-
-// valid is rulefmt's RuleGroups.Validate with the templates remembered.
-func (rc *ruleChecker) valid(groups rulefmt.RuleGroups) bool {
-	names := map[string]bool{}
-	for _, g := range groups.Groups {
-		if g.Name == "" || names[g.Name] {
-			return false
-		}
-		names[g.Name] = true
-		for k, v := range g.Labels {
-			if !validLabel(k, v) {
-				return false
-			}
-		}
-		for _, r := range g.Rules {
-			if r.Alert == "" {
-				// A recording rule has no templates; Validate checks that
-				// it has no annotations either.
-				if len(r.Validate(rulefmt.RuleNode{}, model.UTF8Validation, promqlParser)) > 0 {
-					return false
-				}
-				continue
-			}
-			bare := r
-			bare.Labels, bare.Annotations = nil, nil
-			if len(bare.Validate(rulefmt.RuleNode{}, model.UTF8Validation, promqlParser)) > 0 {
-				return false
-			}
-			for k, v := range r.Labels {
-				if !validLabel(k, v) || !rc.template(r.Alert, v) {
-					return false
-				}
-			}
-			for k, v := range r.Annotations {
-				if !model.UTF8Validation.IsValidLabelName(k) || !rc.template(r.Alert, v) {
-					return false
-				}
-			}
-		}
-	}
-	return true
-}
-
-// validLabel is rulefmt's check of a label of a rule or group.
-func validLabel(name, value string) bool {
-	return model.UTF8Validation.IsValidLabelName(name) && name != model.MetricNameLabel && model.LabelValue(value).IsValid()
-}
-
-// templateDefs and templateData are what rulefmt's testTemplateParsing
-// parses a template with.
-const templateDefs = "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}"
-
-var templateData = template.AlertTemplateData(map[string]string{}, map[string]string{}, "", promql.Sample{})
-
-// template parses a label or annotation template as rulefmt does, once per
-// text: whether it parses depends on the text alone.
-func (rc *ruleChecker) template(alert, text string) bool {
-	if _, ok := rc.templates.Load(text); ok {
-		return true
-	}
-	exp := template.NewTemplateExpander(context.Background(), templateDefs+text, "__alert_"+alert, templateData,
-		model.Time(timestamp.FromTime(time.Now())), nil, nil, nil)
-	if exp.ParseTest() != nil {
-		return false
-	}
-	rc.templates.Store(text, struct{}{})
-	return true
 }
