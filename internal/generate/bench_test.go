@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -54,13 +53,13 @@ func BenchmarkBuild(b *testing.B) {
 	}
 }
 
-// cpuTime is the user and system CPU time of this process so far.
+// cpuTime is scalespec.CPUTime, failing the benchmark on an error.
 func cpuTime(tb testing.TB) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+	d, err := scalespec.CPUTime()
+	if err != nil {
 		tb.Fatal(err)
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return d
 }
 
 // TestAScaleSpecBuilds keeps the benchmark's spec valid: a benchmark that

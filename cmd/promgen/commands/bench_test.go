@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -50,11 +49,11 @@ func BenchmarkBuildCommand(b *testing.B) {
 	}
 }
 
-// cpuTime is the user and system CPU time of this process so far.
+// cpuTime is scalespec.CPUTime, failing the benchmark on an error.
 func cpuTime(tb testing.TB) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+	d, err := scalespec.CPUTime()
+	if err != nil {
 		tb.Fatal(err)
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return d
 }
