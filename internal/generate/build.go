@@ -57,7 +57,7 @@ func (f Files) Paths() []string {
 // spec errors of all targets together, and writes nothing. Its cost grows
 // linearly with the number of services: every file is rendered and checked
 // once, and each target's compose fragments are loaded in one compose-go
-// load.
+// load per core, each over the whole base file.
 func Build(ctx context.Context, targets []Target, opts Options) (Files, error) {
 	var errs []error
 	for _, t := range targets {
