@@ -6,6 +6,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/loader"
@@ -88,10 +91,14 @@ func (f fragment) render() ([]byte, error) {
 // carries each service's policy: a fragment for a service the base file
 // lacks, or one compose would read differently, is an error.
 //
-// The fragments touch disjoint services, so loading the base with all of
-// them at once is what `docker compose -f base -f frag...` does, in one
-// load per build rather than one per fragment. Only when that load fails is
-// each fragment loaded alone, to name the one at fault.
+// The fragments touch disjoint services, so loading the base with many of
+// them at once is what `docker compose -f base -f frag...` does. They are
+// loaded in one load per core, each over the whole base file: linear in
+// the number of services, where a load per fragment made a build
+// quadratic. Only when a load fails is the base loaded alone, to name a
+// service it lacks (a fragment sets no image, so such a service fails its
+// load), and then each fragment of the failed load alone, to name the one
+// at fault.
 func validateCompose(ctx context.Context, basePath string, frags []fragment) []error {
 	base, err := os.ReadFile(basePath)
 	if err != nil {
@@ -110,45 +117,77 @@ func validateCompose(ctx context.Context, basePath string, frags []fragment) []e
 			})
 	}
 	baseFile := types.ConfigFile{Filename: basePath, Content: base}
-	baseProject, err := load(baseFile)
-	if err != nil {
-		return []error{fmt.Errorf("%s: compose-go: %w", basePath, err)}
+	if len(frags) == 0 {
+		if _, err := load(baseFile); err != nil {
+			return []error{fmt.Errorf("%s: compose-go: %w", basePath, err)}
+		}
+		return nil
 	}
+	chunks := slices.Collect(slices.Chunk(frags, max(1, (len(frags)+runtime.GOMAXPROCS(0)-1)/runtime.GOMAXPROCS(0))))
+	projects := make([]*types.Project, len(chunks))
+	loadErrs := make([]error, len(chunks))
+	var wg sync.WaitGroup
+	for i, chunk := range chunks {
+		wg.Go(func() { projects[i], loadErrs[i] = loadFragments(load, baseFile, chunk) })
+	}
+	wg.Wait()
 	var errs []error
+	if slices.ContainsFunc(loadErrs, func(err error) bool { return err != nil }) {
+		baseProject, err := load(baseFile)
+		if err != nil {
+			return []error{fmt.Errorf("%s: compose-go: %w", basePath, err)}
+		}
+		for _, f := range frags {
+			if _, ok := baseProject.Services[f.service]; !ok {
+				errs = append(errs, fmt.Errorf("%s: service %q is not defined in %s, so the fragment would define it alone", f.path, f.service, basePath))
+			}
+		}
+		if len(errs) > 0 {
+			return errs
+		}
+	}
+	for i, chunk := range chunks {
+		if loadErrs[i] != nil {
+			errs = append(errs, faultyFragments(load, baseFile, chunk, loadErrs[i])...)
+			continue
+		}
+		for _, f := range chunk {
+			if err := sameService(projects[i].Services[f.service], f.config); err != nil {
+				errs = append(errs, fmt.Errorf("%s: service %q: %w", f.path, f.service, err))
+			}
+		}
+	}
+	return errs
+}
+
+// loadFragments loads frags together over the base file.
+func loadFragments(load func(...types.ConfigFile) (*types.Project, error), baseFile types.ConfigFile, frags []fragment) (*types.Project, error) {
 	all := composeFragment{Services: map[string]types.ServiceConfig{}}
 	for _, f := range frags {
-		if _, ok := baseProject.Services[f.service]; !ok {
-			errs = append(errs, fmt.Errorf("%s: service %q is not defined in %s, so the fragment would define it alone", f.path, f.service, basePath))
-		}
 		all.Services[f.service] = f.config
-	}
-	if len(errs) > 0 || len(frags) == 0 {
-		return errs
 	}
 	combined, err := marshal(all)
 	if err != nil {
-		return []error{err}
+		return nil, err
 	}
-	project, err := load(baseFile, types.ConfigFile{Filename: "fragments", Content: combined})
-	if err != nil {
-		for _, f := range frags {
-			content, err := f.render()
-			if err == nil {
-				_, err = load(baseFile, types.ConfigFile{Filename: f.path, Content: content})
-			}
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s over %s: compose-go: %w", f.path, basePath, err))
-			}
-		}
-		if len(errs) == 0 {
-			errs = append(errs, fmt.Errorf("fragments over %s: compose-go: %w", basePath, err))
-		}
-		return errs
-	}
+	return load(baseFile, types.ConfigFile{Filename: "fragments", Content: combined})
+}
+
+// faultyFragments names the fragments of a failed load that fail alone
+// over the base file, or the load's error when none does.
+func faultyFragments(load func(...types.ConfigFile) (*types.Project, error), baseFile types.ConfigFile, frags []fragment, loadErr error) []error {
+	var errs []error
 	for _, f := range frags {
-		if err := sameService(project.Services[f.service], f.config); err != nil {
-			errs = append(errs, fmt.Errorf("%s: service %q: %w", f.path, f.service, err))
+		content, err := f.render()
+		if err == nil {
+			_, err = load(baseFile, types.ConfigFile{Filename: f.path, Content: content})
 		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s over %s: compose-go: %w", f.path, baseFile.Filename, err))
+		}
+	}
+	if len(errs) == 0 {
+		errs = append(errs, fmt.Errorf("fragments over %s: compose-go: %w", baseFile.Filename, loadErr))
 	}
 	return errs
 }

@@ -6,6 +6,7 @@ import (
 	"path"
 
 	"github.com/sre-tools/promgen/internal/kubernetes"
+	"github.com/sre-tools/promgen/internal/rulecheck"
 )
 
 // renderKubernetes writes a target's Kubernetes files, when the spec asks
@@ -15,7 +16,7 @@ import (
 // Operator loads, and a strategic-merge patch of its Deployment
 // (deployments/); and a kustomize Component that applies them all. Each
 // manifest is checked by Kubernetes' and the Operator's own code.
-func renderKubernetes(t Target) (Files, error) {
+func renderKubernetes(t Target, rc *rulecheck.Checker) (Files, error) {
 	k := t.Spec.Kubernetes
 	if k == nil {
 		return nil, nil
@@ -42,7 +43,7 @@ func renderKubernetes(t Target) (Files, error) {
 		rulePath := path.Join(dir, "rules", svc.Name+".rules.yml")
 		rules, err := marshal(rg)
 		if err == nil {
-			err = validateRules(rulePath, rules)
+			err = checkRules(rc, rulePath, rules)
 		}
 		if err != nil {
 			errs = append(errs, err)

@@ -9,10 +9,10 @@ import (
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/rulefmt"
-	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/sre-tools/promgen/conventions"
 	grafana "github.com/sre-tools/promgen/internal/dashboard"
+	"github.com/sre-tools/promgen/internal/rulecheck"
 	"github.com/sre-tools/promgen/spec"
 )
 
@@ -108,12 +108,19 @@ func staticLabels(a spec.Alert) map[string]string {
 	return l
 }
 
-// validateRules parses a rendered rule file back with rulefmt, as Prometheus
-// will load it.
-func validateRules(path string, content []byte) error {
-	_, errs := rulefmt.Parse(content, false, model.UTF8Validation, parser.NewParser(parser.Options{}), slog.New(slog.DiscardHandler))
-	if len(errs) == 0 {
+// checkRules reports the problems Prometheus would find in a rendered rule
+// file: rc answers for a valid file, and rulefmt.Parse says what is wrong
+// with any other, with lines. `promgen build` and `promgen lint` read every
+// rule file again in lint, with the same checks.
+func checkRules(rc *rulecheck.Checker, path string, content []byte) error {
+	if _, ok := rc.Valid(content); ok {
 		return nil
+	}
+	_, errs := rulefmt.Parse(content, false, model.UTF8Validation, rulecheck.Parser, slog.New(slog.DiscardHandler))
+	if len(errs) == 0 {
+		// The checks are rulefmt's; should they ever disagree, the
+		// stricter one wins.
+		return fmt.Errorf("%s: rulefmt accepts the generated rules, but promgen's check of them does not", path)
 	}
 	msgs := make([]string, len(errs))
 	for i, e := range errs {

@@ -16,7 +16,11 @@ package lint
 import (
 	"cmp"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
+
+	"github.com/sre-tools/promgen/internal/rulecheck"
 )
 
 // File is one Prometheus rule file to lint: a rule file or a Kubernetes
@@ -121,10 +125,9 @@ func Lint(files []File, cfg Config) []Problem {
 		ps     []Problem
 		parsed []*RuleFile
 	)
-	for _, f := range files {
-		rfs, errs := parseFile(f)
-		ps = append(ps, errs...)
-		parsed = append(parsed, rfs...)
+	for _, r := range parseFiles(files) {
+		ps = append(ps, r.problems...)
+		parsed = append(parsed, r.files...)
 	}
 	run := &Run{Config: cfg, Policy: pol, Files: parsed, types: newTypes(cfg.Metadata)}
 	run.index()
@@ -145,6 +148,36 @@ func Lint(files []File, cfg Config) []Problem {
 	})
 	// rulefmt reports a YAML error once per decoding of the file.
 	return slices.CompactFunc(ps, func(a, b Problem) bool { return a.String() == b.String() })
+}
+
+// parsedFile is what parseFile makes of one file.
+type parsedFile struct {
+	files    []*RuleFile
+	problems []Problem
+}
+
+// parseFiles parses files on every core, in their order: each file is
+// parsed on its own, and rulefmt's parse and template checks are most of a
+// large run. The files share one rulecheck.Checker, so a template that
+// every file repeats is parsed once.
+func parseFiles(files []File) []parsedFile {
+	out := make([]parsedFile, len(files))
+	rc := &rulecheck.Checker{}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
+		wg.Go(func() {
+			for i := range next {
+				out[i].files, out[i].problems = parseFile(files[i], rc)
+			}
+		})
+	}
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return out
 }
 
 // apply sets each problem's severity by the policy of its file and rule and

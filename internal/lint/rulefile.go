@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/sre-tools/promgen/internal/rulecheck"
 )
 
 // RuleFile is a rule file, or one PrometheusRule of a manifest, that parsed
@@ -111,7 +113,7 @@ var promql = parser.NewParser(parser.Options{})
 
 // parseFile reads a rule file or a PrometheusRule manifest. A file that is
 // not YAML, or not rules at all, is an input problem (exit 2).
-func parseFile(f File) ([]*RuleFile, []Problem) {
+func parseFile(f File, rc *rulecheck.Checker) ([]*RuleFile, []Problem) {
 	docs, err := yamlDocuments(f.Content)
 	if err != nil {
 		ps := parseProblems(f.Path, []error{err}, nil)
@@ -140,7 +142,7 @@ func parseFile(f File) ([]*RuleFile, []Problem) {
 				Message: fmt.Sprintf("PrometheusRule %s has no spec.groups", manifestName(root))})
 			continue
 		}
-		rf, errs := parseRules(f.Path, manifestRules(f.Content, groups), nil)
+		rf, errs := parseRules(f.Path, manifestRules(f.Content, groups), nil, rc)
 		ps = append(ps, errs...)
 		if rf != nil {
 			rfs = append(rfs, rf)
@@ -160,7 +162,7 @@ func parseFile(f File) ([]*RuleFile, []Problem) {
 		if len(docs) > 0 {
 			root = docs[0]
 		}
-		rf, errs := parseRules(f.Path, f.Content, root)
+		rf, errs := parseRules(f.Path, f.Content, root, rc)
 		ps = append(ps, errs...)
 		if rf != nil {
 			rfs = append(rfs, rf)
@@ -272,9 +274,15 @@ func manifestRules(content []byte, groups *yaml.Node) []byte {
 // reports with a finer line.
 //
 // root is the file's first document when the caller decoded it already.
-func parseRules(path string, src []byte, root *yaml.Node) (*RuleFile, []Problem) {
+func parseRules(path string, src []byte, root *yaml.Node, rc *rulecheck.Checker) (*RuleFile, []Problem) {
 	var warned warnings
-	rgs, errs := rulefmt.Parse(src, false, model.UTF8Validation, promql, slog.New(&warned))
+	// rc answers for a valid file, with each distinct template parsed once
+	// per run; rulefmt.Parse reports the problems of any other.
+	rgs, ok := rc.Valid(src)
+	var errs []error
+	if !ok {
+		rgs, errs = rulefmt.Parse(src, false, model.UTF8Validation, promql, slog.New(&warned))
+	}
 	if rgs == nil {
 		// Its warnings only repeat the errors: a broken document reads
 		// as a second one.

@@ -66,9 +66,9 @@ func NewApp(cfg Config) *cli.App {
 		Commands:        []*cli.Command{buildCommand(cfg), lintCommand(cfg)},
 	}
 	app.Before = func(*cli.Context) error {
-		// A build allocates about 2 MB per service (yaml.v3's emitter,
-		// rulefmt's re-parse, compose-go) and keeps little of it: collecting
-		// less often nearly halves a large build (docs/generate.md). GOGC,
+		// A build allocates about 2 MB per service (compose-go's loads,
+		// lint, the dashboards' checks) and keeps little of it: collecting
+		// less often makes a large build cheaper (docs/generate.md). GOGC,
 		// when set, wins.
 		if os.Getenv("GOGC") == "" {
 			debug.SetGCPercent(400)
