@@ -1,15 +1,8 @@
 package cache
 
 import (
-	"bufio"
 	"bytes"
-	"cmp"
-	"compress/gzip"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -137,9 +130,12 @@ func LabelName(key string) string {
 type rendered [numFamilies][]byte
 
 // render encodes an entry's series with expfmt once, when the entry
-// changes, so that a scrape only copies bytes. Callers hold mu.
+// changes, so that a scrape only copies bytes. A family whose bytes did not
+// change keeps its slice, which tells a gzipped scrape it can reuse that
+// family's compressed form (gzipCache). Callers hold mu.
 func (c *Cache) render(e *entry) {
 	d := &c.descs
+	old := e.text
 	r := new(rendered)
 	var buf bytes.Buffer
 	for f, ms := range c.series(e) {
@@ -157,7 +153,12 @@ func (c *Cache) render(e *entry) {
 		if _, err := expfmt.MetricFamilyToText(&buf, d.container[f].with(pb)); err != nil {
 			panic(fmt.Sprintf("cache: encode %s: %v", d.container[f].desc, err))
 		}
-		r[f] = bytes.Clone(buf.Bytes()[len(d.container[f].header):])
+		b := buf.Bytes()[len(d.container[f].header):]
+		if old != nil && bytes.Equal(old[f], b) {
+			r[f] = old[f]
+		} else {
+			r[f] = bytes.Clone(b)
+		}
 	}
 	e.text = r
 }
@@ -224,47 +225,6 @@ func (c *Cache) series(e *entry) [numFamilies][]prometheus.Metric {
 	return fams
 }
 
-// WriteText writes every container's series in the text exposition format,
-// family by family, containers sorted by name. It copies rendered bytes
-// only: the read lock is held just long enough to take the list.
-func (c *Cache) WriteText(w io.Writer) error {
-	type item struct {
-		key  identity
-		text *rendered
-	}
-	c.mu.RLock()
-	now := c.opts.Now()
-	items := make([]item, 0, len(c.entries))
-	for _, e := range c.entries {
-		if !c.expired(e, now) {
-			items = append(items, item{e.key, e.text})
-		}
-	}
-	c.mu.RUnlock()
-	slices.SortFunc(items, func(a, b item) int {
-		return cmp.Or(cmp.Compare(a.key.name, b.key.name), cmp.Compare(a.key.project, b.key.project), cmp.Compare(a.key.service, b.key.service))
-	})
-
-	for f := range numFamilies {
-		header := false
-		for _, it := range items {
-			if len(it.text[f]) == 0 {
-				continue
-			}
-			if !header {
-				if _, err := w.Write(c.descs.container[f].header); err != nil {
-					return err
-				}
-				header = true
-			}
-			if _, err := w.Write(it.text[f]); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
 // Describe implements prometheus.Collector for the exporter's own metrics;
 // container series are written by WriteText.
 func (c *Cache) Describe(ch chan<- *prometheus.Desc) {
@@ -291,43 +251,6 @@ func (c *Cache) Collect(ch chan<- prometheus.Metric) {
 	ch <- d.build.metric(1, version.Version, version.GetRevision(), version.GoVersion)
 }
 
-// Handler serves a scrape: the metrics g gathers (the exporter's own, Go
-// and process metrics), encoded by expfmt, followed by the cached container
-// series. It speaks the text format only, gzipped when the scraper accepts
-// it, as kube-state-metrics does. Compression uses gzip's fastest level:
-// at the default level, compressing dominates the cost of a large scrape.
-func (c *Cache) Handler(g prometheus.Gatherer, log *slog.Logger) http.Handler {
-	format := expfmt.NewFormat(expfmt.TypeTextPlain)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fams, err := g.Gather()
-		if err != nil {
-			log.Error("gather failed", "err", err)
-			http.Error(w, "gather: "+err.Error(), http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", string(format))
-		var out io.Writer = w
-		if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
-			w.Header().Set("Content-Encoding", "gzip")
-			gz, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
-			defer gz.Close()
-			out = gz
-		}
-		bw := bufio.NewWriterSize(out, 64<<10)
-		enc := expfmt.NewEncoder(bw, format)
-		for _, f := range fams {
-			if err := enc.Encode(f); err != nil {
-				log.Error("encode failed", "family", f.GetName(), "err", err)
-				return
-			}
-		}
-		if err := c.WriteText(bw); err != nil {
-			log.Debug("scrape aborted", "err", err)
-			return
-		}
-		bw.Flush()
-	})
-}
 func bool01(b bool) float64 {
 	if b {
 		return 1
