@@ -140,8 +140,10 @@ func BenchmarkScrape1000ClientGolang(b *testing.B) {
 	c := fleet(1000)
 	var ms []prometheus.Metric
 	for _, e := range c.entries {
-		for _, f := range c.series(e) {
-			ms = append(ms, f...)
+		for f, ss := range c.series(e) {
+			for _, s := range ss {
+				ms = append(ms, c.descs.container[f].metric(s.v, s.labels...))
+			}
 		}
 	}
 	reg := prometheus.NewRegistry()

@@ -21,7 +21,7 @@ import (
 // item is one container's rendered series as a scrape sees them.
 type item struct {
 	key  identity
-	text *rendered
+	text *[numFamilies][]byte
 }
 
 // snapshot returns the rendered series of every container a scrape
@@ -33,7 +33,7 @@ func (c *Cache) snapshot() []item {
 	items := make([]item, 0, len(c.entries))
 	for _, e := range c.entries {
 		if !c.expired(e, now) {
-			items = append(items, item{e.key, e.text})
+			items = append(items, item{e.key, &e.text.text})
 		}
 	}
 	c.mu.RUnlock()

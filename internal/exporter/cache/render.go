@@ -3,6 +3,7 @@ package cache
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -125,25 +126,46 @@ func LabelName(key string) string {
 }
 
 // rendered is one container's exposition text, family by family, without
-// the families' header lines. It is replaced, never modified, so a scrape
-// can write it after releasing the lock.
-type rendered [numFamilies][]byte
+// the families' header lines, and the samples each family was encoded
+// from. It is replaced, never modified, so a scrape can write it after
+// releasing the lock.
+type rendered struct {
+	text [numFamilies][]byte
+	in   [numFamilies][]sample
+}
 
-// render encodes an entry's series with expfmt once, when the entry
-// changes, so that a scrape only copies bytes. A family whose bytes did not
-// change keeps its slice, which tells a gzipped scrape it can reuse that
-// family's compressed form (gzipCache). Callers hold mu.
+// sample is one series before it is encoded: its value and label values,
+// in the order of its family's descriptor.
+type sample struct {
+	v      float64
+	labels []string
+}
+
+func (s sample) equal(o sample) bool { return s.v == o.v && slices.Equal(s.labels, o.labels) }
+
+// render encodes an entry's series once, when the entry changes, so that a
+// scrape only copies bytes. Each series goes through client_golang (a
+// const metric checked against the catalog's descriptor) and expfmt, but
+// only in the families whose samples changed: a memory refresh encodes 3 or
+// 4 series of a container's 26, an exit 9. A family that did not change
+// keeps its slice, which also tells a gzipped scrape it can reuse that
+// family's compressed form (gzipCache). Callers hold mu, and a scrape waits
+// for it, so this is kept cheap.
 func (c *Cache) render(e *entry) {
 	d := &c.descs
-	old := e.text
-	r := new(rendered)
+	r := &rendered{in: c.series(e)}
 	var buf bytes.Buffer
-	for f, ms := range c.series(e) {
-		if len(ms) == 0 {
+	for f, ss := range r.in {
+		if len(ss) == 0 {
 			continue
 		}
-		pb := make([]*dto.Metric, len(ms))
-		for i, m := range ms {
+		if old := e.text; old != nil && slices.EqualFunc(old.in[f], ss, sample.equal) {
+			r.text[f] = old.text[f]
+			continue
+		}
+		pb := make([]*dto.Metric, len(ss))
+		for i, s := range ss {
+			m := d.container[f].metric(s.v, s.labels...)
 			pb[i] = &dto.Metric{}
 			if err := m.Write(pb[i]); err != nil {
 				panic(fmt.Sprintf("cache: write %s: %v", m.Desc(), err))
@@ -153,23 +175,18 @@ func (c *Cache) render(e *entry) {
 		if _, err := expfmt.MetricFamilyToText(&buf, d.container[f].with(pb)); err != nil {
 			panic(fmt.Sprintf("cache: encode %s: %v", d.container[f].desc, err))
 		}
-		b := buf.Bytes()[len(d.container[f].header):]
-		if old != nil && bytes.Equal(old[f], b) {
-			r[f] = old[f]
-		} else {
-			r[f] = bytes.Clone(b)
-		}
+		r.text[f] = bytes.Clone(buf.Bytes()[len(d.container[f].header):])
 	}
 	e.text = r
 }
 
-// series builds an entry's series as client_golang const metrics, checked
-// against the catalog's descriptors, family by family.
-func (c *Cache) series(e *entry) [numFamilies][]prometheus.Metric {
+// series lists an entry's series family by family; render turns them into
+// client_golang const metrics.
+func (c *Cache) series(e *entry) [numFamilies][]sample {
 	d := &c.descs
-	var fams [numFamilies][]prometheus.Metric
+	var fams [numFamilies][]sample
 	add := func(f int, v float64, labels ...string) {
-		fams[f] = append(fams[f], d.container[f].metric(v, labels...))
+		fams[f] = append(fams[f], sample{v, labels})
 	}
 	id := []string{e.key.name, e.key.project, e.key.service}
 	with := func(extra ...string) []string { return append(id[:3:3], extra...) }
