@@ -23,8 +23,10 @@ import (
 // strings, instead of decoding cadvisor's types (a full decode of 1,000
 // containers allocates 21 MB; even encoding/json into a struct of the five
 // fields scans each byte twice through its state machine). Skipped values
-// are checked only for balanced brackets and terminated strings; what is
-// read is checked as strictly as encoding/json would.
+// are checked only for balanced brackets and terminated strings; a value
+// read must have the type encoding/json requires of its field (an unsigned
+// integer for usage, a string for the namespace), and names match as
+// encoding/json matches them.
 func decode(body []byte) (map[string]memory.Stats, error) {
 	d := decoder{b: body}
 	// By cgroup name first: a name given twice is replaced, not merged,
