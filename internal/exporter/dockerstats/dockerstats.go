@@ -116,8 +116,11 @@ func (s *Source) container(ctx context.Context, id string, memTotal uint64) (st 
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer bufPool.Put(buf)
 	buf.Reset()
-	if _, err := buf.ReadFrom(io.LimitReader(res.Body, maxStatsBody)); err != nil {
+	if _, err := buf.ReadFrom(io.LimitReader(res.Body, maxStatsBody+1)); err != nil {
 		return memory.Stats{}, false, fmt.Errorf("container %.12s: read stats: %w", id, err)
+	}
+	if buf.Len() > maxStatsBody {
+		return memory.Stats{}, false, fmt.Errorf("container %.12s: stats answer larger than %d bytes", id, maxStatsBody)
 	}
 	if len(bytes.TrimSpace(buf.Bytes())) == 0 {
 		// An empty body: the container was removed while the daemon read
