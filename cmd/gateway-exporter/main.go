@@ -64,7 +64,7 @@ func newApp() *cli.App {
 				Usage: "how often container memory is read"},
 			&cli.DurationFlag{Name: "memory.timeout", Value: 10 * time.Second,
 				Usage: "deadline of each memory read, whichever source; a read that misses it marks the source down"},
-			&cli.IntFlag{Name: "docker.stats-concurrency", Value: 8,
+			&cli.IntFlag{Name: "docker.stats-concurrency", Value: dockerstats.DefaultConcurrency,
 				Usage: "concurrent Docker stats requests when memory comes from Docker"},
 			&cli.DurationFlag{Name: "container.retention", Value: time.Hour,
 				Usage: "how long a removed container's last termination and exit counters stay published"},

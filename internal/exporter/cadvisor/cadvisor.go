@@ -6,11 +6,11 @@ package cadvisor
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	v2 "github.com/google/cadvisor/info/v2"
@@ -30,13 +30,23 @@ const unlimited = 1 << 62
 // It does not use cadvisor's client/v2: that client calls http.Get on the
 // default HTTP client, which takes neither a context nor a timeout, so a hung
 // cAdvisor would block the refresher forever and pile up requests. Source
-// sends the same request with a deadline and decodes cadvisor's own info/v2
-// types.
+// sends the same request with a deadline, and reads from the answer only
+// the five fields of cadvisor's info/v2 types it needs (decode.go).
 type Source struct {
 	statsURL string
 	timeout  time.Duration
 	client   *http.Client
+
+	// buf holds the last answer's body: the next read of about the same
+	// size reuses it instead of growing a new one from nothing.
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
+
+// maxBody bounds an answer, so that a cAdvisor (or anything else at its
+// address) sending without end cannot exhaust memory. 1,000 containers make
+// about 5 MB.
+const maxBody = 256 << 20
 
 // New returns a Source for the cAdvisor at baseURL (e.g. http://cadvisor:8080,
 // with cAdvisor's --url_base_prefix if it has one). Every Read gives up after
@@ -57,6 +67,10 @@ func New(baseURL string, timeout time.Duration) (*Source, error) {
 	// with both (cadvisor cmd/internal/api/versions.go). type=docker with
 	// recursive=true asks for the Docker namespace only, and cAdvisor
 	// requires the container name "/" for it; count=1 is the newest sample.
+	// These options are all cAdvisor offers to narrow an answer (it has no
+	// field selection: cmd/internal/api GetRequestOptions), so every
+	// sample still carries CPU, disk, network and filesystem figures unless
+	// cAdvisor runs with --disable_metrics.
 	u = u.JoinPath("api", "v2.1", "stats")
 	u.RawQuery = url.Values{
 		"type":      {v2.TypeDocker},
@@ -89,60 +103,20 @@ func (s *Source) Read(ctx context.Context) (map[string]memory.Stats, error) {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return nil, fmt.Errorf("cadvisor stats %s: %s: %s", s.statsURL, resp.Status, bytes.TrimSpace(msg))
 	}
-	stats, err := decode(resp.Body)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.buf.Reset()
+	if _, err := s.buf.ReadFrom(io.LimitReader(resp.Body, maxBody+1)); err != nil {
+		return nil, fmt.Errorf("cadvisor stats %s: read: %w", s.statsURL, err)
+	}
+	if s.buf.Len() > maxBody {
+		return nil, fmt.Errorf("cadvisor stats %s: answer larger than %d bytes", s.statsURL, maxBody)
+	}
+	stats, err := decode(s.buf.Bytes())
 	if err != nil {
 		return nil, fmt.Errorf("cadvisor stats %s: %w", s.statsURL, err)
 	}
 	return stats, nil
-}
-
-// decode turns cAdvisor's v2.1 stats answer into memory stats by container
-// ID. Containers that are not Docker's, or have no memory sample yet (cAdvisor
-// lists a container before its first housekeeping), are left out.
-func decode(r io.Reader) (map[string]memory.Stats, error) {
-	var infos map[string]v2.ContainerInfo
-	if err := json.NewDecoder(r).Decode(&infos); err != nil {
-		return nil, fmt.Errorf("decode: %w", err)
-	}
-	out := make(map[string]memory.Stats, len(infos))
-	for _, info := range infos {
-		id := dockerID(info.Spec)
-		if id == "" || len(info.Stats) == 0 {
-			continue
-		}
-		// Samples come oldest first; with count=1 there is one.
-		last := info.Stats[len(info.Stats)-1]
-		if last == nil || last.Memory == nil {
-			continue
-		}
-		st := memory.Stats{
-			// cAdvisor's working set is already usage minus inactive file.
-			WorkingSet: last.Memory.WorkingSet,
-			Usage:      last.Memory.Usage,
-		}
-		if info.Spec.HasMemory && info.Spec.Memory.Limit < unlimited {
-			st.Limit = info.Spec.Memory.Limit
-		}
-		out[id] = st
-	}
-	return out, nil
-}
-
-// dockerID returns the full container ID of a Docker container's spec, or ""
-// for anything else. cAdvisor keys its answer by cgroup name, which depends on
-// the cgroup driver (/docker/<id> or /system.slice/docker-<id>.scope), but
-// the aliases its Docker handler sets, [name, id], end with the bare ID
-// whatever the driver.
-func dockerID(spec v2.ContainerSpec) string {
-	// "docker" is cAdvisor's namespace for containers of its Docker handler.
-	if spec.Namespace != "docker" || len(spec.Aliases) == 0 {
-		return ""
-	}
-	id := spec.Aliases[len(spec.Aliases)-1]
-	if !isID(id) {
-		return ""
-	}
-	return id
 }
 
 // isID reports whether s is a full Docker container ID: 64 lower-case hex

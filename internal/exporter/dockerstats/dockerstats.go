@@ -3,15 +3,15 @@
 package dockerstats
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
 	"github.com/sre-tools/promgen/internal/exporter/memory"
@@ -26,6 +26,10 @@ type Source struct {
 	mu       sync.Mutex
 	memTotal uint64 // the host's memory, once known
 }
+
+// DefaultConcurrency is how many stats requests gateway-exporter keeps in
+// flight unless --docker.stats-concurrency says otherwise.
+const DefaultConcurrency = 8
 
 // New returns a Source that asks c for at most concurrency containers' stats
 // at a time (at least one), so a daemon with many containers is not flooded.
@@ -107,12 +111,24 @@ func (s *Source) container(ctx context.Context, id string, memTotal uint64) (st 
 		return memory.Stats{}, false, fmt.Errorf("container %.12s: %w", id, err)
 	}
 	defer res.Body.Close()
-	var resp container.StatsResponse
-	if err := json.NewDecoder(res.Body).Decode(&resp); errors.Is(err, io.EOF) {
+	// One pooled buffer per request in flight, rather than a json.Decoder
+	// growing its own for each of hundreds of containers.
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer bufPool.Put(buf)
+	buf.Reset()
+	if _, err := buf.ReadFrom(io.LimitReader(res.Body, maxStatsBody+1)); err != nil {
+		return memory.Stats{}, false, fmt.Errorf("container %.12s: read stats: %w", id, err)
+	}
+	if buf.Len() > maxStatsBody {
+		return memory.Stats{}, false, fmt.Errorf("container %.12s: stats answer larger than %d bytes", id, maxStatsBody)
+	}
+	if len(bytes.TrimSpace(buf.Bytes())) == 0 {
 		// An empty body: the container was removed while the daemon read
 		// its stats. A race to tolerate, not a failing source.
 		return memory.Stats{}, false, nil
-	} else if err != nil {
+	}
+	var resp statsAnswer
+	if err := json.Unmarshal(buf.Bytes(), &resp); err != nil {
 		return memory.Stats{}, false, fmt.Errorf("container %.12s: decode stats: %w", id, err)
 	}
 	// A container that is no longer running gets an empty sample.
@@ -120,7 +136,7 @@ func (s *Source) container(ctx context.Context, id string, memTotal uint64) (st 
 		return memory.Stats{}, false, nil
 	}
 	m := resp.MemoryStats
-	st = memory.Stats{WorkingSet: workingSet(m), Usage: m.Usage}
+	st = memory.Stats{WorkingSet: workingSet(&resp), Usage: m.Usage}
 	// Docker reports the host's memory as the limit of a container without
 	// one (it clamps any limit above the host's memory to it; moby's
 	// TestAPIStatsContainerGetMemoryLimit asserts limit == MemTotal for an
@@ -133,15 +149,43 @@ func (s *Source) container(ctx context.Context, id string, memTotal uint64) (st 
 	return st, true, nil
 }
 
+// maxStatsBody bounds one container's stats answer, about 2 kB from a real
+// engine, so a broken daemon cannot exhaust memory.
+const maxStatsBody = 1 << 20
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// statsAnswer is the part of container.StatsResponse Source reads, with the
+// same JSON names. Decoding only it skips CPU, block I/O, network and pids
+// figures and the thirty-odd other keys of memory_stats.stats, which would
+// otherwise cost a map and a string per key for every container.
+type statsAnswer struct {
+	Read        time.Time `json:"read"`
+	MemoryStats struct {
+		Usage uint64 `json:"usage"`
+		Limit uint64 `json:"limit"`
+		Stats struct {
+			// Pointers, because which key is present says which cgroup
+			// version the figures come from.
+			InactiveFile      *uint64 `json:"inactive_file"`
+			TotalInactiveFile *uint64 `json:"total_inactive_file"`
+		} `json:"stats"`
+	} `json:"memory_stats"`
+}
+
 // workingSet is usage minus inactive file cache, as cAdvisor and docker stats
 // compute it, so both memory sources publish the same figure.
-func workingSet(m container.MemoryStats) uint64 {
+func workingSet(r *statsAnswer) uint64 {
+	m := &r.MemoryStats
 	// cgroup v1's memory.stat has both inactive_file (this cgroup only) and
 	// total_inactive_file (with its children); cgroup v2's has only
 	// inactive_file, which already includes the children.
-	inactive, ok := m.Stats["total_inactive_file"]
-	if !ok {
-		inactive = m.Stats["inactive_file"]
+	var inactive uint64
+	switch {
+	case m.Stats.TotalInactiveFile != nil:
+		inactive = *m.Stats.TotalInactiveFile
+	case m.Stats.InactiveFile != nil:
+		inactive = *m.Stats.InactiveFile
 	}
 	if inactive > m.Usage {
 		return 0

@@ -195,7 +195,7 @@ func TestReadAgainstStandIn(t *testing.T) {
 			stats: map[string]http.HandlerFunc{
 				"a": func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `{"read": `) },
 			},
-			wantMsg: "container a: decode stats: unexpected EOF",
+			wantMsg: "container a: decode stats: unexpected end of JSON input",
 		},
 		{
 			name:        "gives up at the deadline when the daemon hangs, having kept its concurrency of requests in flight",
