@@ -154,6 +154,7 @@ const (
 	ExporterSourceErrorsTotal         = "gateway_exporter_source_errors_total"
 	ExporterEventsTotal               = "gateway_exporter_events_total"
 	ExporterBuildInfo                 = "gateway_exporter_build_info"
+	ExporterIdentityCollisionsTotal   = "gateway_exporter_identity_collisions_total"
 	CAdvisorContainerMemoryWorkingSet = "container_memory_working_set_bytes"
 	CAdvisorContainerMemoryUsage      = "container_memory_usage_bytes"
 	CAdvisorContainerSpecMemoryLimit  = "container_spec_memory_limit_bytes"
@@ -206,6 +207,8 @@ var metrics = []Metric{
 		Help: "Failed requests to a source (docker, docker_stats, cadvisor)."},
 	{Name: ExporterEventsTotal, Type: Counter, Source: SourceExporter, Labels: []string{LabelAction},
 		Help: "Docker container events applied, by action."},
+	{Name: ExporterIdentityCollisionsTotal, Type: Counter, Source: SourceExporter,
+		Help: "Containers left out of a scrape because another one carried the same name, compose project and service; the exporter keeps one container per identity, so anything but 0 is a bug to report."},
 	{Name: ExporterBuildInfo, Type: Gauge, Source: SourceExporter, Labels: []string{"version", "revision", "goversion"},
 		Help: "Constant 1 carrying the exporter's build information."},
 

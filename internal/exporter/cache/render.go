@@ -80,8 +80,8 @@ const (
 
 // descs are the exporter's metric families.
 type descs struct {
-	container                             [numFamilies]family
-	sourceUp, sourceErrors, events, build family
+	container                                         [numFamilies]family
+	sourceUp, sourceErrors, events, collisions, build family
 
 	labelKeys []string // allowlisted Docker label keys, in info's label order
 }
@@ -110,6 +110,7 @@ func newDescs(labelKeys []string) descs {
 		sourceUp:     newFamily(catalog.ExporterSourceUp),
 		sourceErrors: newFamily(catalog.ExporterSourceErrorsTotal),
 		events:       newFamily(catalog.ExporterEventsTotal),
+		collisions:   newFamily(catalog.ExporterIdentityCollisionsTotal),
 		build:        newFamily(catalog.ExporterBuildInfo),
 		labelKeys:    labelKeys,
 	}
@@ -229,21 +230,36 @@ func (c *Cache) series(e *entry) [numFamilies][]prometheus.Metric {
 // only: the read lock is held just long enough to take the list.
 func (c *Cache) WriteText(w io.Writer) error {
 	type item struct {
-		key  identity
-		text *rendered
+		key     identity
+		live    bool
+		started time.Time
+		text    *rendered
 	}
 	c.mu.RLock()
 	now := c.opts.Now()
 	items := make([]item, 0, len(c.entries))
 	for _, e := range c.entries {
 		if !c.expired(e, now) {
-			items = append(items, item{e.key, e.text})
+			items = append(items, item{e.key, e.live, e.c.StartedAt, e.text})
 		}
 	}
 	c.mu.RUnlock()
 	slices.SortFunc(items, func(a, b item) int {
-		return cmp.Or(cmp.Compare(a.key.name, b.key.name), cmp.Compare(a.key.project, b.key.project), cmp.Compare(a.key.service, b.key.service))
+		return cmp.Or(cmp.Compare(a.key.name, b.key.name), cmp.Compare(a.key.project, b.key.project), cmp.Compare(a.key.service, b.key.service),
+			-cmp.Compare(bool01(a.live), bool01(b.live)), b.started.Compare(a.started))
 	})
+	// The cache keeps one container per identity; should two ever share
+	// one, a scrape with both would repeat their series and Prometheus
+	// would reject it. Publish the live, most recently started one.
+	kept := items[:0]
+	for i, it := range items {
+		if i > 0 && it.key == items[i-1].key {
+			c.collisions.Add(1)
+			continue
+		}
+		kept = append(kept, it)
+	}
+	items = kept
 
 	for f := range numFamilies {
 		header := false
@@ -269,7 +285,7 @@ func (c *Cache) WriteText(w io.Writer) error {
 // container series are written by WriteText.
 func (c *Cache) Describe(ch chan<- *prometheus.Desc) {
 	d := &c.descs
-	for _, f := range []family{d.sourceUp, d.sourceErrors, d.events, d.build} {
+	for _, f := range []family{d.sourceUp, d.sourceErrors, d.events, d.collisions, d.build} {
 		ch <- f.desc
 	}
 }
@@ -288,6 +304,7 @@ func (c *Cache) Collect(ch chan<- prometheus.Metric) {
 	for a, n := range c.events {
 		ch <- d.events.metric(n, a)
 	}
+	ch <- d.collisions.metric(float64(c.collisions.Load()))
 	ch <- d.build.metric(1, version.Version, version.GetRevision(), version.GoVersion)
 }
 
