@@ -13,6 +13,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/sre-tools/promgen/catalog"
+	"github.com/sre-tools/promgen/internal/exporter/cache"
 	"github.com/sre-tools/promgen/internal/testenv"
 )
 
@@ -99,6 +100,47 @@ func TestTerminations(t *testing.T) {
 				t.Errorf("want exactly one exit counted, got %d reasons at 0:\n%s", n, strings.Join(c.mine(s), "\n"))
 			}
 		})
+	}
+}
+
+// TestRecreateRightAfterKill kills a compose-labelled container, removes it
+// and runs a new one under the same name within cache.DefaultOOMGrace, as
+// docker compose up --force-recreate does after a stop that timed out: the
+// SIGKILL, held back for a late oom event, must still be counted once, on
+// the series the new container continues.
+func TestRecreateRightAfterKill(t *testing.T) {
+	cli := testenv.RequireDocker(t)
+	testenv.BuildScratchImage(t, crasherImage, crasherPackage)
+	e := startExporter(t, exporterOptions{retention: time.Hour})
+
+	old := run(t, cli, spec{cmd: []string{"sleep"}})
+	e.wait(t, 20*time.Second, "running state", func(s []string) bool {
+		return has(s, old.series(catalog.ContainerState, "1", "state", "running"))
+	})
+	ctx := context.Background()
+	killed := time.Now()
+	if _, err := cli.ContainerKill(ctx, old.id, client.ContainerKillOptions{Signal: "KILL"}); err != nil {
+		t.Fatalf("kill: %v", err)
+	}
+	if _, err := cli.ContainerRemove(ctx, old.id, client.ContainerRemoveOptions{Force: true}); err != nil {
+		t.Fatalf("remove: %v", err)
+	}
+	recreated := run(t, cli, spec{cmd: []string{"sleep"}, name: old.name})
+	if took := time.Since(killed); took >= cache.DefaultOOMGrace {
+		t.Fatalf("kill, remove and run took %s, not within the OOM grace %s; the test proves nothing", took, cache.DefaultOOMGrace)
+	}
+	e.wait(t, 20*time.Second, "the new container published and the kill counted", func(s []string) bool {
+		return len(testenv.Grep(s, catalog.ContainerInfo+"{", `id="`+recreated.id+`"`)) == 1 &&
+			has(s, old.series(catalog.ContainerExitsTotal, "1", "reason", catalog.ReasonKilled))
+	})
+	// Past the grace, nothing else may be counted.
+	time.Sleep(cache.DefaultOOMGrace)
+	s := e.scrape(t)
+	if n := len(testenv.Grep(old.mine(s), catalog.ContainerExitsTotal+"{", "} 0")); n != len(catalog.Reasons)-1 {
+		t.Errorf("want exactly one exit counted, got %d reasons at 0:\n%s", n, strings.Join(old.mine(s), "\n"))
+	}
+	if !has(s, old.series(catalog.ContainerLastTerminationInfo, "1", "exit_code", "137", "reason", catalog.ReasonKilled)) {
+		t.Errorf("the kill is not the last termination:\n%s", strings.Join(old.mine(s), "\n"))
 	}
 }
 

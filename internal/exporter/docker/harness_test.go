@@ -147,6 +147,7 @@ type spec struct {
 	restart container.RestartPolicy
 	memory  int64 // bytes; also the swap limit, so that the limit is real
 	health  *container.HealthConfig
+	name    string // the container's name; empty for one made from the test's name
 }
 
 // run creates and starts a crasher container labelled as a test container
@@ -156,11 +157,14 @@ func run(t *testing.T, cli *client.Client, s spec) ctr {
 	ctx := context.Background()
 	suffix := make([]byte, 4)
 	rand.Read(suffix)
-	name := "promgen-test-" + strings.ToLower(strings.NewReplacer(" ", "-", "_", "-").Replace(t.Name()[strings.LastIndex(t.Name(), "/")+1:]))
-	if len(name) > 40 {
-		name = name[:40]
+	name := s.name
+	if name == "" {
+		name = "promgen-test-" + strings.ToLower(strings.NewReplacer(" ", "-", "_", "-").Replace(t.Name()[strings.LastIndex(t.Name(), "/")+1:]))
+		if len(name) > 40 {
+			name = name[:40]
+		}
+		name += "-" + hex.EncodeToString(suffix)
 	}
-	name += "-" + hex.EncodeToString(suffix)
 	init := true
 	res, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{
 		Name: name,
