@@ -209,8 +209,10 @@ var metrics = []Metric{
 		Help: "Docker container events applied, by action."},
 	{Name: ExporterIdentityCollisionsTotal, Type: Counter, Source: SourceExporter,
 		Help: "Containers left out of a scrape because another one carried the same name, compose project and service; the exporter keeps one container per identity, so anything but 0 is a bug to report."},
-	{Name: ExporterBuildInfo, Type: Gauge, Source: SourceExporter, Labels: []string{"version", "revision", "goversion"},
-		Help: "Constant 1 carrying the exporter's build information."},
+	// client_golang's version collector writes this metric; a test of
+	// cmd/gateway-exporter checks that it matches.
+	{Name: ExporterBuildInfo, Type: Gauge, Source: SourceExporter, Labels: []string{"branch", "goarch", "goos", "goversion", "revision", "tags", "version"},
+		Help: "A metric with a constant '1' value labeled by version, revision, branch, goversion from which gateway_exporter was built, and the goos and goarch for the build."},
 
 	{Name: CAdvisorContainerMemoryWorkingSet, Type: Gauge, Source: SourceCAdvisor,
 		Help: "cAdvisor: current working set of the container in bytes."},

@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/version"
 
 	"github.com/sre-tools/promgen/catalog"
 )
@@ -80,8 +79,8 @@ const (
 
 // descs are the exporter's metric families.
 type descs struct {
-	container                                         [numFamilies]family
-	sourceUp, sourceErrors, events, collisions, build family
+	container                                  [numFamilies]family
+	sourceUp, sourceErrors, events, collisions family
 
 	labelKeys []string // allowlisted Docker label keys, in info's label order
 }
@@ -111,7 +110,6 @@ func newDescs(labelKeys []string) descs {
 		sourceErrors: newFamily(catalog.ExporterSourceErrorsTotal),
 		events:       newFamily(catalog.ExporterEventsTotal),
 		collisions:   newFamily(catalog.ExporterIdentityCollisionsTotal),
-		build:        newFamily(catalog.ExporterBuildInfo),
 		labelKeys:    labelKeys,
 	}
 }
@@ -285,7 +283,7 @@ func (c *Cache) WriteText(w io.Writer) error {
 // container series are written by WriteText.
 func (c *Cache) Describe(ch chan<- *prometheus.Desc) {
 	d := &c.descs
-	for _, f := range []family{d.sourceUp, d.sourceErrors, d.events, d.collisions, d.build} {
+	for _, f := range []family{d.sourceUp, d.sourceErrors, d.events, d.collisions} {
 		ch <- f.desc
 	}
 }
@@ -305,7 +303,6 @@ func (c *Cache) Collect(ch chan<- prometheus.Metric) {
 		ch <- d.events.metric(n, a)
 	}
 	ch <- d.collisions.metric(float64(c.collisions.Load()))
-	ch <- d.build.metric(1, version.Version, version.GetRevision(), version.GoVersion)
 }
 
 // Handler serves a scrape: the metrics g gathers (the exporter's own, Go
