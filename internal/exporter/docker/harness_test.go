@@ -45,6 +45,9 @@ type exporterOptions struct {
 	retention time.Duration
 	host      string // DOCKER_HOST for the exporter; empty for the test's own
 	memory    bool   // run the memory refresher on Docker's stats API
+	// requestTimeout is the source's Options.RequestTimeout; 0 for the
+	// default.
+	requestTimeout time.Duration
 }
 
 func startExporter(t *testing.T, o exporterOptions) *exporter {
@@ -66,7 +69,7 @@ func startExporter(t *testing.T, o exporterOptions) *exporter {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		docker.New(cli, c, log, docker.Options{MaxBackoff: time.Second}).Run(ctx)
+		docker.New(cli, c, log, docker.Options{MaxBackoff: time.Second, RequestTimeout: o.requestTimeout}).Run(ctx)
 	})
 	if o.memory {
 		wg.Go(func() {
