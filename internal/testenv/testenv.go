@@ -265,10 +265,20 @@ func Scrape(t testing.TB, url string) []string {
 // does. It fails the test on a malformed scrape or a series given twice.
 func Parse(t testing.TB, r io.Reader) []string {
 	t.Helper()
+	lines, err := ParseScrape(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lines
+}
+
+// ParseScrape is Parse for a goroutine other than the test's: it returns
+// the error instead of failing the test.
+func ParseScrape(r io.Reader) ([]string, error) {
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := parser.TextToMetricFamilies(r)
 	if err != nil {
-		t.Fatalf("parse scrape: %v", err)
+		return nil, fmt.Errorf("parse scrape: %w", err)
 	}
 	out := make([]*dto.MetricFamily, 0, len(fams))
 	for _, f := range fams {
@@ -277,10 +287,10 @@ func Parse(t testing.TB, r io.Reader) []string {
 	lines := Lines(out)
 	for i := 1; i < len(lines); i++ {
 		if series(lines[i]) == series(lines[i-1]) {
-			t.Fatalf("series given twice: %s and %s", lines[i-1], lines[i])
+			return lines, fmt.Errorf("series given twice: %s and %s", lines[i-1], lines[i])
 		}
 	}
-	return lines
+	return lines, nil
 }
 
 // series is a line of Lines without its value.
