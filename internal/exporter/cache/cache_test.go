@@ -375,6 +375,18 @@ func TestCache(t *testing.T) {
 			series(catalog.ContainerInfo, "1", "id", "b", "image", "gw:1", "label_team", "infra"),
 			catalog.ExporterIdentityCollisionsTotal+"{} 0"),
 	}, {
+		name: "a late die of a container already succeeded leaves its successor's pending oom to the successor's own die",
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(ev("a", "destroy", 11))
+			c.Upsert(running("b", "web"))
+			c.Apply(ev("b", "oom", 30))
+			c.Apply(die("a", 10, 1))
+			c.Apply(die("b", 31, 137))
+		},
+		names: []string{catalog.ContainerExitsTotal},
+		want:  exits("error", "oom_killed"),
+	}, {
 		name: "a stale inspect of a container destroyed and recreated does not bring it back beside the new one",
 		steps: func(c *Cache, _ *time.Time) {
 			c.Upsert(running("a", "web"))

@@ -36,7 +36,9 @@ func (c *Cache) die(e *entry, ev Event) {
 		code = -1
 	}
 	oom := !e.oomAt.IsZero() && !e.oomAt.After(ev.Time)
-	e.oomAt = time.Time{}
+	if oom {
+		e.oomAt = time.Time{}
+	}
 	hold := code == 137 && !oom && c.opts.OOMGrace > 0
 	t := c.terminate(e, termination{code: code, reason: catalog.Reason(code, oom), time: ev.Time, event: true}, !hold)
 	if hold && !t.counted {
