@@ -180,6 +180,24 @@ func (c *Cache) Upsert(x Container) {
 	c.expire()
 }
 
+// Holders returns the IDs of the live containers other than x that the
+// cache has under x's identity. Docker names are unique, so each of them has
+// since been removed or renamed, and its events are not read yet: the source
+// inspects them before it records x, so that the cache never holds two
+// containers with one identity.
+func (c *Cache) Holders(x Container) []string {
+	key := identity{name: x.Name, project: x.Labels[LabelComposeProject], service: x.Labels[LabelComposeService]}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var ids []string
+	for id, e := range c.entries {
+		if e.live && e.key == key && id != x.ID {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
 // Remove marks a container removed at time at, e.g. when an inspect says it
 // no longer exists.
 func (c *Cache) Remove(id string, at time.Time) {
@@ -244,6 +262,10 @@ func (c *Cache) Apply(ev Event) bool {
 	case "health_status":
 		e.c.Health = strings.TrimSpace(status)
 		c.render(e)
+	case "rename":
+		if name := ev.Attributes["name"]; name != "" && name != e.c.Name {
+			c.rename(e, name)
+		}
 	case "destroy":
 		if e.live {
 			c.remove(e, ev.Time)
@@ -377,13 +399,33 @@ func (c *Cache) heir(id string) *entry {
 	return nil
 }
 
-// remove turns a live entry into a removed one, keeping its termination for
+// rename gives an entry the name a rename event carries. The inspect that
+// follows the event can come too late, the container gone already, as when
+// compose recreates a container (created under a temporary name, renamed
+// once the old one is removed) faster than events are read; a container
+// found gone that way is removed, but the events read after still tell its
+// story, so a removed entry is renamed too. Callers hold mu.
+func (c *Cache) rename(e *entry, name string) {
+	if e.live {
+		e.c.Name, e.key.name = name, name
+		c.adopt(e)
+		c.render(e)
+		return
+	}
+	if c.removed[e.key] == e.id {
+		delete(c.removed, e.key)
+	}
+	e.c.Name, e.key.name = name, name
+	c.remove(e, e.removed)
+}
+
+// remove turns an entry into a removed one, keeping its termination for
 // the retention time. Callers hold mu.
 func (c *Cache) remove(e *entry, at time.Time) {
 	e.live, e.removed, e.mem = false, at, nil
-	if prev, ok := c.removed[e.key]; ok {
-		delete(c.entries, prev)
-	}
+	// An older container removed under the same identity, which this one
+	// did not adopt (it carried another name then): its series continue.
+	c.adopt(e)
 	c.removed[e.key] = e.id
 	// A resync can list the container that replaced this one before it
 	// finds this one gone: the live one takes over at once.

@@ -387,6 +387,43 @@ func TestCache(t *testing.T) {
 		names: []string{catalog.ContainerExitsTotal},
 		want:  exits("error", "oom_killed"),
 	}, {
+		name: "a container known only from its events (created under a temporary name, renamed, ended, removed) is published under its new name",
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(ev("a", "destroy", 1))
+			labels := func(name string) map[string]string {
+				return map[string]string{"name": name, "image": "gw:1", LabelComposeProject: "stack", LabelComposeService: "web"}
+			}
+			c.Apply(Event{ID: "b", Action: "create", Time: at(2), Attributes: labels("a_web")})
+			c.Apply(Event{ID: "b", Action: "rename", Time: at(3), Attributes: labels("web")})
+			x := die("b", 4, 1)
+			x.Attributes = labels("web")
+			x.Attributes["exitCode"] = "1"
+			c.Apply(x)
+			c.Remove("b", at(5))
+		},
+		names: []string{catalog.ContainerExitsTotal, catalog.ContainerLastExitCode},
+		want:  append(exits("error"), series(catalog.ContainerLastExitCode, "1")),
+	}, {
+		name: "a container found gone before its rename event is read still takes its new name, and continues the series of the one it replaced",
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(die("a", 1, 139))
+			c.Apply(ev("a", "destroy", 2))
+			labels := func(name string) map[string]string {
+				return map[string]string{"name": name, "image": "gw:1", LabelComposeProject: "stack", LabelComposeService: "web"}
+			}
+			c.Apply(Event{ID: "b", Action: "create", Time: at(3), Attributes: labels("a_web")})
+			c.Remove("b", at(3)) // the inspect after create: no such container
+			c.Apply(Event{ID: "b", Action: "rename", Time: at(4), Attributes: labels("web")})
+			x := die("b", 5, 1)
+			x.Attributes = labels("web")
+			x.Attributes["exitCode"] = "1"
+			c.Apply(x)
+		},
+		names: []string{catalog.ContainerExitsTotal, catalog.ContainerLastExitCode, catalog.ExporterIdentityCollisionsTotal},
+		want:  append(exits("error", "segfault"), series(catalog.ContainerLastExitCode, "1"), catalog.ExporterIdentityCollisionsTotal+"{} 0"),
+	}, {
 		name: "a stale inspect of a container destroyed and recreated does not bring it back beside the new one",
 		steps: func(c *Cache, _ *time.Time) {
 			c.Upsert(running("a", "web"))

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -161,6 +162,7 @@ func (s *Source) resync(ctx context.Context) error {
 		return fmt.Errorf("docker list containers: %w", err)
 	}
 	cs := make([]cache.Container, 0, len(list.Items))
+	byName := map[string][]int{}
 	for _, it := range list.Items {
 		c, err := s.inspect(ctx, it.ID)
 		if cerrdefs.IsNotFound(err) {
@@ -169,8 +171,30 @@ func (s *Source) resync(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		byName[c.Name] = append(byName[c.Name], len(cs))
 		cs = append(cs, c)
 	}
+	// Two containers inspected under one name: a rename happened during
+	// the listing (compose's recreate gives the new container the old
+	// one's name once that is removed). Inspect them again.
+	gone := map[string]bool{}
+	for _, idx := range byName {
+		if len(idx) < 2 {
+			continue
+		}
+		for _, i := range idx {
+			c, err := s.inspect(ctx, cs[i].ID)
+			switch {
+			case cerrdefs.IsNotFound(err):
+				gone[cs[i].ID] = true
+			case err != nil:
+				return err
+			default:
+				cs[i] = c
+			}
+		}
+	}
+	cs = slices.DeleteFunc(cs, func(c cache.Container) bool { return gone[c.ID] })
 	s.cache.Sync(cs, at)
 	return nil
 }
@@ -201,8 +225,31 @@ func (s *Source) handle(ctx context.Context, m events.Message) {
 		s.cache.SourceError(Name)
 		s.log.Warn("docker inspect failed", "id", m.Actor.ID, "err", err)
 	default:
-		s.cache.Upsert(c)
+		s.upsert(ctx, c)
 	}
+}
+
+// upsert records an inspect of a container. Another container the cache
+// still has under its name has been removed or renamed since, its events
+// not read yet: docker compose's recreate creates the new container under a
+// temporary name, removes the old one and renames the new one, so the new
+// one's inspect can show the name before the old one's destroy is read.
+// That one is inspected first, so that the cache never holds two containers
+// with one identity and the new one takes over the old one's series at once.
+func (s *Source) upsert(ctx context.Context, c cache.Container) {
+	for _, id := range s.cache.Holders(c) {
+		held, err := s.inspect(ctx, id)
+		switch {
+		case cerrdefs.IsNotFound(err):
+			s.cache.Remove(id, s.now())
+		case err != nil:
+			s.cache.SourceError(Name)
+			s.log.Warn("docker inspect failed", "id", id, "err", err)
+		default:
+			s.cache.Upsert(held)
+		}
+	}
+	s.cache.Upsert(c)
 }
 
 func (s *Source) inspect(ctx context.Context, id string) (cache.Container, error) {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,8 +28,8 @@ import (
 var soakCycles = flag.Int("soak.cycles", 300, "containers TestChurnSoak creates, ends and removes (make soak runs 1000)")
 
 // soakEnds are the ways a soak container ends, taken in turn: each of the
-// runbook's reasons, the kill removed at once (while its exit waits out the
-// OOM grace) as compose does with a stop that timed out.
+// runbook's reasons, and a kill, whose container the next generation
+// replaces while its exit still waits out the OOM grace.
 var soakEnds = []struct {
 	fault  string // the stand-in's --fault; empty: serve until killed
 	reason string
@@ -41,11 +42,12 @@ var soakEnds = []struct {
 }
 
 // soakGenerations is how many containers run under each name, one after
-// the other, as compose recreates a service.
+// the other, each replacing the last as docker compose up --force-recreate
+// does.
 const soakGenerations = 10
 
 // TestChurnSoak creates, ends and removes containers on the real engine,
-// a bounded number at a time, while a scraper reads /metrics without pause:
+// a bounded number at a time, while a scraper reads /metrics every 5ms:
 // every exit must be counted exactly once, on the series its name carries
 // across recreations; no scrape may hold a series twice; and the heap must
 // not grow with the number of containers, since removed ones are adopted
@@ -59,6 +61,18 @@ func TestChurnSoak(t *testing.T) {
 	suffix := make([]byte, 3)
 	rand.Read(suffix)
 	prefix := "promgen-soak-" + hex.EncodeToString(suffix) + "-"
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		list, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("name", prefix)})
+		if err != nil {
+			t.Errorf("list the soak's containers: %v", err)
+			return
+		}
+		for _, c := range list.Items {
+			cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true})
+		}
+	})
 
 	var scrapes, failed atomic.Int64
 	var firstErr atomic.Value
@@ -99,18 +113,25 @@ func TestChurnSoak(t *testing.T) {
 	for w := range workers {
 		wg.Go(func() {
 			for n := w; n < names; n += workers {
+				prev := ""
 				for g := range soakGenerations {
 					i := n*soakGenerations + g
 					if i >= cycles {
 						break
 					}
-					if err := soakCycle(cli, prefix+strconv.Itoa(n), soakEnds[i%len(soakEnds)].fault); err != nil {
+					id, err := soakCycle(cli, prefix+strconv.Itoa(n), prev, soakEnds[i%len(soakEnds)].fault)
+					if err != nil {
 						errs <- fmt.Errorf("cycle %d: %w", i, err)
 						return
 					}
+					prev = id
 					if done.Add(1) == int64(cycles/2) {
 						halfway.Do(func() { heap[1] = heapAfterGC() })
 					}
+				}
+				if _, err := cli.ContainerRemove(context.Background(), prev, client.ContainerRemoveOptions{}); err != nil {
+					errs <- fmt.Errorf("remove the last of %s: %w", prefix+strconv.Itoa(n), err)
+					return
 				}
 			}
 		})
@@ -131,24 +152,36 @@ func TestChurnSoak(t *testing.T) {
 		}
 		want[name][soakEnds[i%len(soakEnds)].reason]++
 	}
-	counted := func(s []string) bool {
+	// mismatches lists the exit counts a scrape gets wrong.
+	mismatches := func(s []string) []string {
+		var out []string
 		for name, reasons := range want {
 			c := ctr{name: name}
 			for _, r := range catalog.Reasons {
-				if !has(s, c.series(catalog.ContainerExitsTotal, strconv.Itoa(reasons[r]), "reason", r)) {
-					return false
+				if line := c.series(catalog.ContainerExitsTotal, strconv.Itoa(reasons[r]), "reason", r); !has(s, line) {
+					out = append(out, "want "+line+", got "+strings.Join(testenv.Grep(c.mine(s), catalog.ContainerExitsTotal+"{", `reason="`+r+`"`), " "))
 				}
 			}
 		}
-		return true
+		slices.Sort(out)
+		return out
 	}
-	s := e.wait(t, 60*time.Second, "every exit counted", counted)
+	var s []string
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		s = e.scrape(t)
+		if len(mismatches(s)) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("exits not counted exactly once a minute after the churn:\n%s", strings.Join(mismatches(s), "\n"))
+		}
+	}
 	// A held kill is counted after the OOM grace: past it, no count may
 	// have moved on.
 	time.Sleep(cache.DefaultOOMGrace + time.Second)
 	s = e.scrape(t)
-	if !counted(s) {
-		t.Errorf("exit counts moved after every exit was counted:\n%s", strings.Join(testenv.Grep(s, prefix), "\n"))
+	if m := mismatches(s); len(m) > 0 {
+		t.Errorf("exit counts moved after every exit was counted:\n%s", strings.Join(m, "\n"))
 	}
 	if live := testenv.Grep(s, catalog.ContainerInfo+"{", prefix); len(live) != 0 {
 		t.Errorf("removed containers still published as live:\n%s", strings.Join(live, "\n"))
@@ -179,10 +212,13 @@ func TestChurnSoak(t *testing.T) {
 	}
 }
 
-// soakCycle runs one container under name until it ends as fault says,
-// then removes it: a container without a fault is killed and removed at
-// once.
-func soakCycle(cli *client.Client, name, fault string) error {
+// soakCycle runs one generation of a name as docker compose up
+// --force-recreate replaces a container: the new one is created under a
+// temporary name, the previous one (prev, already ended; empty for the
+// first) removed, the new one renamed and started. It then ends as fault
+// says (no fault: it is killed) and stays, ended, for the next generation
+// to replace. It returns the new container's ID.
+func soakCycle(cli *client.Client, name, prev, fault string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var cmd []string
@@ -190,34 +226,39 @@ func soakCycle(cli *client.Client, name, fault string) error {
 		cmd = []string{"--fault", fault}
 	}
 	init := true
+	tmp := name + "-next"
 	res, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{
-		Name: name,
+		Name: tmp,
 		Config: &container.Config{Image: testenv.StandinImage, Cmd: cmd, Labels: map[string]string{
 			testenv.Label: "1", cache.LabelComposeProject: project, cache.LabelComposeService: name}},
 		HostConfig: &container.HostConfig{Init: &init, NetworkMode: "none"},
 	})
 	if err != nil {
-		return fmt.Errorf("create %s: %w", name, err)
+		return "", fmt.Errorf("create %s: %w", tmp, err)
 	}
-	defer cli.ContainerRemove(context.Background(), res.ID, client.ContainerRemoveOptions{Force: true})
+	if prev != "" {
+		if _, err := cli.ContainerRemove(ctx, prev, client.ContainerRemoveOptions{}); err != nil {
+			return "", fmt.Errorf("remove the previous %s: %w", name, err)
+		}
+	}
+	if _, err := cli.ContainerRename(ctx, res.ID, client.ContainerRenameOptions{NewName: name}); err != nil {
+		return "", fmt.Errorf("rename %s to %s: %w", tmp, name, err)
+	}
 	if _, err := cli.ContainerStart(ctx, res.ID, client.ContainerStartOptions{}); err != nil {
-		return fmt.Errorf("start %s: %w", name, err)
+		return "", fmt.Errorf("start %s: %w", name, err)
 	}
 	if fault == "" {
 		if _, err := cli.ContainerKill(ctx, res.ID, client.ContainerKillOptions{Signal: "KILL"}); err != nil {
-			return fmt.Errorf("kill %s: %w", name, err)
+			return "", fmt.Errorf("kill %s: %w", name, err)
 		}
 	}
 	w := cli.ContainerWait(ctx, res.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
 	select {
 	case <-w.Result:
 	case err := <-w.Error:
-		return fmt.Errorf("wait for %s: %w", name, err)
+		return "", fmt.Errorf("wait for %s: %w", name, err)
 	}
-	if _, err := cli.ContainerRemove(ctx, res.ID, client.ContainerRemoveOptions{}); err != nil {
-		return fmt.Errorf("remove %s: %w", name, err)
-	}
-	return nil
+	return res.ID, nil
 }
 
 // soakScrape reads one scrape and checks it parses with no series twice.

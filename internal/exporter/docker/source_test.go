@@ -31,6 +31,9 @@ type session struct {
 	events  []events.Message // sent on the stream, in order
 	lasts   time.Duration    // how far the fake clock moves before the stream breaks
 	err     error            // breaks the stream after the events; nil leaves it open
+	// then, when set, replaces the engine's containers once the session
+	// has synced, before its events are sent.
+	then map[string]container.InspectResponse
 }
 
 // fakeEngine answers the Engine calls from scripted sessions and a fixed
@@ -42,14 +45,21 @@ type fakeEngine struct {
 	done       chan struct{} // closed when the sessions run out
 	stop       chan struct{} // closed by the test once done is
 
-	mu      sync.Mutex
-	clock   time.Time
-	calls   []string // "events since=...", "list", "inspect <id>"
-	waits   []time.Duration
-	listErr error
+	// goneAfter makes a container vanish once inspected that many times.
+	goneAfter map[string]int
+	// beforeEvent runs before each event is sent; tests scrape there.
+	beforeEvent func()
+
+	mu       sync.Mutex
+	inspects map[string]int
+	clock    time.Time
+	calls    []string // "events since=...", "list", "inspect <id>"
+	waits    []time.Duration
+	listErr  error
 }
 
-var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+// t0 is near the real time: the cache expires removed containers by it.
+var t0 = time.Now().UTC().Truncate(time.Second)
 
 func (f *fakeEngine) now() time.Time {
 	f.mu.Lock()
@@ -95,13 +105,21 @@ func (f *fakeEngine) Events(ctx context.Context, opts client.EventsListOptions) 
 	}
 	go func() {
 		ms := s.events
-		if s.lasts > 0 {
+		if s.lasts > 0 || s.then != nil {
 			// The source reads the stream only once synced: a network
 			// event, which it ignores, is taken only then, so the clock
 			// moves after the sync.
 			ms = append(ms, events.Message{Type: events.NetworkEventType})
 		}
-		for _, m := range ms {
+		for i, m := range ms {
+			if i == 1 && s.then != nil {
+				f.mu.Lock()
+				f.containers = s.then
+				f.mu.Unlock()
+			}
+			if f.beforeEvent != nil && m.Type == events.ContainerEventType {
+				f.beforeEvent()
+			}
 			select {
 			case msgs <- m:
 			case <-ctx.Done():
@@ -134,6 +152,8 @@ func (f *fakeEngine) ContainerList(ctx context.Context, _ client.ContainerListOp
 		return client.ContainerListResult{}, err
 	}
 	var r client.ContainerListResult
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	for id := range f.containers {
 		r.Items = append(r.Items, container.Summary{ID: id})
 	}
@@ -148,7 +168,13 @@ func (f *fakeEngine) ContainerInspect(ctx context.Context, id string, _ client.C
 		return client.ContainerInspectResult{}, err
 	}
 	f.record("inspect " + id)
+	f.mu.Lock()
 	c, ok := f.containers[id]
+	if n, limited := f.goneAfter[id]; limited && f.inspects[id] >= n {
+		ok = false
+	}
+	f.inspects[id]++
+	f.mu.Unlock()
 	if !ok {
 		return client.ContainerInspectResult{}, fmt.Errorf("no such container %s: %w", id, cerrdefs.ErrNotFound)
 	}
@@ -183,6 +209,7 @@ func TestSource(t *testing.T) {
 		since      []string        // the since= of each events request
 		waits      []time.Duration // each backoff, in order
 		series     []string        // lines the scrape must hold
+		goneAfter  map[string]int
 	}{{
 		name:       "the stream opens before the listing, a container gone by its inspect is skipped, and destroy and exec events are not followed by an inspect",
 		containers: map[string]container.InspectResponse{"a": running("a", "web")},
@@ -226,10 +253,48 @@ func TestSource(t *testing.T) {
 		calls:    []string{"events since=", "events since=", "events since="},
 		waits:    []time.Duration{500 * time.Millisecond, time.Second},
 		series:   []string{`gateway_exporter_source_errors_total{source="docker"} 2`},
+	}, {
+		name:       "a container docker compose recreates (created under a temporary name, the old one removed, the new one renamed) takes over at once, never beside the old one",
+		containers: map[string]container.InspectResponse{"old": running("old", "web")},
+		sessions: []session{{
+			// The new container's inspect already shows the name.
+			then: map[string]container.InspectResponse{"new": running("new", "web")},
+			events: []events.Message{
+				event("new", "create", t0.Add(1*time.Second), "name", "old_web", cache.LabelComposeProject, "stack", cache.LabelComposeService, "web"),
+				event("old", "kill", t0.Add(2*time.Second), "name", "web"),
+				event("old", "die", t0.Add(3*time.Second), "name", "web", "exitCode", "143"),
+				event("old", "destroy", t0.Add(4*time.Second), "name", "web"),
+				event("new", "rename", t0.Add(5*time.Second), "name", "web"),
+				event("new", "start", t0.Add(6*time.Second), "name", "web"),
+			},
+			err: io.EOF,
+		}},
+		series: []string{
+			`docker_container_exits_total{compose_project="stack",compose_service="web",name="web",reason="terminated"} 1`,
+			`docker_container_info{compose_project="stack",compose_service="web",id="new",image="gw:1",name="web"} 1`,
+			`gateway_exporter_identity_collisions_total{} 0`,
+		},
+	}, {
+		name:       "two containers inspected under one name during a listing are inspected again, and the one gone is left out",
+		containers: map[string]container.InspectResponse{"old": running("old", "web"), "new": running("new", "web")},
+		goneAfter:  map[string]int{"old": 1},
+		sessions:   []session{{err: io.EOF}},
+		calls:      []string{"events since=", "list", "inspect new", "inspect old", "inspect vanished", "inspect new", "inspect old", "events since=" + t0.Format(time.RFC3339Nano)},
+		series: []string{
+			`docker_container_info{compose_project="stack",compose_service="web",id="new",image="gw:1",name="web"} 1`,
+			`gateway_exporter_identity_collisions_total{} 0`,
+		},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := &fakeEngine{t: t, containers: tc.containers, sessions: tc.sessions, done: make(chan struct{}), stop: make(chan struct{}), clock: t0}
+			f := &fakeEngine{t: t, containers: tc.containers, sessions: tc.sessions, done: make(chan struct{}), stop: make(chan struct{}), clock: t0,
+				goneAfter: tc.goneAfter, inspects: map[string]int{}}
 			c := cache.New(cache.Options{Retention: time.Hour})
+			var scrapeErrs []error
+			f.beforeEvent = func() {
+				if _, err := testenv.ParseScrape(serve(c).Body); err != nil {
+					scrapeErrs = append(scrapeErrs, err)
+				}
+			}
 			s := New(f, c, slog.New(slog.DiscardHandler), Options{MinBackoff: 500 * time.Millisecond, MaxBackoff: 4 * time.Second, RequestTimeout: 50 * time.Millisecond})
 			s.now, s.wait = f.now, f.wait
 			ctx, cancel := context.WithCancel(context.Background())
@@ -261,6 +326,9 @@ func TestSource(t *testing.T) {
 			if tc.waits != nil && !slices.Equal(f.waits, tc.waits) {
 				t.Errorf("backoffs %v, want %v", f.waits, tc.waits)
 			}
+			if len(scrapeErrs) > 0 {
+				t.Errorf("scrapes between events: %v", scrapeErrs)
+			}
 			got := scrape(t, c)
 			for _, want := range tc.series {
 				if !slices.Contains(got, want) {
@@ -271,11 +339,19 @@ func TestSource(t *testing.T) {
 	}
 }
 
+// scrape scrapes c twice, each checked for a series given twice, and
+// returns the second: a collision the first one's rendering counts shows in
+// the second, whose exporter metrics are gathered first.
 func scrape(t *testing.T, c *cache.Cache) []string {
 	t.Helper()
+	testenv.Parse(t, serve(c).Body)
+	return testenv.Parse(t, serve(c).Body)
+}
+
+func serve(c *cache.Cache) *httptest.ResponseRecorder {
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(c)
 	w := httptest.NewRecorder()
 	c.Handler(reg, slog.New(slog.DiscardHandler)).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
-	return testenv.Parse(t, w.Body)
+	return w
 }
