@@ -39,7 +39,6 @@ type session struct {
 // fakeEngine answers the Engine calls from scripted sessions and a fixed
 // set of containers, on a fake clock, and records every call.
 type fakeEngine struct {
-	t          *testing.T
 	containers map[string]container.InspectResponse
 	sessions   []session
 	done       chan struct{} // closed when the sessions run out
@@ -286,7 +285,7 @@ func TestSource(t *testing.T) {
 		},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := &fakeEngine{t: t, containers: tc.containers, sessions: tc.sessions, done: make(chan struct{}), stop: make(chan struct{}), clock: t0,
+			f := &fakeEngine{containers: tc.containers, sessions: tc.sessions, done: make(chan struct{}), stop: make(chan struct{}), clock: t0,
 				goneAfter: tc.goneAfter, inspects: map[string]int{}}
 			c := cache.New(cache.Options{Retention: time.Hour})
 			var scrapeErrs []error
