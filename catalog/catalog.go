@@ -162,6 +162,7 @@ const (
 	ExporterSourceErrorsTotal         = "gateway_exporter_source_errors_total"
 	ExporterEventsTotal               = "gateway_exporter_events_total"
 	ExporterBuildInfo                 = "gateway_exporter_build_info"
+	ExporterIdentityCollisionsTotal   = "gateway_exporter_identity_collisions_total"
 	CAdvisorContainerMemoryWorkingSet = "container_memory_working_set_bytes"
 	CAdvisorContainerMemoryUsage      = "container_memory_usage_bytes"
 	CAdvisorContainerSpecMemoryLimit  = "container_spec_memory_limit_bytes"
@@ -214,8 +215,12 @@ var metrics = []Metric{
 		Help: "Failed requests to a source (docker, docker_stats, cadvisor)."},
 	{Name: ExporterEventsTotal, Type: Counter, Source: SourceExporter, Labels: []string{LabelAction},
 		Help: "Docker container events applied, by action."},
-	{Name: ExporterBuildInfo, Type: Gauge, Source: SourceExporter, Labels: []string{"version", "revision", "goversion"},
-		Help: "Constant 1 carrying the exporter's build information."},
+	{Name: ExporterIdentityCollisionsTotal, Type: Counter, Source: SourceExporter,
+		Help: "Containers left out of a scrape because another one carried the same name, compose project and service; the exporter keeps one container per identity, so anything but 0 is a bug to report."},
+	// client_golang's version collector writes this metric; a test of
+	// cmd/gateway-exporter checks that it matches.
+	{Name: ExporterBuildInfo, Type: Gauge, Source: SourceExporter, Labels: []string{"branch", "goarch", "goos", "goversion", "revision", "tags", "version"},
+		Help: "A metric with a constant '1' value labeled by version, revision, branch, goversion from which gateway_exporter was built, and the goos and goarch for the build."},
 
 	{Name: CAdvisorContainerMemoryWorkingSet, Type: Gauge, Source: SourceCAdvisor,
 		Help: "cAdvisor: current working set of the container in bytes."},

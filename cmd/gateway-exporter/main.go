@@ -18,6 +18,7 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/urfave/cli/v2"
@@ -109,8 +110,7 @@ func run(c *cli.Context) error {
 		return err
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(state, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := newRegistry(state)
 
 	ctx, cancel := context.WithCancel(c.Context)
 	defer cancel()
@@ -160,6 +160,15 @@ func run(c *cli.Context) error {
 		return nil
 	}
 	return err
+}
+
+// newRegistry holds what a scrape gathers besides the cached container
+// series: the cache's own metrics, build information, Go and process metrics.
+func newRegistry(state *cache.Cache) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(state, versioncollector.NewCollector("gateway_exporter"),
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
 }
 
 // memorySource picks cAdvisor when --cadvisor.url is set, else Docker's

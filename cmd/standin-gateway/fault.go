@@ -20,6 +20,7 @@ type faultKind string
 const (
 	faultLeak      faultKind = "leak"      // leak:<MiB per second>, until the OOM killer steps in
 	faultAlloc     faultKind = "alloc"     // alloc:<fraction of the memory limit>, then hold it
+	faultHold      faultKind = "hold"      // hold:<MiB>, allocated at once and held, with or without a limit
 	faultExit      faultKind = "exit"      // exit:<code>
 	faultSignal    faultKind = "signal"    // signal:<TERM|KILL|SEGV|...>, a real signal death
 	faultUnhealthy faultKind = "unhealthy" // /health answers 503 from now on
@@ -30,6 +31,7 @@ const (
 type fault struct {
 	kind  faultKind
 	rate  float64 // MiB per second, for leak
+	mib   int     // for hold
 	ratio float64 // of the memory limit, for alloc; of the requests, for errors
 	code  int     // for exit
 	sig   syscall.Signal
@@ -42,7 +44,7 @@ var signals = map[string]syscall.Signal{
 }
 
 // parseFault reads the syntax shared by /admin/fault?do= and the sticky file:
-// leak:50, alloc:0.9, exit:1, signal:SEGV, unhealthy, each optionally delayed
+// leak:50, alloc:0.9, hold:24, exit:1, signal:SEGV, unhealthy, each optionally delayed
 // by @<duration>. A sticky exit:1@2s is a realistic crash loop: the process
 // runs for two seconds, as if loading a model, then fails again.
 func parseFault(s string) (fault, error) {
@@ -66,6 +68,11 @@ func parseFault(s string) (fault, error) {
 		if err == nil && (f.ratio <= 0 || f.ratio > 1) {
 			err = errors.New("want a fraction of the memory limit in (0, 1]")
 		}
+	case faultHold:
+		f.mib, err = strconv.Atoi(arg)
+		if err == nil && f.mib <= 0 {
+			err = errors.New("want a size > 0 in MiB")
+		}
 	case faultExit:
 		f.code, err = strconv.Atoi(arg)
 		if err == nil && (f.code < 0 || f.code > 255) {
@@ -86,7 +93,7 @@ func parseFault(s string) (fault, error) {
 			err = errors.New("want a share of the requests in [0, 1]")
 		}
 	default:
-		return fault{}, fmt.Errorf("fault %q: want leak:<MiB/s>, alloc:<fraction>, exit:<code>, signal:<name>, unhealthy or errors:<share>", s)
+		return fault{}, fmt.Errorf("fault %q: want leak:<MiB/s>, alloc:<fraction>, hold:<MiB>, exit:<code>, signal:<name>, unhealthy or errors:<share>", s)
 	}
 	if err != nil {
 		return fault{}, fmt.Errorf("fault %q: %w", s, err)
@@ -107,6 +114,8 @@ func (f fault) String() string {
 		return "alloc:" + strconv.FormatFloat(f.ratio, 'g', -1, 64)
 	case faultErrors:
 		return "errors:" + strconv.FormatFloat(f.ratio, 'g', -1, 64)
+	case faultHold:
+		return "hold:" + strconv.Itoa(f.mib)
 	case faultExit:
 		return "exit:" + strconv.Itoa(f.code)
 	case faultSignal:
@@ -183,6 +192,8 @@ func (fl *faults) apply(f fault) error {
 		go fl.leak(f.rate)
 	case faultAlloc:
 		return fl.alloc(f.ratio)
+	case faultHold:
+		fl.hold(f.mib << 20)
 	case faultExit:
 		fl.exit(f.code)
 	case faultSignal:

@@ -5,8 +5,13 @@
 // unhealthy. The demo stack and the end-to-end tests use it to cause real
 // failures that Docker, gateway-exporter and Prometheus then observe.
 //
-//	standin-gateway [serve]       serve HTTP (the image's default)
-//	standin-gateway healthcheck   exit 0 if /health answers 200, else 1
+//	standin-gateway [serve] [--fault F]...  serve HTTP (the image's default)
+//	standin-gateway healthcheck             exit 0 if /health answers 200, else 1
+//
+// --fault arms a fault at start, in /admin/fault's syntax (exit:1,
+// signal:SEGV, leak:500, hold:24, unhealthy@5s, ...), so that a container
+// fails the same way from its command line alone; the exporter's tests run
+// it so, on no network.
 //
 // The healthcheck subcommand lets a FROM scratch image, which has no curl,
 // run a Docker HEALTHCHECK; invoked as curl, the binary also answers the
@@ -47,12 +52,18 @@ func run(args []string) error {
 		"address to serve on, or for healthcheck to probe (env STANDIN_LISTEN)")
 	stateDir := fs.String("state-dir", envOr("STANDIN_STATE_DIR", "/tmp/standin-gateway"),
 		"where a sticky fault is kept so that it survives container restarts (env STANDIN_STATE_DIR)")
+	var armed []fault
+	fs.Func("fault", "arm this fault at start, as /admin/fault?do= would (repeatable)", func(s string) error {
+		f, err := parseFault(s)
+		armed = append(armed, f)
+		return err
+	})
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	switch cmd {
 	case "serve":
-		return serve(*listen, *stateDir)
+		return serve(*listen, *stateDir, armed)
 	case "healthcheck":
 		return healthcheck(*listen, 3*time.Second)
 	default:
@@ -67,7 +78,7 @@ func envOr(key, def string) string {
 	return def
 }
 
-func serve(listen, stateDir string) error {
+func serve(listen, stateDir string, armed []fault) error {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	g := newGateway(log, &faults{
 		stateDir: stateDir, log: log, die: die, exit: os.Exit, memory: cgroupMemory("/sys/fs/cgroup"),
@@ -82,6 +93,12 @@ func serve(listen, stateDir string) error {
 	// model file or config would: the restart policy cannot cure it.
 	if err := g.faults.replay(); err != nil {
 		return fmt.Errorf("replay sticky fault: %w", err)
+	}
+	for _, f := range armed {
+		log.Warn("fault armed", "fault", f.String(), "from", "--fault")
+		if err := g.faults.apply(f); err != nil {
+			return fmt.Errorf("--fault %s: %w", f, err)
+		}
 	}
 
 	term := make(chan os.Signal, 1)

@@ -43,6 +43,8 @@ func TestParseFault(t *testing.T) {
 		{name: "a leak takes a rate in MiB per second", in: "leak:50", want: "leak:50"},
 		{name: "an allocation takes a fraction of the limit", in: "alloc:0.9", want: "alloc:0.9"},
 		{name: "an exit takes a code", in: "exit:1", want: "exit:1"},
+		{name: "a hold takes a size in MiB", in: "hold:24", want: "hold:24"},
+		{name: "a hold needs a positive size", in: "hold:0", wantErr: "size > 0"},
 		{name: "a signal is named with or without SIG", in: "signal:sigsegv", want: "signal:SEGV"},
 		{name: "unhealthy takes no argument", in: "unhealthy", want: "unhealthy"},
 		{name: "any fault can be delayed", in: "exit:1@2s", want: "exit:1@2s"},
@@ -230,6 +232,23 @@ func TestAllocGrowsWorkingSetToTheRatio(t *testing.T) {
 				t.Errorf("held %d bytes, want about %d", got, tt.wantHeld)
 			}
 		})
+	}
+}
+
+func TestHoldKeepsThatMuchResident(t *testing.T) {
+	fl, _ := newTestFaults(t, memoryStats{})
+	if err := fl.apply(fault{kind: faultHold, mib: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if got := fl.heldBytes(); got != 3<<20 {
+		t.Errorf("held %d bytes, want 3 MiB", got)
+	}
+}
+
+func TestFaultFlagIsCheckedBeforeServing(t *testing.T) {
+	err := run([]string{"serve", "--listen", "127.0.0.1:0", "--fault", "exit:1", "--fault", "explode"})
+	if err == nil || !strings.Contains(err.Error(), `fault "explode"`) {
+		t.Errorf("run with --fault explode = %v, want the fault refused", err)
 	}
 }
 

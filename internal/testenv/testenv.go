@@ -9,8 +9,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,6 +25,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/client"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -31,6 +36,55 @@ import (
 // Label marks every container and image the project's tests create, so
 // that they can be found and removed: docker rm -f $(docker ps -aq --filter label=promgen.test).
 const Label = "promgen.test"
+
+// The stand-in gateway is the tests' one fault program: run with --fault
+// it exits, dies of a signal, is OOM-killed, holds memory or turns
+// unhealthy (see cmd/standin-gateway).
+const (
+	StandinImage   = "promgen-test/standin-gateway:latest"
+	StandinPackage = "github.com/sre-tools/promgen/cmd/standin-gateway"
+)
+
+// Standin builds the stand-in gateway's image on the engine cli talks to
+// and returns its tag.
+func Standin(t testing.TB, cli *client.Client) string {
+	t.Helper()
+	return BuildScratchImageOn(t, cli, StandinImage, StandinPackage)
+}
+
+// Run creates and starts a container labelled Label, on no network unless
+// opts say otherwise, and removes it when the test ends. It returns the
+// container's ID.
+func Run(t testing.TB, cli *client.Client, opts client.ContainerCreateOptions) string {
+	t.Helper()
+	ctx := context.Background()
+	cfg, host := *opts.Config, container.HostConfig{}
+	if opts.HostConfig != nil {
+		host = *opts.HostConfig
+	}
+	cfg.Labels = maps.Clone(cfg.Labels)
+	if cfg.Labels == nil {
+		cfg.Labels = map[string]string{}
+	}
+	cfg.Labels[Label] = "1"
+	if host.NetworkMode == "" {
+		host.NetworkMode = "none" // the test engine runs with --bridge=none
+	}
+	opts.Config, opts.HostConfig = &cfg, &host
+	res, err := cli.ContainerCreate(ctx, opts)
+	if err != nil {
+		t.Fatalf("create container %s from %s: %v", opts.Name, cfg.Image, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cli.ContainerRemove(ctx, res.ID, client.ContainerRemoveOptions{Force: true})
+	})
+	if _, err := cli.ContainerStart(ctx, res.ID, client.ContainerStartOptions{}); err != nil {
+		t.Fatalf("start container %s (%.12s): %v", opts.Name, res.ID, err)
+	}
+	return res.ID
+}
 
 // RequireDocker returns a client of the engine at DOCKER_HOST (or the
 // default socket). Without an engine the test is skipped under -short and
@@ -137,12 +191,18 @@ func buildScratchImage(cli *client.Client, tag, goPackage string) error {
 		return fmt.Errorf("docker build %s: %w", tag, err)
 	}
 	defer res.Body.Close()
-	out, err := io.ReadAll(res.Body)
-	if err != nil {
-		return fmt.Errorf("docker build %s: %w", tag, err)
-	}
-	if bytes.Contains(out, []byte(`"error"`)) {
-		return fmt.Errorf("docker build %s: %s", tag, out)
+	// The build's outcome is in its message stream, not in the status.
+	dec := json.NewDecoder(res.Body)
+	for {
+		var msg jsonstream.Message
+		if err := dec.Decode(&msg); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return fmt.Errorf("docker build %s: read output: %w", tag, err)
+		}
+		if msg.Error != nil {
+			return fmt.Errorf("docker build %s: %s", tag, msg.Error.Message)
+		}
 	}
 	if old.ID != "" {
 		// The tag moved to the new image: drop the old one rather than
@@ -205,10 +265,20 @@ func Scrape(t testing.TB, url string) []string {
 // does. It fails the test on a malformed scrape or a series given twice.
 func Parse(t testing.TB, r io.Reader) []string {
 	t.Helper()
+	lines, err := ParseScrape(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lines
+}
+
+// ParseScrape is Parse for a goroutine other than the test's: it returns
+// the error instead of failing the test.
+func ParseScrape(r io.Reader) ([]string, error) {
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := parser.TextToMetricFamilies(r)
 	if err != nil {
-		t.Fatalf("parse scrape: %v", err)
+		return nil, fmt.Errorf("parse scrape: %w", err)
 	}
 	out := make([]*dto.MetricFamily, 0, len(fams))
 	for _, f := range fams {
@@ -217,10 +287,10 @@ func Parse(t testing.TB, r io.Reader) []string {
 	lines := Lines(out)
 	for i := 1; i < len(lines); i++ {
 		if series(lines[i]) == series(lines[i-1]) {
-			t.Fatalf("series given twice: %s and %s", lines[i-1], lines[i])
+			return lines, fmt.Errorf("series given twice: %s and %s", lines[i-1], lines[i])
 		}
 	}
-	return lines
+	return lines, nil
 }
 
 // series is a line of Lines without its value.

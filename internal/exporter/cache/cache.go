@@ -6,10 +6,9 @@
 package cache
 
 import (
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sre-tools/promgen/catalog"
@@ -57,22 +56,6 @@ type Event struct {
 	Attributes map[string]string
 }
 
-// termination is one exit of a container.
-type termination struct {
-	code    int
-	reason  string // one of catalog.Reasons
-	time    time.Time
-	event   bool // seen as a die event, not only in an inspect
-	counted bool // counted in exits_total
-}
-
-// DefaultOOMGrace is the Options.OOMGrace gateway-exporter runs with.
-const DefaultOOMGrace = 2 * time.Second
-
-// sameExit is how far apart an inspect's FinishedAt and the die event of
-// the same exit can be: Docker stamps them milliseconds apart.
-const sameExit = 5 * time.Second
-
 // Options configure a Cache.
 type Options struct {
 	// Retention is how long a removed container's last termination and exit
@@ -90,9 +73,6 @@ type Options struct {
 	Now func() time.Time
 }
 
-// identity is the label set that names a container's series.
-type identity struct{ name, project, service string }
-
 type eventKey struct {
 	id, action string
 	t          int64
@@ -108,7 +88,8 @@ type entry struct {
 
 	exits []float64 // by index in catalog.Reasons
 	last  *termination
-	oomAt time.Time // an oom event not yet matched by a die
+	held  []*termination // dies with 137 waiting for a late oom event
+	oomAt time.Time      // an oom event not yet matched by a die
 	mem   *memory.Stats
 	text  *rendered
 }
@@ -123,12 +104,15 @@ type Cache struct {
 	mu        sync.RWMutex
 	entries   map[string]*entry   // by container ID, live and removed
 	removed   map[identity]string // removed container ID by identity
+	adopted   map[string]heir     // by the ID of a removed container another one adopted
 	seen      map[eventKey]struct{}
 	seenCap   int       // size of seen that triggers the next trim
 	cursor    time.Time // time of the latest event applied
 	events    map[string]float64
 	sourceUp  map[string]bool
 	sourceErr map[string]float64
+
+	collisions atomic.Int64 // containers a scrape left out for a shared identity
 }
 
 // New returns an empty cache.
@@ -141,6 +125,7 @@ func New(opts Options) *Cache {
 		descs:     newDescs(opts.Labels),
 		entries:   map[string]*entry{},
 		removed:   map[identity]string{},
+		adopted:   map[string]heir{},
 		seen:      map[eventKey]struct{}{},
 		events:    map[string]float64{},
 		sourceUp:  map[string]bool{},
@@ -214,42 +199,43 @@ func (c *Cache) Apply(ev Event) bool {
 
 	e, ok := c.entries[ev.ID]
 	if !ok {
-		if action == "destroy" {
+		if h := c.heir(ev.ID); h != nil {
+			// Only an exit carries over to the container that took
+			// this one's place; its other events are history.
+			switch action {
+			case "die":
+				c.die(h, ev)
+			case "oom":
+				c.lateOOM(h, ev.Time)
+			}
+			return true
+		}
+		if action == "destroy" || ev.ID == "" {
 			return true
 		}
 		// An event about a container not listed yet, or one removed before
 		// a resync could list it: its attributes carry its identity.
 		e = c.upsert(Container{ID: ev.ID, Name: ev.Attributes["name"], Image: ev.Attributes["image"], Labels: ev.Attributes})
+		if e == nil {
+			return true
+		}
 	}
 	switch action {
 	case "oom":
-		if l := e.last; l != nil && l.event && !l.counted && ev.Time.Sub(l.time).Abs() < sameExit {
-			// The die came first and is still held back: this is its cause.
-			l.reason = catalog.ReasonOOMKilled
-			c.count(e, l)
-			c.render(e)
-		} else {
-			e.oomAt = ev.Time
-		}
+		c.oom(e, ev.Time)
 	case "start":
 		if !e.oomAt.After(ev.Time) {
 			e.oomAt = time.Time{}
 		}
 	case "die":
-		code, err := strconv.Atoi(ev.Attributes["exitCode"])
-		if err != nil {
-			code = -1
-		}
-		oom := !e.oomAt.IsZero() && !e.oomAt.After(ev.Time)
-		e.oomAt = time.Time{}
-		hold := code == 137 && !oom && c.opts.OOMGrace > 0
-		if t := c.terminate(e, termination{code: code, reason: catalog.Reason(code, oom), time: ev.Time, event: true}, !hold); hold && !t.counted {
-			time.AfterFunc(c.opts.OOMGrace, func() { c.settle(e, t) })
-		}
-		c.render(e)
+		c.die(e, ev)
 	case "health_status":
 		e.c.Health = strings.TrimSpace(status)
 		c.render(e)
+	case "rename":
+		if name := ev.Attributes["name"]; name != "" && name != e.c.Name {
+			c.rename(e, name)
+		}
 	case "destroy":
 		if e.live {
 			c.remove(e, ev.Time)
@@ -306,8 +292,13 @@ func (c *Cache) SourceError(source string) {
 	c.sourceErr[source]++
 }
 
-// upsert updates or creates the entry of a live container. Callers hold mu.
+// upsert updates or creates the entry of a live container, and returns it;
+// nil for a container removed and adopted, which cannot come back. Callers
+// hold mu.
 func (c *Cache) upsert(x Container) *entry {
+	if _, gone := c.adopted[x.ID]; gone {
+		return nil
+	}
 	e, known := c.entries[x.ID]
 	if !known {
 		e = &entry{id: x.ID, live: true, exits: make([]float64, len(catalog.Reasons))}
@@ -336,93 +327,6 @@ func (c *Cache) upsert(x Container) *entry {
 	return e
 }
 
-// adopt hands a removed container's exit counters and last termination to
-// the live container that now carries the same identity (e.g. one recreated
-// under the same name), so its series continue instead of colliding.
-func (c *Cache) adopt(e *entry) {
-	id, ok := c.removed[e.key]
-	if !ok || id == e.id {
-		return
-	}
-	old := c.entries[id]
-	delete(c.removed, e.key)
-	delete(c.entries, id)
-	for i := range e.exits {
-		e.exits[i] += old.exits[i]
-	}
-	if e.last == nil || (old.last != nil && old.last.time.After(e.last.time)) {
-		e.last = old.last
-	}
-}
-
-// remove turns a live entry into a removed one, keeping its termination for
-// the retention time. Callers hold mu.
-func (c *Cache) remove(e *entry, at time.Time) {
-	e.live, e.removed, e.mem = false, at, nil
-	if prev, ok := c.removed[e.key]; ok {
-		delete(c.entries, prev)
-	}
-	c.removed[e.key] = e.id
-	// A resync can list the container that replaced this one before it
-	// finds this one gone: the live one takes over at once.
-	for _, o := range c.entries {
-		if o.live && o.key == e.key {
-			c.adopt(o)
-			c.render(o)
-			return
-		}
-	}
-	c.render(e)
-}
-
-// terminate records an exit, counting it if count is set, and returns the
-// termination that stands for it. An inspect and a die event of the same
-// exit (stamped within sameExit) are one exit: the event confirms what the
-// inspect found, and an inspect repeats what an event or an earlier inspect
-// said, except that its OOMKilled settles a die still held back. An older
-// exit arriving late is counted but does not replace a newer last
-// termination.
-func (c *Cache) terminate(e *entry, t termination, count bool) *termination {
-	if l := e.last; l != nil && !(l.event && t.event) && t.time.Sub(l.time).Abs() < sameExit {
-		switch {
-		case t.event && !l.event:
-			if l.reason != catalog.ReasonOOMKilled {
-				l.reason = t.reason
-			}
-			l.code, l.time, l.event = t.code, t.time, true
-			if !l.counted {
-				c.count(e, l)
-			}
-		case !t.event && l.event && !l.counted && t.reason == catalog.ReasonOOMKilled:
-			l.reason = t.reason
-			c.count(e, l)
-		}
-		return l
-	}
-	if count {
-		c.count(e, &t)
-	}
-	if e.last == nil || !t.time.Before(e.last.time) {
-		e.last = &t
-	}
-	return &t
-}
-
-// settle counts a die held back for a late oom event that did not come.
-func (c *Cache) settle(e *entry, t *termination) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !t.counted {
-		c.count(e, t)
-		c.render(e)
-	}
-}
-
-func (c *Cache) count(e *entry, t *termination) {
-	e.exits[slices.Index(catalog.Reasons, t.reason)]++
-	t.counted = true
-}
-
 // expire drops removed containers past their retention. Callers hold mu.
 func (c *Cache) expire() {
 	now := c.opts.Now()
@@ -430,6 +334,11 @@ func (c *Cache) expire() {
 		if e := c.entries[id]; c.expired(e, now) {
 			delete(c.removed, k)
 			delete(c.entries, id)
+		}
+	}
+	for id, h := range c.adopted {
+		if !now.Before(h.until) {
+			delete(c.adopted, id)
 		}
 	}
 }

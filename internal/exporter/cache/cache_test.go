@@ -49,18 +49,25 @@ func exits(reasons ...string) []string {
 }
 
 // scrape scrapes the cache through its Handler, as Prometheus does, and
-// keeps the lines of the named metrics.
+// keeps the lines of the named metrics. It scrapes twice, each scrape
+// checked for duplicate series, and returns the second: the exporter's own
+// metrics are gathered before the container series, so a collision the
+// first scrape's rendering counts shows in the second.
 func scrape(t *testing.T, c *Cache, names ...string) []string {
 	t.Helper()
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(c)
-	w := httptest.NewRecorder()
-	c.Handler(reg, slog.New(slog.DiscardHandler)).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
-	if w.Code != http.StatusOK {
-		t.Fatalf("scrape: %d %s", w.Code, w.Body)
+	var lines []string
+	for range 2 {
+		w := httptest.NewRecorder()
+		c.Handler(reg, slog.New(slog.DiscardHandler)).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		if w.Code != http.StatusOK {
+			t.Fatalf("scrape: %d %s", w.Code, w.Body)
+		}
+		lines = testenv.Parse(t, w.Body)
 	}
 	var out []string
-	for _, l := range testenv.Parse(t, w.Body) {
+	for _, l := range lines {
 		name, _, _ := strings.Cut(l, "{")
 		if slices.Contains(names, name) {
 			out = append(out, l)
@@ -326,6 +333,120 @@ func TestCache(t *testing.T) {
 		want: []string{
 			series("docker_container_info", "1", "id", "b", "image", "gw:1", "label_team", "infra"),
 			series("docker_container_last_termination_info", "1", "exit_code", "137", "reason", "killed"),
+		},
+	}, {
+		name:  "a SIGKILL held for a late oom is counted as killed although the container was recreated within the grace",
+		grace: 50 * time.Millisecond,
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(die("a", 10, 137))
+			c.Apply(ev("a", "destroy", 11))
+			c.Upsert(running("b", "web"))
+			time.Sleep(300 * time.Millisecond)
+		},
+		names: []string{catalog.ContainerExitsTotal, catalog.ContainerLastTerminationInfo},
+		want: append(exits("killed"),
+			series(catalog.ContainerLastTerminationInfo, "1", "exit_code", "137", "reason", "killed")),
+	}, {
+		name:  "a late oom for a SIGKILL held when the container was recreated makes it oom_killed on the new container, and only that exit",
+		grace: time.Hour,
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(die("a", 10, 137))
+			c.Apply(ev("a", "destroy", 11))
+			c.Upsert(running("b", "web"))
+			c.Apply(Event{ID: "a", Action: "oom", Time: at(10).Add(2 * time.Millisecond)})
+			c.Apply(die("b", 20, 1))
+		},
+		names: []string{catalog.ContainerExitsTotal, catalog.ContainerInfo, catalog.ExporterIdentityCollisionsTotal},
+		want: append(exits("error", "oom_killed"),
+			series(catalog.ContainerInfo, "1", "id", "b", "image", "gw:1", "label_team", "infra"),
+			catalog.ExporterIdentityCollisionsTotal+"{} 0"),
+	}, {
+		name: "a die replayed late for a container destroyed and recreated is counted on the new one, with no second live container until its destroy",
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Sync([]Container{running("b", "web")}, at(20))
+			c.Apply(Event{ID: "a", Action: "die", Time: at(10), Attributes: map[string]string{
+				"exitCode": "1", "name": "web", "image": "gw:1", LabelComposeProject: "stack", LabelComposeService: "web"}})
+		},
+		names: []string{catalog.ContainerExitsTotal, catalog.ContainerInfo, catalog.ExporterIdentityCollisionsTotal},
+		want: append(exits("error"),
+			series(catalog.ContainerInfo, "1", "id", "b", "image", "gw:1", "label_team", "infra"),
+			catalog.ExporterIdentityCollisionsTotal+"{} 0"),
+	}, {
+		name: "a late die of a container already succeeded leaves its successor's pending oom to the successor's own die",
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(ev("a", "destroy", 11))
+			c.Upsert(running("b", "web"))
+			c.Apply(ev("b", "oom", 30))
+			c.Apply(die("a", 10, 1))
+			c.Apply(die("b", 31, 137))
+		},
+		names: []string{catalog.ContainerExitsTotal},
+		want:  exits("error", "oom_killed"),
+	}, {
+		name: "a container known only from its events (created under a temporary name, renamed, ended, removed) is published under its new name",
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(ev("a", "destroy", 1))
+			labels := func(name string) map[string]string {
+				return map[string]string{"name": name, "image": "gw:1", LabelComposeProject: "stack", LabelComposeService: "web"}
+			}
+			c.Apply(Event{ID: "b", Action: "create", Time: at(2), Attributes: labels("a_web")})
+			c.Apply(Event{ID: "b", Action: "rename", Time: at(3), Attributes: labels("web")})
+			x := die("b", 4, 1)
+			x.Attributes = labels("web")
+			x.Attributes["exitCode"] = "1"
+			c.Apply(x)
+			c.Remove("b", at(5))
+		},
+		names: []string{catalog.ContainerExitsTotal, catalog.ContainerLastExitCode},
+		want:  append(exits("error"), series(catalog.ContainerLastExitCode, "1")),
+	}, {
+		name: "a container found gone before its rename event is read still takes its new name, and continues the series of the one it replaced",
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(die("a", 1, 139))
+			c.Apply(ev("a", "destroy", 2))
+			labels := func(name string) map[string]string {
+				return map[string]string{"name": name, "image": "gw:1", LabelComposeProject: "stack", LabelComposeService: "web"}
+			}
+			c.Apply(Event{ID: "b", Action: "create", Time: at(3), Attributes: labels("a_web")})
+			c.Remove("b", at(3)) // the inspect after create: no such container
+			c.Apply(Event{ID: "b", Action: "rename", Time: at(4), Attributes: labels("web")})
+			x := die("b", 5, 1)
+			x.Attributes = labels("web")
+			x.Attributes["exitCode"] = "1"
+			c.Apply(x)
+		},
+		names: []string{catalog.ContainerExitsTotal, catalog.ContainerLastExitCode, catalog.ExporterIdentityCollisionsTotal},
+		want:  append(exits("error", "segfault"), series(catalog.ContainerLastExitCode, "1"), catalog.ExporterIdentityCollisionsTotal+"{} 0"),
+	}, {
+		name: "a stale inspect of a container destroyed and recreated does not bring it back beside the new one",
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(ev("a", "destroy", 11))
+			c.Upsert(running("b", "web"))
+			c.Upsert(running("a", "web"))
+		},
+		names: []string{catalog.ContainerInfo, catalog.ExporterIdentityCollisionsTotal},
+		want: []string{
+			series(catalog.ContainerInfo, "1", "id", "b", "image", "gw:1", "label_team", "infra"),
+			catalog.ExporterIdentityCollisionsTotal + "{} 0",
+		},
+	}, {
+		name: "two live containers seen with one identity, as a listing taken during a rename can show them, are published once and counted as a collision",
+		steps: func(c *Cache, _ *time.Time) {
+			old := running("a", "web")
+			old.StartedAt = at(1)
+			c.Sync([]Container{old, running("b", "web")}, at(20))
+		},
+		names: []string{catalog.ContainerInfo, catalog.ExporterIdentityCollisionsTotal},
+		want: []string{
+			series(catalog.ContainerInfo, "1", "id", "a", "image", "gw:1", "label_team", "infra"),
+			catalog.ExporterIdentityCollisionsTotal + "{} 1",
 		},
 	}, {
 		name: "a container recreated under the same name while disconnected takes over at the resync",

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
@@ -20,27 +21,43 @@ import (
 
 // item is one container's rendered series as a scrape sees them.
 type item struct {
-	key  identity
-	text *[numFamilies][]byte
+	key     identity
+	text    *[numFamilies][]byte
+	live    bool
+	started time.Time
 }
 
 // snapshot returns the rendered series of every container a scrape
 // publishes, sorted by name. The read lock is held just long enough to take
 // the list: rendered values are replaced, never modified.
+//
+// The cache keeps one container per identity; should two ever share one, a
+// scrape with both would repeat their series and Prometheus would reject
+// it. The live, most recently started one is published and the other
+// counted as a collision.
 func (c *Cache) snapshot() []item {
 	c.mu.RLock()
 	now := c.opts.Now()
 	items := make([]item, 0, len(c.entries))
 	for _, e := range c.entries {
 		if !c.expired(e, now) {
-			items = append(items, item{e.key, &e.text.text})
+			items = append(items, item{key: e.key, text: &e.text.text, live: e.live, started: e.c.StartedAt})
 		}
 	}
 	c.mu.RUnlock()
 	slices.SortFunc(items, func(a, b item) int {
-		return cmp.Or(cmp.Compare(a.key.name, b.key.name), cmp.Compare(a.key.project, b.key.project), cmp.Compare(a.key.service, b.key.service))
+		return cmp.Or(cmp.Compare(a.key.name, b.key.name), cmp.Compare(a.key.project, b.key.project), cmp.Compare(a.key.service, b.key.service),
+			-cmp.Compare(bool01(a.live), bool01(b.live)), b.started.Compare(a.started))
 	})
-	return items
+	kept := items[:0]
+	for _, it := range items {
+		if len(kept) > 0 && it.key == kept[len(kept)-1].key {
+			c.collisions.Add(1)
+			continue
+		}
+		kept = append(kept, it)
+	}
+	return kept
 }
 
 // WriteText writes every container's series in the text exposition format,

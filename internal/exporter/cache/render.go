@@ -11,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/version"
 
 	"github.com/sre-tools/promgen/catalog"
 )
@@ -74,8 +73,8 @@ const (
 
 // descs are the exporter's metric families.
 type descs struct {
-	container                             [numFamilies]family
-	sourceUp, sourceErrors, events, build family
+	container                                  [numFamilies]family
+	sourceUp, sourceErrors, events, collisions family
 
 	labelKeys []string // allowlisted Docker label keys, in info's label order
 }
@@ -104,7 +103,7 @@ func newDescs(labelKeys []string) descs {
 		sourceUp:     newFamily(catalog.ExporterSourceUp),
 		sourceErrors: newFamily(catalog.ExporterSourceErrorsTotal),
 		events:       newFamily(catalog.ExporterEventsTotal),
-		build:        newFamily(catalog.ExporterBuildInfo),
+		collisions:   newFamily(catalog.ExporterIdentityCollisionsTotal),
 		labelKeys:    labelKeys,
 	}
 }
@@ -246,7 +245,7 @@ func (c *Cache) series(e *entry) [numFamilies][]sample {
 // container series are written by WriteText.
 func (c *Cache) Describe(ch chan<- *prometheus.Desc) {
 	d := &c.descs
-	for _, f := range []family{d.sourceUp, d.sourceErrors, d.events, d.build} {
+	for _, f := range []family{d.sourceUp, d.sourceErrors, d.events, d.collisions} {
 		ch <- f.desc
 	}
 }
@@ -265,7 +264,7 @@ func (c *Cache) Collect(ch chan<- prometheus.Metric) {
 	for a, n := range c.events {
 		ch <- d.events.metric(n, a)
 	}
-	ch <- d.build.metric(1, version.Version, version.GetRevision(), version.GoVersion)
+	ch <- d.collisions.metric(float64(c.collisions.Load()))
 }
 
 func bool01(b bool) float64 {

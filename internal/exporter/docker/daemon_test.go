@@ -28,10 +28,10 @@ import (
 func TestDaemonRestart(t *testing.T) {
 	d := testenv.StartDockerd(t)
 	cli := d.Client()
-	testenv.BuildScratchImageOn(t, cli, crasherImage, crasherPackage)
+	testenv.Standin(t, cli)
 	e := startExporter(t, exporterOptions{retention: time.Hour, host: d.Host})
 
-	c := run(t, cli, spec{cmd: []string{"sleep"}})
+	c := run(t, cli, spec{})
 	e.wait(t, 20*time.Second, "running state", func(s []string) bool {
 		return has(s, c.series(catalog.ContainerState, "1", "state", "running"))
 	})

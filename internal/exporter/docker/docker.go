@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,21 +34,37 @@ type Options struct {
 	RequestTimeout time.Duration
 }
 
+// Engine is the part of the Docker Engine API the source uses.
+// *client.Client implements it; unit tests put a fake in its place.
+type Engine interface {
+	// Events returns once the engine has answered the request, with the
+	// stream of events it then sends.
+	Events(ctx context.Context, opts client.EventsListOptions) client.EventsResult
+	ContainerList(ctx context.Context, opts client.ContainerListOptions) (client.ContainerListResult, error)
+	ContainerInspect(ctx context.Context, id string, opts client.ContainerInspectOptions) (client.ContainerInspectResult, error)
+}
+
 // Source feeds a Cache from a Docker engine.
 type Source struct {
-	cli   *client.Client
-	cache *cache.Cache
-	log   *slog.Logger
-	opts  Options
+	engine Engine
+	cache  *cache.Cache
+	log    *slog.Logger
+	opts   Options
 
 	// opened is when the last stream that synced was opened: with no event
 	// applied since, it is the earliest time a resync must replay from.
 	opened time.Time
+
+	// now and wait are time.Now and time.After; unit tests replace them to
+	// read the backoff without waiting it out.
+	now  func() time.Time
+	wait func(time.Duration) <-chan time.Time
 }
 
-// New returns a Source reading from cli into c. The client negotiates its
-// API version on first use, so a Docker 20.10 daemon (API 1.41) works.
-func New(cli *client.Client, c *cache.Cache, log *slog.Logger, opts Options) *Source {
+// New returns a Source reading from engine into c. A *client.Client
+// negotiates its API version on first use, so a Docker 20.10 daemon (API
+// 1.41) works.
+func New(engine Engine, c *cache.Cache, log *slog.Logger, opts Options) *Source {
 	if opts.MinBackoff <= 0 {
 		opts.MinBackoff = 500 * time.Millisecond
 	}
@@ -57,12 +74,15 @@ func New(cli *client.Client, c *cache.Cache, log *slog.Logger, opts Options) *So
 	if opts.RequestTimeout <= 0 {
 		opts.RequestTimeout = 10 * time.Second
 	}
-	return &Source{cli: cli, cache: c, log: log, opts: opts}
+	return &Source{engine: engine, cache: c, log: log, opts: opts, now: time.Now, wait: time.After}
 }
 
 // Run follows the engine until ctx ends. It starts whether or not the
 // engine is reachable, and reports each failed attempt as an error of the
-// docker source while retrying with backoff.
+// docker source while retrying with backoff. The backoff starts again from
+// MinBackoff after a session that stayed synced for longer than the wait
+// it would otherwise have: a stream that breaks as soon as it is synced,
+// such as one sending garbage, keeps backing off.
 func (s *Source) Run(ctx context.Context) {
 	s.cache.SetSourceUp(Name, false)
 	backoff := s.opts.MinBackoff
@@ -73,24 +93,24 @@ func (s *Source) Run(ctx context.Context) {
 		}
 		s.cache.SetSourceUp(Name, false)
 		s.cache.SourceError(Name)
-		if synced {
+		if !synced.IsZero() && s.now().Sub(synced) > backoff {
 			backoff = s.opts.MinBackoff
 		}
 		s.log.Warn("docker source disconnected, retrying", "err", err, "backoff", backoff)
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(backoff):
+		case <-s.wait(backoff):
 		}
 		backoff = min(2*backoff, s.opts.MaxBackoff)
 	}
 }
 
 // session opens the event stream, resyncs, then applies events until the
-// stream breaks. The stream is opened before the listing so that nothing
-// happening during the listing is lost; replays it causes are deduplicated
-// by the cache.
-func (s *Source) session(ctx context.Context) (synced bool, err error) {
+// stream breaks, and returns when it synced (zero if it did not). The
+// stream is opened before the listing so that nothing happening during the
+// listing is lost; replays it causes are deduplicated by the cache.
+func (s *Source) session(ctx context.Context) (synced time.Time, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -102,13 +122,20 @@ func (s *Source) session(ctx context.Context) (synced bool, err error) {
 	if !since.IsZero() {
 		opts.Since = since.UTC().Format(time.RFC3339Nano)
 	}
-	opened := time.Now()
-	stream := s.cli.Events(ctx, opts)
+	opened := s.now()
+	// Events waits for the engine's answer, which a daemon that accepts
+	// connections but never answers would withhold for ever.
+	timer := time.AfterFunc(s.opts.RequestTimeout, cancel)
+	stream := s.engine.Events(ctx, opts)
+	if !timer.Stop() {
+		return time.Time{}, fmt.Errorf("docker events: no answer within %s", s.opts.RequestTimeout)
+	}
 
 	if err := s.resync(ctx); err != nil {
-		return false, err
+		return time.Time{}, err
 	}
 	s.opened = opened
+	synced = s.now()
 	s.cache.SetSourceUp(Name, true)
 	s.log.Info("docker source synced", "since", opts.Since)
 
@@ -120,21 +147,22 @@ func (s *Source) session(ctx context.Context) (synced bool, err error) {
 			if errors.Is(err, io.EOF) {
 				err = errors.New("event stream ended")
 			}
-			return true, fmt.Errorf("docker events: %w", err)
+			return synced, fmt.Errorf("docker events: %w", err)
 		}
 	}
 }
 
 // resync lists every container and inspects each one.
 func (s *Source) resync(ctx context.Context) error {
-	at := time.Now()
+	at := s.now()
 	lctx, cancel := context.WithTimeout(ctx, s.opts.RequestTimeout)
-	list, err := s.cli.ContainerList(lctx, client.ContainerListOptions{All: true})
+	list, err := s.engine.ContainerList(lctx, client.ContainerListOptions{All: true})
 	cancel()
 	if err != nil {
 		return fmt.Errorf("docker list containers: %w", err)
 	}
 	cs := make([]cache.Container, 0, len(list.Items))
+	byName := map[string][]int{}
 	for _, it := range list.Items {
 		c, err := s.inspect(ctx, it.ID)
 		if cerrdefs.IsNotFound(err) {
@@ -143,8 +171,30 @@ func (s *Source) resync(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		byName[c.Name] = append(byName[c.Name], len(cs))
 		cs = append(cs, c)
 	}
+	// Two containers inspected under one name: a rename happened during
+	// the listing (compose's recreate gives the new container the old
+	// one's name once that is removed). Inspect them again.
+	gone := map[string]bool{}
+	for _, idx := range byName {
+		if len(idx) < 2 {
+			continue
+		}
+		for _, i := range idx {
+			c, err := s.inspect(ctx, cs[i].ID)
+			switch {
+			case cerrdefs.IsNotFound(err):
+				gone[cs[i].ID] = true
+			case err != nil:
+				return err
+			default:
+				cs[i] = c
+			}
+		}
+	}
+	cs = slices.DeleteFunc(cs, func(c cache.Container) bool { return gone[c.ID] })
 	s.cache.Sync(cs, at)
 	return nil
 }
@@ -153,7 +203,7 @@ func (s *Source) resync(ctx context.Context) error {
 // restart count and health the event implies. Exec events (a healthcheck
 // makes three per probe) change none of these and are not followed up.
 func (s *Source) handle(ctx context.Context, m events.Message) {
-	if m.Type != events.ContainerEventType {
+	if m.Type != events.ContainerEventType || m.Actor.ID == "" {
 		return
 	}
 	t := time.Unix(0, m.TimeNano)
@@ -175,14 +225,37 @@ func (s *Source) handle(ctx context.Context, m events.Message) {
 		s.cache.SourceError(Name)
 		s.log.Warn("docker inspect failed", "id", m.Actor.ID, "err", err)
 	default:
-		s.cache.Upsert(c)
+		s.upsert(ctx, c)
 	}
+}
+
+// upsert records an inspect of a container. Another container the cache
+// still has under its name has been removed or renamed since, its events
+// not read yet: docker compose's recreate creates the new container under a
+// temporary name, removes the old one and renames the new one, so the new
+// one's inspect can show the name before the old one's destroy is read.
+// That one is inspected first, so that the cache never holds two containers
+// with one identity and the new one takes over the old one's series at once.
+func (s *Source) upsert(ctx context.Context, c cache.Container) {
+	for _, id := range s.cache.Holders(c) {
+		held, err := s.inspect(ctx, id)
+		switch {
+		case cerrdefs.IsNotFound(err):
+			s.cache.Remove(id, s.now())
+		case err != nil:
+			s.cache.SourceError(Name)
+			s.log.Warn("docker inspect failed", "id", id, "err", err)
+		default:
+			s.cache.Upsert(held)
+		}
+	}
+	s.cache.Upsert(c)
 }
 
 func (s *Source) inspect(ctx context.Context, id string) (cache.Container, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.opts.RequestTimeout)
 	defer cancel()
-	r, err := s.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	r, err := s.engine.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {
 		return cache.Container{}, fmt.Errorf("docker inspect %s: %w", id, err)
 	}

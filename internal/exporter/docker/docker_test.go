@@ -13,14 +13,15 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/sre-tools/promgen/catalog"
+	"github.com/sre-tools/promgen/internal/exporter/cache"
 	"github.com/sre-tools/promgen/internal/testenv"
 )
 
-// TestTerminations runs the crasher under a real Docker engine and reads
+// TestTerminations runs the stand-in gateway under a real Docker engine and reads
 // every outcome back from the exporter's scrape.
 func TestTerminations(t *testing.T) {
 	cli := testenv.RequireDocker(t)
-	testenv.BuildScratchImage(t, crasherImage, crasherPackage)
+	testenv.Standin(t, cli)
 	e := startExporter(t, exporterOptions{retention: time.Hour})
 
 	// Each case ends its container in one way and waits for the last
@@ -33,11 +34,11 @@ func TestTerminations(t *testing.T) {
 		reason string
 	}{{
 		name: "a container over its memory limit is oom_killed with exit code 137",
-		spec: spec{cmd: []string{"oom"}, memory: 32 << 20},
+		spec: spec{faults: []string{"leak:1000"}, memory: 32 << 20},
 		code: 137, reason: catalog.ReasonOOMKilled,
 	}, {
 		name: "docker stop ends a container with 143 terminated",
-		spec: spec{cmd: []string{"sleep"}},
+		spec: spec{},
 		end: func(t *testing.T, c ctr) {
 			e.wait(t, 20*time.Second, "running state", func(s []string) bool {
 				return has(s, c.series(catalog.ContainerState, "1", "state", "running"))
@@ -50,7 +51,7 @@ func TestTerminations(t *testing.T) {
 		code: 143, reason: catalog.ReasonTerminated,
 	}, {
 		name: "SIGKILL without OOM ends a container with 137 killed",
-		spec: spec{cmd: []string{"sleep"}},
+		spec: spec{},
 		end: func(t *testing.T, c ctr) {
 			e.wait(t, 20*time.Second, "running state", func(s []string) bool {
 				return has(s, c.series(catalog.ContainerState, "1", "state", "running"))
@@ -62,15 +63,15 @@ func TestTerminations(t *testing.T) {
 		code: 137, reason: catalog.ReasonKilled,
 	}, {
 		name: "a segmentation fault ends a container with 139 segfault",
-		spec: spec{cmd: []string{"segv"}},
+		spec: spec{faults: []string{"signal:SEGV"}},
 		code: 139, reason: catalog.ReasonSegfault,
 	}, {
 		name: "exit 0 is completed",
-		spec: spec{cmd: []string{"exit", "0"}},
+		spec: spec{faults: []string{"exit:0"}},
 		code: 0, reason: catalog.ReasonCompleted,
 	}, {
 		name: "exit 1 is an error",
-		spec: spec{cmd: []string{"exit", "1"}},
+		spec: spec{faults: []string{"exit:1"}},
 		code: 1, reason: catalog.ReasonError,
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -102,15 +103,56 @@ func TestTerminations(t *testing.T) {
 	}
 }
 
+// TestRecreateRightAfterKill kills a compose-labelled container, removes it
+// and runs a new one under the same name within cache.DefaultOOMGrace, as
+// docker compose up --force-recreate does after a stop that timed out: the
+// SIGKILL, held back for a late oom event, must still be counted once, on
+// the series the new container continues.
+func TestRecreateRightAfterKill(t *testing.T) {
+	cli := testenv.RequireDocker(t)
+	testenv.Standin(t, cli)
+	e := startExporter(t, exporterOptions{retention: time.Hour})
+
+	old := run(t, cli, spec{})
+	e.wait(t, 20*time.Second, "running state", func(s []string) bool {
+		return has(s, old.series(catalog.ContainerState, "1", "state", "running"))
+	})
+	ctx := context.Background()
+	killed := time.Now()
+	if _, err := cli.ContainerKill(ctx, old.id, client.ContainerKillOptions{Signal: "KILL"}); err != nil {
+		t.Fatalf("kill: %v", err)
+	}
+	if _, err := cli.ContainerRemove(ctx, old.id, client.ContainerRemoveOptions{Force: true}); err != nil {
+		t.Fatalf("remove: %v", err)
+	}
+	recreated := run(t, cli, spec{name: old.name})
+	if took := time.Since(killed); took >= cache.DefaultOOMGrace {
+		t.Fatalf("kill, remove and run took %s, not within the OOM grace %s; the test proves nothing", took, cache.DefaultOOMGrace)
+	}
+	e.wait(t, 20*time.Second, "the new container published and the kill counted", func(s []string) bool {
+		return len(testenv.Grep(s, catalog.ContainerInfo+"{", `id="`+recreated.id+`"`)) == 1 &&
+			has(s, old.series(catalog.ContainerExitsTotal, "1", "reason", catalog.ReasonKilled))
+	})
+	// Past the grace, nothing else may be counted.
+	time.Sleep(cache.DefaultOOMGrace)
+	s := e.scrape(t)
+	if n := len(testenv.Grep(old.mine(s), catalog.ContainerExitsTotal+"{", "} 0")); n != len(catalog.Reasons)-1 {
+		t.Errorf("want exactly one exit counted, got %d reasons at 0:\n%s", n, strings.Join(old.mine(s), "\n"))
+	}
+	if !has(s, old.series(catalog.ContainerLastTerminationInfo, "1", "exit_code", "137", "reason", catalog.ReasonKilled)) {
+		t.Errorf("the kill is not the last termination:\n%s", strings.Join(old.mine(s), "\n"))
+	}
+}
+
 // TestRestartPolicy checks that under restart: on-failure:3 every exit is
 // counted although Docker resets the exit code at each restart, and that
 // the last termination stays published while the container restarts.
 func TestRestartPolicy(t *testing.T) {
 	cli := testenv.RequireDocker(t)
-	testenv.BuildScratchImage(t, crasherImage, crasherPackage)
+	testenv.Standin(t, cli)
 	e := startExporter(t, exporterOptions{retention: time.Hour})
 
-	c := run(t, cli, spec{cmd: []string{"exit", "1"}, restart: container.RestartPolicy{Name: container.RestartPolicyOnFailure, MaximumRetryCount: 3}})
+	c := run(t, cli, spec{faults: []string{"exit:1"}, restart: container.RestartPolicy{Name: container.RestartPolicyOnFailure, MaximumRetryCount: 3}})
 	last := c.series(catalog.ContainerLastTerminationInfo, "1", "exit_code", "1", "reason", catalog.ReasonError)
 	s := e.wait(t, 60*time.Second, "4 exits, restart count 3 and state exited", func(s []string) bool {
 		counted := testenv.Grep(c.mine(s), catalog.ContainerExitsTotal+"{", `reason="error"`)
@@ -131,12 +173,10 @@ func TestRestartPolicy(t *testing.T) {
 // TestHealthcheck checks that a healthcheck turning unhealthy is published.
 func TestHealthcheck(t *testing.T) {
 	cli := testenv.RequireDocker(t)
-	testenv.BuildScratchImage(t, crasherImage, crasherPackage)
+	testenv.Standin(t, cli)
 	e := startExporter(t, exporterOptions{retention: time.Hour})
 
-	c := run(t, cli, spec{cmd: []string{"sleep", "5s"}, health: &container.HealthConfig{
-		Test: []string{"CMD", "/crasher", "health"}, Interval: 500 * time.Millisecond, Timeout: 5 * time.Second, Retries: 1,
-	}})
+	c := run(t, cli, spec{faults: []string{"unhealthy@5s"}, health: healthcheck()})
 	e.wait(t, 30*time.Second, "healthy status", func(s []string) bool {
 		return has(s, c.series(catalog.ContainerHealthStatus, "1", "status", "healthy"))
 	})
@@ -158,11 +198,11 @@ func TestHealthcheck(t *testing.T) {
 // known amount of memory, read from Docker's stats API.
 func TestMemory(t *testing.T) {
 	cli := testenv.RequireDocker(t)
-	testenv.BuildScratchImage(t, crasherImage, crasherPackage)
+	testenv.Standin(t, cli)
 	e := startExporter(t, exporterOptions{retention: time.Hour, memory: true})
 
 	const held, limit = 24 << 20, 64 << 20
-	c := run(t, cli, spec{cmd: []string{"hold", strconv.Itoa(held >> 20)}, memory: limit})
+	c := run(t, cli, spec{faults: []string{"hold:" + strconv.Itoa(held>>20)}, memory: limit})
 	value := func(s []string, metric string) float64 {
 		for _, l := range c.mine(s) {
 			if strings.HasPrefix(l, metric+"{") {
@@ -194,11 +234,11 @@ func TestMemory(t *testing.T) {
 // stays published for the retention time, then goes.
 func TestRemovedContainer(t *testing.T) {
 	cli := testenv.RequireDocker(t)
-	testenv.BuildScratchImage(t, crasherImage, crasherPackage)
+	testenv.Standin(t, cli)
 	const retention = 5 * time.Second
 	e := startExporter(t, exporterOptions{retention: retention})
 
-	c := run(t, cli, spec{cmd: []string{"exit", "3"}})
+	c := run(t, cli, spec{faults: []string{"exit:3"}})
 	last := c.series(catalog.ContainerLastTerminationInfo, "1", "exit_code", "3", "reason", catalog.ReasonError)
 	e.wait(t, 30*time.Second, "last termination", func(s []string) bool { return has(s, last) })
 	if _, err := cli.ContainerRemove(context.Background(), c.id, client.ContainerRemoveOptions{}); err != nil {
@@ -234,7 +274,7 @@ func TestRemovedContainer(t *testing.T) {
 // after which no event survives and the inspect alone reports the crash.
 func TestDisconnect(t *testing.T) {
 	cli := testenv.RequireDocker(t)
-	testenv.BuildScratchImage(t, crasherImage, crasherPackage)
+	testenv.Standin(t, cli)
 	target := strings.TrimPrefix(cli.DaemonHost(), "unix://")
 	if strings.Contains(target, "://") {
 		t.Fatalf("the disconnect test relays a unix socket; DOCKER_HOST is %s", cli.DaemonHost())
@@ -242,8 +282,8 @@ func TestDisconnect(t *testing.T) {
 	p := newProxy(t, target)
 	e := startExporter(t, exporterOptions{retention: time.Hour, host: p.host()})
 
-	killed := run(t, cli, spec{cmd: []string{"sleep"}})
-	removed := run(t, cli, spec{cmd: []string{"sleep"}})
+	killed := run(t, cli, spec{})
+	removed := run(t, cli, spec{})
 	for _, c := range []ctr{killed, removed} {
 		e.wait(t, 20*time.Second, c.name+" running", func(s []string) bool {
 			return has(s, c.series(catalog.ContainerState, "1", "state", "running"))
@@ -296,13 +336,11 @@ func TestDisconnect(t *testing.T) {
 func TestPromtoolCheckMetrics(t *testing.T) {
 	promtool := testenv.Promtool(t)
 	cli := testenv.RequireDocker(t)
-	testenv.BuildScratchImage(t, crasherImage, crasherPackage)
+	testenv.Standin(t, cli)
 	e := startExporter(t, exporterOptions{retention: time.Hour, memory: true})
 
-	c := run(t, cli, spec{cmd: []string{"hold", "8"}, memory: 64 << 20, health: &container.HealthConfig{
-		Test: []string{"CMD", "/crasher", "health"}, Interval: 500 * time.Millisecond, Timeout: 5 * time.Second, Retries: 1,
-	}})
-	d := run(t, cli, spec{cmd: []string{"exit", "2"}})
+	c := run(t, cli, spec{faults: []string{"hold:8"}, memory: 64 << 20, health: healthcheck()})
+	d := run(t, cli, spec{faults: []string{"exit:2"}})
 	e.wait(t, 30*time.Second, "memory, health and a termination", func(s []string) bool {
 		return len(testenv.Grep(c.mine(s), catalog.ContainerMemoryUsageRatio)) == 1 &&
 			has(s, c.series(catalog.ContainerHealthStatus, "1", "status", "healthy")) &&

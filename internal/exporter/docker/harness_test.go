@@ -28,11 +28,7 @@ import (
 	"github.com/sre-tools/promgen/internal/testenv"
 )
 
-const (
-	crasherImage   = "promgen-test/crasher:latest"
-	crasherPackage = "github.com/sre-tools/promgen/internal/testenv/crasher"
-	project        = "promgen-test"
-)
+const project = "promgen-test"
 
 // exporter is the docker source, the memory refresher and the cache behind
 // an httptest server, as gateway-exporter wires them, scraped over HTTP.
@@ -45,6 +41,9 @@ type exporterOptions struct {
 	retention time.Duration
 	host      string // DOCKER_HOST for the exporter; empty for the test's own
 	memory    bool   // run the memory refresher on Docker's stats API
+	// requestTimeout is the source's Options.RequestTimeout; 0 for the
+	// default.
+	requestTimeout time.Duration
 }
 
 func startExporter(t *testing.T, o exporterOptions) *exporter {
@@ -66,7 +65,7 @@ func startExporter(t *testing.T, o exporterOptions) *exporter {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		docker.New(cli, c, log, docker.Options{MaxBackoff: time.Second}).Run(ctx)
+		docker.New(cli, c, log, docker.Options{MaxBackoff: time.Second, RequestTimeout: o.requestTimeout}).Run(ctx)
 	})
 	if o.memory {
 		wg.Go(func() {
@@ -143,56 +142,56 @@ func (c ctr) mine(lines []string) []string { return testenv.Grep(lines, `name="`
 
 // spec is what a test container runs and how.
 type spec struct {
-	cmd     []string
+	faults  []string // the stand-in gateway's --fault flags; none: it serves until stopped
 	restart container.RestartPolicy
 	memory  int64 // bytes; also the swap limit, so that the limit is real
 	health  *container.HealthConfig
+	name    string // the container's name; empty for one made from the test's name
 }
 
-// run creates and starts a crasher container labelled as a test container
-// of a compose service named like it, and removes it when the test ends.
+// run starts the stand-in gateway with the spec's faults in a container
+// labelled as a compose service named like it.
 func run(t *testing.T, cli *client.Client, s spec) ctr {
 	t.Helper()
-	ctx := context.Background()
-	suffix := make([]byte, 4)
-	rand.Read(suffix)
-	name := "promgen-test-" + strings.ToLower(strings.NewReplacer(" ", "-", "_", "-").Replace(t.Name()[strings.LastIndex(t.Name(), "/")+1:]))
-	if len(name) > 40 {
-		name = name[:40]
+	name := s.name
+	if name == "" {
+		suffix := make([]byte, 4)
+		rand.Read(suffix)
+		name = "promgen-test-" + strings.ToLower(strings.NewReplacer(" ", "-", "_", "-").Replace(t.Name()[strings.LastIndex(t.Name(), "/")+1:]))
+		if len(name) > 40 {
+			name = name[:40]
+		}
+		name += "-" + hex.EncodeToString(suffix)
 	}
-	name += "-" + hex.EncodeToString(suffix)
+	var cmd []string
+	for _, f := range s.faults {
+		cmd = append(cmd, "--fault", f)
+	}
 	init := true
-	res, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+	id := testenv.Run(t, cli, client.ContainerCreateOptions{
 		Name: name,
 		Config: &container.Config{
-			Image:       crasherImage,
-			Cmd:         s.cmd,
+			Image:       testenv.StandinImage,
+			Cmd:         cmd,
 			Healthcheck: s.health,
-			Labels: map[string]string{
-				testenv.Label:             "1",
-				cache.LabelComposeProject: project,
-				cache.LabelComposeService: name,
-			},
+			Labels:      map[string]string{cache.LabelComposeProject: project, cache.LabelComposeService: name},
 		},
 		HostConfig: &container.HostConfig{
-			// --init: the crasher is not PID 1, so it dies of real signals
-			// and docker-init reports them as 128+signal, as Docker does.
+			// --init: the stand-in is not PID 1, so it dies of real
+			// signals and docker-init reports them as 128+signal, as
+			// Docker does.
 			Init:          &init,
-			NetworkMode:   "none",
 			RestartPolicy: s.restart,
 			Resources:     container.Resources{Memory: s.memory, MemorySwap: s.memory},
 		},
 	})
-	if err != nil {
-		t.Fatalf("create %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		cli.ContainerRemove(context.Background(), res.ID, client.ContainerRemoveOptions{Force: true})
-	})
-	if _, err := cli.ContainerStart(ctx, res.ID, client.ContainerStartOptions{}); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	return ctr{id: res.ID, name: name}
+	return ctr{id: id, name: name}
+}
+
+// healthcheck probes the stand-in's /health, on the container's own
+// loopback.
+func healthcheck() *container.HealthConfig {
+	return &container.HealthConfig{Test: []string{"CMD", "/standin-gateway", "healthcheck"}, Interval: 500 * time.Millisecond, Timeout: 5 * time.Second, Retries: 1}
 }
 
 // proxy relays a unix socket to the Docker engine's, and can be cut and

@@ -1,19 +1,13 @@
 package dockerstats
 
 import (
-	"archive/tar"
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -22,42 +16,32 @@ import (
 	"time"
 
 	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/api/types/system"
 	"github.com/moby/moby/client"
 
 	"github.com/sre-tools/promgen/internal/exporter/memory"
+	"github.com/sre-tools/promgen/internal/testenv"
 )
-
-// testLabel marks every image and container these tests create, so a run
-// killed before its cleanups leaves things that are easy to find and remove:
-// docker rm -f $(docker ps -aq --filter label=promgen.test=dockerstats).
-const testLabel = "promgen.test"
-
-const testLabelValue = "dockerstats"
 
 const mib = 1 << 20
 
 // TestReadAgainstDocker runs containers of known memory on the real Docker
 // engine and checks what Source reads for them.
 func TestReadAgainstDocker(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs a Docker engine; skipped in -short mode")
-	}
-	cli := dockerClient(t)
-	image := buildMemhog(t, cli)
+	cli := testenv.RequireDocker(t)
+	image := testenv.Standin(t, cli)
 
 	tests := []struct {
 		name  string
 		limit int64 // docker run --memory; 0 for none
-		hold  int   // MiB memhog keeps resident
+		hold  int   // MiB the stand-in holds resident (--fault hold:MiB)
 	}{
 		{name: "a container limited to 64 MiB holding 40 MiB has that limit and a working set just above 40 MiB", limit: 64 * mib, hold: 40},
 		{name: "a container without a limit holding 16 MiB has no limit and a working set just above 16 MiB", hold: 16},
 	}
 	ids := make([]string, len(tests))
 	for i, tt := range tests {
-		ids[i] = runMemhog(t, cli, image, tt.limit, tt.hold)
+		ids[i] = runHolding(t, cli, image, tt.limit, tt.hold)
 	}
 
 	got, err := New(cli, 4).Read(t.Context())
@@ -74,8 +58,9 @@ func TestReadAgainstDocker(t *testing.T) {
 			if st.Limit != uint64(tt.limit) {
 				t.Errorf("Limit = %d, want %d", st.Limit, tt.limit)
 			}
-			// memhog's heap plus the Go runtime and its binary's page
-			// cache: a few MiB above what it holds, far below 16 MiB more.
+			// The stand-in's heap plus the Go runtime and its binary's
+			// page cache: a few MiB above what it holds, far below 16 MiB
+			// more.
 			lo, hi := uint64(tt.hold)*mib, uint64(tt.hold+16)*mib
 			if st.WorkingSet < lo || st.WorkingSet > hi {
 				t.Errorf("WorkingSet = %.1f MiB, want between %d and %d MiB", float64(st.WorkingSet)/mib, lo/mib, hi/mib)
@@ -88,7 +73,7 @@ func TestReadAgainstDocker(t *testing.T) {
 
 	t.Run("a container that is not running gets no sample", func(t *testing.T) {
 		created, err := cli.ContainerCreate(t.Context(), client.ContainerCreateOptions{
-			Config:     &container.Config{Image: image, Cmd: []string{"1"}, Labels: map[string]string{testLabel: testLabelValue}},
+			Config:     &container.Config{Image: image, Labels: map[string]string{testenv.Label: "1"}},
 			HostConfig: &container.HostConfig{NetworkMode: "none"},
 		})
 		if err != nil {
@@ -313,132 +298,31 @@ func writeJSON(w http.ResponseWriter, v any) {
 	}
 }
 
-// dockerClient connects to the engine the environment names (DOCKER_HOST or
-// the default socket) and fails the test when it does not answer.
-func dockerClient(t *testing.T) *client.Client {
+// runHolding starts the stand-in gateway holding hold MiB under the given
+// memory limit (0 for none) and waits until it serves, which it does only
+// once that memory is resident.
+func runHolding(t *testing.T, cli *client.Client, image string, limit int64, hold int) string {
 	t.Helper()
-	cli, err := client.New(client.FromEnv, client.WithAPIVersionNegotiation())
-	if err != nil {
-		t.Fatalf("docker client: %v", err)
-	}
-	t.Cleanup(func() { cli.Close() })
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	if _, err := cli.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
-		t.Fatalf("docker engine unreachable (scripts/dockerd.sh start starts one): %v", err)
-	}
-	return cli
-}
-
-// buildMemhog builds testdata/memhog static and an image FROM scratch around
-// it, since no registry is reachable, and returns the image's tag.
-func buildMemhog(t *testing.T, cli *client.Client) string {
-	t.Helper()
-	dir := t.TempDir()
-	build := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(dir, "memhog"), "./testdata/memhog")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build memhog: %v\n%s", err, out)
-	}
-	bin, err := os.ReadFile(filepath.Join(dir, "memhog"))
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	var buildCtx bytes.Buffer
-	tw := tar.NewWriter(&buildCtx)
-	for _, f := range []struct {
-		name string
-		mode int64
-		data []byte
-	}{
-		{"Dockerfile", 0o644, []byte("FROM scratch\nCOPY memhog /memhog\nENTRYPOINT [\"/memhog\"]\n")},
-		{"memhog", 0o755, bin},
-	} {
-		if err := tw.WriteHeader(&tar.Header{Name: f.name, Mode: f.mode, Size: int64(len(f.data))}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tw.Write(f.data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	tag := fmt.Sprintf("promgen-dockerstats-memhog:%d-%d", os.Getpid(), time.Now().UnixNano())
-	res, err := cli.ImageBuild(t.Context(), &buildCtx, client.ImageBuildOptions{
-		Tags:        []string{tag},
-		Labels:      map[string]string{testLabel: testLabelValue},
-		Remove:      true,
-		ForceRemove: true,
+	id := testenv.Run(t, cli, client.ContainerCreateOptions{
+		Config:     &container.Config{Image: image, Cmd: []string{"--fault", "hold:" + strconv.Itoa(hold)}},
+		HostConfig: &container.HostConfig{Resources: container.Resources{Memory: limit}},
 	})
-	if err != nil {
-		t.Fatalf("build image: %v", err)
-	}
-	defer res.Body.Close()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := cli.ImageRemove(ctx, tag, client.ImageRemoveOptions{Force: true, PruneChildren: true}); err != nil {
-			t.Errorf("remove image %s: %v", tag, err)
-		}
-	})
-	// The build's outcome is in its message stream, not in the status.
-	dec := json.NewDecoder(res.Body)
-	for {
-		var msg jsonstream.Message
-		if err := dec.Decode(&msg); err == io.EOF {
-			break
-		} else if err != nil {
-			t.Fatalf("build image: read output: %v", err)
-		}
-		if msg.Error != nil {
-			t.Fatalf("build image: %s", msg.Error.Message)
-		}
-	}
-	return tag
-}
-
-// runMemhog starts a container holding hold MiB under the given memory limit
-// (0 for none) and waits until memhog says its memory is resident.
-func runMemhog(t *testing.T, cli *client.Client, image string, limit int64, hold int) string {
-	t.Helper()
-	created, err := cli.ContainerCreate(t.Context(), client.ContainerCreateOptions{
-		Config: &container.Config{
-			Image:  image,
-			Cmd:    []string{strconv.Itoa(hold)},
-			Labels: map[string]string{testLabel: testLabelValue},
-		},
-		HostConfig: &container.HostConfig{
-			NetworkMode: "none", // the test daemon has no bridge
-			Resources:   container.Resources{Memory: limit},
-		},
-	})
-	if err != nil {
-		t.Fatalf("create container: %v", err)
-	}
-	t.Cleanup(func() { removeContainer(t, cli, created.ID) })
-	if _, err := cli.ContainerStart(t.Context(), created.ID, client.ContainerStartOptions{}); err != nil {
-		t.Fatalf("start container: %v", err)
-	}
-
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	logs, err := cli.ContainerLogs(ctx, created.ID, client.ContainerLogsOptions{ShowStdout: true, Follow: true})
+	logs, err := cli.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStderr: true, Follow: true})
 	if err != nil {
 		t.Fatalf("container logs: %v", err)
 	}
 	defer logs.Close()
-	// The stream is multiplexed (8-byte frame headers), but "ready" stays
-	// whole inside its frame.
+	// The stream is multiplexed (8-byte frame headers), but the message
+	// stays whole inside its frame.
 	sc := bufio.NewScanner(logs)
 	for sc.Scan() {
-		if strings.Contains(sc.Text(), "ready") {
-			return created.ID
+		if strings.Contains(sc.Text(), `"msg":"serving"`) {
+			return id
 		}
 	}
-	t.Fatalf("memhog in container %.12s never said ready: %v", created.ID, sc.Err())
+	t.Fatalf("the stand-in in container %.12s never served: %v", id, sc.Err())
 	return ""
 }
 
