@@ -175,16 +175,18 @@ func TestBadDaemon(t *testing.T) {
 		while: func(t *testing.T, d *fakeDaemon, e *exporter) []string {
 			// A scrape that returns while one same request hangs, from
 			// before the scrape to after it, did not wait for the daemon.
+			// The first request to hang has yet to time out, so wait for
+			// one that shows the source down: a retry's.
 			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 				if time.Now().After(deadline) {
-					t.Fatal("no request of the source hung at the daemon")
+					t.Fatal("no scrape showed the source down while a request of it hung at the daemon")
 				}
 				n := d.hangs.Load()
 				if d.held.Load() == 0 {
 					continue
 				}
 				s := e.scrape(t)
-				if d.held.Load() > 0 && d.hangs.Load() == n {
+				if d.held.Load() > 0 && d.hangs.Load() == n && has(s, catalog.ExporterSourceUp+`{source="docker"} 0`) {
 					return s
 				}
 			}
