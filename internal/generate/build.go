@@ -38,6 +38,10 @@ type Options struct {
 	// ComposeBase is the compose file the fragments are merged over when
 	// they are validated.
 	ComposeBase string
+	// Rules checks the rendered rule files; a caller that lints them
+	// afterwards passes the same Checker to lint, which then decodes none of
+	// them again. nil is a fresh one.
+	Rules *rulecheck.Checker
 }
 
 // Files maps slash-separated paths, relative to the output root, to content.
@@ -69,7 +73,10 @@ func Build(ctx context.Context, targets []Target, opts Options) (Files, error) {
 		return nil, errors.Join(errs...)
 	}
 	files := Files{}
-	rc := &rulecheck.Checker{}
+	rc := opts.Rules
+	if rc == nil {
+		rc = &rulecheck.Checker{}
+	}
 	for _, t := range targets {
 		if err := render(ctx, files, t, opts, rc); err != nil {
 			errs = append(errs, err)

@@ -1,12 +1,10 @@
 package generate
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"path"
 
-	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	grafana "github.com/sre-tools/promgen/internal/dashboard"
@@ -14,8 +12,11 @@ import (
 )
 
 // renderDashboard writes a service's Grafana dashboard, built with Grafana's
-// SDK, after checking that every query parses as PromQL and that the JSON
-// decodes strictly back into the SDK's types.
+// SDK, after checking that every query parses as PromQL: the queries carry
+// the spec's own expressions. That the JSON decodes strictly back into the
+// SDK's types depends only on the SDK and the dashboard builder, so
+// TestEveryDashboardDecodesStrictly proves it for every kind of service
+// instead of every build paying for it (a tenth of a build's CPU).
 func renderDashboard(t Target, svc spec.Service) (string, []byte, error) {
 	p := path.Join(t.Dir, "grafana", svc.Name+".json")
 	d, err := grafana.Build(t.Spec, svc)
@@ -30,12 +31,6 @@ func renderDashboard(t Target, svc spec.Service) (string, []byte, error) {
 	b, err := json.MarshalIndent(d, "", "  ")
 	if err != nil {
 		return "", nil, fmt.Errorf("%s: %w", p, err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var back dashboard.Dashboard
-	if err := dec.Decode(&back); err != nil {
-		return "", nil, fmt.Errorf("%s: does not decode into Grafana's dashboard type: %w", p, err)
 	}
 	return p, append(b, '\n'), nil
 }

@@ -6,8 +6,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/pmezard/go-difflib/difflib"
 )
@@ -34,14 +38,8 @@ func Write(root string, files Files) (err error) {
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return err
 	}
-	for _, p := range files.Paths() {
-		dst := filepath.Join(tmp, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(dst, files[p], 0o644); err != nil {
-			return err
-		}
+	if err := writeAll(tmp, files); err != nil {
+		return err
 	}
 	old := ""
 	if _, err := os.Stat(root); err == nil {
@@ -59,7 +57,64 @@ func Write(root string, files Files) (err error) {
 		return fmt.Errorf("swap in %s: %w", root, err)
 	}
 	if old != "" {
-		return os.RemoveAll(old)
+		return removeAll(old)
+	}
+	return nil
+}
+
+// writeAll writes files under dir: the folders first, then the files on
+// every core. A build of 1,000 services writes 4,000 files, and the system
+// calls were a tenth of its CPU on one core.
+func writeAll(dir string, files Files) error {
+	paths := files.Paths()
+	made := map[string]bool{}
+	for _, p := range paths {
+		if d := path.Dir(p); !made[d] {
+			made[d] = true
+			if err := os.MkdirAll(filepath.Join(dir, filepath.FromSlash(d)), 0o755); err != nil {
+				return err
+			}
+		}
+	}
+	return eachParallel(len(paths), func(i int) error {
+		return os.WriteFile(filepath.Join(dir, filepath.FromSlash(paths[i])), files[paths[i]], 0o644)
+	})
+}
+
+// removeAll is os.RemoveAll, with the files of the tree removed on every
+// core first.
+func removeAll(root string) error {
+	var paths []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			paths = append(paths, p)
+		}
+		return err
+	})
+	if err == nil {
+		err = eachParallel(len(paths), func(i int) error { return os.Remove(paths[i]) })
+	}
+	return errors.Join(err, os.RemoveAll(root))
+}
+
+// eachParallel runs f(0) … f(n-1) on every core and returns the first
+// error by index.
+func eachParallel(n int, f func(int) error) error {
+	errs := make([]error, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				errs[i] = f(i)
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }

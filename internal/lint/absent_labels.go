@@ -28,7 +28,7 @@ func (absentLabels) Check(run *Run) []Problem {
 				}
 			}
 		}
-		return eachTemplateRef(f, r, func(ref labelRef, where string, line int) []Problem {
+		return run.eachTemplateRef(r, func(ref labelRef, where string, line int) []Problem {
 			if ref.guarded {
 				return nil
 			}

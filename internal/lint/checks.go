@@ -72,6 +72,8 @@ type Run struct {
 	recorded map[string][]*Rule
 	policies map[[2]string]*Effective
 	byPath   map[string][]*RuleFile
+	// templateRefs remembers templateLabelRefs per template text.
+	templateRefs map[string][]labelRef
 }
 
 func (run *Run) index() {

@@ -52,6 +52,10 @@ type Config struct {
 	// Policy decides which checks run with which severity and conventions;
 	// nil is DefaultPolicy.
 	Policy *Policy
+	// Rules checks and decodes the rule files; sharing the Checker that
+	// generated and checked them spares decoding them again. nil is a
+	// fresh one.
+	Rules *rulecheck.Checker
 }
 
 // Severity says how bad a problem is; --fail-on picks the least severity
@@ -125,7 +129,7 @@ func Lint(files []File, cfg Config) []Problem {
 		ps     []Problem
 		parsed []*RuleFile
 	)
-	for _, r := range parseFiles(files) {
+	for _, r := range parseFiles(files, cfg.Rules) {
 		ps = append(ps, r.problems...)
 		parsed = append(parsed, r.files...)
 	}
@@ -160,9 +164,11 @@ type parsedFile struct {
 // parsed on its own, and rulefmt's parse and template checks are most of a
 // large run. The files share one rulecheck.Checker, so a template that
 // every file repeats is parsed once.
-func parseFiles(files []File) []parsedFile {
+func parseFiles(files []File, rc *rulecheck.Checker) []parsedFile {
 	out := make([]parsedFile, len(files))
-	rc := &rulecheck.Checker{}
+	if rc == nil {
+		rc = &rulecheck.Checker{}
+	}
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), len(files)) {

@@ -27,7 +27,7 @@ func (templateLabels) Check(run *Run) []Problem {
 		if !ok || rl.absent || hasAbsentBranch(r.AST) {
 			return nil
 		}
-		return eachTemplateRef(f, r, func(ref labelRef, where string, line int) []Problem {
+		return run.eachTemplateRef(r, func(ref labelRef, where string, line int) []Problem {
 			why := rl.missing(ref.name)
 			if why == "" || ref.guarded {
 				return nil
@@ -43,15 +43,15 @@ func (templateLabels) Check(run *Run) []Problem {
 
 // eachTemplateRef calls fn on each label use of each annotation and label
 // template of an alert, sorted by name.
-func eachTemplateRef(f *RuleFile, r *Rule, fn func(ref labelRef, where string, line int) []Problem) []Problem {
+func (run *Run) eachTemplateRef(r *Rule, fn func(ref labelRef, where string, line int) []Problem) []Problem {
 	var ps []Problem
 	for _, name := range slices.Sorted(maps.Keys(r.Annotations)) {
-		for _, ref := range templateLabelRefs(r.Annotations[name]) {
+		for _, ref := range run.templateLabelRefs(r.Annotations[name]) {
 			ps = append(ps, fn(ref, "annotation "+quote(name), r.AnnotationLine(name))...)
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(r.Labels)) {
-		for _, ref := range templateLabelRefs(r.Labels[name]) {
+		for _, ref := range run.templateLabelRefs(r.Labels[name]) {
 			ps = append(ps, fn(ref, "label "+quote(name), r.LabelLine(name))...)
 		}
 	}
@@ -66,6 +66,20 @@ func templateSeverity(where string) Severity {
 		return SeverityError
 	}
 	return SeverityWarning
+}
+
+// templateLabelRefs is templateLabelRefs, once per text in a run: two
+// checks read every template, and a large spec repeats its templates.
+func (run *Run) templateLabelRefs(text string) []labelRef {
+	refs, ok := run.templateRefs[text]
+	if !ok {
+		refs = templateLabelRefs(text)
+		if run.templateRefs == nil {
+			run.templateRefs = map[string][]labelRef{}
+		}
+		run.templateRefs[text] = refs
+	}
+	return refs
 }
 
 func quote(s string) string { return `"` + s + `"` }

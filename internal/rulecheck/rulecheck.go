@@ -26,10 +26,13 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Checker remembers the templates it has parsed; it is safe for concurrent
-// use.
+// Checker remembers the templates it has parsed and the files it has
+// accepted: promgen build checks every rule file it renders, then lints
+// them, and one Checker shared by both decodes each file once. It is safe
+// for concurrent use.
 type Checker struct {
 	templates sync.Map // template text -> struct{}, parsed without error
+	accepted  sync.Map // file content -> *rulefmt.RuleGroups
 }
 
 // Parser parses expressions as Prometheus and promtool do by default.
@@ -37,8 +40,12 @@ var Parser = parser.NewParser(parser.Options{})
 
 // Valid returns the rule groups of content when rulefmt.Parse (strict, UTF-8
 // names, Parser) accepts it without an error or a warning, and ok false
-// otherwise: then ask rulefmt.Parse for its problems.
+// otherwise: then ask rulefmt.Parse for its problems. The groups of a file
+// it has accepted before are returned again, shared: read them only.
 func (c *Checker) Valid(content []byte) (groups *rulefmt.RuleGroups, ok bool) {
+	if g, ok := c.accepted.Load(string(content)); ok {
+		return g.(*rulefmt.RuleGroups), true
+	}
 	groups = &rulefmt.RuleGroups{}
 	dec := yaml.NewDecoder(bytes.NewReader(content))
 	dec.KnownFields(true)
@@ -53,6 +60,7 @@ func (c *Checker) Valid(content []byte) (groups *rulefmt.RuleGroups, ok bool) {
 	if !c.valid(groups) {
 		return nil, false
 	}
+	c.accepted.Store(string(content), groups)
 	return groups, true
 }
 

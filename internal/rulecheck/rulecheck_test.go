@@ -62,3 +62,25 @@ func TestValidAgreesWithRulefmt(t *testing.T) {
 		})
 	}
 }
+
+// TestValidDecodesAFileOnce: the build and lint share a Checker, and a file
+// the build accepted is handed to lint without being decoded again; a file
+// it rejected is rejected again.
+func TestValidDecodesAFileOnce(t *testing.T) {
+	c := &Checker{}
+	good := []byte("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n")
+	first, ok := c.Valid(good)
+	if !ok {
+		t.Fatal("a valid file was rejected")
+	}
+	again, ok := c.Valid(append([]byte(nil), good...))
+	if !ok || again != first {
+		t.Errorf("the same content was decoded again (%p, then %p)", first, again)
+	}
+	bad := []byte("groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up ==\n")
+	for range 2 {
+		if _, ok := c.Valid(bad); ok {
+			t.Fatal("an invalid expression was accepted")
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sre-tools/promgen/internal/generate"
 	"github.com/sre-tools/promgen/internal/lint"
+	"github.com/sre-tools/promgen/internal/rulecheck"
 	"github.com/sre-tools/promgen/spec"
 )
 
@@ -26,14 +27,15 @@ func buildCommand(cfg Config) *cli.Command {
 			&cli.BoolFlag{Name: "check", Usage: "write nothing; fail with a diff when --out is stale"},
 		},
 		Action: func(c *cli.Context) error {
-			files, err := generate.Build(c.Context, cfg.targets(), generate.Options{ComposeBase: c.String("compose-base")})
+			rc := &rulecheck.Checker{}
+			files, err := generate.Build(c.Context, cfg.targets(), generate.Options{ComposeBase: c.String("compose-base"), Rules: rc})
 			if err != nil {
 				return cli.Exit(specError(cfg, err), 1)
 			}
 			out := c.String("out")
 			// Lint errors fail the build: promtool would accept these rules,
 			// but they break alerting in production.
-			if problems := lintSpec(cfg, files, out); len(problems) > 0 {
+			if problems := lintSpec(cfg, files, out, rc); len(problems) > 0 {
 				if err := lint.WriteText(c.App.ErrWriter, problems); err != nil {
 					return err
 				}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sre-tools/promgen/internal/generate"
 	"github.com/sre-tools/promgen/internal/lint"
+	"github.com/sre-tools/promgen/internal/rulecheck"
 )
 
 // Exit codes of promgen lint: findings at or above --fail-on are 1, a
@@ -65,11 +66,12 @@ func lintCommand(cfg Config) *cli.Command {
 				}
 				problems = lint.Lint(files, lc)
 			} else {
-				built, err := generate.Build(c.Context, cfg.targets(), generate.Options{ComposeBase: c.String("compose-base")})
+				rc := &rulecheck.Checker{}
+				built, err := generate.Build(c.Context, cfg.targets(), generate.Options{ComposeBase: c.String("compose-base"), Rules: rc})
 				if err != nil {
 					return cli.Exit(specError(cfg, err), exitFindings)
 				}
-				problems = lintSpec(cfg, built, c.String("out"))
+				problems = lintSpec(cfg, built, c.String("out"), rc)
 			}
 			if err := write(c.App.Writer, problems); err != nil {
 				return err
@@ -151,7 +153,7 @@ func lintConfig(ctx context.Context, configPath, metadataPath, promURL string, t
 // from package conventions, unknown metrics against the catalog) wherever
 // and by whichever team's main it is built, whatever config file lies
 // around: the spec validated against the same conventions.
-func lintSpec(cfg Config, built generate.Files, out string) []lint.Problem {
+func lintSpec(cfg Config, built generate.Files, out string, rc *rulecheck.Checker) []lint.Problem {
 	var problems []lint.Problem
 	for _, o := range cfg.Outputs {
 		for _, dir := range []string{path.Join(o.Dir, "rules"), path.Join(o.Dir, "kubernetes", "rules")} {
@@ -162,7 +164,7 @@ func lintSpec(cfg Config, built generate.Files, out string) []lint.Problem {
 				}
 			}
 			if len(files) > 0 {
-				problems = append(problems, lint.Lint(files, lint.Config{Services: services(o), Metadata: specMetadata(o), Policy: lint.HousePolicy()})...)
+				problems = append(problems, lint.Lint(files, lint.Config{Services: services(o), Metadata: specMetadata(o), Policy: lint.HousePolicy(), Rules: rc})...)
 			}
 		}
 	}
