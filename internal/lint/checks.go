@@ -3,6 +3,7 @@ package lint
 import (
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
@@ -72,6 +73,9 @@ type Run struct {
 	recorded map[string][]*Rule
 	policies map[[2]string]*Effective
 	byPath   map[string][]*RuleFile
+	// mu guards what checks, which run concurrently, work out once per
+	// run: policies and templateRefs.
+	mu sync.Mutex
 	// templateRefs remembers templateLabelRefs per template text.
 	templateRefs map[string][]labelRef
 }
@@ -99,6 +103,8 @@ func (run *Run) policy(f *RuleFile, r *Rule) *Effective { return run.policyOf(f.
 // at path, worked out once per run.
 func (run *Run) policyOf(path, rule string) *Effective {
 	key := [2]string{path, rule}
+	run.mu.Lock()
+	defer run.mu.Unlock()
 	if e, ok := run.policies[key]; ok {
 		return e
 	}

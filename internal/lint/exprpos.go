@@ -2,6 +2,7 @@ package lint
 
 import (
 	"sort"
+	"sync"
 
 	"github.com/prometheus/prometheus/promql/parser/posrange"
 	"go.yaml.in/yaml/v3"
@@ -12,14 +13,23 @@ import (
 // literal (|) or folded (>) block, a plain scalar over several lines or a
 // quoted one.
 func (r *Rule) ExprLine(pos posrange.Pos) int {
-	if r.exprLines == nil {
-		r.exprLines = alignScalar(r.Expr, r.expr, r.file)
+	var lines []int
+	if r.exprLines != nil {
+		r.exprLines.once.Do(func() { r.exprLines.at = alignScalar(r.Expr, r.expr, r.file) })
+		lines = r.exprLines.at
 	}
-	if len(r.exprLines) == 0 {
+	if len(lines) == 0 {
 		return cmp0(r.expr.Line, r.Line)
 	}
-	i := min(max(int(pos), 0), len(r.exprLines)-1)
-	return r.exprLines[i]
+	i := min(max(int(pos), 0), len(lines)-1)
+	return lines[i]
+}
+
+// exprLines is the file line of each byte of a rule's expression, worked
+// out the first time a check asks: checks run concurrently.
+type exprLines struct {
+	once sync.Once
+	at   []int
 }
 
 func cmp0(a, b int) int {

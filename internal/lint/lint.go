@@ -135,8 +135,12 @@ func Lint(files []File, cfg Config) []Problem {
 	}
 	run := &Run{Config: cfg, Policy: pol, Files: parsed, types: newTypes(cfg.Metadata)}
 	run.index()
-	for _, c := range checks {
-		for _, p := range c.Check(run) {
+	// The checks read the parsed files and share only what run guards, so
+	// they run on every core; their problems are gathered in check order.
+	found := make([][]Problem, len(checks))
+	onEveryCore(len(checks), func(i int) { found[i] = checks[i].Check(run) })
+	for i, c := range checks {
+		for _, p := range found[i] {
 			p.Check = c.Name()
 			ps = append(ps, p)
 		}
@@ -169,21 +173,27 @@ func parseFiles(files []File, rc *rulecheck.Checker) []parsedFile {
 	if rc == nil {
 		rc = &rulecheck.Checker{}
 	}
+	onEveryCore(len(files), func(i int) { out[i].files, out[i].problems = parseFile(files[i], rc) })
+	return out
+}
+
+// onEveryCore runs f(0) … f(n-1) on every core and returns when all are
+// done.
+func onEveryCore(n int, f func(int)) {
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(files)) {
+	for range min(runtime.GOMAXPROCS(0), n) {
 		wg.Go(func() {
 			for i := range next {
-				out[i].files, out[i].problems = parseFile(files[i], rc)
+				f(i)
 			}
 		})
 	}
-	for i := range files {
+	for i := range n {
 		next <- i
 	}
 	close(next)
 	wg.Wait()
-	return out
 }
 
 // apply sets each problem's severity by the policy of its file and rule and

@@ -58,7 +58,7 @@ type Rule struct {
 	group           string
 	groupLabels     map[string]string
 	expr            yaml.Node // position and style of the expression
-	exprLines       []int     // the file line of each byte of Expr, once asked for
+	exprLines       *exprLines
 	labelLines      map[string]int
 	annotationLines map[string]int
 }
@@ -379,6 +379,7 @@ func newRule(rf *RuleFile, g *Group, r rulefmt.Rule, n *yaml.Node) Rule {
 		Line:            cmp.Or(nodeLine(mapValue(n, "alert")), nodeLine(mapValue(n, "record")), nodeLine(mapValue(n, "expr")), n.Line),
 		labelLines:      keyLines(mapValue(n, "labels")),
 		annotationLines: keyLines(mapValue(n, "annotations")),
+		exprLines:       &exprLines{},
 	}
 	if e := mapValue(n, "expr"); e != nil {
 		rule.expr = *e

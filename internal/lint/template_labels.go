@@ -71,13 +71,17 @@ func templateSeverity(where string) Severity {
 // templateLabelRefs is templateLabelRefs, once per text in a run: two
 // checks read every template, and a large spec repeats its templates.
 func (run *Run) templateLabelRefs(text string) []labelRef {
+	run.mu.Lock()
 	refs, ok := run.templateRefs[text]
+	run.mu.Unlock()
 	if !ok {
 		refs = templateLabelRefs(text)
+		run.mu.Lock()
 		if run.templateRefs == nil {
 			run.templateRefs = map[string][]labelRef{}
 		}
 		run.templateRefs[text] = refs
+		run.mu.Unlock()
 	}
 	return refs
 }
