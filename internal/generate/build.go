@@ -60,8 +60,9 @@ func (f Files) Paths() []string {
 // Build validates every target's spec and renders its files. It reports all
 // spec errors of all targets together, and writes nothing. Its cost grows
 // linearly with the number of services: every file is rendered and checked
-// once, and each target's compose fragments are loaded in one compose-go
-// load per core, each over the whole base file.
+// once, and each target's compose base file is loaded once, with each
+// distinct fragment config loaded once over a minimal base (see
+// validateCompose).
 func Build(ctx context.Context, targets []Target, opts Options) (Files, error) {
 	var errs []error
 	for _, t := range targets {

@@ -2,6 +2,7 @@ package generate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -91,22 +92,152 @@ func (f fragment) render() ([]byte, error) {
 // carries each service's policy: a fragment for a service the base file
 // lacks, or one compose would read differently, is an error.
 //
-// The fragments touch disjoint services, so loading the base with many of
-// them at once is what `docker compose -f base -f frag...` does. They are
-// loaded in one load per core, each over the whole base file: linear in
-// the number of services, where a load per fragment made a build
-// quadratic. Only when a load fails is the base loaded alone, to name a
-// service it lacks (a fragment sets no image, so such a service fails its
-// load), and then each fragment of the failed load alone, to name the one
-// at fault.
+// Loading the whole base once per core with the fragments was most of a
+// large build, so a fragment is loaded over the whole base only when the
+// base's definition of its service can interact with it (interacts).
+// Otherwise whether compose accepts the merge depends on the base alone
+// and the fragment alone: the merge then only adds keys the base service
+// lacks, and nothing compose-go checks or derives afterwards relates
+// them to the base's keys. So the base is loaded alone once (it must
+// load, and define every service), and each distinct fragment config
+// once, over a base that defines its service with an image and nothing
+// else. Fragments of the same config share that load's outcome; when it
+// fails, each of them is loaded that way, to name its own path and service.
+// The base's load, the largest, runs beside the others.
 func validateCompose(ctx context.Context, basePath string, frags []fragment) []error {
+	load, baseFile, err := composeLoader(ctx, basePath)
+	if err != nil {
+		return []error{err}
+	}
+	var baseProject *types.Project
+	var baseErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		baseProject, baseErr = load(baseFile)
+	}()
+	defer func() { <-done }()
+
+	errs := make([]error, len(frags))
+	alone := func(i int) error {
+		f := frags[i]
+		var only types.ServiceConfig
+		only.Image = "promgen/compose-check"
+		minimal, err := marshal(composeFragment{Services: map[string]types.ServiceConfig{f.service: only}})
+		if err != nil {
+			return err
+		}
+		content, err := f.render()
+		if err != nil {
+			return err
+		}
+		p, err := load(types.ConfigFile{Filename: basePath, Content: minimal}, types.ConfigFile{Filename: f.path, Content: content})
+		if err != nil {
+			return fmt.Errorf("%s over %s: compose-go: %w", f.path, basePath, err)
+		}
+		if err := sameService(p.Services[f.service], f.config); err != nil {
+			return fmt.Errorf("%s: service %q: %w", f.path, f.service, err)
+		}
+		return nil
+	}
+	groups := map[string][]int{}
+	var keys []string
+	for i, f := range frags {
+		// The fragment's file under a fixed name: its config, as compose reads it.
+		key, err := fragment{service: "s", config: f.config}.render()
+		if err != nil {
+			return []error{err}
+		}
+		if _, ok := groups[string(key)]; !ok {
+			keys = append(keys, string(key))
+		}
+		groups[string(key)] = append(groups[string(key)], i)
+	}
+	for _, k := range keys {
+		g := groups[k]
+		if errs[g[0]] = alone(g[0]); errs[g[0]] != nil {
+			for _, i := range g[1:] {
+				errs[i] = alone(i)
+			}
+		}
+	}
+
+	<-done
+	if baseErr != nil {
+		return []error{fmt.Errorf("%s: compose-go: %w", basePath, baseErr)}
+	}
+	var missing []error
+	var full []int
+	for i, f := range frags {
+		s, ok := baseProject.Services[f.service]
+		_, disabled := baseProject.DisabledServices[f.service]
+		switch {
+		case disabled:
+			// In a profile: the merged project lacks it too, and
+			// sameService says so, as it did.
+			full = append(full, i)
+		case !ok:
+			missing = append(missing, fmt.Errorf("%s: service %q is not defined in %s, so the fragment would define it alone", f.path, f.service, basePath))
+		case interacts(s):
+			full = append(full, i)
+		}
+	}
+	if len(missing) > 0 {
+		return missing
+	}
+	if len(full) > 0 {
+		var wg sync.WaitGroup
+		procs := runtime.GOMAXPROCS(0)
+		for chunk := range slices.Chunk(full, (len(full)+procs-1)/procs) {
+			wg.Go(func() { overBase(load, baseFile, frags, chunk, errs) })
+		}
+		wg.Wait()
+	}
+	var out []error
+	for _, err := range errs {
+		if err != nil {
+			out = append(out, err)
+		}
+	}
+	return out
+}
+
+// interacts reports whether a base service sets a key the fragment sets,
+// or one compose-go checks against them, so that the fragment must be
+// loaded over the whole base. The service is as compose-go loaded it, so
+// keys it inherits through extends or YAML merge keys count; a zero value
+// is one compose-go neither merges with nor checks.
+//
+//   - restart, deploy, healthcheck: the fragment sets them; the merge
+//     combines both files' maps, and sameService reads the result (a base
+//     restart stays when the fragment sets none).
+//   - scale: checked against deploy.replicas, and copied into it.
+//   - mem_limit, mem_reservation, cpus, pids_limit: checked against
+//     deploy.resources.limits and reservations, which the fragment sets.
+//   - container_name: refused with more than one replica.
+//   - memswap_limit: compose-go does not check it, but the engine refuses
+//     a swap limit below the memory limit the fragment sets.
+//
+// A service in a profile is disabled, so the merged project lacks it
+// too: the caller loads it over the whole base, as before. pre_start
+// (its hooks inherit none of these keys), networks, volumes and the rest
+// are read on their own.
+func interacts(s types.ServiceConfig) bool {
+	return s.Restart != "" || s.Deploy != nil || s.HealthCheck != nil || s.Scale != nil ||
+		s.MemLimit != 0 || s.MemReservation != 0 || s.MemSwapLimit != 0 || s.CPUS != 0 || s.PidsLimit != 0 ||
+		s.ContainerName != ""
+}
+
+// composeLoader returns how promgen loads compose files with compose-go,
+// and the base file.
+func composeLoader(ctx context.Context, basePath string) (func(...types.ConfigFile) (*types.Project, error), types.ConfigFile, error) {
 	base, err := os.ReadFile(basePath)
 	if err != nil {
-		return []error{fmt.Errorf("compose base file: %w", err)}
+		return nil, types.ConfigFile{}, fmt.Errorf("compose base file: %w", err)
 	}
 	dir, err := filepath.Abs(filepath.Dir(basePath))
 	if err != nil {
-		return []error{err}
+		return nil, types.ConfigFile{}, err
 	}
 	load := func(files ...types.ConfigFile) (*types.Project, error) {
 		return loader.LoadWithContext(ctx, types.ConfigDetails{WorkingDir: dir, ConfigFiles: files, Environment: types.Mapping{}},
@@ -116,80 +247,49 @@ func validateCompose(ctx context.Context, basePath string, frags []fragment) []e
 				o.ResolvePaths = false
 			})
 	}
-	baseFile := types.ConfigFile{Filename: basePath, Content: base}
-	if len(frags) == 0 {
-		if _, err := load(baseFile); err != nil {
-			return []error{fmt.Errorf("%s: compose-go: %w", basePath, err)}
-		}
-		return nil
-	}
-	chunks := slices.Collect(slices.Chunk(frags, max(1, (len(frags)+runtime.GOMAXPROCS(0)-1)/runtime.GOMAXPROCS(0))))
-	projects := make([]*types.Project, len(chunks))
-	loadErrs := make([]error, len(chunks))
-	var wg sync.WaitGroup
-	for i, chunk := range chunks {
-		wg.Go(func() { projects[i], loadErrs[i] = loadFragments(load, baseFile, chunk) })
-	}
-	wg.Wait()
-	var errs []error
-	if slices.ContainsFunc(loadErrs, func(err error) bool { return err != nil }) {
-		baseProject, err := load(baseFile)
-		if err != nil {
-			return []error{fmt.Errorf("%s: compose-go: %w", basePath, err)}
-		}
-		for _, f := range frags {
-			if _, ok := baseProject.Services[f.service]; !ok {
-				errs = append(errs, fmt.Errorf("%s: service %q is not defined in %s, so the fragment would define it alone", f.path, f.service, basePath))
-			}
-		}
-		if len(errs) > 0 {
-			return errs
-		}
-	}
-	for i, chunk := range chunks {
-		if loadErrs[i] != nil {
-			errs = append(errs, faultyFragments(load, baseFile, chunk, loadErrs[i])...)
-			continue
-		}
-		for _, f := range chunk {
-			if err := sameService(projects[i].Services[f.service], f.config); err != nil {
-				errs = append(errs, fmt.Errorf("%s: service %q: %w", f.path, f.service, err))
-			}
-		}
-	}
-	return errs
+	return load, types.ConfigFile{Filename: basePath, Content: base}, nil
 }
 
-// loadFragments loads frags together over the base file.
-func loadFragments(load func(...types.ConfigFile) (*types.Project, error), baseFile types.ConfigFile, frags []fragment) (*types.Project, error) {
+// overBase loads the fragments frags[i], i in idx, together over the whole
+// base file, as `docker compose -f base -f a -f b ...` would (they touch
+// disjoint services), and sets errs[i]. When that load fails, each
+// fragment is loaded alone over the base, to name the one at fault.
+func overBase(load func(...types.ConfigFile) (*types.Project, error), baseFile types.ConfigFile, frags []fragment, idx []int, errs []error) {
 	all := composeFragment{Services: map[string]types.ServiceConfig{}}
-	for _, f := range frags {
-		all.Services[f.service] = f.config
+	for _, i := range idx {
+		all.Services[frags[i].service] = frags[i].config
 	}
 	combined, err := marshal(all)
-	if err != nil {
-		return nil, err
+	var p *types.Project
+	if err == nil {
+		p, err = load(baseFile, types.ConfigFile{Filename: "fragments", Content: combined})
 	}
-	return load(baseFile, types.ConfigFile{Filename: "fragments", Content: combined})
-}
-
-// faultyFragments names the fragments of a failed load that fail alone
-// over the base file, or the load's error when none does.
-func faultyFragments(load func(...types.ConfigFile) (*types.Project, error), baseFile types.ConfigFile, frags []fragment, loadErr error) []error {
-	var errs []error
-	for _, f := range frags {
-		content, err := f.render()
-		if err == nil {
-			_, err = load(baseFile, types.ConfigFile{Filename: f.path, Content: content})
+	if err == nil {
+		for _, i := range idx {
+			f := frags[i]
+			errs[i] = nil
+			if err := sameService(p.Services[f.service], f.config); err != nil {
+				errs[i] = fmt.Errorf("%s: service %q: %w", f.path, f.service, err)
+			}
 		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s over %s: compose-go: %w", f.path, baseFile.Filename, err))
+		return
+	}
+	failed := false
+	for _, i := range idx {
+		f := frags[i]
+		content, ferr := f.render()
+		if ferr == nil {
+			_, ferr = load(baseFile, types.ConfigFile{Filename: f.path, Content: content})
+		}
+		errs[i] = nil
+		if ferr != nil {
+			errs[i] = fmt.Errorf("%s over %s: compose-go: %w", f.path, baseFile.Filename, ferr)
+			failed = true
 		}
 	}
-	if len(errs) == 0 {
-		errs = append(errs, fmt.Errorf("fragments over %s: compose-go: %w", baseFile.Filename, loadErr))
+	if !failed {
+		errs[idx[0]] = fmt.Errorf("fragments over %s: compose-go: %w", baseFile.Filename, err)
 	}
-	return errs
 }
 
 // sameService checks that compose merged the policy promgen wrote.
@@ -207,6 +307,11 @@ func sameService(got, want types.ServiceConfig) error {
 	}
 	if want.HealthCheck != nil && (got.HealthCheck == nil || fmt.Sprint(got.HealthCheck.Test) != fmt.Sprint(want.HealthCheck.Test)) {
 		return fmt.Errorf("merged healthcheck differs from the spec's %v", want.HealthCheck.Test)
+	}
+	// A base's `disable: true` stays beside the spec's test, and compose
+	// runs no healthcheck at all.
+	if want.HealthCheck != nil && !want.HealthCheck.Disable && got.HealthCheck.Disable {
+		return errors.New("merged healthcheck is disabled (healthcheck.disable), so the spec's never runs")
 	}
 	return nil
 }
