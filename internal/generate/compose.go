@@ -101,9 +101,10 @@ func (f fragment) render() ([]byte, error) {
 // them to the base's keys. So the base is loaded alone once (it must
 // load, and define every service), and each distinct fragment config
 // once, over a base that defines its service with an image and nothing
-// else. Fragments of the same config share that load's outcome; when it
-// fails, each of them is loaded that way, to name its own path and service.
-// The base's load, the largest, runs beside the others.
+// else: one fragment of each config, loaded together in one load per core.
+// Fragments of the same config share that outcome; when it fails, each of
+// them is loaded that way, to name its own path and service. The base's
+// load, the largest, runs beside the others.
 func validateCompose(ctx context.Context, basePath string, frags []fragment) []error {
 	load, baseFile, err := composeLoader(ctx, basePath)
 	if err != nil {
@@ -119,26 +120,25 @@ func validateCompose(ctx context.Context, basePath string, frags []fragment) []e
 	defer func() { <-done }()
 
 	errs := make([]error, len(frags))
-	alone := func(i int) error {
-		f := frags[i]
+	// overMinimal loads fragments over a base that defines each of their
+	// services with an image and nothing else; together, as overBase does,
+	// since one compose-go load has a cost of its own that a spec whose
+	// every service has its own memory limit would pay per service.
+	overMinimal := func(idx []int) {
 		var only types.ServiceConfig
 		only.Image = "promgen/compose-check"
-		minimal, err := marshal(composeFragment{Services: map[string]types.ServiceConfig{f.service: only}})
+		minimal := composeFragment{Services: map[string]types.ServiceConfig{}}
+		for _, i := range idx {
+			minimal.Services[frags[i].service] = only
+		}
+		content, err := marshal(minimal)
 		if err != nil {
-			return err
+			for _, i := range idx {
+				errs[i] = err
+			}
+			return
 		}
-		content, err := f.render()
-		if err != nil {
-			return err
-		}
-		p, err := load(types.ConfigFile{Filename: basePath, Content: minimal}, types.ConfigFile{Filename: f.path, Content: content})
-		if err != nil {
-			return fmt.Errorf("%s over %s: compose-go: %w", f.path, basePath, err)
-		}
-		if err := sameService(p.Services[f.service], f.config); err != nil {
-			return fmt.Errorf("%s: service %q: %w", f.path, f.service, err)
-		}
-		return nil
+		overBase(load, types.ConfigFile{Filename: basePath, Content: content}, frags, idx, errs)
 	}
 	groups := map[string][]int{}
 	var keys []string
@@ -153,14 +153,18 @@ func validateCompose(ctx context.Context, basePath string, frags []fragment) []e
 		}
 		groups[string(key)] = append(groups[string(key)], i)
 	}
+	reps := make([]int, len(keys))
+	for n, k := range keys {
+		reps[n] = groups[k][0]
+	}
+	onEveryCore(reps, overMinimal)
+	var members []int
 	for _, k := range keys {
-		g := groups[k]
-		if errs[g[0]] = alone(g[0]); errs[g[0]] != nil {
-			for _, i := range g[1:] {
-				errs[i] = alone(i)
-			}
+		if g := groups[k]; errs[g[0]] != nil {
+			members = append(members, g[1:]...)
 		}
 	}
+	onEveryCore(members, overMinimal)
 
 	<-done
 	if baseErr != nil {
@@ -185,14 +189,7 @@ func validateCompose(ctx context.Context, basePath string, frags []fragment) []e
 	if len(missing) > 0 {
 		return missing
 	}
-	if len(full) > 0 {
-		var wg sync.WaitGroup
-		procs := runtime.GOMAXPROCS(0)
-		for chunk := range slices.Chunk(full, (len(full)+procs-1)/procs) {
-			wg.Go(func() { overBase(load, baseFile, frags, chunk, errs) })
-		}
-		wg.Wait()
-	}
+	onEveryCore(full, func(idx []int) { overBase(load, baseFile, frags, idx, errs) })
 	var out []error
 	for _, err := range errs {
 		if err != nil {
@@ -226,6 +223,20 @@ func interacts(s types.ServiceConfig) bool {
 	return s.Restart != "" || s.Deploy != nil || s.HealthCheck != nil || s.Scale != nil ||
 		s.MemLimit != 0 || s.MemReservation != 0 || s.MemSwapLimit != 0 || s.CPUS != 0 || s.PidsLimit != 0 ||
 		s.ContainerName != ""
+}
+
+// onEveryCore splits idx into one chunk per core and runs f on each
+// chunk at once.
+func onEveryCore(idx []int, f func([]int)) {
+	if len(idx) == 0 {
+		return
+	}
+	procs := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for chunk := range slices.Chunk(idx, (len(idx)+procs-1)/procs) {
+		wg.Go(func() { f(chunk) })
+	}
+	wg.Wait()
 }
 
 // composeLoader returns how promgen loads compose files with compose-go,

@@ -241,17 +241,31 @@ func TestComposeBaseErrors(t *testing.T) {
 // BenchmarkValidateCompose is validateCompose alone on scalespec's 1,000
 // services, with the CPU time per run beside the wall time.
 func BenchmarkValidateCompose(b *testing.B) {
-	s, base := scaleSpec(b, 1000)
-	fs := make([]fragment, 0, len(s.Services))
-	for _, svc := range s.Services {
-		fs = append(fs, newFragment("", svc))
-	}
-	b.ReportAllocs()
-	start := cpuTime(b)
-	for b.Loop() {
-		if errs := validateCompose(context.Background(), base, fs); len(errs) > 0 {
-			b.Fatal(errs)
+	// "same": scalespec's services share one container policy; "distinct":
+	// each has a memory limit of its own, as a real team's often do, so
+	// every fragment is a config of its own.
+	for _, distinct := range []bool{false, true} {
+		name := "same"
+		if distinct {
+			name = "distinct"
 		}
+		b.Run("configs="+name, func(b *testing.B) {
+			s, base := scaleSpec(b, 1000)
+			fs := make([]fragment, 0, len(s.Services))
+			for i, svc := range s.Services {
+				if distinct {
+					svc.Container.Memory.Limit += spec.Bytes(i) << 20
+				}
+				fs = append(fs, newFragment("", svc))
+			}
+			b.ReportAllocs()
+			start := cpuTime(b)
+			for b.Loop() {
+				if errs := validateCompose(context.Background(), base, fs); len(errs) > 0 {
+					b.Fatal(errs)
+				}
+			}
+			b.ReportMetric(float64((cpuTime(b)-start).Milliseconds())/float64(b.N), "cpu-ms/op")
+		})
 	}
-	b.ReportMetric(float64((cpuTime(b)-start).Milliseconds())/float64(b.N), "cpu-ms/op")
 }
