@@ -117,24 +117,30 @@ func render(ctx context.Context, files Files, t Target, opts Options, rc *rulech
 
 	out := make([]Files, len(tasks))
 	errs := make([]error, len(tasks))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(tasks)) {
-		wg.Go(func() {
-			for i := range next {
-				out[i], errs[i] = tasks[i]()
-			}
-		})
-	}
-	for i := range tasks {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	onEveryCore(len(tasks), func(i int) { out[i], errs[i] = tasks[i]() })
 	for _, fs := range out {
 		maps.Copy(files, fs)
 	}
 	return errors.Join(errs...)
+}
+
+// onEveryCore runs f(0) … f(n-1), in that order of start, on every core,
+// and returns when all are done.
+func onEveryCore(n int, f func(int)) {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Go(func() {
+			for i := range next {
+				f(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
 
 // renderGroup renders a group's rule and test files, checks the rules as

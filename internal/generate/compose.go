@@ -157,14 +157,14 @@ func validateCompose(ctx context.Context, basePath string, frags []fragment) []e
 	for n, k := range keys {
 		reps[n] = groups[k][0]
 	}
-	onEveryCore(reps, overMinimal)
+	inChunksPerCore(reps, overMinimal)
 	var members []int
 	for _, k := range keys {
 		if g := groups[k]; errs[g[0]] != nil {
 			members = append(members, g[1:]...)
 		}
 	}
-	onEveryCore(members, overMinimal)
+	inChunksPerCore(members, overMinimal)
 
 	<-done
 	if baseErr != nil {
@@ -189,7 +189,7 @@ func validateCompose(ctx context.Context, basePath string, frags []fragment) []e
 	if len(missing) > 0 {
 		return missing
 	}
-	onEveryCore(full, func(idx []int) { overBase(load, baseFile, frags, idx, errs) })
+	inChunksPerCore(full, func(idx []int) { overBase(load, baseFile, frags, idx, errs) })
 	var out []error
 	for _, err := range errs {
 		if err != nil {
@@ -225,9 +225,9 @@ func interacts(s types.ServiceConfig) bool {
 		s.ContainerName != ""
 }
 
-// onEveryCore splits idx into one chunk per core and runs f on each
-// chunk at once.
-func onEveryCore(idx []int, f func([]int)) {
+// inChunksPerCore splits idx into one chunk per core and runs f on each
+// chunk at once: each chunk is one compose-go load.
+func inChunksPerCore(idx []int, f func([]int)) {
 	if len(idx) == 0 {
 		return
 	}

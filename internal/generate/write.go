@@ -8,10 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/pmezard/go-difflib/difflib"
 )
@@ -76,9 +73,11 @@ func writeAll(dir string, files Files) error {
 			}
 		}
 	}
-	return eachParallel(len(paths), func(i int) error {
-		return os.WriteFile(filepath.Join(dir, filepath.FromSlash(paths[i])), files[paths[i]], 0o644)
+	errs := make([]error, len(paths))
+	onEveryCore(len(paths), func(i int) {
+		errs[i] = os.WriteFile(filepath.Join(dir, filepath.FromSlash(paths[i])), files[paths[i]], 0o644)
 	})
+	return firstError(errs)
 }
 
 // removeAll is os.RemoveAll, with the files of the tree removed on every
@@ -92,25 +91,16 @@ func removeAll(root string) error {
 		return err
 	})
 	if err == nil {
-		err = eachParallel(len(paths), func(i int) error { return os.Remove(paths[i]) })
+		errs := make([]error, len(paths))
+		onEveryCore(len(paths), func(i int) { errs[i] = os.Remove(paths[i]) })
+		err = firstError(errs)
 	}
 	return errors.Join(err, os.RemoveAll(root))
 }
 
-// eachParallel runs f(0) … f(n-1) on every core and returns the first
-// error by index.
-func eachParallel(n int, f func(int) error) error {
-	errs := make([]error, n)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), n) {
-		wg.Go(func() {
-			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				errs[i] = f(i)
-			}
-		})
-	}
-	wg.Wait()
+// firstError is the first error of errs by index: a full disk fails every
+// file alike.
+func firstError(errs []error) error {
 	for _, err := range errs {
 		if err != nil {
 			return err
