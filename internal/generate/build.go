@@ -11,13 +11,12 @@ import (
 	"fmt"
 	"maps"
 	"path"
-	"runtime"
 	"sort"
-	"sync"
 	"sync/atomic"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/sre-tools/promgen/internal/parallel"
 	"github.com/sre-tools/promgen/internal/rulecheck"
 	"github.com/sre-tools/promgen/internal/yamlenc"
 	"github.com/sre-tools/promgen/spec"
@@ -117,30 +116,11 @@ func render(ctx context.Context, files Files, t Target, opts Options, rc *rulech
 
 	out := make([]Files, len(tasks))
 	errs := make([]error, len(tasks))
-	onEveryCore(len(tasks), func(i int) { out[i], errs[i] = tasks[i]() })
+	parallel.Each(len(tasks), func(i int) { out[i], errs[i] = tasks[i]() })
 	for _, fs := range out {
 		maps.Copy(files, fs)
 	}
 	return errors.Join(errs...)
-}
-
-// onEveryCore runs f(0) … f(n-1), in that order of start, on every core,
-// and returns when all are done.
-func onEveryCore(n int, f func(int)) {
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), n) {
-		wg.Go(func() {
-			for i := range next {
-				f(i)
-			}
-		})
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
 }
 
 // renderGroup renders a group's rule and test files, checks the rules as

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/pmezard/go-difflib/difflib"
+
+	"github.com/sre-tools/promgen/internal/parallel"
 )
 
 // Write replaces root with exactly files. Everything is written to a fresh
@@ -74,7 +76,7 @@ func writeAll(dir string, files Files) error {
 		}
 	}
 	errs := make([]error, len(paths))
-	onEveryCore(len(paths), func(i int) {
+	parallel.Each(len(paths), func(i int) {
 		errs[i] = os.WriteFile(filepath.Join(dir, filepath.FromSlash(paths[i])), files[paths[i]], 0o644)
 	})
 	return firstError(errs)
@@ -92,7 +94,7 @@ func removeAll(root string) error {
 	})
 	if err == nil {
 		errs := make([]error, len(paths))
-		onEveryCore(len(paths), func(i int) { errs[i] = os.Remove(paths[i]) })
+		parallel.Each(len(paths), func(i int) { errs[i] = os.Remove(paths[i]) })
 		err = firstError(errs)
 	}
 	return errors.Join(err, os.RemoveAll(root))

@@ -16,10 +16,9 @@ package lint
 import (
 	"cmp"
 	"fmt"
-	"runtime"
 	"slices"
-	"sync"
 
+	"github.com/sre-tools/promgen/internal/parallel"
 	"github.com/sre-tools/promgen/internal/rulecheck"
 )
 
@@ -138,7 +137,7 @@ func Lint(files []File, cfg Config) []Problem {
 	// The checks read the parsed files and share only what run guards, so
 	// they run on every core; their problems are gathered in check order.
 	found := make([][]Problem, len(checks))
-	onEveryCore(len(checks), func(i int) { found[i] = checks[i].Check(run) })
+	parallel.Each(len(checks), func(i int) { found[i] = checks[i].Check(run) })
 	for i, c := range checks {
 		for _, p := range found[i] {
 			p.Check = c.Name()
@@ -173,27 +172,8 @@ func parseFiles(files []File, rc *rulecheck.Checker) []parsedFile {
 	if rc == nil {
 		rc = &rulecheck.Checker{}
 	}
-	onEveryCore(len(files), func(i int) { out[i].files, out[i].problems = parseFile(files[i], rc) })
+	parallel.Each(len(files), func(i int) { out[i].files, out[i].problems = parseFile(files[i], rc) })
 	return out
-}
-
-// onEveryCore runs f(0) … f(n-1) on every core and returns when all are
-// done.
-func onEveryCore(n int, f func(int)) {
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), n) {
-		wg.Go(func() {
-			for i := range next {
-				f(i)
-			}
-		})
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
 }
 
 // apply sets each problem's severity by the policy of its file and rule and
