@@ -127,9 +127,10 @@ func render(ctx context.Context, files Files, t Target, opts Options, rc *rulech
 // rulefmt does, and renders its service's compose fragment and dashboard.
 func renderGroup(t Target, g group, rc *rulecheck.Checker) (Files, error) {
 	rulePath := path.Join(t.Dir, "rules", g.name+".rules.yml")
-	rules, err := marshal(ruleGroups(t.Spec, g))
+	rg := ruleGroups(t.Spec, g)
+	rules, err := marshal(rg)
 	if err == nil {
-		err = checkRules(rc, rulePath, rules)
+		err = checkRules(rc, rulePath, rg, rules)
 	}
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
 	grafana "github.com/sre-tools/promgen/internal/dashboard"
+	"github.com/sre-tools/promgen/internal/rulecheck"
 	"github.com/sre-tools/promgen/rules"
 )
 
@@ -18,22 +19,9 @@ import (
 // type, and its own Validate, which the build no longer does per service:
 // between them these specs build every panel the dashboard builder has.
 func TestEveryDashboardDecodesStrictly(t *testing.T) {
-	s, base := scaleSpec(t, 3)
-	targets := []Target{{Dir: "fixture", Spec: fixture()}, {Dir: "scale", Spec: s}}
-	for _, p := range rules.Profiles {
-		targets = append(targets, Target{Dir: p.Name, Spec: rules.Spec(p)})
-	}
 	panels := map[uint32]bool{}
 	n := 0
-	for _, tg := range targets {
-		b := ""
-		if tg.Dir == "scale" {
-			b = base
-		}
-		files, err := Build(context.Background(), []Target{tg}, Options{ComposeBase: b})
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, files := range buildEveryKind(t, &rulecheck.Checker{}) {
 		for _, p := range files.Paths() {
 			if path.Ext(p) != ".json" {
 				continue
@@ -62,4 +50,29 @@ func TestEveryDashboardDecodesStrictly(t *testing.T) {
 		}
 	}
 	t.Logf("%d dashboards decoded", n)
+}
+
+// buildEveryKind builds the fixture, a scale spec and each of the gateway's
+// profiles on its own with rc: between them every builder, every kind of
+// file, and the Kubernetes target.
+func buildEveryKind(t *testing.T, rc *rulecheck.Checker) []Files {
+	t.Helper()
+	s, base := scaleSpec(t, 3)
+	targets := []Target{{Dir: "fixture", Spec: fixture()}, {Dir: "scale", Spec: s}}
+	for _, p := range rules.Profiles {
+		targets = append(targets, Target{Dir: p.Name, Spec: rules.Spec(p)})
+	}
+	var out []Files
+	for _, tg := range targets {
+		opts := Options{Rules: rc}
+		if tg.Dir == "scale" {
+			opts.ComposeBase = base
+		}
+		files, err := Build(context.Background(), []Target{tg}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, files)
+	}
+	return out
 }

@@ -43,7 +43,7 @@ func renderKubernetes(t Target, rc *rulecheck.Checker) (Files, error) {
 		rulePath := path.Join(dir, "rules", svc.Name+".rules.yml")
 		rules, err := marshal(rg)
 		if err == nil {
-			err = checkRules(rc, rulePath, rules)
+			err = checkRules(rc, rulePath, rg, rules)
 		}
 		if err != nil {
 			errs = append(errs, err)

@@ -109,11 +109,11 @@ func staticLabels(a spec.Alert) map[string]string {
 }
 
 // checkRules reports the problems Prometheus would find in a rendered rule
-// file: rc answers for a valid file, and rulefmt.Parse says what is wrong
-// with any other, with lines. `promgen build` and `promgen lint` read every
-// rule file again in lint, with the same checks.
-func checkRules(rc *rulecheck.Checker, path string, content []byte) error {
-	if _, ok := rc.Valid(content); ok {
+// file, content, the encoding of groups: rc answers for valid groups, and
+// rulefmt.Parse says what is wrong with any other, with lines. Lint, in
+// `promgen build`, reads the groups rc kept instead of decoding the file.
+func checkRules(rc *rulecheck.Checker, path string, groups rulefmt.RuleGroups, content []byte) error {
+	if rc.ValidEncoding(&groups, content) {
 		return nil
 	}
 	_, errs := rulefmt.Parse(content, false, model.UTF8Validation, rulecheck.Parser, slog.New(slog.DiscardHandler))

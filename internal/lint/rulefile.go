@@ -107,10 +107,6 @@ func (r *Rule) staticLabels() map[string]string {
 	return out
 }
 
-// promql parses expressions the way Prometheus and promtool do by default:
-// no experimental syntax.
-var promql = parser.NewParser(parser.Options{})
-
 // parseFile reads a rule file or a PrometheusRule manifest. A file that is
 // not YAML, or not rules at all, is an input problem (exit 2).
 func parseFile(f File, rc *rulecheck.Checker) ([]*RuleFile, []Problem) {
@@ -281,7 +277,7 @@ func parseRules(path string, src []byte, root *yaml.Node, rc *rulecheck.Checker)
 	rgs, ok := rc.Valid(src)
 	var errs []error
 	if !ok {
-		rgs, errs = rulefmt.Parse(src, false, model.UTF8Validation, promql, slog.New(&warned))
+		rgs, errs = rulefmt.Parse(src, false, model.UTF8Validation, rc.Parser(), slog.New(&warned))
 	}
 	if rgs == nil {
 		// Its warnings only repeat the errors: a broken document reads
@@ -317,7 +313,7 @@ func parseRules(path string, src []byte, root *yaml.Node, rc *rulecheck.Checker)
 			if j < len(ruleNodes) {
 				rn = ruleNodes[j]
 			}
-			group.Rules = append(group.Rules, newRule(rf, &group, r, rn))
+			group.Rules = append(group.Rules, newRule(rf, &group, r, rn, rc))
 		}
 		rf.Groups = append(rf.Groups, group)
 	}
@@ -370,7 +366,7 @@ func (w warnings) problems(path string) []Problem {
 	return ps
 }
 
-func newRule(rf *RuleFile, g *Group, r rulefmt.Rule, n *yaml.Node) Rule {
+func newRule(rf *RuleFile, g *Group, r rulefmt.Rule, n *yaml.Node, rc *rulecheck.Checker) Rule {
 	rule := Rule{
 		Rule:            r,
 		file:            rf,
@@ -385,7 +381,7 @@ func newRule(rf *RuleFile, g *Group, r rulefmt.Rule, n *yaml.Node) Rule {
 		rule.expr = *e
 	}
 	if r.Expr != "" {
-		ast, err := promql.ParseExpr(r.Expr)
+		ast, err := rc.ParseExpr(r.Expr)
 		if err != nil {
 			rule.ExprErr = err
 		} else {

@@ -26,13 +26,14 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Checker remembers the templates it has parsed and the files it has
-// accepted: promgen build checks every rule file it renders, then lints
-// them, and one Checker shared by both decodes each file once. It is safe
-// for concurrent use.
+// Checker remembers the templates and expressions it has parsed and the
+// files it has accepted: promgen build checks every rule file it renders,
+// then lints them, and one Checker shared by both parses each file and
+// each expression once. It is safe for concurrent use.
 type Checker struct {
 	templates sync.Map // template text -> struct{}, parsed without error
 	accepted  sync.Map // file content -> *rulefmt.RuleGroups
+	exprs     sync.Map // expression text -> parser.Expr, parsed without error
 }
 
 // Parser parses expressions as Prometheus and promtool do by default.
@@ -64,8 +65,47 @@ func (c *Checker) Valid(content []byte) (groups *rulefmt.RuleGroups, ok bool) {
 	return groups, true
 }
 
+// ValidEncoding is Valid for a generator that holds the groups it encoded
+// as content: it checks groups as Valid would check their decoding, and
+// when they pass, Valid answers for content from then on with groups.
+// Decoding content back would test the encoder, not the groups, on every
+// build; the generator's tests decode every file it writes instead.
+func (c *Checker) ValidEncoding(groups *rulefmt.RuleGroups, content []byte) bool {
+	if !c.valid(groups) {
+		return false
+	}
+	c.accepted.Store(string(content), groups)
+	return true
+}
+
+// ParseExpr parses an expression as Parser does, once per text: a build
+// checks an alert's expression, lints it and queries it in a dashboard.
+// The tree is shared: read it only. A text that fails is parsed again
+// each time, for its errors.
+func (c *Checker) ParseExpr(text string) (parser.Expr, error) {
+	if e, ok := c.exprs.Load(text); ok {
+		return e.(parser.Expr), nil
+	}
+	e, err := Parser.ParseExpr(text)
+	if err == nil {
+		c.exprs.Store(text, e)
+	}
+	return e, err
+}
+
+// Parser is Parser with c's ParseExpr, for rulefmt's checks.
+func (c *Checker) Parser() parser.Parser { return sharedParser{Parser, c} }
+
+type sharedParser struct {
+	parser.Parser
+	c *Checker
+}
+
+func (p sharedParser) ParseExpr(text string) (parser.Expr, error) { return p.c.ParseExpr(text) }
+
 // valid is rulefmt's RuleGroups.Validate with the templates remembered.
 func (c *Checker) valid(groups *rulefmt.RuleGroups) bool {
+	p := c.Parser()
 	names := map[string]bool{}
 	for _, g := range groups.Groups {
 		if g.Name == "" || names[g.Name] {
@@ -81,14 +121,14 @@ func (c *Checker) valid(groups *rulefmt.RuleGroups) bool {
 			if r.Alert == "" {
 				// A recording rule has no templates; Validate checks that
 				// it has no annotations either.
-				if len(r.Validate(rulefmt.RuleNode{}, model.UTF8Validation, Parser)) > 0 {
+				if len(r.Validate(rulefmt.RuleNode{}, model.UTF8Validation, p)) > 0 {
 					return false
 				}
 				continue
 			}
 			bare := r
 			bare.Labels, bare.Annotations = nil, nil
-			if len(bare.Validate(rulefmt.RuleNode{}, model.UTF8Validation, Parser)) > 0 {
+			if len(bare.Validate(rulefmt.RuleNode{}, model.UTF8Validation, p)) > 0 {
 				return false
 			}
 			for k, v := range r.Labels {

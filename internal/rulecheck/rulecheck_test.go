@@ -84,3 +84,57 @@ func TestValidDecodesAFileOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestValidEncodingChecksTheGroupsAndKeepsThem: a generator hands over the
+// groups it encoded; they get Valid's checks, and once accepted Valid
+// answers for their encoding with them, without decoding it.
+func TestValidEncodingChecksTheGroupsAndKeepsThem(t *testing.T) {
+	c := &Checker{}
+	good := &rulefmt.RuleGroups{Groups: []rulefmt.RuleGroup{{Name: "g", Rules: []rulefmt.Rule{
+		{Alert: "A", Expr: "up == 0", Annotations: map[string]string{"summary": "{{ $labels.job }} is down"}},
+	}}}}
+	content := []byte("the encoding of good")
+	if !c.ValidEncoding(good, content) {
+		t.Fatal("valid groups were refused")
+	}
+	if got, ok := c.Valid(content); !ok || got != good {
+		t.Errorf("Valid decoded the content again (%v, %p) instead of answering with the groups (%p)", ok, got, good)
+	}
+	for name, bad := range map[string]rulefmt.Rule{
+		"a broken template":       {Alert: "A", Expr: "up == 0", Annotations: map[string]string{"summary": "{{ $labels.job "}},
+		"a broken expression":     {Alert: "A", Expr: "up =="},
+		"annotations on a record": {Record: "job:up", Expr: "up", Annotations: map[string]string{"a": "b"}},
+	} {
+		groups := &rulefmt.RuleGroups{Groups: []rulefmt.RuleGroup{{Name: "g", Rules: []rulefmt.Rule{bad}}}}
+		content := []byte("groups: [")
+		if c.ValidEncoding(groups, content) {
+			t.Errorf("%s was accepted", name)
+		}
+		if _, ok := c.Valid(content); ok {
+			t.Errorf("%s: its content was kept as accepted", name)
+		}
+	}
+}
+
+// TestParseExprOncePerText: the build, lint and the dashboards parse the
+// same expressions; each text is parsed once, an invalid one every time.
+func TestParseExprOncePerText(t *testing.T) {
+	c := &Checker{}
+	first, err := c.ParseExpr(`sum by (job) (up{job="a"})`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := c.Parser().ParseExpr(`sum by (job) (up{job="a"})`)
+	if err != nil || again != first {
+		t.Errorf("parsed again: %p, then %p (%v)", first, again, err)
+	}
+	other, err := c.ParseExpr(`sum by (job) (up{job="b"})`)
+	if err != nil || other == first {
+		t.Errorf("another text got the first tree (%v)", err)
+	}
+	for range 2 {
+		if _, err := c.ParseExpr("up =="); err == nil {
+			t.Fatal("an invalid expression parsed")
+		}
+	}
+}
