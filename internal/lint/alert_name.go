@@ -19,6 +19,6 @@ func (alertName) Check(run *Run) []Problem {
 		if c.AlertNameDoc != "" {
 			doc = " (" + c.AlertNameDoc + ")"
 		}
-		return []Problem{ruleProblem(f, r, r.Line, SeverityError, "name does not match the alert name pattern %s%s", c.AlertName, doc)}
+		return []Problem{ruleProblem(f, r, r.Line(), SeverityError, "name does not match the alert name pattern %s%s", c.AlertName, doc)}
 	})
 }

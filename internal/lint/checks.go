@@ -130,7 +130,7 @@ func (run *Run) eachRule(fn func(f *RuleFile, g *Group, r *Rule) []Problem) []Pr
 // ruleProblem is a problem of one rule; the message starts with the rule's
 // name so it reads on its own.
 func ruleProblem(f *RuleFile, r *Rule, line int, sev Severity, format string, args ...any) Problem {
-	return Problem{Path: f.Path, Line: line, Severity: sev, Message: r.String() + ": " + fmt.Sprintf(format, args...), rule: r.Name(), ruleLine: r.Line}
+	return Problem{Path: f.Path, Line: line, Severity: sev, Message: r.String() + ": " + fmt.Sprintf(format, args...), rule: r.Name(), ruleLine: r.Line()}
 }
 
 // metricName returns the metric a selector reads, whether written as a name

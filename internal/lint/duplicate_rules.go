@@ -53,17 +53,17 @@ func (duplicateRules) Check(run *Run) []Problem {
 				if same >= 0 {
 					at = prior[same]
 				}
-				loc := fmt.Sprintf("%s:%d", at.f.Path, at.r.Line)
+				loc := fmt.Sprintf("%s:%d", at.f.Path, at.r.Line())
 				switch {
 				case same >= 0 && r.IsAlert():
-					ps = append(ps, ruleProblem(f, r, r.Line, SeverityError, "the same alert, labels and expression are already defined at %s", loc))
+					ps = append(ps, ruleProblem(f, r, r.Line(), SeverityError, "the same alert, labels and expression are already defined at %s", loc))
 				case same >= 0:
-					ps = append(ps, ruleProblem(f, r, r.Line, SeverityError, "records the same series with the same expression as %s: %s", loc, key[2:]))
+					ps = append(ps, ruleProblem(f, r, r.Line(), SeverityError, "records the same series with the same expression as %s: %s", loc, key[2:]))
 				case r.IsAlert():
 					// Their series differ by the labels their expressions
 					// return, which Prometheus and Alertmanager tell apart.
 				default:
-					ps = append(ps, ruleProblem(f, r, r.Line, SeverityWarning, "records the same series as %s (%s): where both expressions return a series, one sample is dropped; give each a label that says how they differ", loc, key[2:]))
+					ps = append(ps, ruleProblem(f, r, r.Line(), SeverityWarning, "records the same series as %s (%s): where both expressions return a series, one sample is dropped; give each a label that says how they differ", loc, key[2:]))
 				}
 			}
 		}

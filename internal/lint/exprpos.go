@@ -2,7 +2,6 @@ package lint
 
 import (
 	"sort"
-	"sync"
 
 	"github.com/prometheus/prometheus/promql/parser/posrange"
 	"go.yaml.in/yaml/v3"
@@ -13,23 +12,13 @@ import (
 // literal (|) or folded (>) block, a plain scalar over several lines or a
 // quoted one.
 func (r *Rule) ExprLine(pos posrange.Pos) int {
-	var lines []int
-	if r.exprLines != nil {
-		r.exprLines.once.Do(func() { r.exprLines.at = alignScalar(r.Expr, r.expr, r.file) })
-		lines = r.exprLines.at
+	p := r.pos()
+	p.exprOnce.Do(func() { p.exprLines = alignScalar(r.Expr, p.expr, r.file) })
+	if len(p.exprLines) == 0 {
+		return cmp0(p.expr.Line, p.line)
 	}
-	if len(lines) == 0 {
-		return cmp0(r.expr.Line, r.Line)
-	}
-	i := min(max(int(pos), 0), len(lines)-1)
-	return lines[i]
-}
-
-// exprLines is the file line of each byte of a rule's expression, worked
-// out the first time a check asks: checks run concurrently.
-type exprLines struct {
-	once sync.Once
-	at   []int
+	i := min(max(int(pos), 0), len(p.exprLines)-1)
+	return p.exprLines[i]
 }
 
 func cmp0(a, b int) int {
@@ -46,16 +35,20 @@ func cmp0(a, b int) int {
 // doubled quotes are skipped. It gives up (the rest on the last line found)
 // if the two part ways.
 func alignScalar(value string, n yaml.Node, rf *RuleFile) []int {
-	if rf == nil || n.Line == 0 || n.Line > len(rf.lineStarts) || value == "" {
+	if rf == nil {
+		return nil
+	}
+	starts := rf.positions().lineStarts
+	if n.Line == 0 || n.Line > len(starts) || value == "" {
 		return nil
 	}
 	src := rf.src
-	j := rf.lineStarts[n.Line-1] + max(n.Column-1, 0)
+	j := starts[n.Line-1] + max(n.Column-1, 0)
 	if j > len(src) {
 		return nil
 	}
 	lineOf := func(off int) int {
-		return sort.Search(len(rf.lineStarts), func(i int) bool { return rf.lineStarts[i] > off })
+		return sort.Search(len(starts), func(i int) bool { return starts[i] > off })
 	}
 	switch {
 	case n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:

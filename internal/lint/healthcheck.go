@@ -19,7 +19,7 @@ func (healthcheck) Check(run *Run) []Problem {
 		var ps []Problem
 		for _, s := range alertServices(r, run.Services) {
 			if !s.Healthcheck {
-				ps = append(ps, ruleProblem(f, r, r.Line, SeverityError,
+				ps = append(ps, ruleProblem(f, r, r.Line(), SeverityError,
 					"alerts on the health status of service %q, whose container has no healthcheck: %s is absent and the alert never fires; give the service a healthcheck",
 					s.Name, catalog.ContainerHealthStatus))
 			}

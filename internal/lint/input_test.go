@@ -5,6 +5,10 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/prometheus/prometheus/promql/parser/posrange"
+
+	"github.com/sre-tools/promgen/internal/rulecheck"
 )
 
 func TestPrometheusRuleManifests(t *testing.T) {
@@ -173,4 +177,23 @@ func TestReadInputs(t *testing.T) {
 			t.Error("no error")
 		}
 	})
+}
+
+// TestLinesAreLocatedOnlyWhenAsked: a valid rule file is read into
+// rulefmt's types alone, and its YAML nodes are decoded the first time a
+// line is needed, with the lines a decoding up front gave.
+func TestLinesAreLocatedOnlyWhenAsked(t *testing.T) {
+	src := "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: |\n          up\n            == 0\n        labels:\n          severity: page\n"
+	rfs, ps := parseFile(File{Path: "r.yml", Content: []byte(src)}, &rulecheck.Checker{})
+	if len(ps) > 0 || len(rfs) != 1 {
+		t.Fatalf("%v %v", rfs, ps)
+	}
+	rf := rfs[0]
+	if rf.pos != nil {
+		t.Fatal("the file's YAML nodes were decoded before a line was asked for")
+	}
+	r := &rf.Groups[0].Rules[0]
+	if got := []int{r.Line(), r.LabelLine("severity"), r.ExprLine(0), r.ExprLine(posrange.Pos(len("up\n  ")))}; !slices.Equal(got, []int{4, 9, 6, 7}) {
+		t.Errorf("rule, label and expression lines %v, want [4 9 6 7]", got)
+	}
 }

@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -144,12 +145,19 @@ func hasFallback(j, base parser.Expr, path []parser.Node) bool {
 	return false
 }
 
-// containsExpr reports whether want occurs anywhere in e.
+// containsExpr reports whether want occurs anywhere in e, as sameExpr
+// compares them. want is printed once, and only a node of its kind is
+// printed to compare: printing every subtree of a long expression is
+// quadratic in its length.
 func containsExpr(e, want parser.Expr) bool {
+	want = unparen(want)
+	text := want.String()
+	kind := reflect.TypeOf(want)
 	found := false
 	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
-		if x, ok := n.(parser.Expr); ok && sameExpr(x, want) {
-			found = true
+		if x, ok := n.(parser.Expr); ok && !found {
+			x = unparen(x)
+			found = reflect.TypeOf(x) == kind && x.String() == text
 		}
 		return nil
 	})

@@ -28,7 +28,7 @@ func (memoryLimit) Check(run *Run) []Problem {
 		var ps []Problem
 		for _, s := range alertServices(r, run.Services) {
 			if s.MemoryLimitBytes == 0 {
-				ps = append(ps, ruleProblem(f, r, r.Line, SeverityError,
+				ps = append(ps, ruleProblem(f, r, r.Line(), SeverityError,
 					"alerts on the memory ratio of service %q, which has no memory limit: the ratio is absent or meaningless; set a memory limit for the service", s.Name))
 			}
 		}

@@ -26,11 +26,11 @@ func (recordName) Check(run *Run) []Problem {
 			if c.RecordName.MatchString(r.Record) {
 				return nil
 			}
-			return []Problem{ruleProblem(f, r, r.Line, SeverityWarning, "name does not match the record name pattern %s", c.RecordName)}
+			return []Problem{ruleProblem(f, r, r.Line(), SeverityWarning, "name does not match the record name pattern %s", c.RecordName)}
 		}
 		if levelMetricOperations.MatchString(r.Record) {
 			return nil
 		}
-		return []Problem{ruleProblem(f, r, r.Line, SeverityWarning, "name is not of the form level:metric:operations (such as job:http_requests:rate5m): without colons it reads as, and can collide with, a metric a target exposes")}
+		return []Problem{ruleProblem(f, r, r.Line(), SeverityWarning, "name is not of the form level:metric:operations (such as job:http_requests:rate5m): without colons it reads as, and can collide with, a metric a target exposes")}
 	})
 }

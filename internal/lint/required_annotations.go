@@ -19,7 +19,7 @@ func (requiredAnnotations) Check(run *Run) []Problem {
 		var ps []Problem
 		for _, name := range c.Annotations {
 			if strings.TrimSpace(r.Annotations[name]) == "" {
-				ps = append(ps, ruleProblem(f, r, r.Line, SeverityError, "annotation %q is missing or empty", name))
+				ps = append(ps, ruleProblem(f, r, r.Line(), SeverityError, "annotation %q is missing or empty", name))
 			}
 		}
 		return ps

@@ -34,7 +34,7 @@ func (requiredLabels) Check(run *Run) []Problem {
 			}
 			switch {
 			case !ok || v == "":
-				ps = append(ps, ruleProblem(f, r, r.Line, SeverityError, "label %q is missing%s", name, want))
+				ps = append(ps, ruleProblem(f, r, r.Line(), SeverityError, "label %q is missing%s", name, want))
 			case len(allowed) > 0 && !slices.Contains(allowed, v):
 				ps = append(ps, ruleProblem(f, r, r.LabelLine(name), SeverityError, "label %q is %q%s", name, v, want))
 			}

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/rulefmt"
@@ -30,16 +31,41 @@ type RuleFile struct {
 	// src is the text rulefmt read: the file, or for a PrometheusRule its
 	// spec.groups moved to the left margin, every other line blank, so
 	// lines stay the file's.
-	src        []byte
-	lineStarts []int
+	src []byte
+	// root is src's first YAML document when parseFile decoded it already.
+	root *yaml.Node
+	// pos says where the groups and rules are in src. Only a problem, or a
+	// comment that may suppress one, needs a line, so src is decoded into
+	// YAML nodes the first time one is asked for: a file without problems
+	// is read once, into rulefmt's types.
+	posOnce sync.Once
+	pos     *positions
 	// directives are the promgen-lint comments of the file.
 	directives []directive
+}
+
+// positions are the lines of a file's groups and rules.
+type positions struct {
+	lineStarts []int
+	groups     []int       // the line of each group's name
+	rules      [][]rulePos // each group's rules
+}
+
+// rulePos is where a rule is.
+type rulePos struct {
+	line        int       // the alert or record key
+	expr        yaml.Node // position and style of the expression
+	labels      map[string]int
+	annotations map[string]int
+	// exprLines is the line of each byte of the expression, worked out the
+	// first time a check asks: checks run concurrently.
+	exprOnce  sync.Once
+	exprLines []int
 }
 
 // Group is one rule group of a file.
 type Group struct {
 	Name   string
-	Line   int
 	Labels map[string]string
 	Rules  []Rule
 }
@@ -47,20 +73,15 @@ type Group struct {
 // Rule is one alerting or recording rule with its parsed expression.
 type Rule struct {
 	rulefmt.Rule
-	// Line is the line of the rule's alert or record key.
-	Line int
 	// AST is the parsed expression; nil when the rule has none or ExprErr
 	// says why it does not parse.
 	AST     parser.Expr
 	ExprErr error
 
-	file            *RuleFile
-	group           string
-	groupLabels     map[string]string
-	expr            yaml.Node // position and style of the expression
-	exprLines       *exprLines
-	labelLines      map[string]int
-	annotationLines map[string]int
+	file        *RuleFile
+	group       string
+	groupLabels map[string]string
+	gi, ri      int // the rule's group and its place in it
 }
 
 // IsAlert reports whether the rule is an alerting rule.
@@ -77,21 +98,75 @@ func (r *Rule) String() string {
 	return fmt.Sprintf("record %q", r.Record)
 }
 
+// Line is the line of the rule's alert or record key.
+func (r *Rule) Line() int { return r.pos().line }
+
 // LabelLine returns the line of a label of the rule, or the rule's line when
 // the label is not set on it.
 func (r *Rule) LabelLine(name string) int {
-	if l, ok := r.labelLines[name]; ok {
+	p := r.pos()
+	if l, ok := p.labels[name]; ok {
 		return l
 	}
-	return r.Line
+	return p.line
 }
 
 // AnnotationLine returns the line of an annotation, or the rule's line.
 func (r *Rule) AnnotationLine(name string) int {
-	if l, ok := r.annotationLines[name]; ok {
+	p := r.pos()
+	if l, ok := p.annotations[name]; ok {
 		return l
 	}
-	return r.Line
+	return p.line
+}
+
+func (r *Rule) pos() *rulePos { return &r.file.positions().rules[r.gi][r.ri] }
+
+// positions decodes the file's YAML nodes, once, to locate its groups and
+// rules.
+func (rf *RuleFile) positions() *positions {
+	rf.posOnce.Do(func() {
+		p := &positions{lineStarts: lineStarts(rf.src), groups: make([]int, len(rf.Groups)), rules: make([][]rulePos, len(rf.Groups))}
+		root := rf.root
+		if root == nil {
+			// rulefmt read src, so it decodes; should it not, no line is known.
+			root = &yaml.Node{}
+			_ = yaml.Unmarshal(rf.src, root)
+		}
+		var groupNodes []*yaml.Node
+		if len(root.Content) > 0 {
+			if gs := mapValue(root.Content[0], "groups"); gs != nil {
+				groupNodes = gs.Content
+			}
+		}
+		for i, g := range rf.Groups {
+			gn := &yaml.Node{}
+			if i < len(groupNodes) {
+				gn = groupNodes[i]
+			}
+			p.groups[i] = nodeLine(mapValue(gn, "name"))
+			var ruleNodes []*yaml.Node
+			if rs := mapValue(gn, "rules"); rs != nil {
+				ruleNodes = rs.Content
+			}
+			p.rules[i] = make([]rulePos, len(g.Rules))
+			for j := range g.Rules {
+				n := &yaml.Node{}
+				if j < len(ruleNodes) {
+					n = ruleNodes[j]
+				}
+				rp := &p.rules[i][j]
+				rp.line = cmp.Or(nodeLine(mapValue(n, "alert")), nodeLine(mapValue(n, "record")), nodeLine(mapValue(n, "expr")), n.Line)
+				rp.labels = keyLines(mapValue(n, "labels"))
+				rp.annotations = keyLines(mapValue(n, "annotations"))
+				if e := mapValue(n, "expr"); e != nil {
+					rp.expr = *e
+				}
+			}
+		}
+		rf.pos = p
+	})
+	return rf.pos
 }
 
 // staticLabels are the labels the rule and its group set, as Prometheus
@@ -110,6 +185,14 @@ func (r *Rule) staticLabels() map[string]string {
 // parseFile reads a rule file or a PrometheusRule manifest. A file that is
 // not YAML, or not rules at all, is an input problem (exit 2).
 func parseFile(f File, rc *rulecheck.Checker) ([]*RuleFile, []Problem) {
+	// A rule file Prometheus loads as it is (rc holds those the build
+	// checked) needs no YAML nodes until a problem needs a line.
+	if rgs, ok := rc.Valid(f.Content); ok {
+		rf := newRuleFile(f.Path, f.Content, nil, rgs, rc)
+		dirs, ps := directives(f.Path, f.Content)
+		rf.directives = dirs
+		return []*RuleFile{rf}, ps
+	}
 	docs, err := yamlDocuments(f.Content)
 	if err != nil {
 		ps := parseProblems(f.Path, []error{err}, nil)
@@ -285,38 +368,7 @@ func parseRules(path string, src []byte, root *yaml.Node, rc *rulecheck.Checker)
 		return nil, parseProblems(path, errs, nil)
 	}
 	ps := warned.problems(path)
-	if root == nil {
-		root = &yaml.Node{}
-		if err := yaml.Unmarshal(src, root); err != nil {
-			return nil, append(ps, parseProblems(path, append(errs, err), nil)...)
-		}
-	}
-	rf := &RuleFile{Path: path, src: src, lineStarts: lineStarts(src)}
-	var groupNodes []*yaml.Node
-	if len(root.Content) > 0 {
-		if gs := mapValue(root.Content[0], "groups"); gs != nil {
-			groupNodes = gs.Content
-		}
-	}
-	for i, g := range rgs.Groups {
-		gn := &yaml.Node{}
-		if i < len(groupNodes) {
-			gn = groupNodes[i]
-		}
-		group := Group{Name: g.Name, Line: nodeLine(mapValue(gn, "name")), Labels: g.Labels}
-		var ruleNodes []*yaml.Node
-		if rs := mapValue(gn, "rules"); rs != nil {
-			ruleNodes = rs.Content
-		}
-		for j, r := range g.Rules {
-			rn := &yaml.Node{}
-			if j < len(ruleNodes) {
-				rn = ruleNodes[j]
-			}
-			group.Rules = append(group.Rules, newRule(rf, &group, r, rn, rc))
-		}
-		rf.Groups = append(rf.Groups, group)
-	}
+	rf := newRuleFile(path, src, root, rgs, rc)
 	var kept []error
 	for _, err := range errs {
 		if !errors.As(err, new(parser.ParseErrors)) {
@@ -366,20 +418,22 @@ func (w warnings) problems(path string) []Problem {
 	return ps
 }
 
-func newRule(rf *RuleFile, g *Group, r rulefmt.Rule, n *yaml.Node, rc *rulecheck.Checker) Rule {
-	rule := Rule{
-		Rule:            r,
-		file:            rf,
-		group:           g.Name,
-		groupLabels:     g.Labels,
-		Line:            cmp.Or(nodeLine(mapValue(n, "alert")), nodeLine(mapValue(n, "record")), nodeLine(mapValue(n, "expr")), n.Line),
-		labelLines:      keyLines(mapValue(n, "labels")),
-		annotationLines: keyLines(mapValue(n, "annotations")),
-		exprLines:       &exprLines{},
+// newRuleFile holds the groups rulefmt read from src, each expression
+// parsed; root is src's first document when the caller decoded it.
+func newRuleFile(path string, src []byte, root *yaml.Node, rgs *rulefmt.RuleGroups, rc *rulecheck.Checker) *RuleFile {
+	rf := &RuleFile{Path: path, src: src, root: root}
+	for i, g := range rgs.Groups {
+		group := Group{Name: g.Name, Labels: g.Labels}
+		for j, r := range g.Rules {
+			group.Rules = append(group.Rules, newRule(rf, &group, i, j, r, rc))
+		}
+		rf.Groups = append(rf.Groups, group)
 	}
-	if e := mapValue(n, "expr"); e != nil {
-		rule.expr = *e
-	}
+	return rf
+}
+
+func newRule(rf *RuleFile, g *Group, gi, ri int, r rulefmt.Rule, rc *rulecheck.Checker) Rule {
+	rule := Rule{Rule: r, file: rf, group: g.Name, groupLabels: g.Labels, gi: gi, ri: ri}
 	if r.Expr != "" {
 		ast, err := rc.ParseExpr(r.Expr)
 		if err != nil {
@@ -451,7 +505,7 @@ func ruleLine(rf *RuleFile, group string, n int) int {
 	}
 	for _, g := range rf.Groups {
 		if g.Name == group && n >= 1 && n <= len(g.Rules) {
-			return g.Rules[n-1].Line
+			return g.Rules[n-1].Line()
 		}
 	}
 	return 0
@@ -472,10 +526,10 @@ func groupLine(rf *RuleFile, msg string) int {
 	} else if msg != "Groupname must not be empty" {
 		return 0
 	}
-	for _, g := range rf.Groups {
+	for i, g := range rf.Groups {
 		if g.Name == name {
 			if seen == 0 {
-				return g.Line
+				return rf.positions().groups[i]
 			}
 			seen--
 		}

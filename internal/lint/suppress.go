@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"slices"
@@ -32,6 +33,9 @@ func directives(path string, content []byte) ([]directive, []Problem) {
 		out []directive
 		ps  []Problem
 	)
+	if !bytes.Contains(content, []byte("promgen-lint")) {
+		return nil, nil // most files have none: spare matching every line
+	}
 	for i, line := range strings.Split(string(content), "\n") {
 		m := directiveRe.FindStringSubmatch(line)
 		if m == nil {
@@ -69,7 +73,7 @@ func (run *Run) suppressed(p Problem) bool {
 			if d.file {
 				return true
 			}
-			if r := f.ruleOf(d.line); r != nil && p.ruleLine == r.Line && p.rule == r.Name() {
+			if r := f.ruleOf(d.line); r != nil && p.ruleLine == r.Line() && p.rule == r.Name() {
 				return true
 			}
 		}
@@ -88,15 +92,15 @@ func (f *RuleFile) ruleOf(line int) *Rule {
 	for gi := range f.Groups {
 		for ri := range f.Groups[gi].Rules {
 			r := &f.Groups[gi].Rules[ri]
-			if r.Line >= line && (next == nil || r.Line < next.Line) {
+			if r.Line() >= line && (next == nil || r.Line() < next.Line()) {
 				next = r
 			}
-			if r.Line <= line && (in == nil || r.Line > in.Line) {
+			if r.Line() <= line && (in == nil || r.Line() > in.Line()) {
 				in = r
 			}
 		}
 	}
-	if next != nil && f.onlyComments(line+1, next.Line-1) {
+	if next != nil && f.onlyComments(line+1, next.Line()-1) {
 		return next
 	}
 	return in
@@ -105,15 +109,16 @@ func (f *RuleFile) ruleOf(line int) *Rule {
 // onlyComments reports whether lines from..to (from 1) are blank, comments,
 // or the "- " that opens a rule.
 func (f *RuleFile) onlyComments(from, to int) bool {
+	starts := f.positions().lineStarts
 	for l := from; l <= to; l++ {
-		if l < 1 || l > len(f.lineStarts) {
+		if l < 1 || l > len(starts) {
 			continue
 		}
 		end := len(f.src)
-		if l < len(f.lineStarts) {
-			end = f.lineStarts[l]
+		if l < len(starts) {
+			end = starts[l]
 		}
-		t := strings.TrimSpace(string(f.src[f.lineStarts[l-1]:end]))
+		t := strings.TrimSpace(string(f.src[starts[l-1]:end]))
 		if t != "" && t != "-" && !strings.HasPrefix(t, "#") {
 			return false
 		}
@@ -125,7 +130,7 @@ func (f *RuleFile) onlyComments(from, to int) bool {
 // PrometheusRule, its spec.groups.
 func (f *RuleFile) holds(line int) bool {
 	first, last := 0, 0
-	for l := 1; l <= len(f.lineStarts); l++ {
+	for l := 1; l <= len(f.positions().lineStarts); l++ {
 		if !f.onlyBlank(l) {
 			if first == 0 {
 				first = l
@@ -138,8 +143,9 @@ func (f *RuleFile) holds(line int) bool {
 
 func (f *RuleFile) onlyBlank(l int) bool {
 	end := len(f.src)
-	if l < len(f.lineStarts) {
-		end = f.lineStarts[l]
+	starts := f.positions().lineStarts
+	if l < len(starts) {
+		end = starts[l]
 	}
-	return strings.TrimSpace(string(f.src[f.lineStarts[l-1]:end])) == ""
+	return strings.TrimSpace(string(f.src[starts[l-1]:end])) == ""
 }
