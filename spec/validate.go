@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
+	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/sre-tools/promgen/conventions"
+	"github.com/sre-tools/promgen/internal/parallel"
 )
 
 // FieldError is one problem of a spec, located by service, alert, test and
@@ -67,14 +70,22 @@ func (s Spec) Validate() error {
 	if s.RunbookURL != "" && !absolute(s.RunbookURL) {
 		v.add(FieldError{Field: "runbook_url", Problem: fmt.Sprintf("%q is not an absolute URL", s.RunbookURL)})
 	}
+	// Each service's checks read only the spec, so they run on every
+	// core, each with a validator of its own; their problems are gathered
+	// in the services' order.
+	each := make([][]error, len(s.Services))
+	parallel.Each(len(s.Services), func(i int) {
+		w := validator{spec: s}
+		w.service(&s.Services[i])
+		each[i] = w.errs
+	})
 	services := map[string]bool{}
-	for i := range s.Services {
-		svc := &s.Services[i]
+	for i, svc := range s.Services {
 		if services[svc.Name] {
 			v.add(FieldError{Service: svc.Name, Field: "name", Problem: "duplicate service"})
 		}
 		services[svc.Name] = true
-		v.service(svc)
+		v.errs = append(v.errs, each[i]...)
 	}
 	v.alerts(nil, s.Pipeline)
 	v.kubernetes()
@@ -323,16 +334,26 @@ func (v *validator) test(s *Service, a Alert, t Test) {
 }
 
 // shape describes a tree's structure, node by node in walk order with depth
-// and operator, to tell whether printing and re-parsing kept it.
+// and operator, to tell whether printing and re-parsing kept it. A nil node
+// closes its parent's children. It writes what fmt's "%d:%T" would, without
+// fmt: every alert and record of a spec is described twice.
 func shape(e parser.Expr) string {
 	var b strings.Builder
 	parser.Inspect(e, func(n parser.Node, path []parser.Node) error {
-		fmt.Fprintf(&b, "%d:%T", len(path), n)
+		b.WriteString(strconv.Itoa(len(path)))
+		b.WriteByte(':')
+		if n == nil {
+			b.WriteString("<nil>")
+		} else {
+			b.WriteString(reflect.TypeOf(n).String())
+		}
 		switch n := n.(type) {
 		case *parser.BinaryExpr:
-			fmt.Fprintf(&b, ":%s", n.Op)
+			b.WriteByte(':')
+			b.WriteString(n.Op.String())
 		case *parser.AggregateExpr:
-			fmt.Fprintf(&b, ":%s", n.Op)
+			b.WriteByte(':')
+			b.WriteString(n.Op.String())
 		}
 		b.WriteByte(' ')
 		return nil

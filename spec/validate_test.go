@@ -1,6 +1,8 @@
 package spec_test
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -205,5 +207,34 @@ func checkValidate(t *testing.T, mutate func(*spec.Spec), want []string) {
 	}
 	if n := strings.Count(err.Error(), "\n") + 1; n != len(want) {
 		t.Errorf("got %d problems, want %d:\n%v", n, len(want), err)
+	}
+}
+
+// TestValidateReportsEveryServicesProblemsInTheirOrder: services are
+// checked on every core, and their problems still come in the services'
+// order, a duplicate's before its own.
+func TestValidateReportsEveryServicesProblemsInTheirOrder(t *testing.T) {
+	s := valid()
+	base := s.Services[0]
+	s.Services = nil
+	var want []string
+	for i := range 40 {
+		svc := base
+		svc.Name = fmt.Sprintf("svc-%02d", i)
+		svc.Alerts = slices.Clone(base.Alerts)
+		if i%3 == 0 {
+			svc.Alerts[0].For = -time.Second
+			want = append(want, fmt.Sprintf(`service %q: alert "ApiDown": for: must not be negative`, svc.Name))
+		}
+		s.Services = append(s.Services, svc)
+	}
+	s.Services = append(s.Services, s.Services[3])
+	want = append(want, `service "svc-03": name: duplicate service`, `service "svc-03": alert "ApiDown": for: must not be negative`)
+	err := s.Validate()
+	if err == nil {
+		t.Fatal("Validate() = nil")
+	}
+	if got := strings.Split(err.Error(), "\n"); !slices.Equal(got[:min(len(got), len(want))], want) {
+		t.Errorf("Validate() =\n%v\nwant first\n%s", err, strings.Join(want, "\n"))
 	}
 }

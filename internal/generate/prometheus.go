@@ -7,6 +7,7 @@ import (
 	"net"
 	"path"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -210,11 +211,26 @@ func replace(source []model.LabelName, regex, target, replacement string) *relab
 	return &relabel.Config{
 		SourceLabels: source,
 		Separator:    ";",
-		Regex:        relabel.MustNewRegexp(regex),
+		Regex:        compiled(regex),
 		TargetLabel:  target,
 		Replacement:  replacement,
 		Action:       relabel.Replace,
 	}
+}
+
+// regexps holds each relabelling pattern compiled once: every job of a
+// build has the same few, and compiling them was much of building the
+// configuration. The patterns are this file's constants, so it stays
+// small, and a relabel.Regexp is immutable (its *regexp.Regexp is safe for
+// concurrent use), so every job, in any build, can share one.
+var regexps sync.Map // pattern → relabel.Regexp
+
+func compiled(pattern string) relabel.Regexp {
+	re, ok := regexps.Load(pattern)
+	if !ok {
+		re, _ = regexps.LoadOrStore(pattern, relabel.MustNewRegexp(pattern))
+	}
+	return re.(relabel.Regexp)
 }
 
 // set writes a constant label.

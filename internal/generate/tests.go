@@ -1,8 +1,9 @@
 package generate
 
 import (
-	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -62,14 +63,16 @@ func unitTests(s spec.Spec, g group, ruleFile string) testFile {
 			f.Tests = append(f.Tests, testGroupOf("record "+r.Name, t))
 		}
 	}
+	groupLabels := g.labels()
 	for _, a := range g.alerts {
+		static := staticLabels(a)
 		for _, t := range a.Tests {
 			tg := testGroupOf(a.Name, t)
 			for _, e := range t.Expect {
 				tc := alertTestCase{EvalTime: model.Duration(e.At), Alertname: a.Name, ExpAlerts: []expAlert{}}
 				for _, fi := range e.Firing {
 					tc.ExpAlerts = append(tc.ExpAlerts, expAlert{
-						ExpLabels:      merged(merged(fi.Labels, g.labels()), staticLabels(a)),
+						ExpLabels:      merged(fi.Labels, groupLabels, static),
 						ExpAnnotations: annotations(s, g, a, fi.Summary, fi.Description),
 					})
 				}
@@ -90,7 +93,7 @@ func testGroupOf(subject string, t spec.Test) testGroup {
 	for _, q := range t.Queries {
 		tc := exprTestCase{Expr: q.Expr, EvalTime: model.Duration(q.At), ExpSamples: []expSample{}}
 		for _, smp := range q.Samples {
-			tc.ExpSamples = append(tc.ExpSamples, expSample{Labels: labels.FromMap(smp.Labels).String(), Value: smp.Value})
+			tc.ExpSamples = append(tc.ExpSamples, expSample{Labels: labelString(appendLabels(nil, smp.Labels)), Value: smp.Value})
 		}
 		tg.PromqlExprTest = append(tg.PromqlExprTest, tc)
 	}
@@ -117,42 +120,112 @@ func minInterval(g group) time.Duration {
 	return d
 }
 
+// seriesName is the series' labels, its metric name as __name__, in
+// promtool's notation.
 func seriesName(s spec.Series) string {
-	return labels.FromMap(merged(s.Labels, map[string]string{labels.MetricName: s.Metric})).String()
+	var buf [16]labels.Label // on the stack for the usual few labels
+	return labelString(appendLabels(buf[:0], s.Labels, labels.Label{Name: labels.MetricName, Value: s.Metric}))
+}
+
+// appendLabels appends m's labels and the extra ones, which replace m's
+// of their names, to ls.
+func appendLabels(ls []labels.Label, m map[string]string, extra ...labels.Label) []labels.Label {
+	ls = append(ls, extra...)
+next:
+	for k, v := range m {
+		for _, e := range extra {
+			if e.Name == k {
+				continue next
+			}
+		}
+		ls = append(ls, labels.Label{Name: k, Value: v})
+	}
+	return ls
+}
+
+// labelString writes ls, whose names are distinct, as
+// labels.New(ls...).String() does, in one allocation rather than a map, an
+// encoded label set and a buffer per call: {a="b", c="d"}, sorted by name,
+// a name quoted only when it is no legacy label name and every value
+// quoted by strconv. TestLabelStringIsLabelsString holds it to that.
+func labelString(ls []labels.Label) string {
+	slices.SortFunc(ls, func(a, b labels.Label) int { return strings.Compare(a.Name, b.Name) })
+	var b strings.Builder
+	n := 2
+	for _, l := range ls {
+		n += len(l.Name) + len(l.Value) + 5 // ", " = and the quotes
+	}
+	b.Grow(n)
+	b.WriteByte('{')
+	for i, l := range ls {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if model.LegacyValidation.IsValidLabelName(l.Name) {
+			b.WriteString(l.Name)
+		} else {
+			writeQuoted(&b, l.Name)
+		}
+		b.WriteByte('=')
+		writeQuoted(&b, l.Value)
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// writeQuoted writes strconv.Quote(s), which leaves printable ASCII other
+// than the quote and the backslash as it is: the common case, without
+// strconv's rune by rune escaping.
+func writeQuoted(b *strings.Builder, s string) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
+			b.WriteString(strconv.Quote(s))
+			return
+		}
+	}
+	b.WriteByte('"')
+	b.WriteString(s)
+	b.WriteByte('"')
 }
 
 // values renders segments in promtool's expanding notation: "axn" is n+1
 // samples, so a segment of k samples is written axk-1.
 func values(s spec.Series, step time.Duration) string {
-	var parts []string
+	var b []byte
 	for _, seg := range s.Values {
+		if len(b) > 0 {
+			b = append(b, ' ')
+		}
 		n := int(seg.For / step)
 		switch {
 		case seg.Stale:
-			parts = append(parts, "stale")
+			b = append(b, "stale"...)
 			if n > 1 {
-				parts = append(parts, fmt.Sprintf("_x%d", n-1))
+				b = strconv.AppendInt(append(b, " _x"...), int64(n-1), 10)
 			}
 		case seg.Increase != 0:
-			parts = append(parts, fmt.Sprintf("%s+%sx%d", num(seg.Value), num(seg.Increase), n-1))
+			b = appendNum(append(appendNum(b, seg.Value), '+'), seg.Increase)
+			b = strconv.AppendInt(append(b, 'x'), int64(n-1), 10)
 		case n == 1:
-			parts = append(parts, num(seg.Value))
+			b = appendNum(b, seg.Value)
 		default:
-			parts = append(parts, fmt.Sprintf("%sx%d", num(seg.Value), n-1))
+			b = strconv.AppendInt(append(appendNum(b, seg.Value), 'x'), int64(n-1), 10)
 		}
 	}
-	return strings.Join(parts, " ")
+	return string(b)
 }
 
-func num(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+func appendNum(b []byte, v float64) []byte { return strconv.AppendFloat(b, v, 'g', -1, 64) }
 
-func merged(a, b map[string]string) map[string]string {
-	out := make(map[string]string, len(a)+len(b))
-	for k, v := range a {
-		out[k] = v
+// merged is one map of ms' entries, a later map's winning.
+func merged(ms ...map[string]string) map[string]string {
+	n := 0
+	for _, m := range ms {
+		n += len(m)
 	}
-	for k, v := range b {
-		out[k] = v
+	out := make(map[string]string, n)
+	for _, m := range ms {
+		maps.Copy(out, m)
 	}
 	return out
 }
