@@ -28,7 +28,7 @@ func (absentLabels) Check(run *Run) []Problem {
 				}
 			}
 		}
-		return run.eachTemplateRef(r, func(ref labelRef, where string, line int) []Problem {
+		return run.eachTemplateRef(r, func(ref labelRef, where string, line func() int) []Problem {
 			if ref.guarded {
 				return nil
 			}
@@ -36,12 +36,12 @@ func (absentLabels) Check(run *Run) []Problem {
 				if whole.missing(ref.name) == "" {
 					return nil
 				}
-				return []Problem{ruleProblem(f, r, line, templateSeverity(where),
+				return []Problem{ruleProblem(f, r, line(), templateSeverity(where),
 					"%s reads $labels.%s, but %s: it renders empty whenever the alert fires", where, ref.name, whole.why)}
 			}
 			for _, b := range branches {
 				if b.missing(ref.name) != "" {
-					return []Problem{ruleProblem(f, r, line, SeverityWarning,
+					return []Problem{ruleProblem(f, r, line(), SeverityWarning,
 						"%s reads $labels.%s, which the \"or absent(...)\" side does not return (%s): it renders empty when that side fires; guard it with {{ if $labels.%s }}", where, ref.name, b.why, ref.name)}
 				}
 			}

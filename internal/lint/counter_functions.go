@@ -47,9 +47,8 @@ func (counterFunctions) Check(run *Run) []Problem {
 			if mt.Type == "" {
 				return nil
 			}
-			line := r.ExprLine(vs.PositionRange().Start)
 			report := func(sev Severity, format string, args ...any) {
-				p := ruleProblem(f, r, line, sev, format, args...)
+				p := ruleProblem(f, r, r.ExprLine(vs.PositionRange().Start), sev, format, args...)
 				if mt.Guessed {
 					p.Severity, p.hint = SeverityInfo, true
 					p.Message += " (type guessed from the _total suffix; give --metadata or --prometheus to know)"

@@ -197,3 +197,23 @@ func TestLinesAreLocatedOnlyWhenAsked(t *testing.T) {
 		t.Errorf("rule, label and expression lines %v, want [4 9 6 7]", got)
 	}
 }
+
+// TestARunWithoutProblemsLocatesNothing: every check reads the rules of a
+// clean file (templates, joins, labels), and none decodes its YAML nodes
+// for lines it does not report.
+func TestARunWithoutProblemsLocatesNothing(t *testing.T) {
+	clean := "groups:\n  - name: api\n    labels:\n      service: api\n    rules:\n" +
+		"      - alert: ApiDown\n        expr: up{job=\"api\"} == 0\n        for: 1m\n" +
+		"        labels:\n          severity: critical\n" +
+		"        annotations:\n          summary: '{{ $labels.instance }} of {{ $labels.job }} is down'\n" +
+		"          description: 'Prometheus cannot scrape {{ $labels.instance }}.'\n          runbook_url: https://runbooks.example.com/api\n"
+	for _, pol := range []*Policy{DefaultPolicy(), HousePolicy()} {
+		before := located.Load()
+		if ps := Lint([]File{{Path: "api.rules.yml", Content: []byte(clean)}}, Config{Policy: pol, Services: []Service{{Name: "api", Job: "api"}}}); len(ps) > 0 {
+			t.Fatalf("the clean file has problems: %v", ps)
+		}
+		if n := located.Load() - before; n != 0 {
+			t.Errorf("%d files were located for a run without problems", n)
+		}
+	}
+}

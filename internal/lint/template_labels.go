@@ -27,7 +27,7 @@ func (templateLabels) Check(run *Run) []Problem {
 		if !ok || rl.absent || hasAbsentBranch(r.AST) {
 			return nil
 		}
-		return run.eachTemplateRef(r, func(ref labelRef, where string, line int) []Problem {
+		return run.eachTemplateRef(r, func(ref labelRef, where string, line func() int) []Problem {
 			why := rl.missing(ref.name)
 			if why == "" || ref.guarded {
 				return nil
@@ -36,23 +36,24 @@ func (templateLabels) Check(run *Run) []Problem {
 			if _, static := r.staticLabels()[ref.name]; static && templateSeverity(where) == SeverityWarning {
 				msg += " ($labels holds the series' labels, not the rule's own)"
 			}
-			return []Problem{ruleProblem(f, r, line, templateSeverity(where), msg, where, ref.name, why)}
+			return []Problem{ruleProblem(f, r, line(), templateSeverity(where), msg, where, ref.name, why)}
 		})
 	})
 }
 
 // eachTemplateRef calls fn on each label use of each annotation and label
-// template of an alert, sorted by name.
-func (run *Run) eachTemplateRef(r *Rule, fn func(ref labelRef, where string, line int) []Problem) []Problem {
+// template of an alert, sorted by name. line finds the template's line,
+// for a problem: a file's lines are located only when one is needed.
+func (run *Run) eachTemplateRef(r *Rule, fn func(ref labelRef, where string, line func() int) []Problem) []Problem {
 	var ps []Problem
 	for _, name := range slices.Sorted(maps.Keys(r.Annotations)) {
 		for _, ref := range run.templateLabelRefs(r.Annotations[name]) {
-			ps = append(ps, fn(ref, "annotation "+quote(name), r.AnnotationLine(name))...)
+			ps = append(ps, fn(ref, "annotation "+quote(name), func() int { return r.AnnotationLine(name) })...)
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(r.Labels)) {
 		for _, ref := range run.templateLabelRefs(r.Labels[name]) {
-			ps = append(ps, fn(ref, "label "+quote(name), r.LabelLine(name))...)
+			ps = append(ps, fn(ref, "label "+quote(name), func() int { return r.LabelLine(name) })...)
 		}
 	}
 	return ps
