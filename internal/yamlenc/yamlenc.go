@@ -19,7 +19,6 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,6 +70,10 @@ type context struct {
 
 type encoder struct {
 	out []byte
+	// kvs is a stack of the entries of the mappings being written, each
+	// mapping's on top of its parent's, so that they allocate nothing once
+	// the stack has grown.
+	kvs []keyValue
 	// flow is yaml.v3's flow flag: set by a struct field tagged flow, it
 	// lasts until a collection takes it, even past that field.
 	flow       bool
@@ -203,20 +206,36 @@ type keyValue struct {
 }
 
 func (e *encoder) mapv(in reflect.Value, c context) error {
-	if in.Type().Key().Kind() != reflect.String {
-		return fmt.Errorf("%w: map keys of kind %s", ErrUnsupported, in.Type().Key().Kind())
+	t := in.Type()
+	if t.Key().Kind() != reflect.String {
+		return fmt.Errorf("%w: map keys of kind %s", ErrUnsupported, t.Key().Kind())
 	}
-	kvs := make([]keyValue, 0, in.Len())
-	iter := in.MapRange()
-	for iter.Next() {
-		k := iter.Key()
-		if k.Type().Implements(marshalerType) || k.Type().Implements(textMarshalerType) {
-			return fmt.Errorf("%w: a map key that marshals itself", ErrUnsupported)
-		}
-		kvs = append(kvs, keyValue{key: k.String(), value: iter.Value()})
+	if t.Key().Implements(marshalerType) || t.Key().Implements(textMarshalerType) {
+		return fmt.Errorf("%w: a map key that marshals itself", ErrUnsupported)
 	}
-	sort.Slice(kvs, func(i, j int) bool { return keyLess(kvs[i].key, kvs[j].key) })
-	return e.mapping(kvs, c)
+	base := len(e.kvs)
+	e.pushEntries(in, false)
+	slices.SortFunc(e.kvs[base:], compareKeys)
+	return e.mapping(base, c)
+}
+
+// pushEntries pushes a map's entries onto e.kvs, unsorted. MapIter's Key
+// and Value allocate a copy of each; one slice of keys and one of values
+// per map take them instead.
+func (e *encoder) pushEntries(m reflect.Value, setFlow bool) {
+	n := m.Len()
+	if n == 0 {
+		return
+	}
+	keys := reflect.MakeSlice(reflect.SliceOf(m.Type().Key()), n, n)
+	values := reflect.MakeSlice(reflect.SliceOf(m.Type().Elem()), n, n)
+	iter := m.MapRange()
+	for i := 0; iter.Next(); i++ {
+		k, v := keys.Index(i), values.Index(i)
+		k.SetIterKey(iter)
+		v.SetIterValue(iter)
+		e.kvs = append(e.kvs, keyValue{key: k.String(), value: v, setFlow: setFlow})
+	}
 }
 
 func (e *encoder) structv(in reflect.Value, c context) error {
@@ -224,7 +243,7 @@ func (e *encoder) structv(in reflect.Value, c context) error {
 	if err != nil {
 		return err
 	}
-	kvs := make([]keyValue, 0, len(info.fields))
+	base := len(e.kvs)
 	for _, f := range info.fields {
 		var v reflect.Value
 		if f.inline == nil {
@@ -238,28 +257,25 @@ func (e *encoder) structv(in reflect.Value, c context) error {
 		if f.omitEmpty && isZero(v) {
 			continue
 		}
-		kvs = append(kvs, keyValue{key: f.key, value: v, setFlow: true, flow: f.flow})
+		e.kvs = append(e.kvs, keyValue{key: f.key, value: v, setFlow: true, flow: f.flow})
 	}
 	if info.inlineMap >= 0 {
 		m := in.Field(info.inlineMap)
-		if m.Len() > 0 {
-			var extra []keyValue
-			iter := m.MapRange()
-			for iter.Next() {
-				if kt := iter.Key().Type(); kt.Implements(marshalerType) || kt.Implements(textMarshalerType) {
-					return fmt.Errorf("%w: an inline map key that marshals itself", ErrUnsupported)
-				}
-				k := iter.Key().String()
-				if _, found := info.keys[k]; found {
-					return fmt.Errorf("%w: an inline map key that is also a field", ErrUnsupported) // yaml.v3 panics
-				}
-				extra = append(extra, keyValue{key: k, value: iter.Value(), setFlow: true})
+		if kt := m.Type().Key(); kt.Implements(marshalerType) || kt.Implements(textMarshalerType) {
+			if m.Len() > 0 {
+				return fmt.Errorf("%w: an inline map key that marshals itself", ErrUnsupported)
 			}
-			sort.Slice(extra, func(i, j int) bool { return keyLess(extra[i].key, extra[j].key) })
-			kvs = append(kvs, extra...)
 		}
+		extra := len(e.kvs)
+		e.pushEntries(m, true)
+		for _, kv := range e.kvs[extra:] {
+			if _, found := info.keys[kv.key]; found {
+				return fmt.Errorf("%w: an inline map key that is also a field", ErrUnsupported) // yaml.v3 panics
+			}
+		}
+		slices.SortFunc(e.kvs[extra:], compareKeys)
 	}
-	return e.mapping(kvs, c)
+	return e.mapping(base, c)
 }
 
 func fieldByIndex(v reflect.Value, index []int) reflect.Value {
@@ -275,12 +291,14 @@ func fieldByIndex(v reflect.Value, index []int) reflect.Value {
 	return v
 }
 
-// mapping writes a block mapping, or {} when empty (yaml.v3 writes an
-// empty collection in flow style).
-func (e *encoder) mapping(kvs []keyValue, c context) error {
+// mapping writes the entries on e.kvs from base as a block mapping, or {}
+// when there are none (yaml.v3 writes an empty collection in flow style),
+// and pops them.
+func (e *encoder) mapping(base int, c context) error {
+	end := len(e.kvs)
 	flow := e.flow
 	e.flow = false
-	if len(kvs) == 0 {
+	if end == base {
 		return e.emptyFlow("{", "}", c)
 	}
 	if flow || c.inFlow {
@@ -290,7 +308,10 @@ func (e *encoder) mapping(kvs []keyValue, c context) error {
 		return fmt.Errorf("%w: a collection as a map key", ErrUnsupported)
 	}
 	e.increaseIndent(false, c.seqItem)
-	for _, kv := range kvs {
+	for i := base; i < end; i++ {
+		// The entries of the values written here go above end, and may
+		// move the stack: kv is a copy.
+		kv := e.kvs[i]
 		e.writeIndent()
 		if err := e.key(kv.key); err != nil {
 			return err
@@ -303,6 +324,7 @@ func (e *encoder) mapping(kvs []keyValue, c context) error {
 			return err
 		}
 	}
+	e.kvs = e.kvs[:base]
 	e.popIndent()
 	return nil
 }
@@ -907,6 +929,17 @@ func isZero(v reflect.Value) bool {
 	return false
 }
 
+// compareKeys orders entries by keyLess for slices.SortFunc, whose
+// pdqsort is sort.Sort's (both are generated from one template): it
+// compares the same pairs in the same order, so keys end in yaml.v3's order
+// even where keyLess is no strict order.
+func compareKeys(a, b keyValue) int {
+	if keyLess(a.key, b.key) {
+		return -1
+	}
+	return 1
+}
+
 // keyLess is yaml.v3's order of string map keys: runs of digits compare
 // as numbers, letters before other characters.
 func keyLess(a, b string) bool {
@@ -998,6 +1031,9 @@ func resolvesToString(in string) bool {
 	}
 	switch hint {
 	case '.':
+		if !mayBeNumber(in) {
+			return true
+		}
 		_, err := strconv.ParseFloat(in, 64)
 		return err != nil
 	case 'D', 'S':
@@ -1005,6 +1041,9 @@ func resolvesToString(in string) bool {
 			return false
 		}
 		plain := strings.ReplaceAll(in, "_", "")
+		if !mayBeNumber(plain) {
+			return true
+		}
 		if _, err := strconv.ParseInt(plain, 0, 64); err == nil {
 			return false
 		}
@@ -1039,6 +1078,35 @@ func resolvesToString(in string) bool {
 	}
 	return true
 }
+
+// mayBeNumber is false for a string none of strconv's parsers below
+// accepts, which they would report with an allocated error: a byte that is
+// no digit, '.', '_', letter of a base prefix, hex digit, exponent, "inf",
+// "infinity" or "nan", or a sign other than at the start or after a
+// letter (an exponent's, or a base prefix's, as in "0b-1").
+func mayBeNumber(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case numberByte[c]:
+		case c == '+' || c == '-':
+			if i > 0 && !isLetter(s[i-1]) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+var numberByte = func() (t [256]bool) {
+	for _, c := range "0123456789._abcdefABCDEFxXoOpPiInNtTyY" {
+		t[c] = true
+	}
+	return t
+}()
+
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
 func parses(s string, base int) bool {
 	if _, err := strconv.ParseInt(s, base, 64); err == nil {
