@@ -536,21 +536,28 @@ func analyze(s string) (analysis, bool) {
 	if len(s) == 0 {
 		return analysis{blockPlainAllowed: true, singleQuotedAllowed: true}, true
 	}
-	if a, ok := analyzeSimple(s); ok {
-		return a, true
-	}
 	var flowIndicators, blockIndicators, lineBreaks, tabs, leadingSpace, leadingBreak, trailingSpace, trailingBreak, breakSpace, spaceBreak, previousSpace, previousBreak bool
 	if strings.HasPrefix(s, "---") || strings.HasPrefix(s, "...") {
 		blockIndicators, flowIndicators = true, true
 	}
 	precededByWhitespace := true
-	for i, r := range s {
-		w := utf8.RuneLen(r)
+	for i := 0; i < len(s); {
+		b := s[i]
+		if i > 0 && quiet[b] {
+			// A run of them leaves the state as any one of them does.
+			for i++; i < len(s) && quiet[s[i]]; i++ {
+			}
+			previousSpace, previousBreak, precededByWhitespace = false, false, false
+			continue
+		}
+		r, w := rune(b), 1
+		if b >= utf8.RuneSelf {
+			r, w = utf8.DecodeRuneInString(s[i:])
+		}
 		if !printable(r) {
 			return analysis{}, false
 		}
 		followedByWhitespace := i+w >= len(s) || s[i+w] == ' ' || s[i+w] == '\t'
-		b := s[i]
 		if i == 0 {
 			switch b {
 			case '#', ',', '[', ']', '{', '}', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`':
@@ -611,6 +618,7 @@ func analyze(s string) (analysis, bool) {
 			previousSpace, previousBreak = false, false
 		}
 		precededByWhitespace = b == ' ' || b == '\t' || b == '\n'
+		i += w
 	}
 	a := analysis{multiline: lineBreaks, flowPlainAllowed: true, blockPlainAllowed: true, singleQuotedAllowed: true, blockAllowed: true}
 	if leadingSpace || leadingBreak || trailingSpace || trailingBreak || breakSpace || spaceBreak || tabs || lineBreaks {
@@ -631,36 +639,14 @@ func analyze(s string) (analysis, bool) {
 	return a, true
 }
 
-// analyzeSimple is analyze's answer for the common case, a string of
-// printable ASCII letters, digits and punctuation that is not special
-// anywhere in it, one pass over a table; ok false sends anything else to
-// analyze's full rules.
-func analyzeSimple(s string) (analysis, bool) {
-	for i := 0; i < len(s); i++ {
-		if !plainByte[s[i]] {
-			return analysis{}, false
-		}
-	}
-	// Not special anywhere, but some characters are at the start, and a
-	// space at either end.
-	switch s[0] {
-	case '-', '?', ':', '.', ' ':
-		return analysis{}, false
-	}
-	if s[len(s)-1] == ' ' {
-		return analysis{}, false
-	}
-	return analysis{flowPlainAllowed: true, blockPlainAllowed: true, singleQuotedAllowed: true, blockAllowed: true}, true
-}
-
-// plainByte: printable ASCII that is no indicator in any position, bar
-// the first (analyzeSimple checks that one); a space is special only at
-// either end or beside a line break, '#' or ':', which take the full rules.
-var plainByte = func() (t [256]bool) {
-	for b := 0x20; b < 0x7F; b++ {
+// quiet: printable ASCII that, past a scalar's first character, is no
+// indicator, space or break, so changes nothing analyze looks at but
+// precededByWhitespace, previousSpace and previousBreak, which it clears.
+var quiet = func() (t [256]bool) {
+	for b := 0x21; b < 0x7F; b++ {
 		t[b] = true
 	}
-	for _, b := range "#,[]{}&*!|>'\"%@`?:" {
+	for _, b := range ",?[]{}:#" {
 		t[b] = false
 	}
 	return t
@@ -1081,13 +1067,18 @@ func resolvesToString(in string) bool {
 
 // mayBeNumber is false for a string none of strconv's parsers below
 // accepts, which they would report with an allocated error: a byte that is
-// no digit, '.', '_', letter of a base prefix, hex digit, exponent, "inf",
-// "infinity" or "nan", or a sign other than at the start or after a
-// letter (an exponent's, or a base prefix's, as in "0b-1").
+// no digit, '.', '_', hex digit, exponent, letter of "inf", "infinity" or
+// "nan", or base prefix right after a leading 0 ("1x23" is a test's
+// series), or a sign other than at the start or after a letter (an
+// exponent's, or a base prefix's, as in "0b-1").
 func mayBeNumber(s string) bool {
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
 		case numberByte[c]:
+		case c == 'x' || c == 'X' || c == 'o' || c == 'O':
+			if i == 0 || s[i-1] != '0' || i > 2 || i == 2 && s[0] != '+' && s[0] != '-' {
+				return false
+			}
 		case c == '+' || c == '-':
 			if i > 0 && !isLetter(s[i-1]) {
 				return false
@@ -1100,7 +1091,7 @@ func mayBeNumber(s string) bool {
 }
 
 var numberByte = func() (t [256]bool) {
-	for _, c := range "0123456789._abcdefABCDEFxXoOpPiInNtTyY" {
+	for _, c := range "0123456789._abcdefABCDEFpPiInNtTyY" {
 		t[c] = true
 	}
 	return t
