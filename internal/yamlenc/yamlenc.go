@@ -42,13 +42,19 @@ func Marshal(dst []byte, v any, indent int) (out []byte, err error) {
 	if indent < 2 || indent > 9 {
 		indent = 2
 	}
-	e := &encoder{out: dst, best: indent, indent: -1, whitespace: true, indention: true}
+	// The document goes to a pooled buffer, then to dst once its size is
+	// known: dst, grown as it was written, was allocated several times
+	// over, and a large build's YAML is most of what it allocates.
+	e := encoders.Get().(*encoder)
+	*e = encoder{out: e.out[:0], kvs: e.kvs[:0], indents: e.indents[:0], best: indent, indent: -1, whitespace: true, indention: true}
 	defer func() {
 		// A panic is a path this port does not cover (reflection on an
 		// unexported field, say): yaml.v3 decides what it writes.
 		if r := recover(); r != nil {
 			out, err = nil, fmt.Errorf("%w: %v", ErrUnsupported, r)
 		}
+		clear(e.kvs[:cap(e.kvs)]) // the values they hold are the caller's
+		encoders.Put(e)
 	}()
 	rv := reflect.ValueOf(v)
 	if err := e.marshal(rv, context{root: true}); err != nil {
@@ -56,8 +62,10 @@ func Marshal(dst []byte, v any, indent int) (out []byte, err error) {
 	}
 	// Document end: yaml.v3 closes the last line.
 	e.writeIndent()
-	return e.out, nil
+	return append(dst, e.out...), nil
 }
+
+var encoders = sync.Pool{New: func() any { return new(encoder) }}
 
 // context is where a node is written: what yaml.v3's emitter keeps in its
 // state stack and context flags.
