@@ -109,7 +109,7 @@ func (e *encoder) marshal(in reflect.Value, c context) error {
 		}
 	}
 	if !in.IsValid() || (in.Kind() == reflect.Pointer || in.Kind() == reflect.Interface) && in.IsNil() {
-		return e.scalar("null", stylePlain, c)
+		return e.plain("null", c)
 	}
 	switch handlingOf(in.Type()) {
 	case handleUnsupported:
@@ -122,7 +122,7 @@ func (e *encoder) marshal(in reflect.Value, c context) error {
 			return err
 		}
 		if v == nil {
-			return e.scalar("null", stylePlain, c)
+			return e.plain("null", c)
 		}
 		return e.marshal(reflect.ValueOf(v), c)
 	case handleTextMarshaler:
@@ -144,9 +144,9 @@ func (e *encoder) marshal(in reflect.Value, c context) error {
 	case reflect.String:
 		return e.str(in.String(), c)
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return e.scalar(strconv.FormatInt(in.Int(), 10), stylePlain, c)
+		return e.plain(strconv.FormatInt(in.Int(), 10), c)
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return e.scalar(strconv.FormatUint(in.Uint(), 10), stylePlain, c)
+		return e.plain(strconv.FormatUint(in.Uint(), 10), c)
 	case reflect.Float32, reflect.Float64:
 		precision := 64
 		if in.Kind() == reflect.Float32 {
@@ -161,9 +161,9 @@ func (e *encoder) marshal(in reflect.Value, c context) error {
 		case "NaN":
 			s = ".nan"
 		}
-		return e.scalar(s, stylePlain, c)
+		return e.plain(s, c)
 	case reflect.Bool:
-		return e.scalar(strconv.FormatBool(in.Bool()), stylePlain, c)
+		return e.plain(strconv.FormatBool(in.Bool()), c)
 	}
 	return fmt.Errorf("%w: a value of kind %s", ErrUnsupported, in.Kind())
 }
@@ -187,13 +187,19 @@ var handlings sync.Map // reflect.Type -> handling
 var unsupportedTypes = []reflect.Type{reflect.TypeFor[yaml.Node](), reflect.TypeFor[goyaml.Node](), reflect.TypeFor[time.Time]()}
 
 func handlingOf(t reflect.Type) handling {
+	switch {
+	case slices.Contains(unsupportedTypes, t) || t.Kind() == reflect.Pointer && slices.Contains(unsupportedTypes, t.Elem()):
+		return handleUnsupported
+	case t.NumMethod() == 0:
+		// No Marshaler nor Duration: most values' types, spared the
+		// look-up below.
+		return handleKind
+	}
 	if h, ok := handlings.Load(t); ok {
 		return h.(handling)
 	}
 	h := handleKind
 	switch {
-	case slices.Contains(unsupportedTypes, t) || t.Kind() == reflect.Pointer && slices.Contains(unsupportedTypes, t.Elem()):
-		h = handleUnsupported
 	case t == durationType:
 		h = handleDuration
 	case t.Implements(marshalerType):
@@ -399,19 +405,28 @@ func (e *encoder) emptyFlow(open, close string, c context) error {
 // str writes a string as yaml.v3's stringv does: plain unless it would
 // read back as another type, a literal block when it has line breaks.
 func (e *encoder) str(s string, c context) error {
-	if !utf8.ValidString(s) {
-		return fmt.Errorf("%w: invalid UTF-8", ErrUnsupported) // yaml.v3 writes it as !!binary
+	a, ok := analyze(s)
+	if !ok {
+		// yaml.v3 writes invalid UTF-8 as !!binary.
+		return fmt.Errorf("%w: invalid UTF-8 or the characters of %q", ErrUnsupported, s)
 	}
 	style := styleDouble
 	switch {
-	case strings.ContainsRune(s, '\n') && e.flow:
+	case a.multiline && e.flow:
 		style = styleDouble
-	case strings.ContainsRune(s, '\n'):
+	case a.multiline:
 		style = styleLiteral
 	case resolvesToString(s) && !isBase60Float(s) && !isOldBool(s):
 		style = stylePlain
 	}
-	return e.scalar(s, style, c)
+	return e.scalar(s, a, style, c)
+}
+
+// plain writes a scalar that is no string (null, a number, a bool), as
+// yaml.v3 does, plain.
+func (e *encoder) plain(s string, c context) error {
+	a, _ := analyze(s) // printable ASCII
+	return e.scalar(s, a, stylePlain, c)
 }
 
 type scalarStyle int
@@ -423,13 +438,9 @@ const (
 	styleLiteral
 )
 
-// scalar writes a scalar in the requested style, or the next one that can
-// hold it, as yaml_emitter_select_scalar_style does.
-func (e *encoder) scalar(s string, style scalarStyle, c context) error {
-	a, ok := analyze(s)
-	if !ok {
-		return fmt.Errorf("%w: the character %q", ErrUnsupported, s)
-	}
+// scalar writes a scalar, of analysis a, in the requested style, or the
+// next one that can hold it, as yaml_emitter_select_scalar_style does.
+func (e *encoder) scalar(s string, a analysis, style scalarStyle, c context) error {
 	if c.root {
 		// A root scalar brings document end markers this port leaves out.
 		return fmt.Errorf("%w: a root scalar", ErrUnsupported)
@@ -465,32 +476,27 @@ func (e *encoder) scalar(s string, style scalarStyle, c context) error {
 			return fmt.Errorf("%w: a multi-line single-quoted scalar", ErrUnsupported)
 		}
 		e.writeIndicator("'", true, false, false)
-		for i := 0; i < len(s); i++ {
-			if s[i] == '\'' {
-				e.out = append(e.out, '\'')
-				e.column++
-			}
-			e.writeByteOfRune(s[i])
+		rest := s
+		for i := strings.IndexByte(rest, '\''); i >= 0; i = strings.IndexByte(rest, '\'') {
+			e.write(rest[:i+1])
+			e.put('\'') // doubled
+			rest = rest[i+1:]
 		}
+		e.write(rest)
 		e.writeIndicator("'", false, false, false)
 		e.whitespace = false
 		e.indention = false
 	case styleDouble:
 		e.writeIndicator(`"`, true, false, false)
+		start := 0
 		for i := 0; i < len(s); i++ {
-			switch b := s[i]; b {
-			case '\n':
-				e.write(`\n`)
-			case '\t':
-				e.write(`\t`)
-			case '"':
-				e.write(`\"`)
-			case '\\':
-				e.write(`\\`)
-			default:
-				e.writeByteOfRune(b)
+			if esc := doubleEscapes[s[i]]; esc != "" {
+				e.write(s[start:i])
+				e.write(esc)
+				start = i + 1
 			}
 		}
+		e.write(s[start:])
 		e.writeIndicator(`"`, false, false, false)
 		e.whitespace = false
 		e.indention = false
@@ -506,19 +512,17 @@ func (e *encoder) scalar(s string, style scalarStyle, c context) error {
 			e.writeIndicator("+", false, false, false)
 		}
 		e.whitespace = true
-		breaks := true
-		for i := 0; i < len(s); i++ {
-			if s[i] == '\n' {
-				e.putBreak()
-				breaks = true
-				continue
-			}
-			if breaks {
+		for rest := s; rest != ""; {
+			line, after, found := strings.Cut(rest, "\n")
+			if line != "" {
 				e.writeIndent()
+				e.write(line)
+				e.indention = false
 			}
-			e.writeByteOfRune(s[i])
-			e.indention = false
-			breaks = false
+			if found {
+				e.putBreak()
+			}
+			rest = after
 		}
 	}
 	e.popIndent()
@@ -536,8 +540,8 @@ type analysis struct {
 }
 
 // analyze ports yaml_emitter_analyze_scalar (unicode on).
-// It refuses the characters whose writing this port leaves to yaml.v3:
-// control characters but tab and \n, \r, NEL, the Unicode line and
+// It refuses invalid UTF-8 and the characters whose writing this port
+// leaves to yaml.v3: control characters but tab and \n, \r, NEL, the Unicode line and
 // paragraph separators, a byte order mark, and the non-characters yaml.v3
 // escapes.
 func analyze(s string) (analysis, bool) {
@@ -562,7 +566,7 @@ func analyze(s string) (analysis, bool) {
 		if b >= utf8.RuneSelf {
 			r, w = utf8.DecodeRuneInString(s[i:])
 		}
-		if !printable(r) {
+		if !printable(r) || r == utf8.RuneError && w == 1 {
 			return analysis{}, false
 		}
 		followedByWhitespace := i+w >= len(s) || s[i+w] == ' ' || s[i+w] == '\t'
@@ -681,20 +685,15 @@ func printable(r rune) bool {
 	return false
 }
 
+// doubleEscapes are the escapes of the characters this port writes
+// escaped in a double-quoted scalar; it refuses the others yaml.v3 escapes.
+var doubleEscapes = [256]string{'\n': `\n`, '\t': `\t`, '"': `\"`, '\\': `\\`}
+
 // The emitter's primitives, as yaml.v3 has them: column counts characters.
 
 func (e *encoder) put(b byte) {
 	e.out = append(e.out, b)
 	e.column++
-}
-
-// writeByteOfRune writes one byte of a string, counting a column at the
-// first byte of each character.
-func (e *encoder) writeByteOfRune(b byte) {
-	e.out = append(e.out, b)
-	if b&0xC0 != 0x80 {
-		e.column++
-	}
 }
 
 func (e *encoder) write(s string) {
