@@ -46,14 +46,20 @@ func Marshal(dst []byte, v any, indent int) (out []byte, err error) {
 	// known: dst, grown as it was written, was allocated several times
 	// over, and a large build's YAML is most of what it allocates.
 	e := encoders.Get().(*encoder)
-	*e = encoder{out: e.out[:0], kvs: e.kvs[:0], indents: e.indents[:0], best: indent, indent: -1, whitespace: true, indention: true}
+	*e = encoder{out: e.out[:0], kvs: e.kvs[:0], copies: e.copies, indents: e.indents[:0], best: indent, indent: -1, whitespace: true, indention: true}
 	defer func() {
 		// A panic is a path this port does not cover (reflection on an
 		// unexported field, say): yaml.v3 decides what it writes.
 		if r := recover(); r != nil {
 			out, err = nil, fmt.Errorf("%w: %v", ErrUnsupported, r)
 		}
-		clear(e.kvs[:cap(e.kvs)]) // the values they hold are the caller's
+		// Drop the caller's values, and keep the space they took.
+		clear(e.kvs[:cap(e.kvs)])
+		for _, cp := range e.copies {
+			cp.keys.Slice(0, cp.used).Clear()
+			cp.values.Slice(0, cp.used).Clear()
+			cp.used = 0
+		}
 		encoders.Put(e)
 	}()
 	rv := reflect.ValueOf(v)
@@ -82,6 +88,10 @@ type encoder struct {
 	// mapping's on top of its parent's, so that they allocate nothing once
 	// the stack has grown.
 	kvs []keyValue
+	// copies holds, per map type, the keys and values of the document's
+	// maps of that type, copied out of them (MapIter's Key and Value
+	// allocate each copy).
+	copies map[reflect.Type]*mapCopies
 	// flow is yaml.v3's flow flag: set by a struct field tagged flow, it
 	// lasts until a collection takes it, even past that field.
 	flow       bool
@@ -117,7 +127,7 @@ func (e *encoder) marshal(in reflect.Value, c context) error {
 	case handleDuration:
 		return e.str(time.Duration(in.Int()).String(), c)
 	case handleMarshaler:
-		v, err := in.Interface().(interface{ MarshalYAML() (any, error) }).MarshalYAML()
+		v, err := methods(in).(interface{ MarshalYAML() (any, error) }).MarshalYAML()
 		if err != nil {
 			return err
 		}
@@ -126,7 +136,7 @@ func (e *encoder) marshal(in reflect.Value, c context) error {
 		}
 		return e.marshal(reflect.ValueOf(v), c)
 	case handleTextMarshaler:
-		text, err := in.Interface().(encoding.TextMarshaler).MarshalText()
+		text, err := methods(in).(encoding.TextMarshaler).MarshalText()
 		if err != nil {
 			return err
 		}
@@ -166,6 +176,17 @@ func (e *encoder) marshal(in reflect.Value, c context) error {
 		return e.plain(strconv.FormatBool(in.Bool()), c)
 	}
 	return fmt.Errorf("%w: a value of kind %s", ErrUnsupported, in.Kind())
+}
+
+// methods is in.Interface(), for calling a method of in's type: through
+// in's address when it has one, whose method set holds the value's, as
+// Interface copies a value that is no pointer into an allocation of its
+// own.
+func methods(in reflect.Value) any {
+	if in.Kind() != reflect.Pointer && in.CanAddr() {
+		return in.Addr().Interface()
+	}
+	return in.Interface()
 }
 
 // handling is how yaml.v3's marshal treats a type before its kind: the
@@ -233,19 +254,36 @@ func (e *encoder) mapv(in reflect.Value, c context) error {
 	return e.mapping(base, c)
 }
 
-// pushEntries pushes a map's entries onto e.kvs, unsorted. MapIter's Key
-// and Value allocate a copy of each; one slice of keys and one of values
-// per map take them instead.
+// mapCopies are slices of a map type's keys and values, filled from
+// the start by each map of the document in turn.
+type mapCopies struct {
+	keys, values reflect.Value
+	used         int
+}
+
+// pushEntries pushes a map's entries onto e.kvs, unsorted.
 func (e *encoder) pushEntries(m reflect.Value, setFlow bool) {
 	n := m.Len()
 	if n == 0 {
 		return
 	}
-	keys := reflect.MakeSlice(reflect.SliceOf(m.Type().Key()), n, n)
-	values := reflect.MakeSlice(reflect.SliceOf(m.Type().Elem()), n, n)
+	t := m.Type()
+	cp := e.copies[t]
+	if cp == nil || cp.used+n > cp.keys.Len() {
+		// Entries written before stay in the slices they were copied to.
+		size := max(n, 16)
+		if cp != nil {
+			size = max(n, 2*cp.keys.Len())
+		}
+		cp = &mapCopies{keys: reflect.MakeSlice(reflect.SliceOf(t.Key()), size, size), values: reflect.MakeSlice(reflect.SliceOf(t.Elem()), size, size)}
+		if e.copies == nil {
+			e.copies = map[reflect.Type]*mapCopies{}
+		}
+		e.copies[t] = cp
+	}
 	iter := m.MapRange()
-	for i := 0; iter.Next(); i++ {
-		k, v := keys.Index(i), values.Index(i)
+	for ; iter.Next(); cp.used++ {
+		k, v := cp.keys.Index(cp.used), cp.values.Index(cp.used)
 		k.SetIterKey(iter)
 		v.SetIterValue(iter)
 		e.kvs = append(e.kvs, keyValue{key: k.String(), value: v, setFlow: setFlow})
@@ -890,7 +928,7 @@ func isZero(v reflect.Value) bool {
 		if (kind == reflect.Pointer || kind == reflect.Interface) && v.IsNil() {
 			return true
 		}
-		return v.Interface().(interface{ IsZero() bool }).IsZero()
+		return methods(v).(interface{ IsZero() bool }).IsZero()
 	}
 	switch kind {
 	case reflect.String:

@@ -229,6 +229,14 @@ func TestValuesAreWrittenAsYAMLv3WritesThem(t *testing.T) {
 			if r.IntN(2) == 0 {
 				o.Extra = map[string]any{"extra-" + key(): value(depth + 1)}
 			}
+			// In a slice or a map its fields are addressable, and
+			// their methods called through their address.
+			switch r.IntN(3) {
+			case 0:
+				return []outer{o}
+			case 1:
+				return map[string]outer{key(): o}
+			}
 			return o
 		}
 	}
