@@ -233,7 +233,9 @@ func handlingOf(t reflect.Type) handling {
 }
 
 type keyValue struct {
-	key   string
+	key string
+	// style is key's when it was known beforehand, a struct field's.
+	style *keyStyle
 	value reflect.Value
 	// setFlow: the value resets yaml.v3's flow flag to flow, as a struct
 	// field or inlined map entry does; a map entry leaves it as it is.
@@ -296,7 +298,8 @@ func (e *encoder) structv(in reflect.Value, c context) error {
 		return err
 	}
 	base := len(e.kvs)
-	for _, f := range info.fields {
+	for i := range info.fields {
+		f := &info.fields[i]
 		var v reflect.Value
 		if f.inline == nil {
 			v = in.Field(f.num)
@@ -309,7 +312,7 @@ func (e *encoder) structv(in reflect.Value, c context) error {
 		if f.omitEmpty && isZero(v) {
 			continue
 		}
-		e.kvs = append(e.kvs, keyValue{key: f.key, value: v, setFlow: true, flow: f.flow})
+		e.kvs = append(e.kvs, keyValue{key: f.key, style: &f.keyStyle, value: v, setFlow: true, flow: f.flow})
 	}
 	if info.inlineMap >= 0 {
 		m := in.Field(info.inlineMap)
@@ -365,7 +368,15 @@ func (e *encoder) mapping(base int, c context) error {
 		// move the stack: kv is a copy.
 		kv := e.kvs[i]
 		e.writeIndent()
-		if err := e.key(kv.key); err != nil {
+		ks := kv.style
+		if ks == nil {
+			k, err := styleOfKey(kv.key)
+			if err != nil {
+				return err
+			}
+			ks = &k
+		}
+		if err := e.scalar(kv.key, ks.a, ks.style, context{simpleKey: true}); err != nil {
 			return err
 		}
 		e.writeIndicator(":", false, false, false)
@@ -381,13 +392,20 @@ func (e *encoder) mapping(base int, c context) error {
 	return nil
 }
 
-// key writes a mapping key; keys that are not simple keys (multi-line or
-// over 128 bytes) yaml.v3 writes as "? key", left to it.
-func (e *encoder) key(k string) error {
+// keyStyle is how a mapping key is written: its analysis and style.
+type keyStyle struct {
+	a     analysis
+	style scalarStyle
+}
+
+// styleOfKey is k's keyStyle; keys that are not simple keys (multi-line
+// or over 128 bytes) yaml.v3 writes as "? key", left to it.
+func styleOfKey(k string) (keyStyle, error) {
 	if len(k) > 128 || strings.ContainsRune(k, '\n') {
-		return fmt.Errorf("%w: a key of %d bytes or on several lines", ErrUnsupported, len(k))
+		return keyStyle{}, fmt.Errorf("%w: a key of %d bytes or on several lines", ErrUnsupported, len(k))
 	}
-	return e.str(k, context{simpleKey: true})
+	a, style, err := styleOf(k, false)
+	return keyStyle{a, style}, err
 }
 
 func (e *encoder) slicev(in reflect.Value, c context) error {
@@ -440,24 +458,33 @@ func (e *encoder) emptyFlow(open, close string, c context) error {
 	return nil
 }
 
-// str writes a string as yaml.v3's stringv does: plain unless it would
-// read back as another type, a literal block when it has line breaks.
 func (e *encoder) str(s string, c context) error {
+	a, style, err := styleOf(s, e.flow)
+	if err != nil {
+		return err
+	}
+	return e.scalar(s, a, style, c)
+}
+
+// styleOf is s's analysis and the style yaml.v3's stringv asks for it:
+// plain unless it would read back as another type, a literal block when it
+// has line breaks (double-quoted under the flow flag).
+func styleOf(s string, flow bool) (analysis, scalarStyle, error) {
 	a, ok := analyze(s)
 	if !ok {
 		// yaml.v3 writes invalid UTF-8 as !!binary.
-		return fmt.Errorf("%w: invalid UTF-8 or the characters of %q", ErrUnsupported, s)
+		return a, 0, fmt.Errorf("%w: invalid UTF-8 or the characters of %q", ErrUnsupported, s)
 	}
 	style := styleDouble
 	switch {
-	case a.multiline && e.flow:
+	case a.multiline && flow:
 		style = styleDouble
 	case a.multiline:
 		style = styleLiteral
 	case resolvesToString(s) && !isBase60Float(s) && !isOldBool(s):
 		style = stylePlain
 	}
-	return e.scalar(s, a, style, c)
+	return a, style, nil
 }
 
 // plain writes a scalar that is no string (null, a number, a bool), as
@@ -587,7 +614,7 @@ func analyze(s string) (analysis, bool) {
 		return analysis{blockPlainAllowed: true, singleQuotedAllowed: true}, true
 	}
 	var flowIndicators, blockIndicators, lineBreaks, tabs, leadingSpace, leadingBreak, trailingSpace, trailingBreak, breakSpace, spaceBreak, previousSpace, previousBreak bool
-	if strings.HasPrefix(s, "---") || strings.HasPrefix(s, "...") {
+	if (s[0] == '-' || s[0] == '.') && (strings.HasPrefix(s, "---") || strings.HasPrefix(s, "...")) {
 		blockIndicators, flowIndicators = true, true
 	}
 	precededByWhitespace := true
@@ -794,6 +821,7 @@ func (e *encoder) popIndent() {
 
 type fieldInfo struct {
 	key       string
+	keyStyle  keyStyle
 	num       int
 	omitEmpty bool
 	flow      bool
@@ -904,6 +932,10 @@ func readStruct(t reflect.Type) (*structInfo, error) {
 		}
 		if info.keys[f.key] {
 			return nil, fmt.Errorf("%w: the duplicate key %q in %s", ErrUnsupported, f.key, t)
+		}
+		var err error
+		if f.keyStyle, err = styleOfKey(f.key); err != nil {
+			return nil, err
 		}
 		info.keys[f.key] = true
 		info.fields = append(info.fields, f)
