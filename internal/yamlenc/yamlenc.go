@@ -98,7 +98,6 @@ type encoder struct {
 	best       int
 	indent     int
 	indents    []int
-	column     int
 	whitespace bool
 	indention  bool
 }
@@ -754,37 +753,46 @@ func printable(r rune) bool {
 // escaped in a double-quoted scalar; it refuses the others yaml.v3 escapes.
 var doubleEscapes = [256]string{'\n': `\n`, '\t': `\t`, '"': `\"`, '\\': `\\`}
 
-// The emitter's primitives, as yaml.v3 has them: column counts characters.
+// The emitter's primitives, as yaml.v3 has them, but for its column,
+// which only writeIndent reads: it reads it off the output.
 
 func (e *encoder) put(b byte) {
 	e.out = append(e.out, b)
-	e.column++
 }
 
 func (e *encoder) write(s string) {
 	e.out = append(e.out, s...)
-	for i := 0; i < len(s); i++ {
-		if s[i]&0xC0 != 0x80 {
-			e.column++
-		}
-	}
 }
 
 func (e *encoder) putBreak() {
 	e.out = append(e.out, '\n')
-	e.column = 0
 	e.indention = true
 }
 
 func (e *encoder) writeIndent() {
 	indent := max(e.indent, 0)
-	if !e.indention || e.column > indent || e.column == indent && !e.whitespace {
+	column := e.column(indent)
+	if !e.indention || column > indent || column == indent && !e.whitespace {
 		e.putBreak()
+		column = 0
 	}
-	for e.column < indent {
+	for ; column < indent; column++ {
 		e.put(' ')
 	}
 	e.whitespace = true
+}
+
+// column is the output's column, in characters, if it is at most limit,
+// else limit+1: counting back to the line's start, at most limit+1
+// characters, costs less than counting every character written.
+func (e *encoder) column(limit int) int {
+	n := 0
+	for i := len(e.out) - 1; i >= 0 && n <= limit && e.out[i] != '\n'; i-- {
+		if e.out[i]&0xC0 != 0x80 {
+			n++
+		}
+	}
+	return n
 }
 
 func (e *encoder) writeIndicator(indicator string, needWhitespace, isWhitespace, isIndention bool) {
@@ -1006,15 +1014,32 @@ func compareKeys(a, b keyValue) int {
 // keyLess is yaml.v3's order of string map keys: runs of digits compare
 // as numbers, letters before other characters.
 func keyLess(a, b string) bool {
-	ar, br := []rune(a), []rune(b)
+	// yaml.v3 compares runes; ASCII keys, the common case, spare decoding.
+	if isASCII(a) && isASCII(b) {
+		return charsLess([]byte(a), []byte(b))
+	}
+	return charsLess([]rune(a), []rune(b))
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// charsLess is keyLess on a key's characters.
+func charsLess[C byte | rune](ar, br []C) bool {
 	digits := false
 	for i := 0; i < len(ar) && i < len(br); i++ {
 		if ar[i] == br[i] {
-			digits = unicode.IsDigit(ar[i])
+			digits = unicode.IsDigit(rune(ar[i]))
 			continue
 		}
-		al := unicode.IsLetter(ar[i])
-		bl := unicode.IsLetter(br[i])
+		al := unicode.IsLetter(rune(ar[i]))
+		bl := unicode.IsLetter(rune(br[i]))
 		if al && bl {
 			return ar[i] < br[i]
 		}
@@ -1027,7 +1052,7 @@ func keyLess(a, b string) bool {
 		var ai, bi int
 		var an, bn int64
 		if ar[i] == '0' || br[i] == '0' {
-			for j := i - 1; j >= 0 && unicode.IsDigit(ar[j]); j-- {
+			for j := i - 1; j >= 0 && unicode.IsDigit(rune(ar[j])); j-- {
 				if ar[j] != '0' {
 					an = 1
 					bn = 1
@@ -1035,10 +1060,10 @@ func keyLess(a, b string) bool {
 				}
 			}
 		}
-		for ai = i; ai < len(ar) && unicode.IsDigit(ar[ai]); ai++ {
+		for ai = i; ai < len(ar) && unicode.IsDigit(rune(ar[ai])); ai++ {
 			an = an*10 + int64(ar[ai]-'0')
 		}
-		for bi = i; bi < len(br) && unicode.IsDigit(br[bi]); bi++ {
+		for bi = i; bi < len(br) && unicode.IsDigit(rune(br[bi])); bi++ {
 			bn = bn*10 + int64(br[bi]-'0')
 		}
 		if an != bn {
