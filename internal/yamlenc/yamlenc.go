@@ -56,8 +56,10 @@ func Marshal(dst []byte, v any, indent int) (out []byte, err error) {
 		// Drop the caller's values, and keep the space they took.
 		clear(e.kvs[:cap(e.kvs)])
 		for _, cp := range e.copies {
-			cp.keys.Slice(0, cp.used).Clear()
-			cp.values.Slice(0, cp.used).Clear()
+			for i := range cp.used { // Slice(0, used).Clear() would allocate
+				cp.keys.Index(i).SetZero()
+				cp.values.Index(i).SetZero()
+			}
 			cp.used = 0
 		}
 		encoders.Put(e)
