@@ -205,12 +205,12 @@ const (
 var handlings sync.Map // reflect.Type -> handling
 
 // Nodes (either yaml.v3's) carry comments and styles, and times a format,
-// that this package leaves to yaml.v3.
+// that this package leaves to yaml.v3. All three are structs.
 var unsupportedTypes = []reflect.Type{reflect.TypeFor[yaml.Node](), reflect.TypeFor[goyaml.Node](), reflect.TypeFor[time.Time]()}
 
 func handlingOf(t reflect.Type) handling {
-	switch {
-	case slices.Contains(unsupportedTypes, t) || t.Kind() == reflect.Pointer && slices.Contains(unsupportedTypes, t.Elem()):
+	switch k := t.Kind(); {
+	case k == reflect.Struct && slices.Contains(unsupportedTypes, t) || k == reflect.Pointer && slices.Contains(unsupportedTypes, t.Elem()):
 		return handleUnsupported
 	case t.NumMethod() == 0:
 		// No Marshaler nor Duration: most values' types, spared the
