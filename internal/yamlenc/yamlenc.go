@@ -42,9 +42,10 @@ func Marshal(dst []byte, v any, indent int) (out []byte, err error) {
 	if indent < 2 || indent > 9 {
 		indent = 2
 	}
-	// The document goes to a pooled buffer, then to dst once its size is
-	// known: dst, grown as it was written, was allocated several times
-	// over, and a large build's YAML is most of what it allocates.
+	// The document is written to a pooled encoder's buffer and appended to
+	// dst once its size is known: growing dst as it is written allocates
+	// it several times over, and a large build's YAML is much of what it
+	// allocates.
 	e := encoders.Get().(*encoder)
 	*e = encoder{out: e.out[:0], kvs: e.kvs[:0], copies: e.copies, indents: e.indents[:0], best: indent, indent: -1, whitespace: true, indention: true}
 	defer func() {
@@ -179,10 +180,10 @@ func (e *encoder) marshal(in reflect.Value, c context) error {
 	return fmt.Errorf("%w: a value of kind %s", ErrUnsupported, in.Kind())
 }
 
-// methods is in.Interface(), for calling a method of in's type: through
-// in's address when it has one, whose method set holds the value's, as
-// Interface copies a value that is no pointer into an allocation of its
-// own.
+// methods is in as an interface value to call a method of in's type on:
+// in's address when it has one (a pointer's method set holds the
+// value's), as Interface copies a value that is no pointer into an
+// allocation of its own.
 func methods(in reflect.Value) any {
 	if in.Kind() != reflect.Pointer && in.CanAddr() {
 		return in.Addr().Interface()
@@ -273,7 +274,7 @@ func (e *encoder) pushEntries(m reflect.Value, setFlow bool) {
 	t := m.Type()
 	cp := e.copies[t]
 	if cp == nil || cp.used+n > cp.keys.Len() {
-		// Entries written before stay in the slices they were copied to.
+		// Larger slices; the entries on e.kvs keep the ones they are in.
 		size := max(n, 16)
 		if cp != nil {
 			size = max(n, 2*cp.keys.Len())
@@ -317,10 +318,8 @@ func (e *encoder) structv(in reflect.Value, c context) error {
 	}
 	if info.inlineMap >= 0 {
 		m := in.Field(info.inlineMap)
-		if kt := m.Type().Key(); kt.Implements(marshalerType) || kt.Implements(textMarshalerType) {
-			if m.Len() > 0 {
-				return fmt.Errorf("%w: an inline map key that marshals itself", ErrUnsupported)
-			}
+		if kt := m.Type().Key(); (kt.Implements(marshalerType) || kt.Implements(textMarshalerType)) && m.Len() > 0 {
+			return fmt.Errorf("%w: an inline map key that marshals itself", ErrUnsupported)
 		}
 		extra := len(e.kvs)
 		e.pushEntries(m, true)
@@ -459,6 +458,7 @@ func (e *encoder) emptyFlow(open, close string, c context) error {
 	return nil
 }
 
+// str writes a string as yaml.v3's stringv does.
 func (e *encoder) str(s string, c context) error {
 	a, style, err := styleOf(s, e.flow)
 	if err != nil {
@@ -607,9 +607,9 @@ type analysis struct {
 
 // analyze ports yaml_emitter_analyze_scalar (unicode on).
 // It refuses invalid UTF-8 and the characters whose writing this port
-// leaves to yaml.v3: control characters but tab and \n, \r, NEL, the Unicode line and
-// paragraph separators, a byte order mark, and the non-characters yaml.v3
-// escapes.
+// leaves to yaml.v3: control characters but tab and \n, \r, NEL, the
+// Unicode line and paragraph separators, a byte order mark, and the
+// non-characters yaml.v3 escapes.
 func analyze(s string) (analysis, bool) {
 	if len(s) == 0 {
 		return analysis{blockPlainAllowed: true, singleQuotedAllowed: true}, true
