@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/sre-tools/promgen/internal/scalespec"
 	"github.com/sre-tools/promgen/rules"
 	"github.com/sre-tools/promgen/spec"
@@ -51,6 +52,31 @@ func BenchmarkBuild(b *testing.B) {
 			b.ReportMetric(float64((cpuTime(b)-start).Milliseconds())/float64(b.N), "cpu-ms/op")
 		})
 	}
+}
+
+// BenchmarkMarshal measures marshal alone on the values a build of 1,000
+// services writes per service: its rule groups, unit tests and compose
+// fragment, built once outside the loop.
+func BenchmarkMarshal(b *testing.B) {
+	s, _ := scaleSpec(b, 1000)
+	var values []any
+	for _, g := range groups(s) {
+		values = append(values, ruleGroups(s, g), unitTests(s, g, "../rules/"+g.name+".rules.yml"))
+		if g.svc != nil {
+			f := newFragment("", *g.svc)
+			values = append(values, composeFragment{Services: map[string]types.ServiceConfig{f.service: f.config}})
+		}
+	}
+	b.ReportAllocs()
+	start := cpuTime(b)
+	for b.Loop() {
+		for _, v := range values {
+			if _, err := marshal(v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64((cpuTime(b)-start).Milliseconds())/float64(b.N), "cpu-ms/op")
 }
 
 // cpuTime is scalespec.CPUTime, failing the benchmark on an error.

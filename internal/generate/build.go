@@ -161,7 +161,7 @@ func renderGroup(t Target, g group, rc *rulecheck.Checker) (Files, error) {
 // or through yaml.v3 itself for a value yamlenc leaves to it.
 func marshal(v any) ([]byte, error) {
 	if !forceYAMLv3 {
-		b, err := yamlenc.Marshal(append(make([]byte, 0, 8192), Header...), v, 2)
+		b, err := yamlenc.Marshal([]byte(Header), v, 2)
 		if !errors.Is(err, yamlenc.ErrUnsupported) {
 			if err != nil {
 				return nil, fmt.Errorf("marshal: %w", err)

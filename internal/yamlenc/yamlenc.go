@@ -19,7 +19,6 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,13 +42,28 @@ func Marshal(dst []byte, v any, indent int) (out []byte, err error) {
 	if indent < 2 || indent > 9 {
 		indent = 2
 	}
-	e := &encoder{out: dst, best: indent, indent: -1, whitespace: true, indention: true}
+	// The document is written to a pooled encoder's buffer and appended to
+	// dst once its size is known: growing dst as it is written allocates
+	// it several times over, and a large build's YAML is much of what it
+	// allocates.
+	e := encoders.Get().(*encoder)
+	*e = encoder{out: e.out[:0], kvs: e.kvs[:0], copies: e.copies, indents: e.indents[:0], best: indent, indent: -1, whitespace: true, indention: true}
 	defer func() {
 		// A panic is a path this port does not cover (reflection on an
 		// unexported field, say): yaml.v3 decides what it writes.
 		if r := recover(); r != nil {
 			out, err = nil, fmt.Errorf("%w: %v", ErrUnsupported, r)
 		}
+		// Drop the caller's values, and keep the space they took.
+		clear(e.kvs[:cap(e.kvs)])
+		for _, cp := range e.copies {
+			for i := range cp.used { // Slice(0, used).Clear() would allocate
+				cp.keys.Index(i).SetZero()
+				cp.values.Index(i).SetZero()
+			}
+			cp.used = 0
+		}
+		encoders.Put(e)
 	}()
 	rv := reflect.ValueOf(v)
 	if err := e.marshal(rv, context{root: true}); err != nil {
@@ -57,8 +71,10 @@ func Marshal(dst []byte, v any, indent int) (out []byte, err error) {
 	}
 	// Document end: yaml.v3 closes the last line.
 	e.writeIndent()
-	return e.out, nil
+	return append(dst, e.out...), nil
 }
+
+var encoders = sync.Pool{New: func() any { return new(encoder) }}
 
 // context is where a node is written: what yaml.v3's emitter keeps in its
 // state stack and context flags.
@@ -71,13 +87,20 @@ type context struct {
 
 type encoder struct {
 	out []byte
+	// kvs is a stack of the entries of the mappings being written, each
+	// mapping's on top of its parent's, so that they allocate nothing once
+	// the stack has grown.
+	kvs []keyValue
+	// copies holds, per map type, the keys and values of the document's
+	// maps of that type, copied out of them (MapIter's Key and Value
+	// allocate each copy).
+	copies map[reflect.Type]*mapCopies
 	// flow is yaml.v3's flow flag: set by a struct field tagged flow, it
 	// lasts until a collection takes it, even past that field.
 	flow       bool
 	best       int
 	indent     int
 	indents    []int
-	column     int
 	whitespace bool
 	indention  bool
 }
@@ -98,7 +121,7 @@ func (e *encoder) marshal(in reflect.Value, c context) error {
 		}
 	}
 	if !in.IsValid() || (in.Kind() == reflect.Pointer || in.Kind() == reflect.Interface) && in.IsNil() {
-		return e.scalar("null", stylePlain, c)
+		return e.plain("null", c)
 	}
 	switch handlingOf(in.Type()) {
 	case handleUnsupported:
@@ -106,16 +129,16 @@ func (e *encoder) marshal(in reflect.Value, c context) error {
 	case handleDuration:
 		return e.str(time.Duration(in.Int()).String(), c)
 	case handleMarshaler:
-		v, err := in.Interface().(interface{ MarshalYAML() (any, error) }).MarshalYAML()
+		v, err := methods(in).(interface{ MarshalYAML() (any, error) }).MarshalYAML()
 		if err != nil {
 			return err
 		}
 		if v == nil {
-			return e.scalar("null", stylePlain, c)
+			return e.plain("null", c)
 		}
 		return e.marshal(reflect.ValueOf(v), c)
 	case handleTextMarshaler:
-		text, err := in.Interface().(encoding.TextMarshaler).MarshalText()
+		text, err := methods(in).(encoding.TextMarshaler).MarshalText()
 		if err != nil {
 			return err
 		}
@@ -133,9 +156,9 @@ func (e *encoder) marshal(in reflect.Value, c context) error {
 	case reflect.String:
 		return e.str(in.String(), c)
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return e.scalar(strconv.FormatInt(in.Int(), 10), stylePlain, c)
+		return e.plain(strconv.FormatInt(in.Int(), 10), c)
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return e.scalar(strconv.FormatUint(in.Uint(), 10), stylePlain, c)
+		return e.plain(strconv.FormatUint(in.Uint(), 10), c)
 	case reflect.Float32, reflect.Float64:
 		precision := 64
 		if in.Kind() == reflect.Float32 {
@@ -150,11 +173,22 @@ func (e *encoder) marshal(in reflect.Value, c context) error {
 		case "NaN":
 			s = ".nan"
 		}
-		return e.scalar(s, stylePlain, c)
+		return e.plain(s, c)
 	case reflect.Bool:
-		return e.scalar(strconv.FormatBool(in.Bool()), stylePlain, c)
+		return e.plain(strconv.FormatBool(in.Bool()), c)
 	}
 	return fmt.Errorf("%w: a value of kind %s", ErrUnsupported, in.Kind())
+}
+
+// methods is in as an interface value to call a method of in's type on:
+// in's address when it has one (a pointer's method set holds the
+// value's), as Interface copies a value that is no pointer into an
+// allocation of its own.
+func methods(in reflect.Value) any {
+	if in.Kind() != reflect.Pointer && in.CanAddr() {
+		return in.Addr().Interface()
+	}
+	return in.Interface()
 }
 
 // handling is how yaml.v3's marshal treats a type before its kind: the
@@ -172,17 +206,23 @@ const (
 var handlings sync.Map // reflect.Type -> handling
 
 // Nodes (either yaml.v3's) carry comments and styles, and times a format,
-// that this package leaves to yaml.v3.
+// that this package leaves to yaml.v3. All three are structs.
 var unsupportedTypes = []reflect.Type{reflect.TypeFor[yaml.Node](), reflect.TypeFor[goyaml.Node](), reflect.TypeFor[time.Time]()}
 
 func handlingOf(t reflect.Type) handling {
+	switch k := t.Kind(); {
+	case k == reflect.Struct && slices.Contains(unsupportedTypes, t) || k == reflect.Pointer && slices.Contains(unsupportedTypes, t.Elem()):
+		return handleUnsupported
+	case t.NumMethod() == 0:
+		// No Marshaler nor Duration: most values' types, spared the
+		// look-up below.
+		return handleKind
+	}
 	if h, ok := handlings.Load(t); ok {
 		return h.(handling)
 	}
 	h := handleKind
 	switch {
-	case slices.Contains(unsupportedTypes, t) || t.Kind() == reflect.Pointer && slices.Contains(unsupportedTypes, t.Elem()):
-		h = handleUnsupported
 	case t == durationType:
 		h = handleDuration
 	case t.Implements(marshalerType):
@@ -195,7 +235,9 @@ func handlingOf(t reflect.Type) handling {
 }
 
 type keyValue struct {
-	key   string
+	key string
+	// style is key's when it was known beforehand, a struct field's.
+	style *keyStyle
 	value reflect.Value
 	// setFlow: the value resets yaml.v3's flow flag to flow, as a struct
 	// field or inlined map entry does; a map entry leaves it as it is.
@@ -203,20 +245,53 @@ type keyValue struct {
 }
 
 func (e *encoder) mapv(in reflect.Value, c context) error {
-	if in.Type().Key().Kind() != reflect.String {
-		return fmt.Errorf("%w: map keys of kind %s", ErrUnsupported, in.Type().Key().Kind())
+	t := in.Type()
+	if t.Key().Kind() != reflect.String {
+		return fmt.Errorf("%w: map keys of kind %s", ErrUnsupported, t.Key().Kind())
 	}
-	kvs := make([]keyValue, 0, in.Len())
-	iter := in.MapRange()
-	for iter.Next() {
-		k := iter.Key()
-		if k.Type().Implements(marshalerType) || k.Type().Implements(textMarshalerType) {
-			return fmt.Errorf("%w: a map key that marshals itself", ErrUnsupported)
+	if t.Key().Implements(marshalerType) || t.Key().Implements(textMarshalerType) {
+		return fmt.Errorf("%w: a map key that marshals itself", ErrUnsupported)
+	}
+	base := len(e.kvs)
+	e.pushEntries(in, false)
+	slices.SortFunc(e.kvs[base:], compareKeys)
+	return e.mapping(base, c)
+}
+
+// mapCopies are slices of a map type's keys and values, filled from
+// the start by each map of the document in turn.
+type mapCopies struct {
+	keys, values reflect.Value
+	used         int
+}
+
+// pushEntries pushes a map's entries onto e.kvs, unsorted.
+func (e *encoder) pushEntries(m reflect.Value, setFlow bool) {
+	n := m.Len()
+	if n == 0 {
+		return
+	}
+	t := m.Type()
+	cp := e.copies[t]
+	if cp == nil || cp.used+n > cp.keys.Len() {
+		// Larger slices; the entries on e.kvs keep the ones they are in.
+		size := max(n, 16)
+		if cp != nil {
+			size = max(n, 2*cp.keys.Len())
 		}
-		kvs = append(kvs, keyValue{key: k.String(), value: iter.Value()})
+		cp = &mapCopies{keys: reflect.MakeSlice(reflect.SliceOf(t.Key()), size, size), values: reflect.MakeSlice(reflect.SliceOf(t.Elem()), size, size)}
+		if e.copies == nil {
+			e.copies = map[reflect.Type]*mapCopies{}
+		}
+		e.copies[t] = cp
 	}
-	sort.Slice(kvs, func(i, j int) bool { return keyLess(kvs[i].key, kvs[j].key) })
-	return e.mapping(kvs, c)
+	iter := m.MapRange()
+	for ; iter.Next(); cp.used++ {
+		k, v := cp.keys.Index(cp.used), cp.values.Index(cp.used)
+		k.SetIterKey(iter)
+		v.SetIterValue(iter)
+		e.kvs = append(e.kvs, keyValue{key: k.String(), value: v, setFlow: setFlow})
+	}
 }
 
 func (e *encoder) structv(in reflect.Value, c context) error {
@@ -224,8 +299,9 @@ func (e *encoder) structv(in reflect.Value, c context) error {
 	if err != nil {
 		return err
 	}
-	kvs := make([]keyValue, 0, len(info.fields))
-	for _, f := range info.fields {
+	base := len(e.kvs)
+	for i := range info.fields {
+		f := &info.fields[i]
 		var v reflect.Value
 		if f.inline == nil {
 			v = in.Field(f.num)
@@ -238,28 +314,23 @@ func (e *encoder) structv(in reflect.Value, c context) error {
 		if f.omitEmpty && isZero(v) {
 			continue
 		}
-		kvs = append(kvs, keyValue{key: f.key, value: v, setFlow: true, flow: f.flow})
+		e.kvs = append(e.kvs, keyValue{key: f.key, style: &f.keyStyle, value: v, setFlow: true, flow: f.flow})
 	}
 	if info.inlineMap >= 0 {
 		m := in.Field(info.inlineMap)
-		if m.Len() > 0 {
-			var extra []keyValue
-			iter := m.MapRange()
-			for iter.Next() {
-				if kt := iter.Key().Type(); kt.Implements(marshalerType) || kt.Implements(textMarshalerType) {
-					return fmt.Errorf("%w: an inline map key that marshals itself", ErrUnsupported)
-				}
-				k := iter.Key().String()
-				if _, found := info.keys[k]; found {
-					return fmt.Errorf("%w: an inline map key that is also a field", ErrUnsupported) // yaml.v3 panics
-				}
-				extra = append(extra, keyValue{key: k, value: iter.Value(), setFlow: true})
-			}
-			sort.Slice(extra, func(i, j int) bool { return keyLess(extra[i].key, extra[j].key) })
-			kvs = append(kvs, extra...)
+		if kt := m.Type().Key(); (kt.Implements(marshalerType) || kt.Implements(textMarshalerType)) && m.Len() > 0 {
+			return fmt.Errorf("%w: an inline map key that marshals itself", ErrUnsupported)
 		}
+		extra := len(e.kvs)
+		e.pushEntries(m, true)
+		for _, kv := range e.kvs[extra:] {
+			if _, found := info.keys[kv.key]; found {
+				return fmt.Errorf("%w: an inline map key that is also a field", ErrUnsupported) // yaml.v3 panics
+			}
+		}
+		slices.SortFunc(e.kvs[extra:], compareKeys)
 	}
-	return e.mapping(kvs, c)
+	return e.mapping(base, c)
 }
 
 func fieldByIndex(v reflect.Value, index []int) reflect.Value {
@@ -275,12 +346,14 @@ func fieldByIndex(v reflect.Value, index []int) reflect.Value {
 	return v
 }
 
-// mapping writes a block mapping, or {} when empty (yaml.v3 writes an
-// empty collection in flow style).
-func (e *encoder) mapping(kvs []keyValue, c context) error {
+// mapping writes the entries on e.kvs from base as a block mapping, or {}
+// when there are none (yaml.v3 writes an empty collection in flow style),
+// and pops them.
+func (e *encoder) mapping(base int, c context) error {
+	end := len(e.kvs)
 	flow := e.flow
 	e.flow = false
-	if len(kvs) == 0 {
+	if end == base {
 		return e.emptyFlow("{", "}", c)
 	}
 	if flow || c.inFlow {
@@ -290,9 +363,20 @@ func (e *encoder) mapping(kvs []keyValue, c context) error {
 		return fmt.Errorf("%w: a collection as a map key", ErrUnsupported)
 	}
 	e.increaseIndent(false, c.seqItem)
-	for _, kv := range kvs {
+	for i := base; i < end; i++ {
+		// The entries of the values written here go above end, and may
+		// move the stack: kv is a copy.
+		kv := e.kvs[i]
 		e.writeIndent()
-		if err := e.key(kv.key); err != nil {
+		ks := kv.style
+		if ks == nil {
+			k, err := styleOfKey(kv.key)
+			if err != nil {
+				return err
+			}
+			ks = &k
+		}
+		if err := e.scalar(kv.key, ks.a, ks.style, context{simpleKey: true}); err != nil {
 			return err
 		}
 		e.writeIndicator(":", false, false, false)
@@ -303,17 +387,25 @@ func (e *encoder) mapping(kvs []keyValue, c context) error {
 			return err
 		}
 	}
+	e.kvs = e.kvs[:base]
 	e.popIndent()
 	return nil
 }
 
-// key writes a mapping key; keys that are not simple keys (multi-line or
-// over 128 bytes) yaml.v3 writes as "? key", left to it.
-func (e *encoder) key(k string) error {
+// keyStyle is how a mapping key is written: its analysis and style.
+type keyStyle struct {
+	a     analysis
+	style scalarStyle
+}
+
+// styleOfKey is k's keyStyle; keys that are not simple keys (multi-line
+// or over 128 bytes) yaml.v3 writes as "? key", left to it.
+func styleOfKey(k string) (keyStyle, error) {
 	if len(k) > 128 || strings.ContainsRune(k, '\n') {
-		return fmt.Errorf("%w: a key of %d bytes or on several lines", ErrUnsupported, len(k))
+		return keyStyle{}, fmt.Errorf("%w: a key of %d bytes or on several lines", ErrUnsupported, len(k))
 	}
-	return e.str(k, context{simpleKey: true})
+	a, style, err := styleOf(k, false)
+	return keyStyle{a, style}, err
 }
 
 func (e *encoder) slicev(in reflect.Value, c context) error {
@@ -366,22 +458,41 @@ func (e *encoder) emptyFlow(open, close string, c context) error {
 	return nil
 }
 
-// str writes a string as yaml.v3's stringv does: plain unless it would
-// read back as another type, a literal block when it has line breaks.
+// str writes a string as yaml.v3's stringv does.
 func (e *encoder) str(s string, c context) error {
-	if !utf8.ValidString(s) {
-		return fmt.Errorf("%w: invalid UTF-8", ErrUnsupported) // yaml.v3 writes it as !!binary
+	a, style, err := styleOf(s, e.flow)
+	if err != nil {
+		return err
+	}
+	return e.scalar(s, a, style, c)
+}
+
+// styleOf is s's analysis and the style yaml.v3's stringv asks for it:
+// plain unless it would read back as another type, a literal block when it
+// has line breaks (double-quoted under the flow flag).
+func styleOf(s string, flow bool) (analysis, scalarStyle, error) {
+	a, ok := analyze(s)
+	if !ok {
+		// yaml.v3 writes invalid UTF-8 as !!binary.
+		return a, 0, fmt.Errorf("%w: invalid UTF-8 or the characters of %q", ErrUnsupported, s)
 	}
 	style := styleDouble
 	switch {
-	case strings.ContainsRune(s, '\n') && e.flow:
+	case a.multiline && flow:
 		style = styleDouble
-	case strings.ContainsRune(s, '\n'):
+	case a.multiline:
 		style = styleLiteral
 	case resolvesToString(s) && !isBase60Float(s) && !isOldBool(s):
 		style = stylePlain
 	}
-	return e.scalar(s, style, c)
+	return a, style, nil
+}
+
+// plain writes a scalar that is no string (null, a number, a bool), as
+// yaml.v3 does, plain.
+func (e *encoder) plain(s string, c context) error {
+	a, _ := analyze(s) // printable ASCII
+	return e.scalar(s, a, stylePlain, c)
 }
 
 type scalarStyle int
@@ -393,13 +504,9 @@ const (
 	styleLiteral
 )
 
-// scalar writes a scalar in the requested style, or the next one that can
-// hold it, as yaml_emitter_select_scalar_style does.
-func (e *encoder) scalar(s string, style scalarStyle, c context) error {
-	a, ok := analyze(s)
-	if !ok {
-		return fmt.Errorf("%w: the character %q", ErrUnsupported, s)
-	}
+// scalar writes a scalar, of analysis a, in the requested style, or the
+// next one that can hold it, as yaml_emitter_select_scalar_style does.
+func (e *encoder) scalar(s string, a analysis, style scalarStyle, c context) error {
 	if c.root {
 		// A root scalar brings document end markers this port leaves out.
 		return fmt.Errorf("%w: a root scalar", ErrUnsupported)
@@ -435,32 +542,27 @@ func (e *encoder) scalar(s string, style scalarStyle, c context) error {
 			return fmt.Errorf("%w: a multi-line single-quoted scalar", ErrUnsupported)
 		}
 		e.writeIndicator("'", true, false, false)
-		for i := 0; i < len(s); i++ {
-			if s[i] == '\'' {
-				e.out = append(e.out, '\'')
-				e.column++
-			}
-			e.writeByteOfRune(s[i])
+		rest := s
+		for i := strings.IndexByte(rest, '\''); i >= 0; i = strings.IndexByte(rest, '\'') {
+			e.write(rest[:i+1])
+			e.put('\'') // doubled
+			rest = rest[i+1:]
 		}
+		e.write(rest)
 		e.writeIndicator("'", false, false, false)
 		e.whitespace = false
 		e.indention = false
 	case styleDouble:
 		e.writeIndicator(`"`, true, false, false)
+		start := 0
 		for i := 0; i < len(s); i++ {
-			switch b := s[i]; b {
-			case '\n':
-				e.write(`\n`)
-			case '\t':
-				e.write(`\t`)
-			case '"':
-				e.write(`\"`)
-			case '\\':
-				e.write(`\\`)
-			default:
-				e.writeByteOfRune(b)
+			if esc := doubleEscapes[s[i]]; esc != "" {
+				e.write(s[start:i])
+				e.write(esc)
+				start = i + 1
 			}
 		}
+		e.write(s[start:])
 		e.writeIndicator(`"`, false, false, false)
 		e.whitespace = false
 		e.indention = false
@@ -476,19 +578,17 @@ func (e *encoder) scalar(s string, style scalarStyle, c context) error {
 			e.writeIndicator("+", false, false, false)
 		}
 		e.whitespace = true
-		breaks := true
-		for i := 0; i < len(s); i++ {
-			if s[i] == '\n' {
-				e.putBreak()
-				breaks = true
-				continue
-			}
-			if breaks {
+		for rest := s; rest != ""; {
+			line, after, found := strings.Cut(rest, "\n")
+			if line != "" {
 				e.writeIndent()
+				e.write(line)
+				e.indention = false
 			}
-			e.writeByteOfRune(s[i])
-			e.indention = false
-			breaks = false
+			if found {
+				e.putBreak()
+			}
+			rest = after
 		}
 	}
 	e.popIndent()
@@ -506,29 +606,36 @@ type analysis struct {
 }
 
 // analyze ports yaml_emitter_analyze_scalar (unicode on).
-// It refuses the characters whose writing this port leaves to yaml.v3:
-// control characters but tab and \n, \r, NEL, the Unicode line and
-// paragraph separators, a byte order mark, and the non-characters yaml.v3
-// escapes.
+// It refuses invalid UTF-8 and the characters whose writing this port
+// leaves to yaml.v3: control characters but tab and \n, \r, NEL, the
+// Unicode line and paragraph separators, a byte order mark, and the
+// non-characters yaml.v3 escapes.
 func analyze(s string) (analysis, bool) {
 	if len(s) == 0 {
 		return analysis{blockPlainAllowed: true, singleQuotedAllowed: true}, true
 	}
-	if a, ok := analyzeSimple(s); ok {
-		return a, true
-	}
 	var flowIndicators, blockIndicators, lineBreaks, tabs, leadingSpace, leadingBreak, trailingSpace, trailingBreak, breakSpace, spaceBreak, previousSpace, previousBreak bool
-	if strings.HasPrefix(s, "---") || strings.HasPrefix(s, "...") {
+	if (s[0] == '-' || s[0] == '.') && (strings.HasPrefix(s, "---") || strings.HasPrefix(s, "...")) {
 		blockIndicators, flowIndicators = true, true
 	}
 	precededByWhitespace := true
-	for i, r := range s {
-		w := utf8.RuneLen(r)
-		if !printable(r) {
+	for i := 0; i < len(s); {
+		b := s[i]
+		if i > 0 && quiet[b] {
+			// A run of them leaves the state as any one of them does.
+			for i++; i < len(s) && quiet[s[i]]; i++ {
+			}
+			previousSpace, previousBreak, precededByWhitespace = false, false, false
+			continue
+		}
+		r, w := rune(b), 1
+		if b >= utf8.RuneSelf {
+			r, w = utf8.DecodeRuneInString(s[i:])
+		}
+		if !printable(r) || r == utf8.RuneError && w == 1 {
 			return analysis{}, false
 		}
 		followedByWhitespace := i+w >= len(s) || s[i+w] == ' ' || s[i+w] == '\t'
-		b := s[i]
 		if i == 0 {
 			switch b {
 			case '#', ',', '[', ']', '{', '}', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`':
@@ -589,6 +696,7 @@ func analyze(s string) (analysis, bool) {
 			previousSpace, previousBreak = false, false
 		}
 		precededByWhitespace = b == ' ' || b == '\t' || b == '\n'
+		i += w
 	}
 	a := analysis{multiline: lineBreaks, flowPlainAllowed: true, blockPlainAllowed: true, singleQuotedAllowed: true, blockAllowed: true}
 	if leadingSpace || leadingBreak || trailingSpace || trailingBreak || breakSpace || spaceBreak || tabs || lineBreaks {
@@ -609,36 +717,14 @@ func analyze(s string) (analysis, bool) {
 	return a, true
 }
 
-// analyzeSimple is analyze's answer for the common case, a string of
-// printable ASCII letters, digits and punctuation that is not special
-// anywhere in it, one pass over a table; ok false sends anything else to
-// analyze's full rules.
-func analyzeSimple(s string) (analysis, bool) {
-	for i := 0; i < len(s); i++ {
-		if !plainByte[s[i]] {
-			return analysis{}, false
-		}
-	}
-	// Not special anywhere, but some characters are at the start, and a
-	// space at either end.
-	switch s[0] {
-	case '-', '?', ':', '.', ' ':
-		return analysis{}, false
-	}
-	if s[len(s)-1] == ' ' {
-		return analysis{}, false
-	}
-	return analysis{flowPlainAllowed: true, blockPlainAllowed: true, singleQuotedAllowed: true, blockAllowed: true}, true
-}
-
-// plainByte: printable ASCII that is no indicator in any position, bar
-// the first (analyzeSimple checks that one); a space is special only at
-// either end or beside a line break, '#' or ':', which take the full rules.
-var plainByte = func() (t [256]bool) {
-	for b := 0x20; b < 0x7F; b++ {
+// quiet: printable ASCII that, past a scalar's first character, is no
+// indicator, space or break, so changes nothing analyze looks at but
+// precededByWhitespace, previousSpace and previousBreak, which it clears.
+var quiet = func() (t [256]bool) {
+	for b := 0x21; b < 0x7F; b++ {
 		t[b] = true
 	}
-	for _, b := range "#,[]{}&*!|>'\"%@`?:" {
+	for _, b := range ",?[]{}:#" {
 		t[b] = false
 	}
 	return t
@@ -665,46 +751,50 @@ func printable(r rune) bool {
 	return false
 }
 
-// The emitter's primitives, as yaml.v3 has them: column counts characters.
+// doubleEscapes are the escapes of the characters this port writes
+// escaped in a double-quoted scalar; it refuses the others yaml.v3 escapes.
+var doubleEscapes = [256]string{'\n': `\n`, '\t': `\t`, '"': `\"`, '\\': `\\`}
+
+// The emitter's primitives, as yaml.v3 has them, but for its column,
+// which only writeIndent reads: it reads it off the output.
 
 func (e *encoder) put(b byte) {
 	e.out = append(e.out, b)
-	e.column++
-}
-
-// writeByteOfRune writes one byte of a string, counting a column at the
-// first byte of each character.
-func (e *encoder) writeByteOfRune(b byte) {
-	e.out = append(e.out, b)
-	if b&0xC0 != 0x80 {
-		e.column++
-	}
 }
 
 func (e *encoder) write(s string) {
 	e.out = append(e.out, s...)
-	for i := 0; i < len(s); i++ {
-		if s[i]&0xC0 != 0x80 {
-			e.column++
-		}
-	}
 }
 
 func (e *encoder) putBreak() {
 	e.out = append(e.out, '\n')
-	e.column = 0
 	e.indention = true
 }
 
 func (e *encoder) writeIndent() {
 	indent := max(e.indent, 0)
-	if !e.indention || e.column > indent || e.column == indent && !e.whitespace {
+	column := e.column(indent)
+	if !e.indention || column > indent || column == indent && !e.whitespace {
 		e.putBreak()
+		column = 0
 	}
-	for e.column < indent {
+	for ; column < indent; column++ {
 		e.put(' ')
 	}
 	e.whitespace = true
+}
+
+// column is the output's column, in characters, if it is at most limit,
+// else limit+1: counting back to the line's start, at most limit+1
+// characters, costs less than counting every character written.
+func (e *encoder) column(limit int) int {
+	n := 0
+	for i := len(e.out) - 1; i >= 0 && n <= limit && e.out[i] != '\n'; i-- {
+		if e.out[i]&0xC0 != 0x80 {
+			n++
+		}
+	}
+	return n
 }
 
 func (e *encoder) writeIndicator(indicator string, needWhitespace, isWhitespace, isIndention bool) {
@@ -741,6 +831,7 @@ func (e *encoder) popIndent() {
 
 type fieldInfo struct {
 	key       string
+	keyStyle  keyStyle
 	num       int
 	omitEmpty bool
 	flow      bool
@@ -852,6 +943,10 @@ func readStruct(t reflect.Type) (*structInfo, error) {
 		if info.keys[f.key] {
 			return nil, fmt.Errorf("%w: the duplicate key %q in %s", ErrUnsupported, f.key, t)
 		}
+		var err error
+		if f.keyStyle, err = styleOfKey(f.key); err != nil {
+			return nil, err
+		}
 		info.keys[f.key] = true
 		info.fields = append(info.fields, f)
 	}
@@ -875,7 +970,7 @@ func isZero(v reflect.Value) bool {
 		if (kind == reflect.Pointer || kind == reflect.Interface) && v.IsNil() {
 			return true
 		}
-		return v.Interface().(interface{ IsZero() bool }).IsZero()
+		return methods(v).(interface{ IsZero() bool }).IsZero()
 	}
 	switch kind {
 	case reflect.String:
@@ -907,18 +1002,46 @@ func isZero(v reflect.Value) bool {
 	return false
 }
 
+// compareKeys orders entries by keyLess for slices.SortFunc, whose
+// pdqsort is sort.Sort's (both are generated from one template): it
+// compares the same pairs in the same order, so keys end in yaml.v3's order
+// even where keyLess is no strict order.
+func compareKeys(a, b keyValue) int {
+	if keyLess(a.key, b.key) {
+		return -1
+	}
+	return 1
+}
+
 // keyLess is yaml.v3's order of string map keys: runs of digits compare
 // as numbers, letters before other characters.
 func keyLess(a, b string) bool {
-	ar, br := []rune(a), []rune(b)
+	// yaml.v3 compares runes; ASCII keys, the common case, spare decoding.
+	if isASCII(a) && isASCII(b) {
+		return charsLess([]byte(a), []byte(b))
+	}
+	return charsLess([]rune(a), []rune(b))
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// charsLess is keyLess on a key's characters.
+func charsLess[C byte | rune](ar, br []C) bool {
 	digits := false
 	for i := 0; i < len(ar) && i < len(br); i++ {
 		if ar[i] == br[i] {
-			digits = unicode.IsDigit(ar[i])
+			digits = unicode.IsDigit(rune(ar[i]))
 			continue
 		}
-		al := unicode.IsLetter(ar[i])
-		bl := unicode.IsLetter(br[i])
+		al := unicode.IsLetter(rune(ar[i]))
+		bl := unicode.IsLetter(rune(br[i]))
 		if al && bl {
 			return ar[i] < br[i]
 		}
@@ -931,7 +1054,7 @@ func keyLess(a, b string) bool {
 		var ai, bi int
 		var an, bn int64
 		if ar[i] == '0' || br[i] == '0' {
-			for j := i - 1; j >= 0 && unicode.IsDigit(ar[j]); j-- {
+			for j := i - 1; j >= 0 && unicode.IsDigit(rune(ar[j])); j-- {
 				if ar[j] != '0' {
 					an = 1
 					bn = 1
@@ -939,10 +1062,10 @@ func keyLess(a, b string) bool {
 				}
 			}
 		}
-		for ai = i; ai < len(ar) && unicode.IsDigit(ar[ai]); ai++ {
+		for ai = i; ai < len(ar) && unicode.IsDigit(rune(ar[ai])); ai++ {
 			an = an*10 + int64(ar[ai]-'0')
 		}
-		for bi = i; bi < len(br) && unicode.IsDigit(br[bi]); bi++ {
+		for bi = i; bi < len(br) && unicode.IsDigit(rune(br[bi])); bi++ {
 			bn = bn*10 + int64(br[bi]-'0')
 		}
 		if an != bn {
@@ -998,6 +1121,9 @@ func resolvesToString(in string) bool {
 	}
 	switch hint {
 	case '.':
+		if !mayBeNumber(in) {
+			return true
+		}
 		_, err := strconv.ParseFloat(in, 64)
 		return err != nil
 	case 'D', 'S':
@@ -1005,6 +1131,9 @@ func resolvesToString(in string) bool {
 			return false
 		}
 		plain := strings.ReplaceAll(in, "_", "")
+		if !mayBeNumber(plain) {
+			return true
+		}
 		if _, err := strconv.ParseInt(plain, 0, 64); err == nil {
 			return false
 		}
@@ -1039,6 +1168,40 @@ func resolvesToString(in string) bool {
 	}
 	return true
 }
+
+// mayBeNumber is false for a string none of strconv's parsers below
+// accepts, which they would report with an allocated error: a byte that is
+// no digit, '.', '_', hex digit, exponent, letter of "inf", "infinity" or
+// "nan", or base prefix right after a leading 0 ("1x23" is a test's
+// series), or a sign other than at the start or after a letter (an
+// exponent's, or a base prefix's, as in "0b-1").
+func mayBeNumber(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case numberByte[c]:
+		case c == 'x' || c == 'X' || c == 'o' || c == 'O':
+			if i == 0 || s[i-1] != '0' || i > 2 || i == 2 && s[0] != '+' && s[0] != '-' {
+				return false
+			}
+		case c == '+' || c == '-':
+			if i > 0 && !isLetter(s[i-1]) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+var numberByte = func() (t [256]bool) {
+	for _, c := range "0123456789._abcdefABCDEFpPiInNtTyY" {
+		t[c] = true
+	}
+	return t
+}()
+
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
 func parses(s string, base int) bool {
 	if _, err := strconv.ParseInt(s, base, 64); err == nil {

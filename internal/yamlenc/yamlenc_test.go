@@ -60,6 +60,9 @@ var tricky = []string{
 	"x\n y", "x \ny", "\n", "\n\n", "a\n\nb", "  two\n  lines", "ü", "naïve café", "日本語", "1s", "15s", "2m0s",
 	"{{ $labels.job }} is down", "{__name__=\"up\", job=\"x\"}", `up{job="a"} == 0`, "http://localhost:8080/health",
 	"CMD-SHELL", "unless-stopped", "on-failure", "<nil>", "0.99x3 stale _x19", "1+2x3", "a: b # c",
+	"0b-101", "0b_-101", "0o-17", "0o_-17", "-0b_11", "1_0e-1_0", "1e+5", "0x1p-2", "0x_1F", "+Infinity", "\t\"q\" \\ b", "x \n\"y\"\\\n", "'it''s'", "\tit's", "ü\n\n ü\nb ", "-inf", "NaN",
+	"-.5e-3", ".5e+3", "._5", "1_000.5", "0+0x10", "1-1", "15s", "1h30m", "0xG", "1.2.3", "+-1", "2006-01-02 x",
+	"1x23", "-0x1F", "+0o17", "-0O17", "0X1f", "00x1", "1_0x1", "0_x1F", "-0_o17", "0x1.8p1", "4.294967296e+09x27",
 }
 
 func TestStringsAreWrittenAsYAMLv3WritesThem(t *testing.T) {
@@ -225,6 +228,14 @@ func TestValuesAreWrittenAsYAMLv3WritesThem(t *testing.T) {
 			}
 			if r.IntN(2) == 0 {
 				o.Extra = map[string]any{"extra-" + key(): value(depth + 1)}
+			}
+			// In a slice or a map its fields are addressable, and
+			// their methods called through their address.
+			switch r.IntN(3) {
+			case 0:
+				return []outer{o}
+			case 1:
+				return map[string]outer{key(): o}
 			}
 			return o
 		}
