@@ -1,7 +1,7 @@
 package rules
 
 import (
-	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -38,16 +38,16 @@ func testProject(svc spec.Service) string {
 // containerName is replica n's name as compose v2 makes it:
 // <project>-<service>-<n>.
 func containerName(svc spec.Service, n int) string {
-	return fmt.Sprintf("%s-%s-%d", testProject(svc), svc.Name, n)
+	return testProject(svc) + "-" + svc.Name + "-" + strconv.Itoa(n)
 }
 
 // container returns the identity labels of replica n of svc, plus extra.
 func container(svc spec.Service, n int, extra ...string) map[string]string {
-	return merge(map[string]string{
-		catalog.LabelName:           containerName(svc, n),
-		catalog.LabelComposeProject: testProject(svc),
-		catalog.LabelComposeService: svc.Name,
-	}, extra...)
+	out := make(map[string]string, 3+len(extra)/2)
+	out[catalog.LabelName] = containerName(svc, n)
+	out[catalog.LabelComposeProject] = testProject(svc)
+	out[catalog.LabelComposeService] = svc.Name
+	return set(out, extra...)
 }
 
 // replica returns the labels of the up series of replica n of svc.
@@ -66,10 +66,16 @@ func merge(a map[string]string, b ...string) map[string]string {
 	for k, v := range a {
 		out[k] = v
 	}
-	for i := 0; i+1 < len(b); i += 2 {
-		out[b[i]] = b[i+1]
+	return set(out, b...)
+}
+
+// set adds the label pairs kv to m. A spec's builders make these maps for
+// every replica of every test of every service.
+func set(m map[string]string, kv ...string) map[string]string {
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
 	}
-	return out
+	return m
 }
 
 // series is a shorthand for an input series.
@@ -112,7 +118,8 @@ func scrapePort(svc spec.Service) int {
 // onHost returns the labels of replica n's exporter series on host, plus
 // extra.
 func onHost(svc spec.Service, n int, host string, extra ...string) map[string]string {
-	return merge(container(svc, n, extra...), catalog.LabelHost, host)
+	// host last: it wins over a host in extra, as it always has.
+	return container(svc, n, append(extra[:len(extra):len(extra)], catalog.LabelHost, host)...)
 }
 
 // discovered returns the labels of the up series of replica n of svc on
@@ -120,10 +127,8 @@ func onHost(svc spec.Service, n int, host string, extra ...string) map[string]st
 // container's address on Docker's default bridge (the same on every host),
 // its name, compose labels and host.
 func discovered(svc spec.Service, n int, host string) map[string]string {
-	t := target(svc.JobName(), fmt.Sprintf("172.17.0.%d:%d", n+1, scrapePort(svc)))
-	for k, v := range onHost(svc, n, host) {
-		t[k] = v
-	}
+	t := onHost(svc, n, host)
+	t["job"], t["instance"] = svc.JobName(), "172.17.0."+strconv.Itoa(n+1)+":"+strconv.Itoa(scrapePort(svc))
 	return t
 }
 
