@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -161,3 +162,38 @@ func Paren(e parser.Expr) *parser.ParenExpr { return &parser.ParenExpr{Expr: e} 
 
 // PromQL prints an expression the way Prometheus formats it.
 func PromQL(e parser.Expr) string { return parser.Prettify(e) }
+
+// Printer prints each expression as PromQL does and parses the text back,
+// once per expression. Validate checks that the text promgen writes means
+// the spec's tree; a build that hands Validate the Printer it writes with
+// prints and parses every expression once (printing is quadratic in an
+// expression's depth, and large specs hold thousands). The zero value
+// parses as Prometheus does by default. It is safe for concurrent use;
+// the trees it returns are shared: read them only.
+type Printer struct {
+	// Parse parses an expression's text; nil is Prometheus' default parser.
+	Parse func(string) (parser.Expr, error)
+
+	texts sync.Map // parser.Expr -> string
+}
+
+// PromQL is PromQL(e), printed once per expression.
+func (p *Printer) PromQL(e parser.Expr) string {
+	if t, ok := p.texts.Load(e); ok {
+		return t.(string)
+	}
+	t := PromQL(e)
+	p.texts.Store(e, t)
+	return t
+}
+
+// parse parses the text of e as it is written.
+func (p *Printer) parse(e parser.Expr) (string, parser.Expr, error) {
+	text := p.PromQL(e)
+	parse := p.Parse
+	if parse == nil {
+		parse = parser.NewParser(parser.Options{}).ParseExpr
+	}
+	back, err := parse(text)
+	return text, back, err
+}

@@ -62,8 +62,11 @@ var (
 
 // Validate reports every problem of the spec at once, joined with
 // errors.Join; each is a *FieldError.
-func (s Spec) Validate() error {
-	v := validator{spec: s}
+func (s Spec) Validate() error { return s.ValidateWith(&Printer{}) }
+
+// ValidateWith is Validate, printing and parsing the expressions with p.
+func (s Spec) ValidateWith(p *Printer) error {
+	v := validator{spec: s, print: p}
 	if len(s.Services) == 0 {
 		v.add(FieldError{Field: "services", Problem: "no services"})
 	}
@@ -75,7 +78,7 @@ func (s Spec) Validate() error {
 	// in the services' order.
 	each := make([][]error, len(s.Services))
 	parallel.Each(len(s.Services), func(i int) {
-		w := validator{spec: s}
+		w := validator{spec: s, print: p}
 		w.service(&s.Services[i])
 		each[i] = w.errs
 	})
@@ -95,8 +98,9 @@ func (s Spec) Validate() error {
 }
 
 type validator struct {
-	spec Spec
-	errs []error
+	spec  Spec
+	print *Printer
+	errs  []error
 }
 
 func (v *validator) add(e FieldError) { v.errs = append(v.errs, &e) }
@@ -218,10 +222,10 @@ func (v *validator) records(s *Service) {
 		}
 		if r.Expr == nil {
 			at(".expr", "missing")
-		} else if e, err := parser.NewParser(parser.Options{}).ParseExpr(r.Expr.String()); err != nil {
+		} else if text, e, err := v.print.parse(r.Expr); err != nil {
 			at(".expr", "record %q does not parse: %v", r.Name, err)
 		} else if shape(e) != shape(r.Expr) {
-			at(".expr", "record %q prints as %q, which Prometheus reads as a different tree", r.Name, r.Expr.String())
+			at(".expr", "record %q prints as %q, which Prometheus reads as a different tree", r.Name, text)
 		}
 		for j, t := range r.Tests {
 			if t.Name == "" || len(t.Queries) == 0 {
@@ -245,14 +249,14 @@ func (v *validator) alert(s *Service, a Alert) {
 	}
 	if a.Expr == nil {
 		at("expr", "missing")
-	} else if e, err := parser.NewParser(parser.Options{}).ParseExpr(a.Expr.String()); err != nil {
+	} else if text, e, err := v.print.parse(a.Expr); err != nil {
 		at("expr", "does not parse: %v", err)
 	} else if t := e.Type(); t != parser.ValueTypeVector {
 		at("expr", "must evaluate to an instant vector, not %s", t)
 	} else if shape(e) != shape(a.Expr) {
 		// The AST printer omits parentheses the tree implies; build operands
 		// with Paren or the spec builders so the text means the tree.
-		at("expr", "prints as %q, which Prometheus reads as a different tree; add parentheses with Paren", a.Expr.String())
+		at("expr", "prints as %q, which Prometheus reads as a different tree; add parentheses with Paren", text)
 	}
 	if a.For < 0 {
 		at("for", "must not be negative")

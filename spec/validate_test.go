@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -236,5 +237,38 @@ func TestValidateReportsEveryServicesProblemsInTheirOrder(t *testing.T) {
 	}
 	if got := strings.Split(err.Error(), "\n"); !slices.Equal(got[:min(len(got), len(want))], want) {
 		t.Errorf("Validate() =\n%v\nwant first\n%s", err, strings.Join(want, "\n"))
+	}
+}
+
+// TestValidateWithPrintsAndParsesEachExpressionOnce: a build hands Validate
+// the Printer it writes the rule files with; each alert's expression is
+// parsed once, from the text the rule file holds, and that text is what
+// the Printer gives the build.
+func TestValidateWithPrintsAndParsesEachExpressionOnce(t *testing.T) {
+	s := valid()
+	parsed := map[string]int{}
+	var mu sync.Mutex
+	p := &spec.Printer{Parse: func(text string) (parser.Expr, error) {
+		mu.Lock()
+		parsed[text]++
+		mu.Unlock()
+		return parser.NewParser(parser.Options{}).ParseExpr(text)
+	}}
+	if err := s.ValidateWith(p); err != nil {
+		t.Fatal(err)
+	}
+	for _, svc := range s.Services {
+		for _, a := range svc.Alerts {
+			text := p.PromQL(a.Expr)
+			if text != spec.PromQL(a.Expr) {
+				t.Errorf("alert %s: the Printer gives %q, PromQL %q", a.Name, text, spec.PromQL(a.Expr))
+			}
+			if parsed[text] != 1 {
+				t.Errorf("alert %s: its text was parsed %d times, want once", a.Name, parsed[text])
+			}
+		}
+	}
+	if len(parsed) == 0 {
+		t.Fatal("Validate parsed nothing through the Printer")
 	}
 }

@@ -61,7 +61,7 @@ func BenchmarkMarshal(b *testing.B) {
 	s, _ := scaleSpec(b, 1000)
 	var values []any
 	for _, g := range groups(s) {
-		values = append(values, ruleGroups(s, g), unitTests(s, g, "../rules/"+g.name+".rules.yml"))
+		values = append(values, ruleGroups(s, g, &spec.Printer{}), unitTests(s, g, "../rules/"+g.name+".rules.yml"))
 		if g.svc != nil {
 			f := newFragment("", *g.svc)
 			values = append(values, composeFragment{Services: map[string]types.ServiceConfig{f.service: f.config}})

@@ -63,9 +63,16 @@ func (f Files) Paths() []string {
 // distinct fragment config loaded once over a minimal base (see
 // validateCompose).
 func Build(ctx context.Context, targets []Target, opts Options) (Files, error) {
+	rc := opts.Rules
+	if rc == nil {
+		rc = &rulecheck.Checker{}
+	}
+	// Validation prints each expression as the rule files have it and
+	// parses it back; the rule files and their check reuse both.
+	pr := &spec.Printer{Parse: rc.ParseExpr}
 	var errs []error
 	for _, t := range targets {
-		if err := t.Spec.Validate(); err != nil {
+		if err := t.Spec.ValidateWith(pr); err != nil {
 			errs = append(errs, prefixed(t.Dir, err))
 		}
 	}
@@ -73,12 +80,8 @@ func Build(ctx context.Context, targets []Target, opts Options) (Files, error) {
 		return nil, errors.Join(errs...)
 	}
 	files := Files{}
-	rc := opts.Rules
-	if rc == nil {
-		rc = &rulecheck.Checker{}
-	}
 	for _, t := range targets {
-		if err := render(ctx, files, t, opts, rc); err != nil {
+		if err := render(ctx, files, t, opts, rc, pr); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -94,7 +97,7 @@ func Build(ctx context.Context, targets []Target, opts Options) (Files, error) {
 // independent of the others, so all of them render on every core, the
 // compose-go loads of the fragments beside them; the files and errors are
 // gathered in a fixed order.
-func render(ctx context.Context, files Files, t Target, opts Options, rc *rulecheck.Checker) error {
+func render(ctx context.Context, files Files, t Target, opts Options, rc *rulecheck.Checker, pr *spec.Printer) error {
 	gs := groups(t.Spec)
 	var tasks []func() (Files, error)
 	if opts.ComposeBase != "" {
@@ -108,10 +111,10 @@ func render(ctx context.Context, files Files, t Target, opts Options, rc *rulech
 	// with it at the end.
 	tasks = append(tasks,
 		func() (Files, error) { return renderPrometheus(t) },
-		func() (Files, error) { return renderKubernetes(t, rc) },
+		func() (Files, error) { return renderKubernetes(t, rc, pr) },
 		func() (Files, error) { return renderAlertmanager(t) })
 	for _, g := range gs {
-		tasks = append(tasks, func() (Files, error) { return renderGroup(t, g, rc) })
+		tasks = append(tasks, func() (Files, error) { return renderGroup(t, g, rc, pr) })
 	}
 
 	out := make([]Files, len(tasks))
@@ -125,9 +128,9 @@ func render(ctx context.Context, files Files, t Target, opts Options, rc *rulech
 
 // renderGroup renders a group's rule and test files, checks the rules as
 // rulefmt does, and renders its service's compose fragment and dashboard.
-func renderGroup(t Target, g group, rc *rulecheck.Checker) (Files, error) {
+func renderGroup(t Target, g group, rc *rulecheck.Checker, pr *spec.Printer) (Files, error) {
 	rulePath := path.Join(t.Dir, "rules", g.name+".rules.yml")
-	rg := ruleGroups(t.Spec, g)
+	rg := ruleGroups(t.Spec, g, pr)
 	rules, err := marshal(rg)
 	if err == nil {
 		err = checkRules(rc, rulePath, rg, rules)

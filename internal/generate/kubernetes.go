@@ -7,6 +7,7 @@ import (
 
 	"github.com/sre-tools/promgen/internal/kubernetes"
 	"github.com/sre-tools/promgen/internal/rulecheck"
+	"github.com/sre-tools/promgen/spec"
 )
 
 // renderKubernetes writes a target's Kubernetes files, when the spec asks
@@ -16,7 +17,7 @@ import (
 // Operator loads, and a strategic-merge patch of its Deployment
 // (deployments/); and a kustomize Component that applies them all. Each
 // manifest is checked by Kubernetes' and the Operator's own code.
-func renderKubernetes(t Target, rc *rulecheck.Checker) (Files, error) {
+func renderKubernetes(t Target, rc *rulecheck.Checker, pr *spec.Printer) (Files, error) {
 	k := t.Spec.Kubernetes
 	if k == nil {
 		return nil, nil
@@ -38,7 +39,7 @@ func renderKubernetes(t Target, rc *rulecheck.Checker) (Files, error) {
 		svc.Records = nil
 		w := k.Workload(svc)
 		g := group{name: svc.Name, interval: svc.EvaluationInterval, svc: &svc, alerts: svc.Kubernetes.Alerts}
-		rg := ruleGroups(ks, g)
+		rg := ruleGroups(ks, g, pr)
 
 		rulePath := path.Join(dir, "rules", svc.Name+".rules.yml")
 		rules, err := marshal(rg)

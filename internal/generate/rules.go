@@ -60,8 +60,8 @@ func (g group) labels() map[string]string {
 // ruleGroups builds a group's rule file from upstream rulefmt types. Every
 // alert carries a severity label, and every service alert a service label,
 // so Alertmanager routes and inhibits on them and lint ties the alert back
-// to its service.
-func ruleGroups(s spec.Spec, g group) rulefmt.RuleGroups {
+// to its service. pr prints the expressions, as validation did.
+func ruleGroups(s spec.Spec, g group, pr *spec.Printer) rulefmt.RuleGroups {
 	rg := rulefmt.RuleGroup{
 		Name:     g.name,
 		Interval: model.Duration(g.interval),
@@ -70,12 +70,12 @@ func ruleGroups(s spec.Spec, g group) rulefmt.RuleGroups {
 	// Records first: rules of a group are evaluated in order, so alerts
 	// read this evaluation's values.
 	for _, r := range g.records() {
-		rg.Rules = append(rg.Rules, rulefmt.Rule{Record: r.Name, Expr: spec.PromQL(r.Expr), Labels: r.Labels})
+		rg.Rules = append(rg.Rules, rulefmt.Rule{Record: r.Name, Expr: pr.PromQL(r.Expr), Labels: r.Labels})
 	}
 	for _, a := range g.alerts {
 		rg.Rules = append(rg.Rules, rulefmt.Rule{
 			Alert:         a.Name,
-			Expr:          spec.PromQL(a.Expr),
+			Expr:          pr.PromQL(a.Expr),
 			For:           model.Duration(a.For),
 			KeepFiringFor: model.Duration(a.KeepFiringFor),
 			Labels:        staticLabels(a),
