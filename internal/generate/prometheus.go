@@ -206,16 +206,19 @@ func containerRelabels(h spec.Host, port int) []*relabel.Config {
 	}
 }
 
-// replace is a replace action from source to target.
+// replace is a replace action from source to target. What Prometheus
+// defaults (the replace action, the regex (.*)) the file leaves out, as a
+// person writes it, and Prometheus' loader puts back: the file is shorter
+// to read, and to load (each regex of each job is compiled again there).
+// Separator and replacement are written whatever their value.
 func replace(source []model.LabelName, regex, target, replacement string) *relabel.Config {
-	return &relabel.Config{
-		SourceLabels: source,
-		Separator:    ";",
-		Regex:        compiled(regex),
-		TargetLabel:  target,
-		Replacement:  replacement,
-		Action:       relabel.Replace,
+	c := &relabel.Config{SourceLabels: source, Separator: ";", TargetLabel: target, Replacement: replacement}
+	if def := relabel.DefaultRelabelConfig.Regex; regex == def.String() {
+		c.Regex = def // the default's own value, which the YAML encoders omit
+	} else {
+		c.Regex = compiled(regex)
 	}
+	return c
 }
 
 // regexps holds each relabelling pattern compiled once: every job of a

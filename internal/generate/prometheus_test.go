@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/discovery/targetgroup"
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/relabel"
 	"github.com/prometheus/prometheus/scrape"
 	"gopkg.in/yaml.v3"
 
@@ -241,5 +242,44 @@ func TestGeneratedPrometheusConfigPassesPromtool(t *testing.T) {
 		if !strings.Contains(string(out), "SUCCESS: 2 rule files found") {
 			t.Errorf("promtool check config %s did not find the two rule files:\n%s", p.Name, out)
 		}
+	}
+}
+
+// TestRelabelDefaultsLeftOutComeBackOnLoad: the file leaves out what
+// Prometheus defaults in a relabelling (the replace action, the regex
+// (.*)), and Prometheus' loader reads back each rule as it was built.
+func TestRelabelDefaultsLeftOutComeBackOnLoad(t *testing.T) {
+	s := rules.Spec(rules.Production)
+	cfg := prometheusConfig(s)
+	b, err := marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, def := range []string{"action: replace", "regex: (.*)\n"} {
+		if strings.Contains(string(b), def) {
+			t.Errorf("the file spells out the default %q", def)
+		}
+	}
+	loaded, err := config.Load(string(b), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for i, sc := range cfg.ScrapeConfigs {
+		got := loaded.ScrapeConfigs[i].RelabelConfigs
+		if len(got) != len(sc.RelabelConfigs) {
+			t.Fatalf("job %s: %d relabellings loaded, %d built", sc.JobName, len(got), len(sc.RelabelConfigs))
+		}
+		for j, want := range sc.RelabelConfigs {
+			g := got[j]
+			if g.Action != relabel.Replace || g.Regex.String() != want.Regex.String() || g.TargetLabel != want.TargetLabel ||
+				g.Replacement != want.Replacement || g.Separator != want.Separator || !slices.Equal(g.SourceLabels, want.SourceLabels) {
+				t.Errorf("job %s, relabelling %d: loaded %+v, built %+v", sc.JobName, j, *g, *want)
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatal("no relabelling compared")
 	}
 }
