@@ -79,7 +79,8 @@ func (c *Checker) ValidEncoding(groups *rulefmt.RuleGroups, content []byte) bool
 }
 
 // ParseExpr parses an expression as Parser does, once per text: a build
-// checks an alert's expression, lints it and queries it in a dashboard.
+// parses an alert's expression to validate the spec, to check its rule
+// file and to lint it.
 // The tree is shared: read it only. A text that fails is parsed again
 // each time, for its errors.
 func (c *Checker) ParseExpr(text string) (parser.Expr, error) {
