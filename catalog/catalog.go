@@ -144,6 +144,11 @@ const (
 // string literals.
 const (
 	Up = "up"
+	// Alerts is written by Prometheus for every pending and firing alert.
+	Alerts = "ALERTS"
+	// AlertsForState is written by Prometheus for every active alert, valued
+	// at the time it became active: a page's diagnosis anchors to it.
+	AlertsForState = "ALERTS_FOR_STATE"
 
 	ContainerInfo                     = "docker_container_info"
 	ContainerState                    = "docker_container_state"

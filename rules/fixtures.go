@@ -47,6 +47,8 @@ func container(svc spec.Service, n int, extra ...string) map[string]string {
 	out[catalog.LabelName] = containerName(svc, n)
 	out[catalog.LabelComposeProject] = testProject(svc)
 	out[catalog.LabelComposeService] = svc.Name
+	// The scrape configuration labels every exporter series with its host.
+	out[catalog.LabelHost] = testHost
 	return set(out, extra...)
 }
 

@@ -11,25 +11,37 @@ import (
 // The runbook's inhibitions: one incident, one notification. Each names the
 // alerts that mute and are muted; Inhibitions keeps those a spec has.
 var runbookInhibitions = []spec.Inhibition{
-	// A service that is down explains its containers' symptoms: the page
-	// carries the diagnosis (reason, exit code, restarts, peak memory), and
-	// the symptoms arrive if the service comes back without being fixed.
+	// A service that cannot serve explains its containers' symptoms: the
+	// page carries the diagnosis (reason, exit code, restarts, peak
+	// memory), and the symptoms arrive if the service comes back without
+	// being fixed. ServiceDown fires only when no replica serves, so it
+	// never mutes a serving replica's symptoms.
 	{
 		Source:  "ServiceDown",
-		Targets: []string{"ContainerOOMKilled", "ContainerCrashLooping", "ContainerUnhealthy", "HighMemoryUsage", "CriticalMemoryUsage"},
+		Targets: []string{"ReplicaDown", "ContainerOOMKilled", "ContainerCrashLooping", "ContainerUnhealthy", "HighMemoryUsage", "CriticalMemoryUsage"},
 		Equal:   []string{conventions.LabelService},
 	},
-	// An imminent OOM kill of a container says more than its high memory.
+	// A replica that does not answer scrapes is also failing its
+	// healthcheck: one warning, about that container only.
+	{
+		Source:  "ReplicaDown",
+		Targets: []string{"ContainerUnhealthy"},
+		Equal:   []string{conventions.LabelService, catalog.LabelName, catalog.LabelHost},
+	},
+	// An imminent OOM kill of a container says more than its high memory;
+	// a container of the same name on another host (or pod namespace) is
+	// another container.
 	{
 		Source:  "CriticalMemoryUsage",
 		Targets: []string{"HighMemoryUsage"},
-		Equal:   []string{conventions.LabelService, catalog.LabelName},
+		Equal:   []string{conventions.LabelService, catalog.LabelName, catalog.LabelHost, catalog.LabelNamespace},
 	},
-	// With gateway-exporter gone, its report on its own sources is stale:
-	// the exporter is the one thing to fix.
+	// With gateway-exporter gone from a host, its report on that host's
+	// sources is stale: the exporter is the one thing to fix there.
 	{
 		Source:  "GatewayExporterDown",
 		Targets: []string{"DiagnosisSourceDown"},
+		Equal:   []string{catalog.LabelHost},
 	},
 }
 

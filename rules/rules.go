@@ -16,6 +16,7 @@ import (
 func Runbook(svc spec.Service, p Profile) []spec.Alert {
 	return []spec.Alert{
 		ServiceDown(svc, p),
+		ReplicaDown(svc, p),
 		HighMemoryUsage(svc, p),
 		CriticalMemoryUsage(svc, p),
 		ContainerOOMKilled(svc, p),

@@ -2,6 +2,8 @@ package rules
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -11,104 +13,162 @@ import (
 	"github.com/sre-tools/promgen/spec"
 )
 
-// diagnosisWindow is how recent a termination must be to explain a page; an
-// older one would blame today's outage on yesterday's crash.
+// diagnosisLead is how long before an outage began a termination may have
+// happened and still explain it: the last replica's exit, or the removal of
+// its container, precede the first failed scrape by up to a scrape and a
+// discovery refresh, and a crash loop's first crashes by more. An older
+// one would blame today's outage on yesterday's crash.
+const diagnosisLead = 10 * time.Minute
+
+// diagnosisWindow is how recent a termination must be, by the wall clock,
+// to explain the Kubernetes target's page.
 const diagnosisWindow = time.Hour
 
-// ServiceDown pages when Prometheus cannot scrape the service (the runbook's
-// up == 0) and attaches the last termination gateway-exporter saw, as the
-// labels reason and exit_code. Which termination is decided by the data,
-// in three steps joined by "or on(job, instance, host, name)":
-//   - a target that carries a container name (discovered with
-//     docker_sd_configs) takes the diagnosis of that container on that host,
-//     joined on (host, name);
-//   - a target without one (a static target) takes the most recent
-//     termination of any replica of the service, joined on compose_service;
-//     the diagnosis side drops its name label, so a discovered target can
-//     never match here and borrow another replica's termination;
-//   - every other down target pages bare: no exporter data, the exporter
-//     down, or a discovered container with no recent termination.
+// ServiceDown pages when the service cannot serve (the runbook's up == 0,
+// at service scope): no target of its job answers, or the job has no target
+// at all (the containers were removed, or never started). Its only labels
+// are the job's, so it keeps one identity for the whole outage whatever
+// the replicas, the diagnosis or gateway-exporter do meanwhile: Alertmanager
+// sees one incident from the first failed minute to recovery.
 //
-// Each diagnosis side holds one series per join key (topk by the key, over
-// exporter series deduplicated by container and host), so two replicas,
-// two hosts with the same container name, or an exporter scraped twice
-// never make the join many-to-many, which would drop the whole evaluation.
-// The fallbacks match on (job, instance, host, name), not on (job,
-// instance) alone: containers on two hosts' default bridges share their
-// addresses, and one must not hide the other's page.
+// The diagnosis (the termination that took the service down, restarts,
+// peak memory) is in the annotations, queried at every evaluation: the
+// most recent termination of the service's containers since shortly before
+// the outage began, anchored to the alert's own activation time
+// (ALERTS_FOR_STATE), never to the wall clock, so it holds for an outage
+// of any length. With gateway-exporter away the annotations say so and the
+// page stays the same.
 //
-// Restart count and peak memory change from one evaluation to the next, so
-// they go into the description, never into labels (that would reset for);
-// they are the container's own when the target names it.
-//
-// It keeps firing for as long as its for after the target answers again: a
+// It keeps firing for as long as its for after a target answers again: a
 // crash-looping service that answers one scrape between two crashes must not
 // resolve the page and page again a minute later.
 func ServiceDown(svc spec.Service, p Profile) spec.Alert {
-	job, name := svc.JobName(), svc.Name
-	sel := func(metric string) *parser.VectorSelector { return containers(svc, metric) }
-	up := spec.Filter(spec.Metric(catalog.Up, spec.Eq("job", job)), spec.OpEq, 0)
-	down := spec.SetLabel(up, catalog.LabelComposeService, name)
-	onHost := containerOnHost
-	recent := spec.Max(spec.Binary(spec.OpGt, sel(catalog.ContainerLastTerminationTimestamp),
-		spec.Sub(spec.Call("time"), spec.Num(p.D(diagnosisWindow).Seconds()))), onHost...)
-	// Valued at the termination's time, so topk keeps the most recent.
-	terminations := spec.Join(sel(catalog.ContainerLastTerminationInfo), recent, onHost, nil)
-	diagnosis := []string{catalog.LabelExitCode, catalog.LabelReason}
-	exactKey := []string{catalog.LabelHost, catalog.LabelName}
-	exact := spec.Join(up, spec.TopK(1, terminations, exactKey...), exactKey, diagnosis)
-	perService := spec.Join(down,
-		spec.SetLabel(spec.TopK(1, terminations, catalog.LabelComposeService), catalog.LabelName, ""),
-		[]string{catalog.LabelComposeService, catalog.LabelName}, diagnosis)
-	fallback := []string{"job", "instance", catalog.LabelHost, catalog.LabelName}
-
-	// The queries take the container from the page when it names one, else
-	// compose_service; a project, when the spec names one, is fixed.
-	scope := catalog.LabelComposeService + "=%q"
-	if svc.ComposeProject != "" {
-		scope += fmt.Sprintf(",%s=%q", catalog.LabelComposeProject, svc.ComposeProject)
-	}
-	one := catalog.LabelName + "=%q," + catalog.LabelHost + "=%q"
-	window := promDuration(p.D(10 * time.Minute))
-	peak := fmt.Sprintf("max(max_over_time(%s{%%s}[%s]))", catalog.ContainerMemoryUsageRatio, window)
-	restarts := fmt.Sprintf("max(%s{%%s})", catalog.ContainerRestartsTotal)
-	idLabels := []string{catalog.LabelName, catalog.LabelHost}
-	either := func(query, pipe string) string {
-		return "{{ if $labels." + catalog.LabelName + " }}" +
-			queriedBy(fmt.Sprintf(query, one), idLabels, pipe, "", "unknown") + "{{ else }}" +
-			queried(fmt.Sprintf(query, scope), catalog.LabelComposeService, pipe, "", "unknown") + "{{ end }}"
-	}
+	job := svc.JobName()
+	up := spec.Metric(catalog.Up, spec.Eq("job", job))
+	activeSince := spec.Call("scalar", spec.Metric(catalog.AlertsForState, spec.Eq("alertname", "ServiceDown"), spec.Eq("job", job)))
+	cause := "query `" + lastTermination(svc, p, activeSince) + "`"
+	window := p.D(10 * time.Minute)
+	restarts := spec.Max(containers(svc, catalog.ContainerRestartsTotal)).String()
+	peak := spec.Max(spec.Call("max_over_time", spec.Range(containers(svc, catalog.ContainerMemoryUsageRatio), window))).String()
 
 	a := spec.Alert{
-		Name:          "ServiceDown",
-		Expr:          spec.Or(spec.Or(exact, perService, fallback...), down, fallback...),
+		Name: "ServiceDown",
+		// Both sides carry exactly {job}: the page is the same whether the
+		// targets answer 0 or are gone.
+		Expr:          spec.Or(spec.Filter(spec.Max(up, "job"), spec.OpEq, 0), spec.Call("absent", up)),
 		For:           p.D(time.Minute),
 		KeepFiringFor: p.D(time.Minute),
 		Severity:      spec.Critical,
-		Summary:       "{{ $labels.job }} is down{{ if $labels.reason }} ({{ $labels.reason }}, exit code {{ $labels.exit_code }}){{ end }}",
-		Description: "Prometheus cannot scrape {{ $labels.instance }} of job {{ $labels.job }}. " +
-			"Last termination: {{ if $labels.reason }}exit code {{ $labels.exit_code }} ({{ $labels.reason }}){{ else }}none recorded by gateway-exporter{{ end }}. " +
-			"Restarts: " + either(restarts, "") + ". " +
-			"Peak memory: " + either(peak, "humanizePercentage") + " of the limit.",
+		Summary:       "{{ $labels.job }} is down (" + diagnosis(cause, false) + ")",
+		Description: "{{ if eq $value 0.0 }}No target of job {{ $labels.job }} answers Prometheus' scrapes." +
+			"{{ else }}Job {{ $labels.job }} has no target: its containers are gone or never started.{{ end }} " +
+			"Last termination: " + diagnosis(cause, true) + ". " +
+			"Restarts: " + queryValue(restarts, "", "unknown") + ". " +
+			"Peak memory: " + queryValue(peak, "humanizePercentage", "unknown") + " of the limit.",
 	}
 	a.Tests = serviceDownTests(svc, p, a)
 	return a
 }
 
-// serviceDownTests prove each way ServiceDown finds, or does without, its
-// diagnosis.
+// ReplicaDown warns when one target of the service does not answer while
+// another does: the service serves, with less headroom. It names its own
+// container's termination in the annotations. When no target answers,
+// ServiceDown pages instead.
+func ReplicaDown(svc spec.Service, p Profile) spec.Alert {
+	job := svc.JobName()
+	up := spec.Metric(catalog.Up, spec.Eq("job", job))
+	serving := spec.Filter(spec.Max(up, "job"), spec.OpGt, 0)
+	own := spec.Call("scalar", spec.Metric(catalog.AlertsForState, spec.Eq("alertname", "ReplicaDown"), spec.Eq("job", job),
+		spec.Eq(catalog.LabelName, "$labels.name"), spec.Eq(catalog.LabelHost, "$labels.host")))
+	one := func(metric string) *parser.VectorSelector {
+		return containers(svc, metric, spec.Eq(catalog.LabelName, "$labels.name"), spec.Eq(catalog.LabelHost, "$labels.host"))
+	}
+	diag := diagnosis(templateQuery(lastTerminationOf(one, p, own)), false)
+	a := spec.Alert{
+		Name:     "ReplicaDown",
+		Expr:     spec.And(spec.Filter(up, spec.OpEq, 0), serving, "job"),
+		For:      p.D(time.Minute),
+		Severity: spec.Warning,
+		Summary:  "{{ $labels.instance }} of {{ $labels.job }} is down ({{ with $labels.name }}{{ . }}: {{ end }}" + diag + ")",
+		Description: "Prometheus cannot scrape {{ $labels.instance }} of job {{ $labels.job }} while other targets serve. " +
+			"Last termination: " + diag + ". Restarts: " + queryValue(templateQuery(spec.Max(one(catalog.ContainerRestartsTotal))), "", "unknown") + ".",
+	}
+	a.Tests = replicaDownTests(svc, p, a)
+	return a
+}
+
+// diagnosis renders the termination a query pipeline returns, in words,
+// with the container's name when named.
+func diagnosis(pipeline string, named bool) string {
+	name := ""
+	if named {
+		name = " ({{ .Labels." + catalog.LabelName + " }})"
+	}
+	return "{{ with " + pipeline + " }}{{ with first . }}" +
+		"{{ .Labels." + catalog.LabelReason + " }}, exit code {{ .Labels." + catalog.LabelExitCode + " }}" + name + "{{ end }}" +
+		"{{ else }}no termination recorded by gateway-exporter{{ end }}"
+}
+
+// lastTermination is the service's most recent termination since lead
+// before the outage began at the time since yields.
+func lastTermination(svc spec.Service, p Profile, since parser.Expr) string {
+	sel := func(metric string) *parser.VectorSelector { return containers(svc, metric) }
+	return lastTerminationOf(sel, p, since).String()
+}
+
+// lastTerminationOf joins each container's termination info to its time,
+// keeps those since lead before since, and returns the most recent one.
+// Exporter series are deduplicated by container and host first, so an
+// exporter scraped twice never makes the join many-to-many.
+func lastTerminationOf(sel func(metric string) *parser.VectorSelector, p Profile, since parser.Expr) parser.Expr {
+	when := spec.Max(sel(catalog.ContainerLastTerminationTimestamp), containerOnHost...)
+	recent := spec.Binary(spec.OpGe, when, spec.Sub(since, spec.Num(p.D(diagnosisLead).Seconds())))
+	return spec.TopK(1, spec.Join(sel(catalog.ContainerLastTerminationInfo), recent, containerOnHost, nil))
+}
+
+// placeholder finds the $labels references a query's matchers hold.
+var placeholder = regexp.MustCompile(`"\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)"`)
+
+// templateQuery prints e as an annotation's query pipeline: matcher values
+// of the form $labels.x become the alert's label values, passed through
+// printf, so the query is built from the AST and never glued from text.
+func templateQuery(e parser.Expr) string {
+	text := strings.ReplaceAll(e.String(), "%", "%%")
+	var args []string
+	text = placeholder.ReplaceAllStringFunc(text, func(m string) string {
+		args = append(args, "$labels."+placeholder.FindStringSubmatch(m)[1])
+		return "%q"
+	})
+	if len(args) == 0 {
+		return "query `" + text + "`"
+	}
+	return "printf `" + text + "` " + strings.Join(args, " ") + " | query"
+}
+
+// queryValue renders the first value of an annotation query (a query
+// pipeline, or the text of a query without placeholders), piped through
+// pipe, or fallback when it returns nothing.
+func queryValue(q, pipe, fallback string) string {
+	if !strings.HasPrefix(q, "query `") && !strings.HasPrefix(q, "printf `") {
+		q = "query `" + q + "`"
+	}
+	if pipe != "" {
+		pipe = " | " + pipe
+	}
+	return fmt.Sprintf("{{ with %s }}{{ . | first | value%s }}{{ else }}%s{{ end }}", q, pipe, fallback)
+}
+
+// serviceDownTests prove the page's meaning at service scope and each way
+// it finds, or does without, its diagnosis.
 func serviceDownTests(svc spec.Service, p Profile, a spec.Alert) []spec.Test {
-	job, name := svc.JobName(), svc.Name
+	job := svc.JobName()
 	step, f := p.step(), a.For
 	healthyFor, downFor := p.D(time.Minute), p.D(5*time.Minute)
 	total := healthyFor + downFor
 	upDown := []spec.Segment{hold(1, healthyFor), hold(0, downFor)}
 	gw, gw2 := discovered(svc, 1, testHost), discovered(svc, 2, testHost)
-	page := func(t map[string]string, diag ...string) map[string]string {
-		return merge(t, append([]string{catalog.LabelComposeService, name}, diag...)...)
-	}
+	page := map[string]string{"job": job}
 	at := func(d time.Duration) float64 { return d.Seconds() }
-	// Exporter series of replica n on host, over d.
 	info := func(n int, host, code, reason string, d time.Duration) spec.Series {
 		return series(catalog.ContainerLastTerminationInfo, onHost(svc, n, host, catalog.LabelExitCode, code, catalog.LabelReason, reason), hold(1, d))
 	}
@@ -121,42 +181,37 @@ func serviceDownTests(svc spec.Service, p Profile, a spec.Alert) []spec.Test {
 	ratioThenDead := func(n int, v float64) spec.Series {
 		return series(catalog.ContainerMemoryUsageRatio, onHost(svc, n, testHost), hold(v, healthyFor), stale(downFor))
 	}
-	summary := func(reason, code string) string {
-		return fmt.Sprintf("%s is down (%s, exit code %s)", job, reason, code)
-	}
-	bareSummary := job + " is down"
-	desc := func(inst, last, restarts, peak string) string {
-		return fmt.Sprintf("Prometheus cannot scrape %s of job %s. Last termination: %s. Restarts: %s. Peak memory: %s of the limit.", inst, job, last, restarts, peak)
-	}
-	bare := func(t map[string]string) spec.Firing {
-		return spec.Firing{Labels: page(t), Summary: bareSummary, Description: desc(t["instance"], "none recorded by gateway-exporter", "unknown", "unknown")}
-	}
-	diagnosed := func(t map[string]string, code, reason, restarts, peak string) spec.Firing {
+	const (
+		answers = "No target of job %s answers Prometheus' scrapes."
+		noneAt  = "Job %s has no target: its containers are gone or never started."
+	)
+	firing := func(head, of, reason, code, restarts, peak string) spec.Firing {
+		diag := "no termination recorded by gateway-exporter"
+		if reason != "" {
+			diag = reason + ", exit code " + code
+		}
+		named := diag
+		if of != "" {
+			named += " (" + of + ")"
+		}
 		return spec.Firing{
-			Labels:      page(t, catalog.LabelReason, reason, catalog.LabelExitCode, code),
-			Summary:     summary(reason, code),
-			Description: desc(t["instance"], fmt.Sprintf("exit code %s (%s)", code, reason), restarts, peak),
+			Labels:      page,
+			Summary:     fmt.Sprintf("%s is down (%s)", job, diag),
+			Description: fmt.Sprintf(head, job) + fmt.Sprintf(" Last termination: %s. Restarts: %s. Peak memory: %s of the limit.", named, restarts, peak),
 		}
 	}
+	name := func(n int) string { return containerName(svc, n) }
 
-	// Two replicas on one host: replica 1 is OOM-killed at 500s and stays
-	// down; replica 2 is stopped (exit 143) at 560s and runs again. The
-	// most recent termination of the service is replica 2's.
-	oomAt, stopAt := p.D(500*time.Second), p.D(560*time.Second)
-	downAt := p.D(510 * time.Second) // the first scrape after the kill
-	replicasTotal := downAt + downFor
-
-	// Two hosts run a container of the same name at the same bridge
-	// address: each page takes its own host's termination.
-	a1, b1 := discovered(svc, 1, testHost), discovered(svc, 1, otherTestHost)
-
-	// A static target: no container name, so the service's most recent
-	// termination of any replica.
-	st := static(svc, "10.0.0.5:"+fmt.Sprint(scrapePort(svc)))
+	// Two replicas: replica 2 is stopped (exit 143) and stays down while
+	// replica 1 serves; an hour later replica 1 is OOM-killed. The
+	// service is down from then on, and its most recent termination
+	// (replica 1's) took it down.
+	long := p.D(time.Hour)
+	killedAt := long + healthyFor
 
 	return []spec.Test{
 		{
-			Name:     "pages with the OOM diagnosis of the container when gateway-exporter saw it OOM-killed",
+			Name:     "pages with the OOM diagnosis when gateway-exporter saw the container OOM-killed",
 			Interval: step,
 			Series: []spec.Series{
 				series(catalog.Up, gw, upDown...),
@@ -165,65 +220,58 @@ func serviceDownTests(svc spec.Service, p Profile, a spec.Alert) []spec.Test {
 			},
 			Expect: []spec.Expect{
 				quiet(healthyFor + f - step),
-				fires(healthyFor+f, diagnosed(gw, "137", catalog.ReasonOOMKilled, "2", "99%")),
+				fires(healthyFor+f, firing(answers, name(1), catalog.ReasonOOMKilled, "137", "2", "99%")),
 			},
 		},
 		{
-			Name:     "pages each replica with its own termination, not the service's most recent one",
+			Name:     "stays quiet while one replica of two serves, and pages with the termination that took the service down",
 			Interval: step,
 			Series: []spec.Series{
-				series(catalog.Up, gw, hold(1, downAt), hold(0, downFor)),
-				series(catalog.Up, gw2, hold(1, replicasTotal)),
-				info(1, testHost, "137", catalog.ReasonOOMKilled, replicasTotal), when(1, testHost, oomAt, replicasTotal),
-				info(2, testHost, "143", catalog.ReasonTerminated, replicasTotal), when(2, testHost, stopAt, replicasTotal),
-				restartCount(1, testHost, 3, replicasTotal), restartCount(2, testHost, 1, replicasTotal),
+				series(catalog.Up, gw, hold(1, killedAt), hold(0, downFor)),
+				series(catalog.Up, gw2, hold(1, healthyFor), hold(0, long+downFor)),
+				info(2, testHost, "143", catalog.ReasonTerminated, killedAt+downFor), when(2, testHost, healthyFor-step, killedAt+downFor),
+				info(1, testHost, "137", catalog.ReasonOOMKilled, killedAt+downFor), when(1, testHost, killedAt-step, killedAt+downFor),
+				restartCount(1, testHost, 3, killedAt+downFor),
 			},
 			Expect: []spec.Expect{
-				quiet(downAt + f - step),
-				fires(downAt+f, diagnosed(gw, "137", catalog.ReasonOOMKilled, "3", "unknown")),
+				quiet(healthyFor + f),
+				quiet(killedAt - step),
+				fires(killedAt+f, firing(answers, name(1), catalog.ReasonOOMKilled, "137", "3", "unknown")),
 			},
 		},
 		{
-			Name:     "pages each of two hosts' containers of the same name with that host's termination",
+			Name:     "keeps the diagnosis for an outage of any length, not for a wall-clock hour",
 			Interval: step,
 			Series: []spec.Series{
-				series(catalog.Up, a1, upDown...),
-				series(catalog.Up, b1, upDown...),
-				info(1, testHost, "137", catalog.ReasonOOMKilled, total), when(1, testHost, healthyFor/3, total),
-				info(1, otherTestHost, "143", catalog.ReasonTerminated, total), when(1, otherTestHost, 2*healthyFor/3, total),
-				restartCount(1, testHost, 2, total), restartCount(1, otherTestHost, 5, total),
+				series(catalog.Up, gw, hold(1, healthyFor), hold(0, 2*long)),
+				info(1, testHost, "137", catalog.ReasonOOMKilled, healthyFor+2*long), when(1, testHost, healthyFor-step, healthyFor+2*long),
 			},
 			Expect: []spec.Expect{
-				quiet(healthyFor + f - step),
-				fires(healthyFor+f,
-					diagnosed(a1, "137", catalog.ReasonOOMKilled, "2", "unknown"),
-					diagnosed(b1, "143", catalog.ReasonTerminated, "5", "unknown")),
+				fires(healthyFor+f, firing(answers, name(1), catalog.ReasonOOMKilled, "137", "unknown", "unknown")),
+				fires(healthyFor+long+p.D(30*time.Minute), firing(answers, name(1), catalog.ReasonOOMKilled, "137", "unknown", "unknown")),
 			},
 		},
 		{
-			Name:     "pages the container of one host bare when only another host's container of the same name terminated",
+			Name:     "does not blame the outage on a termination long before it began",
 			Interval: step,
 			Series: []spec.Series{
-				series(catalog.Up, a1, upDown...),
-				series(catalog.Up, b1, upDown...),
-				info(1, testHost, "137", catalog.ReasonOOMKilled, total), when(1, testHost, healthyFor/3, total),
+				series(catalog.Up, gw, hold(1, long), hold(0, downFor)),
+				info(1, testHost, "143", catalog.ReasonTerminated, long+downFor), when(1, testHost, step, long+downFor),
 			},
 			Expect: []spec.Expect{
-				fires(healthyFor+f, diagnosed(a1, "137", catalog.ReasonOOMKilled, "unknown", "unknown"), bare(b1)),
+				fires(long+f, firing(answers, "", "", "", "unknown", "unknown")),
 			},
 		},
 		{
-			Name:     "pages a static target with the most recent termination of any replica",
+			Name:     "pages when the container is removed and the job has no target left, with its termination",
 			Interval: step,
 			Series: []spec.Series{
-				series(catalog.Up, st, upDown...),
-				info(1, testHost, "137", catalog.ReasonOOMKilled, total), when(1, testHost, healthyFor/3, total),
-				info(2, testHost, "139", catalog.ReasonSegfault, total), when(2, testHost, 2*healthyFor/3, total),
-				restartCount(1, testHost, 1, total), restartCount(2, testHost, 4, total),
+				series(catalog.Up, gw, hold(1, healthyFor), stale(downFor)),
+				info(1, testHost, "137", catalog.ReasonKilled, total), when(1, testHost, healthyFor-step, total),
 			},
 			Expect: []spec.Expect{
 				quiet(healthyFor + f - step),
-				fires(healthyFor+f, diagnosed(st, "139", catalog.ReasonSegfault, "4", "unknown")),
+				fires(healthyFor+f, firing(noneAt, name(1), catalog.ReasonKilled, "137", "unknown", "unknown")),
 			},
 		},
 		{
@@ -237,27 +285,7 @@ func serviceDownTests(svc spec.Service, p Profile, a spec.Alert) []spec.Test {
 				series(catalog.ContainerLastTerminationTimestamp, merge(onHost(svc, 1, testHost), "instance", "localhost:19819"), hold(at(healthyFor-step), total)),
 			},
 			Expect: []spec.Expect{
-				fires(healthyFor+f, diagnosed(gw, "137", catalog.ReasonOOMKilled, "unknown", "unknown")),
-			},
-		},
-		{
-			Name:     "pages without a diagnosis when gateway-exporter has no data",
-			Interval: step,
-			Series:   []spec.Series{series(catalog.Up, gw, upDown...), series(catalog.Up, st, upDown...)},
-			Expect: []spec.Expect{
-				quiet(healthyFor + f - step),
-				fires(healthyFor+f, bare(gw), bare(st)),
-			},
-		},
-		{
-			Name:     "pages a container without a termination of its own bare, never with another replica's",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.Up, gw, upDown...),
-				info(2, testHost, "137", catalog.ReasonOOMKilled, total), when(2, testHost, healthyFor-step, total),
-			},
-			Expect: []spec.Expect{
-				fires(healthyFor+f, bare(gw)),
+				fires(healthyFor+f, firing(answers, name(1), catalog.ReasonOOMKilled, "137", "unknown", "unknown")),
 			},
 		},
 		{
@@ -265,24 +293,12 @@ func serviceDownTests(svc spec.Service, p Profile, a spec.Alert) []spec.Test {
 			Interval: step,
 			Series: []spec.Series{
 				series(catalog.Up, gw, upDown...),
-				series(catalog.ContainerLastTerminationInfo, onHost(svc, 1, testHost, catalog.LabelExitCode, "0", catalog.LabelReason, catalog.ReasonCompleted), hold(1, healthyFor), stale(downFor)),
-				series(catalog.ContainerLastTerminationTimestamp, onHost(svc, 1, testHost), hold(1, healthyFor), stale(downFor)),
+				series(catalog.ContainerLastTerminationInfo, onHost(svc, 1, testHost, catalog.LabelExitCode, "137", catalog.LabelReason, catalog.ReasonOOMKilled), hold(1, healthyFor), stale(downFor)),
+				series(catalog.ContainerLastTerminationTimestamp, onHost(svc, 1, testHost), hold(at(healthyFor-step), healthyFor), stale(downFor)),
 				series(catalog.ContainerRestartsTotal, onHost(svc, 1, testHost), hold(0, healthyFor), stale(downFor)),
 			},
 			Expect: []spec.Expect{
-				fires(healthyFor+f, bare(gw)),
-			},
-		},
-		{
-			Name:     "does not blame the page on a termination older than the diagnosis window",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.Up, gw, hold(1, p.D(diagnosisWindow)+healthyFor), hold(0, downFor)),
-				info(1, testHost, "143", catalog.ReasonTerminated, p.D(diagnosisWindow)+total),
-				when(1, testHost, step, p.D(diagnosisWindow)+total),
-			},
-			Expect: []spec.Expect{
-				fires(p.D(diagnosisWindow)+healthyFor+f, bare(gw)),
+				fires(healthyFor+f, firing(answers, "", "", "", "unknown", "unknown")),
 			},
 		},
 		{
@@ -292,8 +308,8 @@ func serviceDownTests(svc spec.Service, p Profile, a spec.Alert) []spec.Test {
 				series(catalog.Up, gw, hold(1, healthyFor), hold(0, f+step), hold(1, step), hold(0, step), hold(1, downFor)),
 			},
 			Expect: []spec.Expect{
-				fires(healthyFor+f+step, bare(gw)),
-				fires(healthyFor+f+3*step, bare(gw)),
+				fires(healthyFor+f+step, firing(answers, "", "", "", "unknown", "unknown")),
+				fires(healthyFor+f+3*step, firing(answers, "", "", "", "unknown", "unknown")),
 				quiet(healthyFor + f + 3*step + a.KeepFiringFor + step),
 			},
 		},
@@ -305,6 +321,76 @@ func serviceDownTests(svc spec.Service, p Profile, a spec.Alert) []spec.Test {
 				info(1, testHost, "137", catalog.ReasonOOMKilled, total), when(1, testHost, step, total),
 			},
 			Expect: []spec.Expect{quiet(healthyFor), quiet(total - step)},
+		},
+	}
+}
+
+// replicaDownTests prove the warning's scope: one replica, while another
+// serves.
+func replicaDownTests(svc spec.Service, p Profile, a spec.Alert) []spec.Test {
+	step, f := p.step(), a.For
+	healthyFor, downFor := p.D(time.Minute), p.D(5*time.Minute)
+	total := healthyFor + downFor
+	gw, gw2 := discovered(svc, 1, testHost), discovered(svc, 2, testHost)
+	b1 := discovered(svc, 1, otherTestHost)
+	info := func(n int, host, code, reason string) spec.Series {
+		return series(catalog.ContainerLastTerminationInfo, onHost(svc, n, host, catalog.LabelExitCode, code, catalog.LabelReason, reason), hold(1, total))
+	}
+	when := func(n int, host string, t time.Duration) spec.Series {
+		return series(catalog.ContainerLastTerminationTimestamp, onHost(svc, n, host), hold(t.Seconds(), total))
+	}
+	warn := func(t map[string]string, diag, restarts string) spec.Firing {
+		return spec.Firing{
+			Labels:      t,
+			Summary:     fmt.Sprintf("%s of %s is down (%s: %s)", t["instance"], svc.JobName(), t[catalog.LabelName], diag),
+			Description: fmt.Sprintf("Prometheus cannot scrape %s of job %s while other targets serve. Last termination: %s. Restarts: %s.", t["instance"], svc.JobName(), diag, restarts),
+		}
+	}
+	return []spec.Test{
+		{
+			Name:     "warns for the stopped replica with its own termination, not the other's more recent one",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.Up, gw, hold(1, healthyFor), hold(0, downFor)),
+				series(catalog.Up, gw2, hold(1, total)),
+				info(1, testHost, "137", catalog.ReasonKilled), when(1, testHost, healthyFor-step),
+				info(2, testHost, "143", catalog.ReasonTerminated), when(2, testHost, healthyFor+step),
+				series(catalog.ContainerRestartsTotal, onHost(svc, 1, testHost), hold(1, total)),
+			},
+			Expect: []spec.Expect{
+				quiet(healthyFor + f - step),
+				fires(healthyFor+f, warn(gw, catalog.ReasonKilled+", exit code 137", "1")),
+			},
+		},
+		{
+			Name:     "takes its termination from its own host when another host runs a container of the same name",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.Up, gw, hold(1, healthyFor), hold(0, downFor)),
+				series(catalog.Up, b1, hold(1, total)),
+				info(1, otherTestHost, "139", catalog.ReasonSegfault), when(1, otherTestHost, healthyFor),
+			},
+			Expect: []spec.Expect{
+				fires(healthyFor+f, warn(gw, "no termination recorded by gateway-exporter", "unknown")),
+			},
+		},
+		{
+			Name:     "leaves the whole service down to ServiceDown",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.Up, gw, hold(1, healthyFor), hold(0, downFor)),
+				series(catalog.Up, gw2, hold(1, healthyFor), hold(0, downFor)),
+			},
+			Expect: []spec.Expect{quiet(healthyFor + f), quiet(total - step)},
+		},
+		{
+			Name:     "forgives a replica restarted within its for, as a rolling deploy does",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.Up, gw, hold(1, healthyFor), hold(0, f-step), hold(1, downFor)),
+				series(catalog.Up, gw2, hold(1, total)),
+			},
+			Expect: []spec.Expect{quiet(healthyFor + f - step), quiet(healthyFor + f)},
 		},
 	}
 }

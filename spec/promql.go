@@ -93,6 +93,12 @@ func Or(lhs, rhs parser.Expr, on ...string) *parser.BinaryExpr {
 	return binary(parser.LOR, lhs, rhs, matching(parser.CardManyToMany, on, nil))
 }
 
+// UnlessAny is lhs unless on () rhs: all of lhs while rhs is empty, none
+// of it otherwise.
+func UnlessAny(lhs, rhs parser.Expr) *parser.BinaryExpr {
+	return binary(parser.LUNLESS, lhs, rhs, &parser.VectorMatching{Card: parser.CardManyToMany, On: true})
+}
+
 // And is lhs and on(on) rhs: lhs series that have a match in rhs.
 func And(lhs, rhs parser.Expr, on ...string) *parser.BinaryExpr {
 	return binary(parser.LAND, lhs, rhs, matching(parser.CardManyToMany, on, nil))

@@ -12,6 +12,8 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/sre-tools/promgen/catalog"
 )
 
 // Host is one Docker daemon whose containers Prometheus discovers, and
@@ -262,7 +264,9 @@ func SelectsJob(e parser.Expr, job string) bool {
 	}
 	found := false
 	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
-		if vs, ok := n.(*parser.VectorSelector); ok {
+		// ALERTS and ALERTS_FOR_STATE carry the job of the alerts Prometheus
+		// writes them for: reading one reads no target of the job.
+		if vs, ok := n.(*parser.VectorSelector); ok && vs.Name != catalog.Alerts && vs.Name != catalog.AlertsForState {
 			for _, m := range vs.LabelMatchers {
 				if m.Name == "job" && m.Type == labels.MatchEqual && m.Value == job {
 					found = true

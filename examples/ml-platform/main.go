@@ -60,6 +60,7 @@ func Spec(p rules.Profile) spec.Spec {
 	embedder.Kubernetes.Container = "server"
 	embedder.Alerts = []spec.Alert{
 		rules.ServiceDown(embedder, p),
+		rules.ReplicaDown(embedder, p),
 		rules.ContainerOOMKilled(embedder, p),
 		rules.ContainerCrashLooping(embedder, p),
 		rules.ContainerUnhealthy(embedder, p),

@@ -290,7 +290,8 @@ func waitReady(t *testing.T, url string) {
 }
 
 // TestAnInhibitionOnALabelAnAlertLacksIsRefused: ServiceDown's pages carry
-// no container name, so an inhibition equal on it would never mute.
+// no container name, so an inhibition equal on it would never mute a
+// container's OOM kill, which does.
 func TestAnInhibitionOnALabelAnAlertLacksIsRefused(t *testing.T) {
 	s := rules.Spec(rules.Production)
 	if errs := alertmanager.CheckInhibitions(s); len(errs) > 0 {
@@ -301,7 +302,7 @@ func TestAnInhibitionOnALabelAnAlertLacksIsRefused(t *testing.T) {
 	if len(errs) == 0 {
 		t.Fatal("an inhibition equal on name from ServiceDown passed")
 	}
-	if want := `equal label "name" is not on alert "ServiceDown" of service "inference-gateway" when it fires in test`; !strings.Contains(errs[0].Error(), want) {
+	if want := `equal label "name" is carried by one side only when alert "ContainerOOMKilled" of service "inference-gateway" fires in test`; !strings.Contains(errs[0].Error(), want) {
 		t.Errorf("got %v, want %q", errs[0], want)
 	}
 }
