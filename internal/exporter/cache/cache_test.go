@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -586,5 +587,50 @@ func TestCache(t *testing.T) {
 				t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
 			}
 		})
+	}
+}
+
+// TestChurnKeepsOneEntryPerName recreates containers under a few names many
+// times over, as docker compose up --force-recreate does, and counts what
+// the cache holds: one entry per name however many containers came and
+// went, and, once the retention has passed, nothing of the removed ones.
+// This is the soak's "memory does not grow with the number of containers",
+// without a heap figure to hold to a threshold.
+func TestChurnKeepsOneEntryPerName(t *testing.T) {
+	const names, generations = 20, 50
+	now := at(0)
+	var graces graceTimers
+	c := New(Options{Retention: time.Hour, OOMGrace: time.Second, Now: func() time.Time { return now }, AfterFunc: graces.after})
+	for g := range generations {
+		for n := range names {
+			id := fmt.Sprintf("%d-%d", n, g)
+			name := fmt.Sprintf("web-%d", n)
+			x := running(id, name)
+			c.Upsert(x)
+			code := []int{0, 1, 137, 139, 143}[g%5]
+			c.Apply(Event{ID: id, Action: "die", Time: at(g*10 + 1), Attributes: map[string]string{"exitCode": strconv.Itoa(code)}})
+			c.Apply(ev(id, "destroy", g*10+2))
+		}
+		graces.fire()
+	}
+	c.mu.RLock()
+	entries, removed := len(c.entries), len(c.removed)
+	c.mu.RUnlock()
+	if entries != names || removed != names {
+		t.Errorf("after %d containers under %d names the cache holds %d entries, %d removed; want one per name", names*generations, names, entries, removed)
+	}
+	for n := range names {
+		s := scrape(t, c, catalog.ContainerExitsTotal)
+		if got := len(testenv.Grep(s, fmt.Sprintf(`name="web-%d"`, n))); got != len(catalog.Reasons) {
+			t.Fatalf("web-%d: %d exit series, want %d:\n%s", n, got, len(catalog.Reasons), strings.Join(s, "\n"))
+		}
+	}
+	now = at(generations*10 + 2).Add(time.Hour)
+	c.Upsert(running("after", "other"))
+	c.mu.RLock()
+	entries, removed, adopted := len(c.entries), len(c.removed), len(c.adopted)
+	c.mu.RUnlock()
+	if entries != 1 || removed != 0 || adopted != 0 {
+		t.Errorf("past the retention the cache holds %d entries, %d removed, %d adopted; want only the live one", entries, removed, adopted)
 	}
 }
