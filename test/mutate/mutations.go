@@ -76,10 +76,10 @@ var mutations = []mutation{
 		Run:      "^TestAnInhibitionOnALabel",
 	},
 	{
-		Name:     "the first receiver of a severity does not continue to the next",
+		Name:     "the next-to-last receiver of a severity does not continue to the last",
 		File:     "internal/alertmanager/alertmanager.go",
 		Original: "Continue: i < len(names)-1,",
-		Mutant:   "Continue: false,",
+		Mutant:   "Continue: i < len(names)-2,",
 		Packages: []string{"./internal/alertmanager"},
 		Run:      "^TestRoutingFollowsThePolicy$",
 	},
@@ -114,10 +114,10 @@ var mutations = []mutation{
 
 	// Spec validation.
 	{
-		Name:     "a negative for passes validation",
+		Name:     "a negative for passes validation: the check reads keep_firing_for twice",
 		File:     "spec/validate.go",
 		Original: "\tif a.For < 0 {\n\t\tat(\"for\"",
-		Mutant:   "\tif a.For < -a.For {\n\t\tat(\"for\"",
+		Mutant:   "\tif a.KeepFiringFor < 0 {\n\t\tat(\"for\"",
 		Packages: []string{"./spec"},
 		Run:      "^TestValidate$",
 	},
@@ -132,8 +132,8 @@ var mutations = []mutation{
 	{
 		Name:     "an inhibition not equal on service passes validation",
 		File:     "spec/routing.go",
-		Original: "!slices.Contains(in.Equal, conventions.LabelService)",
-		Mutant:   "false",
+		Original: "if perService && !slices.Contains(in.Equal, conventions.LabelService) {",
+		Mutant:   "if !perService && !slices.Contains(in.Equal, conventions.LabelService) {",
 		Packages: []string{"./spec"},
 		Run:      "^TestValidate$",
 	},

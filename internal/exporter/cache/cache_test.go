@@ -190,6 +190,19 @@ func TestCache(t *testing.T) {
 		names: []string{catalog.ContainerExitsTotal},
 		want:  exits("oom_killed"),
 	}, {
+		name:      "an oom event long after a held SIGKILL belongs to the next exit, not to the SIGKILL",
+		grace:     10 * time.Millisecond,
+		graceEnds: true,
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(die("a", 10, 137))
+			c.Apply(ev("a", "oom", 30))
+			c.Apply(die("a", 31, 137))
+		},
+		names: []string{catalog.ContainerExitsTotal, catalog.ContainerLastTerminationInfo},
+		want: append(exits("killed", "oom_killed"),
+			series(catalog.ContainerLastTerminationInfo, "1", "exit_code", "137", "reason", "oom_killed")),
+	}, {
 		name:  "an inspect showing OOMKilled settles a die held back for a late oom event",
 		grace: time.Hour,
 		steps: func(c *Cache, _ *time.Time) {
