@@ -155,6 +155,22 @@ var mutations = []mutation{
 		Packages: []string{"./internal/lint"},
 		Run:      "^TestMemoryLimit$",
 	},
+	{
+		Name:     "template-labels also reports a label an expression with an absent() side lacks, twice with absent-labels",
+		File:     "internal/lint/template_labels.go",
+		Original: "if !ok || rl.absent || hasAbsentBranch(r.AST) {",
+		Mutant:   "if !ok || rl.absent {",
+		Packages: []string{"./internal/lint"},
+		Run:      "^TestTemplateLabelsHandsAbsentToAbsentLabels$",
+	},
+	{
+		Name:     "absent-labels leaves the \"or absent(...)\" side unchecked",
+		File:     "internal/lint/absent_labels.go",
+		Original: "if rl, ok := labelsOf(b); ok && rl.absent {",
+		Mutant:   "if rl, ok := labelsOf(b); ok && !rl.absent {",
+		Packages: []string{"./internal/lint"},
+		Run:      "^TestTemplateLabelsHandsAbsentToAbsentLabels$",
+	},
 
 	// The runbook's memory alerts: thresholds, comparison and for, held by
 	// the runbook's numbers and by the alerts' own promtool scenarios.
