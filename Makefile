@@ -26,7 +26,7 @@ LDFLAGS := -X $(VERSION_PKG).Version=$(shell git describe --tags --always --dirt
 	-X $(VERSION_PKG).BuildUser=$(shell id -un)@$(shell hostname) \
 	-X $(VERSION_PKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
 
-.PHONY: help build generate check test test-steps lint e2e kube-dry-run bench soak tools docker-up docker-down clean
+.PHONY: help build generate check test test-steps mutate lint e2e kube-dry-run bench soak tools docker-up docker-down clean
 
 help: ## Show the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z0-9-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -60,6 +60,14 @@ test-steps:
 	$(PROMTOOL) test rules generated/tests/*.yml generated/e2e/tests/*.yml generated/kubernetes/tests/*.yml $(addsuffix /generated/tests/*.yml,$(EXAMPLES)) \
 		$(wildcard $(addsuffix /generated/kubernetes/tests/*.yml,$(EXAMPLES)))
 	$(PROMTOOL) check config generated/prometheus/prometheus.yml generated/e2e/prometheus/prometheus.yml $(addsuffix /generated/prometheus/prometheus.yml,$(EXAMPLES))
+
+# Each mutation of test/mutate/mutations.go is planted alone in a scratch
+# copy of the tree and must make the tests it names fail; docs/testing.md
+# says how to add one. No Docker; promtool for the mutations promtool's
+# scenarios catch.
+mutate: ## Plant each curated bug of test/mutate in a scratch copy, one at a time; fail if one survives every test
+	@tools_bin=$$($(TOOLS) promtool) && \
+	PROMTOOL=$$tools_bin/promtool $(GO) run ./test/mutate
 
 lint: ## go vet, gofmt and promgen lint on the spec and generated rules
 	$(GO) vet ./...

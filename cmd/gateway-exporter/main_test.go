@@ -33,7 +33,7 @@ func TestStartsWithoutDocker(t *testing.T) {
 	}()
 
 	url := "http://" + addr + "/metrics"
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		if resp, err := http.Get(url); err == nil {
 			resp.Body.Close()
@@ -73,7 +73,7 @@ func TestStartsWithoutDocker(t *testing.T) {
 		if err != nil {
 			t.Errorf("shutdown: %v", err)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no shutdown 10s after the signal")
+	case <-time.After(time.Minute):
+		t.Fatal("no shutdown a minute after the signal")
 	}
 }

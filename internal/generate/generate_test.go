@@ -241,6 +241,37 @@ func TestWriteLeavesRootUntouchedWhenItFails(t *testing.T) {
 	}
 }
 
+// TestWriteLeavesNothingBesideRoot: a build writes a fresh folder beside
+// the output and swaps it in; after a successful build, the first and each
+// one after, the output folder is all there is beside it.
+func TestWriteLeavesNothingBesideRoot(t *testing.T) {
+	parent := t.TempDir()
+	root := filepath.Join(parent, "generated")
+	for i, files := range []Files{
+		{"rules/a.rules.yml": []byte("first\n")},
+		{"rules/a.rules.yml": []byte("second\n"), "tests/a.test.yml": []byte("t\n")},
+		{"rules/b.rules.yml": []byte("third\n")},
+	} {
+		if err := Write(root, files); err != nil {
+			t.Fatalf("build %d: %v", i+1, err)
+		}
+		entries, err := os.ReadDir(parent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		if len(names) != 1 || names[0] != "generated" {
+			t.Errorf("after build %d, beside the output: %v, want only generated", i+1, names)
+		}
+		if diff, err := Diff(root, files); err != nil || diff != "" {
+			t.Errorf("after build %d the output is not what was written (%v):\n%s", i+1, err, diff)
+		}
+	}
+}
+
 func TestDiffShowsChangedAddedAndRemovedFiles(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "generated")
 	if err := Write(root, Files{"same.yml": []byte("a\n"), "changed.yml": []byte("old\n"), "extra.yml": []byte("x\n")}); err != nil {

@@ -1,6 +1,9 @@
 package lint
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestTemplateLabels(t *testing.T) {
 	runCases(t, "template-labels", []lintCase{
@@ -67,4 +70,34 @@ func TestTemplateLabels(t *testing.T) {
 			},
 		},
 	})
+}
+
+// TestTemplateLabelsHandsAbsentToAbsentLabels: a label a template reads is
+// reported once, by the check that knows why it is missing. An expression
+// with an absent() anywhere in it is absent-labels' alone, even when its
+// other side also removes the label; without absent(), template-labels
+// reports it.
+func TestTemplateLabelsHandsAbsentToAbsentLabels(t *testing.T) {
+	for _, tc := range []struct {
+		name, expr string
+		want       []string // check names of the problems, in order
+	}{
+		{"absent() alone is absent-labels'", `absent(up{job="api"})`, []string{"absent-labels"}},
+		{"an aggregation or absent() is absent-labels' alone", `sum by (job) (up{job="api"}) == 0 or absent(up{job="api"})`, []string{"absent-labels"}},
+		{"an aggregation without absent() is template-labels'", `sum by (job) (up{job="api"}) == 0`, []string{"template-labels"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: '" + tc.expr + "'\n    annotations:\n      summary: '{{ $labels.instance }} is down'\n"
+			var got []string
+			for _, p := range Lint([]File{{Path: "rules.yml", Content: []byte(in)}}, Config{Policy: HousePolicy()}) {
+				switch p.Check {
+				case "absent-labels", "template-labels", "parse":
+					got = append(got, p.Check)
+				}
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("reported by %v, want %v", got, tc.want)
+			}
+		})
+	}
 }

@@ -71,6 +71,10 @@ type Options struct {
 	OOMGrace time.Duration
 	// Now returns the current time; tests set it to drive retention.
 	Now func() time.Time
+	// AfterFunc runs f once d has passed, as time.AfterFunc does (the
+	// default); tests set it to end an OOM grace when they choose, rather
+	// than sleep past it.
+	AfterFunc func(d time.Duration, f func())
 }
 
 type eventKey struct {
@@ -119,6 +123,9 @@ type Cache struct {
 func New(opts Options) *Cache {
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.AfterFunc == nil {
+		opts.AfterFunc = func(d time.Duration, f func()) { time.AfterFunc(d, f) }
 	}
 	return &Cache{
 		opts:      opts,

@@ -1,12 +1,14 @@
 package cache
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -87,13 +89,44 @@ func series(name, value string, kv ...string) string {
 	return name + "{" + strings.Join(labels, ",") + "} " + value
 }
 
+// graceTimers stands for time.AfterFunc in Options.AfterFunc: it keeps
+// what the cache schedules until fire runs it, so a test ends an OOM grace
+// at the point it chooses, on any machine load.
+type graceTimers struct {
+	mu sync.Mutex
+	fs []func()
+}
+
+func (g *graceTimers) after(_ time.Duration, f func()) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.fs = append(g.fs, f)
+}
+
+// fire runs every timer scheduled so far, outside the cache's lock as
+// time.AfterFunc would, and returns how many ran.
+func (g *graceTimers) fire() int {
+	g.mu.Lock()
+	fs := g.fs
+	g.fs = nil
+	g.mu.Unlock()
+	for _, f := range fs {
+		f()
+	}
+	return len(fs)
+}
+
 func TestCache(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		grace time.Duration // Options.OOMGrace
-		steps func(c *Cache, now *time.Time)
-		names []string
-		want  []string
+		// graceEnds ends every OOM grace the steps started, after them:
+		// the timers are the test's, so a grace ends when it says, never
+		// by the wall clock.
+		graceEnds bool
+		steps     func(c *Cache, now *time.Time)
+		names     []string
+		want      []string
 	}{{
 		name: "an oom event before the die makes the termination oom_killed with exit code 137",
 		steps: func(c *Cache, _ *time.Time) {
@@ -119,6 +152,57 @@ func TestCache(t *testing.T) {
 		want: append(exits("oom_killed"),
 			series(catalog.ContainerLastTerminationInfo, "1", "exit_code", "137", "reason", "oom_killed")),
 	}, {
+		name:      "a late oom event counts its exit once as oom_killed, and the grace ending after it counts nothing more",
+		grace:     10 * time.Millisecond,
+		graceEnds: true,
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(die("a", 10, 137))
+			c.Apply(Event{ID: "a", Action: "oom", Time: at(10).Add(2 * time.Millisecond)})
+		},
+		names: []string{catalog.ContainerExitsTotal, catalog.ContainerLastTerminationInfo},
+		want: append(exits("oom_killed"),
+			series(catalog.ContainerLastTerminationInfo, "1", "exit_code", "137", "reason", "oom_killed")),
+	}, {
+		name:      "a late oom event for a kill held across a recreate counts it once on the new container, and the grace ending after it counts nothing more",
+		grace:     10 * time.Millisecond,
+		graceEnds: true,
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(die("a", 10, 137))
+			c.Apply(ev("a", "destroy", 11))
+			c.Upsert(running("b", "web"))
+			c.Apply(Event{ID: "a", Action: "oom", Time: at(10).Add(2 * time.Millisecond)})
+		},
+		names: []string{catalog.ContainerExitsTotal},
+		want:  exits("oom_killed"),
+	}, {
+		name:      "an inspect showing OOMKilled counts a held die once, and the grace ending after it counts nothing more",
+		grace:     10 * time.Millisecond,
+		graceEnds: true,
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(die("a", 10, 137))
+			x := running("a", "web")
+			x.State, x.ExitCode, x.OOMKilled, x.FinishedAt = "exited", 137, true, at(10).Add(-time.Millisecond)
+			c.Upsert(x)
+		},
+		names: []string{catalog.ContainerExitsTotal},
+		want:  exits("oom_killed"),
+	}, {
+		name:      "an oom event long after a held SIGKILL belongs to the next exit, not to the SIGKILL",
+		grace:     10 * time.Millisecond,
+		graceEnds: true,
+		steps: func(c *Cache, _ *time.Time) {
+			c.Upsert(running("a", "web"))
+			c.Apply(die("a", 10, 137))
+			c.Apply(ev("a", "oom", 30))
+			c.Apply(die("a", 31, 137))
+		},
+		names: []string{catalog.ContainerExitsTotal, catalog.ContainerLastTerminationInfo},
+		want: append(exits("killed", "oom_killed"),
+			series(catalog.ContainerLastTerminationInfo, "1", "exit_code", "137", "reason", "oom_killed")),
+	}, {
 		name:  "an inspect showing OOMKilled settles a die held back for a late oom event",
 		grace: time.Hour,
 		steps: func(c *Cache, _ *time.Time) {
@@ -141,12 +225,12 @@ func TestCache(t *testing.T) {
 		want: append(exits(),
 			series(catalog.ContainerLastTerminationInfo, "1", "exit_code", "137", "reason", "killed")),
 	}, {
-		name:  "a die held back is counted as killed once the grace has passed without an oom event",
-		grace: 10 * time.Millisecond,
+		name:      "a die held back is counted as killed once the grace has passed without an oom event",
+		grace:     10 * time.Millisecond,
+		graceEnds: true,
 		steps: func(c *Cache, _ *time.Time) {
 			c.Upsert(running("a", "web"))
 			c.Apply(die("a", 10, 137))
-			time.Sleep(300 * time.Millisecond)
 		},
 		names: []string{catalog.ContainerExitsTotal},
 		want:  exits("killed"),
@@ -335,14 +419,14 @@ func TestCache(t *testing.T) {
 			series("docker_container_last_termination_info", "1", "exit_code", "137", "reason", "killed"),
 		},
 	}, {
-		name:  "a SIGKILL held for a late oom is counted as killed although the container was recreated within the grace",
-		grace: 50 * time.Millisecond,
+		name:      "a SIGKILL held for a late oom is counted as killed although the container was recreated within the grace",
+		grace:     50 * time.Millisecond,
+		graceEnds: true,
 		steps: func(c *Cache, _ *time.Time) {
 			c.Upsert(running("a", "web"))
 			c.Apply(die("a", 10, 137))
 			c.Apply(ev("a", "destroy", 11))
 			c.Upsert(running("b", "web"))
-			time.Sleep(300 * time.Millisecond)
 		},
 		names: []string{catalog.ContainerExitsTotal, catalog.ContainerLastTerminationInfo},
 		want: append(exits("killed"),
@@ -505,12 +589,61 @@ func TestCache(t *testing.T) {
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			now := at(100)
-			c := New(Options{Retention: time.Hour, Labels: []string{"team"}, OOMGrace: tc.grace, Now: func() time.Time { return now }})
+			var timers graceTimers
+			c := New(Options{Retention: time.Hour, Labels: []string{"team"}, OOMGrace: tc.grace, Now: func() time.Time { return now }, AfterFunc: timers.after})
 			tc.steps(c, &now)
+			if tc.graceEnds && timers.fire() == 0 {
+				t.Fatal("the steps started no OOM grace: the case proves nothing")
+			}
 			got := scrape(t, c, tc.names...)
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
 			}
 		})
+	}
+}
+
+// TestChurnKeepsOneEntryPerName recreates containers under a few names many
+// times over, as docker compose up --force-recreate does, and counts what
+// the cache holds: one entry per name however many containers came and
+// went, and, once the retention has passed, nothing of the removed ones.
+// This is the soak's "memory does not grow with the number of containers",
+// without a heap figure to hold to a threshold.
+func TestChurnKeepsOneEntryPerName(t *testing.T) {
+	const names, generations = 20, 50
+	now := at(0)
+	var graces graceTimers
+	c := New(Options{Retention: time.Hour, OOMGrace: time.Second, Now: func() time.Time { return now }, AfterFunc: graces.after})
+	for g := range generations {
+		for n := range names {
+			id := fmt.Sprintf("%d-%d", n, g)
+			name := fmt.Sprintf("web-%d", n)
+			x := running(id, name)
+			c.Upsert(x)
+			code := []int{0, 1, 137, 139, 143}[g%5]
+			c.Apply(Event{ID: id, Action: "die", Time: at(g*10 + 1), Attributes: map[string]string{"exitCode": strconv.Itoa(code)}})
+			c.Apply(ev(id, "destroy", g*10+2))
+		}
+		graces.fire()
+	}
+	c.mu.RLock()
+	entries, removed := len(c.entries), len(c.removed)
+	c.mu.RUnlock()
+	if entries != names || removed != names {
+		t.Errorf("after %d containers under %d names the cache holds %d entries, %d removed; want one per name", names*generations, names, entries, removed)
+	}
+	for n := range names {
+		s := scrape(t, c, catalog.ContainerExitsTotal)
+		if got := len(testenv.Grep(s, fmt.Sprintf(`name="web-%d"`, n))); got != len(catalog.Reasons) {
+			t.Fatalf("web-%d: %d exit series, want %d:\n%s", n, got, len(catalog.Reasons), strings.Join(s, "\n"))
+		}
+	}
+	now = at(generations*10 + 2).Add(time.Hour)
+	c.Upsert(running("after", "other"))
+	c.mu.RLock()
+	entries, removed, adopted := len(c.entries), len(c.removed), len(c.adopted)
+	c.mu.RUnlock()
+	if entries != 1 || removed != 0 || adopted != 0 {
+		t.Errorf("past the retention the cache holds %d entries, %d removed, %d adopted; want only the live one", entries, removed, adopted)
 	}
 }

@@ -44,7 +44,7 @@ func (c *Cache) die(e *entry, ev Event) {
 	if hold && !t.counted {
 		t.owner = e
 		e.held = append(e.held, t)
-		time.AfterFunc(c.opts.OOMGrace, func() { c.settle(t) })
+		c.opts.AfterFunc(c.opts.OOMGrace, func() { c.settle(t) })
 	}
 	c.render(e)
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/sre-tools/promgen/catalog"
-	"github.com/sre-tools/promgen/internal/exporter/cache"
 	"github.com/sre-tools/promgen/internal/testenv"
 )
 
@@ -104,21 +103,22 @@ func TestTerminations(t *testing.T) {
 }
 
 // TestRecreateRightAfterKill kills a compose-labelled container, removes it
-// and runs a new one under the same name within cache.DefaultOOMGrace, as
-// docker compose up --force-recreate does after a stop that timed out: the
+// and runs a new one under the same name within the OOM grace, as docker
+// compose up --force-recreate does after a stop that timed out: the
 // SIGKILL, held back for a late oom event, must still be counted once, on
-// the series the new container continues.
+// the series the new container continues. The test ends the grace itself,
+// after the recreate, so the recreate always falls within it.
 func TestRecreateRightAfterKill(t *testing.T) {
 	cli := testenv.RequireDocker(t)
 	testenv.Standin(t, cli)
-	e := startExporter(t, exporterOptions{retention: time.Hour})
+	var graces graceTimers
+	e := startExporter(t, exporterOptions{retention: time.Hour, afterFunc: graces.after})
 
 	old := run(t, cli, spec{})
-	e.wait(t, 20*time.Second, "running state", func(s []string) bool {
+	e.wait(t, 60*time.Second, "running state", func(s []string) bool {
 		return has(s, old.series(catalog.ContainerState, "1", "state", "running"))
 	})
 	ctx := context.Background()
-	killed := time.Now()
 	if _, err := cli.ContainerKill(ctx, old.id, client.ContainerKillOptions{Signal: "KILL"}); err != nil {
 		t.Fatalf("kill: %v", err)
 	}
@@ -126,20 +126,26 @@ func TestRecreateRightAfterKill(t *testing.T) {
 		t.Fatalf("remove: %v", err)
 	}
 	recreated := run(t, cli, spec{name: old.name})
-	if took := time.Since(killed); took >= cache.DefaultOOMGrace {
-		t.Fatalf("kill, remove and run took %s, not within the OOM grace %s; the test proves nothing", took, cache.DefaultOOMGrace)
-	}
-	e.wait(t, 20*time.Second, "the new container published and the kill counted", func(s []string) bool {
-		return len(testenv.Grep(s, catalog.ContainerInfo+"{", `id="`+recreated.id+`"`)) == 1 &&
-			has(s, old.series(catalog.ContainerExitsTotal, "1", "reason", catalog.ReasonKilled))
+	killed := old.series(catalog.ContainerLastTerminationInfo, "1", "exit_code", "137", "reason", catalog.ReasonKilled)
+	s := e.wait(t, 60*time.Second, "the new container published and the kill as the last termination", func(s []string) bool {
+		return len(testenv.Grep(s, catalog.ContainerInfo+"{", `id="`+recreated.id+`"`)) == 1 && has(s, killed)
 	})
-	// Past the grace, nothing else may be counted.
-	time.Sleep(cache.DefaultOOMGrace)
-	s := e.scrape(t)
+	if !has(s, old.series(catalog.ContainerExitsTotal, "0", "reason", catalog.ReasonKilled)) {
+		t.Fatalf("the kill was counted before its OOM grace ended:\n%s", strings.Join(old.mine(s), "\n"))
+	}
+	if graces.fire() == 0 {
+		t.Fatal("the kill started no OOM grace: the test proves nothing")
+	}
+	e.wait(t, 60*time.Second, "the kill counted once its grace ended", func(s []string) bool {
+		return has(s, old.series(catalog.ContainerExitsTotal, "1", "reason", catalog.ReasonKilled))
+	})
+	// Every grace has ended: nothing else may be counted.
+	graces.fire()
+	s = e.scrape(t)
 	if n := len(testenv.Grep(old.mine(s), catalog.ContainerExitsTotal+"{", "} 0")); n != len(catalog.Reasons)-1 {
 		t.Errorf("want exactly one exit counted, got %d reasons at 0:\n%s", n, strings.Join(old.mine(s), "\n"))
 	}
-	if !has(s, old.series(catalog.ContainerLastTerminationInfo, "1", "exit_code", "137", "reason", catalog.ReasonKilled)) {
+	if !has(s, killed) {
 		t.Errorf("the kill is not the last termination:\n%s", strings.Join(old.mine(s), "\n"))
 	}
 }
@@ -231,36 +237,42 @@ func TestMemory(t *testing.T) {
 }
 
 // TestRemovedContainer checks that a removed container's last termination
-// stays published for the retention time, then goes.
+// stays published for the retention time, then goes. The retention is an
+// hour of the cache's clock, which the test moves forward: no bound on
+// how fast the engine reports the removal.
 func TestRemovedContainer(t *testing.T) {
 	cli := testenv.RequireDocker(t)
 	testenv.Standin(t, cli)
-	const retention = 5 * time.Second
-	e := startExporter(t, exporterOptions{retention: retention})
+	const retention = time.Hour
+	var clk clock
+	e := startExporter(t, exporterOptions{retention: retention, now: clk.now})
 
 	c := run(t, cli, spec{faults: []string{"exit:3"}})
 	last := c.series(catalog.ContainerLastTerminationInfo, "1", "exit_code", "3", "reason", catalog.ReasonError)
-	e.wait(t, 30*time.Second, "last termination", func(s []string) bool { return has(s, last) })
+	e.wait(t, 60*time.Second, "last termination", func(s []string) bool { return has(s, last) })
 	if _, err := cli.ContainerRemove(context.Background(), c.id, client.ContainerRemoveOptions{}); err != nil {
 		t.Fatalf("remove: %v", err)
 	}
-	removed := time.Now()
-	s := e.wait(t, 10*time.Second, "info gone after removal", func(s []string) bool {
+	s := e.wait(t, 60*time.Second, "info gone after removal", func(s []string) bool {
 		return len(testenv.Grep(c.mine(s), catalog.ContainerInfo+"{")) == 0
 	})
-	if time.Since(removed) < retention {
-		for _, want := range []string{last, c.series(catalog.ContainerExitsTotal, "1", "reason", catalog.ReasonError)} {
-			if !has(s, want) {
-				t.Errorf("within retention, missing %s in:\n%s", want, strings.Join(c.mine(s), "\n"))
-			}
+	within := []string{last, c.series(catalog.ContainerExitsTotal, "1", "reason", catalog.ReasonError)}
+	for _, want := range within {
+		if !has(s, want) {
+			t.Errorf("within retention, missing %s in:\n%s", want, strings.Join(c.mine(s), "\n"))
 		}
-	} else {
-		t.Errorf("removal took %s to show, longer than the retention; cannot check the retention", time.Since(removed))
 	}
-	e.wait(t, retention+10*time.Second, "series gone after the retention", func(s []string) bool { return len(c.mine(s)) == 0 })
-	if gone := time.Since(removed); gone < retention {
-		t.Errorf("series gone %s after removal, before the retention %s", gone, retention)
+	// Ten minutes short of the retention after the removal (the clock
+	// moves from the test's start, before it): still published.
+	clk.add(retention - 10*time.Minute)
+	s = e.scrape(t)
+	for _, want := range within {
+		if !has(s, want) {
+			t.Errorf("ten minutes before the retention ends, missing %s in:\n%s", want, strings.Join(c.mine(s), "\n"))
+		}
 	}
+	clk.add(20 * time.Minute)
+	e.wait(t, 60*time.Second, "series gone after the retention", func(s []string) bool { return len(c.mine(s)) == 0 })
 }
 
 // TestDisconnect cuts the exporter off the engine, crashes containers while

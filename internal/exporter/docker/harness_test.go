@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,7 +45,45 @@ type exporterOptions struct {
 	// requestTimeout is the source's Options.RequestTimeout; 0 for the
 	// default.
 	requestTimeout time.Duration
+	// now and afterFunc are the cache's Options.Now and AfterFunc; nil
+	// for the wall clock and time.AfterFunc.
+	now       func() time.Time
+	afterFunc func(time.Duration, func())
 }
+
+// graceTimers stands for time.AfterFunc in the cache: it keeps the OOM
+// graces the cache starts until fire ends them, so a test decides when a
+// grace is over instead of racing the wall clock.
+type graceTimers struct {
+	mu sync.Mutex
+	fs []func()
+}
+
+func (g *graceTimers) after(_ time.Duration, f func()) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.fs = append(g.fs, f)
+}
+
+// fire ends every grace started so far and returns how many.
+func (g *graceTimers) fire() int {
+	g.mu.Lock()
+	fs := g.fs
+	g.fs = nil
+	g.mu.Unlock()
+	for _, f := range fs {
+		f()
+	}
+	return len(fs)
+}
+
+// clock is the wall clock moved forward by what the test adds, for the
+// cache's retention: a test passes the retention by moving the clock,
+// not by sleeping through it.
+type clock struct{ ahead atomic.Int64 }
+
+func (c *clock) now() time.Time      { return time.Now().Add(time.Duration(c.ahead.Load())) }
+func (c *clock) add(d time.Duration) { c.ahead.Add(int64(d)) }
 
 func startExporter(t *testing.T, o exporterOptions) *exporter {
 	t.Helper()
@@ -56,7 +95,7 @@ func startExporter(t *testing.T, o exporterOptions) *exporter {
 	if err != nil {
 		t.Fatalf("exporter docker client: %v", err)
 	}
-	c := cache.New(cache.Options{Retention: o.retention, Labels: []string{testenv.Label}, OOMGrace: cache.DefaultOOMGrace})
+	c := cache.New(cache.Options{Retention: o.retention, Labels: []string{testenv.Label}, OOMGrace: cache.DefaultOOMGrace, Now: o.now, AfterFunc: o.afterFunc})
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(c)
 	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))

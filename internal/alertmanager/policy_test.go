@@ -1,0 +1,100 @@
+package alertmanager_test
+
+import (
+	"slices"
+	"testing"
+
+	amconfig "github.com/prometheus/alertmanager/config"
+	"github.com/prometheus/alertmanager/dispatch"
+	"github.com/prometheus/common/model"
+
+	"github.com/sre-tools/promgen/rules"
+)
+
+// routingPolicy is who must hear of what, written down by hand from each
+// team's policy: the runbook pages PagerDuty and posts in Slack #incidents
+// for a P0 and only posts a warning; the ML platform pages its own
+// on-call and posts everything in its channel; the fault matrix's profile
+// sends pages to /page and everything to /chat. Nothing here is read from
+// the specs or from alertmanager.Cases, so a change to either that breaks
+// the policy fails here.
+var routingPolicy = []struct {
+	config string // a generated alertmanager.yml, from the repository root
+	name   string
+	labels map[string]string
+	want   []string // receivers, in any order
+}{
+	{"generated/alertmanager/alertmanager.yml", "a critical ServiceDown of the gateway pages and posts in #incidents",
+		map[string]string{"alertname": "ServiceDown", "severity": "critical", "service": "inference-gateway"}, []string{"pagerduty", "slack-incidents"}},
+	{"generated/alertmanager/alertmanager.yml", "a critical OOM kill of the gateway pages and posts in #incidents",
+		map[string]string{"alertname": "ContainerOOMKilled", "severity": "critical", "service": "inference-gateway", "name": "inference-gateway-1"}, []string{"pagerduty", "slack-incidents"}},
+	{"generated/alertmanager/alertmanager.yml", "a gateway warning only posts in #incidents",
+		map[string]string{"alertname": "HighMemoryUsage", "severity": "warning", "service": "inference-gateway", "name": "inference-gateway-1"}, []string{"slack-incidents"}},
+	{"generated/alertmanager/alertmanager.yml", "a pipeline warning, of no service, only posts in #incidents",
+		map[string]string{"alertname": "GatewayExporterDown", "severity": "warning"}, []string{"slack-incidents"}},
+	{"generated/alertmanager/alertmanager.yml", "an alert of no known severity still reaches #incidents",
+		map[string]string{"alertname": "Unknown"}, []string{"slack-incidents"}},
+
+	{"generated/e2e/alertmanager/alertmanager.yml", "in the fault matrix, a critical ServiceDown reaches page and chat",
+		map[string]string{"alertname": "ServiceDown", "severity": "critical", "service": "inference-gateway"}, []string{"page", "chat"}},
+	{"generated/e2e/alertmanager/alertmanager.yml", "in the fault matrix, a warning reaches chat alone",
+		map[string]string{"alertname": "ContainerCrashLooping", "severity": "warning", "service": "inference-gateway", "name": "inference-gateway-1"}, []string{"chat"}},
+
+	{"examples/ml-platform/generated/alertmanager/alertmanager.yml", "a critical ServiceDown of the ranker pages ML on-call and posts in the team's channel",
+		map[string]string{"alertname": "ServiceDown", "severity": "critical", "service": "ranker"}, []string{"ml-oncall", "ml-platform-chat"}},
+	{"examples/ml-platform/generated/alertmanager/alertmanager.yml", "a critical ServiceDown of the embedder pages ML on-call and posts in the team's channel",
+		map[string]string{"alertname": "ServiceDown", "severity": "critical", "service": "embedder"}, []string{"ml-oncall", "ml-platform-chat"}},
+	{"examples/ml-platform/generated/alertmanager/alertmanager.yml", "a critical OOM kill of the batch worker pages ML on-call and posts in the team's channel",
+		map[string]string{"alertname": "ContainerOOMKilled", "severity": "critical", "service": "batch-worker", "name": "batch-worker-1"}, []string{"ml-oncall", "ml-platform-chat"}},
+	{"examples/ml-platform/generated/alertmanager/alertmanager.yml", "a warning of the ranker only posts in the team's channel",
+		map[string]string{"alertname": "HighMemoryUsage", "severity": "warning", "service": "ranker", "name": "ranker-1"}, []string{"ml-platform-chat"}},
+	{"examples/ml-platform/generated/alertmanager/alertmanager.yml", "a warning of the embedder only posts in the team's channel",
+		map[string]string{"alertname": "ContainerCrashLooping", "severity": "warning", "service": "embedder", "name": "embedder-1"}, []string{"ml-platform-chat"}},
+}
+
+// TestRoutingFollowsThePolicy routes the policy's alerts with
+// Alertmanager's own router through the committed configurations, and,
+// for the gateway's, through the configuration its spec renders now, so a
+// change not yet generated is held to the policy too.
+func TestRoutingFollowsThePolicy(t *testing.T) {
+	routes := map[string]*dispatch.Route{}
+	load := func(t *testing.T, path string) *dispatch.Route {
+		t.Helper()
+		if r, ok := routes[path]; ok {
+			return r
+		}
+		cfg, err := amconfig.LoadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		routes[path] = dispatch.NewRoute(cfg.Route, nil)
+		return routes[path]
+	}
+	rendered := map[string]string{
+		"generated/alertmanager/alertmanager.yml":     render(t, rules.Spec(rules.Production)),
+		"generated/e2e/alertmanager/alertmanager.yml": render(t, rules.Spec(rules.E2E)),
+	}
+	for _, tc := range routingPolicy {
+		t.Run(tc.name, func(t *testing.T) {
+			paths := []string{"../../" + tc.config}
+			if p, ok := rendered[tc.config]; ok {
+				paths = append(paths, p)
+			}
+			ls := model.LabelSet{}
+			for k, v := range tc.labels {
+				ls[model.LabelName(k)] = model.LabelValue(v)
+			}
+			want := slices.Sorted(slices.Values(tc.want))
+			for _, p := range paths {
+				var got []string
+				for _, r := range load(t, p).Match(ls) {
+					got = append(got, r.RouteOpts.Receiver)
+				}
+				slices.Sort(got)
+				if !slices.Equal(got, want) {
+					t.Errorf("%s: %v reaches %v, the policy says %v", p, tc.labels, got, want)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,209 @@
+package main
+
+// mutations are plausible bugs, each of which some test must catch. Each is
+// planted alone in a scratch copy of the tree, and only the packages and
+// tests it names are run. Add one for every bug found that a test did not
+// catch, with the test that now does (docs/testing.md says how).
+//
+// Keep them on code that is stable: a mutation whose Original no longer
+// occurs exactly once fails `make mutate` until it is brought up to date.
+var mutations = []mutation{
+	// Exporter: counting exits.
+	{
+		Name:     "settle counts a held die again after a late oom counted it",
+		File:     "internal/exporter/cache/termination.go",
+		Original: "\tif !t.counted {\n\t\tc.count(t.owner, t)",
+		Mutant:   "\tif true {\n\t\tc.count(t.owner, t)",
+		Packages: []string{"./internal/exporter/cache"},
+		Run:      "^TestCache$",
+	},
+	{
+		Name:     "a late oom event is matched to a die however far apart",
+		File:     "internal/exporter/cache/termination.go",
+		Original: "if at.Sub(t.time).Abs() < sameExit {",
+		Mutant:   "if at.Sub(t.time).Abs() >= 0 {",
+		Packages: []string{"./internal/exporter/cache"},
+		Run:      "^TestCache$",
+	},
+	{
+		Name:     "a die event confirming an inspect counts the exit again",
+		File:     "internal/exporter/cache/termination.go",
+		Original: "\t\t\tif !l.counted {\n\t\t\t\tc.count(e, l)\n\t\t\t}",
+		Mutant:   "\t\t\tc.count(e, l)",
+		Packages: []string{"./internal/exporter/cache"},
+		Run:      "^TestCache$",
+	},
+	{
+		Name:     "a SIGKILL is not held back for a late oom event",
+		File:     "internal/exporter/cache/termination.go",
+		Original: "hold := code == 137 && !oom && c.opts.OOMGrace > 0",
+		Mutant:   "hold := false",
+		Packages: []string{"./internal/exporter/cache"},
+		Run:      "^TestCache$",
+	},
+	{
+		Name:     "a recreated container does not take over the removed one's exit counts",
+		File:     "internal/exporter/cache/identity.go",
+		Original: "\t\te.exits[i] += old.exits[i]",
+		Mutant:   "\t\t_ = old.exits[i]",
+		Packages: []string{"./internal/exporter/cache"},
+		Run:      "^TestCache$",
+	},
+	{
+		Name:     "an adopted container's entry is kept: one entry per container, not per name",
+		File:     "internal/exporter/cache/identity.go",
+		Original: "\tdelete(c.removed, e.key)\n\tdelete(c.entries, id)\n",
+		Mutant:   "\tdelete(c.removed, e.key)\n",
+		Packages: []string{"./internal/exporter/cache"},
+		Run:      "^TestChurnKeepsOneEntryPerName$",
+	},
+
+	// Alertmanager: inhibitions and routes.
+	{
+		Name:     "CheckInhibitions checks only the source alert's labels",
+		File:     "internal/alertmanager/inhibit.go",
+		Original: "names := append([]string{in.Source}, in.Targets...)",
+		Mutant:   "names := []string{in.Source}",
+		Packages: []string{"./internal/alertmanager"},
+		Run:      "^TestAnInhibitionOnALabel",
+	},
+	{
+		Name:     "CheckInhibitions checks only the target alerts' labels",
+		File:     "internal/alertmanager/inhibit.go",
+		Original: "names := append([]string{in.Source}, in.Targets...)",
+		Mutant:   "names := in.Targets",
+		Packages: []string{"./internal/alertmanager"},
+		Run:      "^TestAnInhibitionOnALabel",
+	},
+	{
+		Name:     "the next-to-last receiver of a severity does not continue to the last",
+		File:     "internal/alertmanager/alertmanager.go",
+		Original: "Continue: i < len(names)-1,",
+		Mutant:   "Continue: i < len(names)-2,",
+		Packages: []string{"./internal/alertmanager"},
+		Run:      "^TestRoutingFollowsThePolicy$",
+	},
+
+	// Atomic write.
+	{
+		Name:     "a successful build leaves the old output folder beside the new one",
+		File:     "internal/generate/write.go",
+		Original: "\tif old != \"\" {\n\t\treturn removeAll(old)\n\t}\n\treturn nil",
+		Mutant:   "\treturn nil",
+		Packages: []string{"./internal/generate"},
+		Run:      "^TestWriteLeavesNothingBesideRoot$",
+	},
+	{
+		Name:     "a failed build leaves its temporary folder behind",
+		File:     "internal/generate/write.go",
+		Original: "\t\tif err != nil {\n\t\t\tos.RemoveAll(tmp)\n\t\t}",
+		Mutant:   "\t\t_ = tmp",
+		Packages: []string{"./internal/generate"},
+		Run:      "^TestWriteLeavesRootUntouchedWhenItFails$",
+	},
+
+	// Join keys, as every diagnostic join is built.
+	{
+		Name:     "a diagnostic join drops its last key",
+		File:     "spec/promql.go",
+		Original: "return binary(parser.MUL, lhs, rhs, matching(parser.CardManyToOne, on, include))",
+		Mutant:   "return binary(parser.MUL, lhs, rhs, matching(parser.CardManyToOne, on[:len(on)-1], include))",
+		Packages: []string{"./internal/generate"},
+		Run:      "^TestBuildMatchesGoldenFiles$",
+	},
+
+	// Spec validation.
+	{
+		Name:     "a negative for passes validation: the check reads keep_firing_for twice",
+		File:     "spec/validate.go",
+		Original: "\tif a.For < 0 {\n\t\tat(\"for\"",
+		Mutant:   "\tif a.KeepFiringFor < 0 {\n\t\tat(\"for\"",
+		Packages: []string{"./spec"},
+		Run:      "^TestValidate$",
+	},
+	{
+		Name:     "a memory reservation above the limit passes validation",
+		File:     "spec/validate.go",
+		Original: "if m.Limit > 0 && m.Reservation > m.Limit {",
+		Mutant:   "if m.Limit > 0 && m.Reservation > 2*m.Limit {",
+		Packages: []string{"./spec"},
+		Run:      "^TestValidate$",
+	},
+	{
+		Name:     "an inhibition not equal on service passes validation",
+		File:     "spec/routing.go",
+		Original: "if perService && !slices.Contains(in.Equal, conventions.LabelService) {",
+		Mutant:   "if !perService && !slices.Contains(in.Equal, conventions.LabelService) {",
+		Packages: []string{"./spec"},
+		Run:      "^TestValidate$",
+	},
+
+	// Lint.
+	{
+		Name:     "rate-range accepts a range of less than two scrape intervals",
+		File:     "internal/lint/rate_range.go",
+		Original: "m.Range >= 2*interval",
+		Mutant:   "m.Range >= interval",
+		Packages: []string{"./internal/lint"},
+		Run:      "^TestRateRange$",
+	},
+	{
+		Name:     "memory-limit accepts a memory alert on a service without a limit",
+		File:     "internal/lint/memory_limit.go",
+		Original: "if s.MemoryLimitBytes == 0 {",
+		Mutant:   "if s.MemoryLimitBytes < 0 {",
+		Packages: []string{"./internal/lint"},
+		Run:      "^TestMemoryLimit$",
+	},
+	{
+		Name:     "template-labels also reports a label an expression with an absent() side lacks, twice with absent-labels",
+		File:     "internal/lint/template_labels.go",
+		Original: "if !ok || rl.absent || hasAbsentBranch(r.AST) {",
+		Mutant:   "if !ok || rl.absent {",
+		Packages: []string{"./internal/lint"},
+		Run:      "^TestTemplateLabelsHandsAbsentToAbsentLabels$",
+	},
+	{
+		Name:     "absent-labels leaves the \"or absent(...)\" side unchecked",
+		File:     "internal/lint/absent_labels.go",
+		Original: "if rl, ok := labelsOf(b); ok && rl.absent {",
+		Mutant:   "if rl, ok := labelsOf(b); ok && !rl.absent {",
+		Packages: []string{"./internal/lint"},
+		Run:      "^TestTemplateLabelsHandsAbsentToAbsentLabels$",
+	},
+
+	// The runbook's memory alerts: thresholds, comparison and for, held by
+	// the runbook's numbers and by the alerts' own promtool scenarios.
+	{
+		Name:     "HighMemoryUsage warns at 80%, not the runbook's 85%",
+		File:     "rules/memory.go",
+		Original: `"HighMemoryUsage", 0.85,`,
+		Mutant:   `"HighMemoryUsage", 0.80,`,
+		Packages: []string{"./rules"},
+		Run:      "^TestTheAlertsKeepTheRunbooksTimings$",
+	},
+	{
+		Name:     "CriticalMemoryUsage waits 3m, not the runbook's 2m",
+		File:     "rules/memory.go",
+		Original: `"CriticalMemoryUsage", 0.95, p.D(2*time.Minute),`,
+		Mutant:   `"CriticalMemoryUsage", 0.95, p.D(3*time.Minute),`,
+		Packages: []string{"./rules"},
+		Run:      "^TestTheAlertsKeepTheRunbooksTimings$",
+	},
+	{
+		Name:     "the memory alerts fire at or above the threshold, not above it",
+		File:     "rules/memory.go",
+		Original: "spec.Filter(containers(svc, catalog.ContainerMemoryUsageRatio), spec.OpGt, threshold)",
+		Mutant:   "spec.Filter(containers(svc, catalog.ContainerMemoryUsageRatio), spec.OpGe, threshold)",
+		Packages: []string{"./rules"},
+		Run:      "^TestTheAlertsKeepTheRunbooksTimings$",
+	},
+	{
+		Name:     "the memory alerts fire below the threshold (promtool's scenarios catch it)",
+		File:     "rules/memory.go",
+		Original: "spec.Filter(containers(svc, catalog.ContainerMemoryUsageRatio), spec.OpGt, threshold)",
+		Mutant:   "spec.Filter(containers(svc, catalog.ContainerMemoryUsageRatio), spec.OpLt, threshold)",
+		Packages: []string{"./internal/generate"},
+		Run:      "^TestGatewayAlertsAreProvenByPromtool$",
+	},
+}
