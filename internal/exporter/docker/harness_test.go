@@ -129,7 +129,7 @@ type ctr struct {
 
 // series formats one line of this container's series as testenv.Lines does.
 func (c ctr) series(metric, value string, kv ...string) string {
-	labels := []string{`compose_project="` + project + `"`, `compose_service="` + c.name + `"`, `name="` + c.name + `"`}
+	labels := []string{`compose_oneoff="false"`, `compose_project="` + project + `"`, `compose_service="` + c.name + `"`, `name="` + c.name + `"`}
 	for i := 0; i < len(kv); i += 2 {
 		labels = append(labels, kv[i]+"="+strconv.Quote(kv[i+1]))
 	}
