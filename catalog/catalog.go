@@ -5,7 +5,10 @@
 // and types from it, and a test keeps docs/metrics.md in step with it.
 package catalog
 
-import "sort"
+import (
+	"sort"
+	"strings"
+)
 
 // Type is a Prometheus metric type as the exposition format names it.
 type Type string
@@ -54,11 +57,41 @@ const (
 	LabelName           = "name"
 	LabelComposeProject = "compose_project"
 	LabelComposeService = "compose_service"
+	// LabelComposeOneoff is "true" on the series of a `docker compose run`
+	// container (compose's com.docker.compose.oneoff=True), "false" on every
+	// other container's: a one-off is a task run with the service's
+	// configuration, not one of its replicas, and no alert of the service
+	// reads it.
+	LabelComposeOneoff = "compose_oneoff"
 )
 
+// Values of LabelComposeOneoff, normalised from compose's "True" and "False".
+const (
+	OneoffTrue  = "true"
+	OneoffFalse = "false"
+)
+
+// Oneoff normalises the value of a container's com.docker.compose.oneoff
+// label: OneoffTrue for compose's "True" (in any case), OneoffFalse for
+// anything else, a missing label included (a container compose did not
+// run is no one-off).
+func Oneoff(dockerLabel string) string {
+	if strings.EqualFold(dockerLabel, "true") {
+		return OneoffTrue
+	}
+	return OneoffFalse
+}
+
 // ContainerLabels are the identity labels of every per-container series; rules
-// join exporter series to a Prometheus job on LabelComposeService.
-var ContainerLabels = []string{LabelName, LabelComposeProject, LabelComposeService}
+// join exporter series to a Prometheus job on LabelComposeService, and select
+// a service's own containers with LabelComposeOneoff!="true".
+var ContainerLabels = []string{LabelName, LabelComposeProject, LabelComposeService, LabelComposeOneoff}
+
+// TargetLabels are the identity labels promgen's scrape configuration gives
+// a discovered container's target, as gateway-exporter labels its series:
+// ContainerLabels but LabelComposeOneoff, since discovery leaves one-offs
+// out (they are no replicas to scrape).
+var TargetLabels = []string{LabelName, LabelComposeProject, LabelComposeService}
 
 // LabelHost names the Docker host of a target: promgen's scrape
 // configuration sets it on every target (discovered containers,

@@ -43,6 +43,7 @@ func ContainerOOMKilled(svc spec.Service, p Profile) spec.Alert {
 	}
 	step, total := p.step(), p.D(20*time.Minute)
 	oom := container(svc, 1, catalog.LabelExitCode, "137", catalog.LabelReason, catalog.ReasonOOMKilled)
+	runOOM := oneoff(svc, 1, catalog.LabelExitCode, "137", catalog.LabelReason, catalog.ReasonOOMKilled)
 	killedAt := p.D(time.Minute)
 	// The service serves throughout, as after a restart or with another
 	// replica, unless a test says otherwise.
@@ -93,6 +94,34 @@ func ContainerOOMKilled(svc spec.Service, p Profile) spec.Alert {
 				serving,
 			},
 			Expect: []spec.Expect{quiet(a.For + step)},
+		},
+		{
+			Name:     "stays quiet when a docker compose run one-off of the service is OOM-killed",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.ContainerLastTerminationInfo, runOOM, hold(1, total)),
+				series(catalog.ContainerLastTerminationTimestamp, oneoff(svc, 1), hold(killedAt.Seconds(), total)),
+				series(catalog.ContainerMemoryLimitBytes, oneoff(svc, 1), hold(float64(128*spec.MiB), total)),
+			},
+			Expect: []spec.Expect{quiet(killedAt + step), quiet(killedAt + window/2)},
+		},
+		{
+			Name:     "fires for the serving container only when it and a one-off are both OOM-killed",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.ContainerLastTerminationInfo, oom, hold(1, total)),
+				series(catalog.ContainerLastTerminationTimestamp, container(svc, 1), hold(killedAt.Seconds(), total)),
+				series(catalog.ContainerMemoryLimitBytes, container(svc, 1), hold(float64(128*spec.MiB), total)),
+				series(catalog.ContainerLastTerminationInfo, runOOM, hold(1, total)),
+				series(catalog.ContainerLastTerminationTimestamp, oneoff(svc, 1), hold(killedAt.Seconds(), total)),
+				series(catalog.ContainerMemoryLimitBytes, oneoff(svc, 1), hold(float64(128*spec.MiB), total)),
+			},
+			Expect: []spec.Expect{fires(killedAt+step, spec.Firing{
+				Labels:  oom,
+				Summary: oom[catalog.LabelName] + " was OOM-killed (exit code 137)",
+				Description: "The kernel killed " + oom[catalog.LabelName] + " for exceeding its memory limit (128MiB) in the last " +
+					promDuration(window) + ". Raise the limit or find the leak (runbook strategy 4).",
+			})},
 		},
 		{
 			Name:     "stays quiet for an old OOM kill when another host's container of the same name terminated recently",

@@ -18,13 +18,18 @@ import (
 // service names none.
 const defaultTestProject = "demo"
 
-// containers selects metric for svc's containers: by compose service and,
-// when the spec names one, compose project.
+// containers selects metric for svc's own containers: by compose service
+// and, when the spec names one, compose project; never a `docker compose
+// run` one-off of the service, which runs its image and limits but is a
+// task, not a replica. The matcher is != "true", not == "false", so that
+// series without the label (a hand-written exporter or scrape setup) are
+// still the service's.
 func containers(svc spec.Service, metric string, extra ...*labels.Matcher) *parser.VectorSelector {
 	m := []*labels.Matcher{spec.Eq(catalog.LabelComposeService, svc.Name)}
 	if svc.ComposeProject != "" {
 		m = append(m, spec.Eq(catalog.LabelComposeProject, svc.ComposeProject))
 	}
+	m = append(m, spec.Neq(catalog.LabelComposeOneoff, catalog.OneoffTrue))
 	return spec.Metric(metric, append(m, extra...)...)
 }
 
@@ -41,15 +46,27 @@ func containerName(svc spec.Service, n int) string {
 	return testProject(svc) + "-" + svc.Name + "-" + strconv.Itoa(n)
 }
 
-// container returns the identity labels of replica n of svc, plus extra.
+// container returns the identity labels of replica n of svc, as
+// gateway-exporter publishes them, plus extra.
 func container(svc spec.Service, n int, extra ...string) map[string]string {
-	out := make(map[string]string, 3+len(extra)/2)
+	out := make(map[string]string, 4+len(extra)/2)
 	out[catalog.LabelName] = containerName(svc, n)
 	out[catalog.LabelComposeProject] = testProject(svc)
 	out[catalog.LabelComposeService] = svc.Name
+	out[catalog.LabelComposeOneoff] = catalog.OneoffFalse
 	// The scrape configuration labels every exporter series with its host.
 	out[catalog.LabelHost] = testHost
 	return set(out, extra...)
+}
+
+// oneoff returns the identity labels of the n-th `docker compose run` task
+// of svc, as gateway-exporter publishes them, plus extra: compose names it
+// <project>-<service>-run-<12 hex digits>.
+func oneoff(svc spec.Service, n int, extra ...string) map[string]string {
+	return container(svc, n, append([]string{
+		catalog.LabelName, testProject(svc) + "-" + svc.Name + "-run-a1b2c3d4e5f" + strconv.Itoa(n),
+		catalog.LabelComposeOneoff, catalog.OneoffTrue,
+	}, extra...)...)
 }
 
 // replica returns the labels of the up series of replica n of svc.
@@ -130,6 +147,8 @@ func onHost(svc spec.Service, n int, host string, extra ...string) map[string]st
 // its name, compose labels and host.
 func discovered(svc spec.Service, n int, host string) map[string]string {
 	t := onHost(svc, n, host)
+	// Discovery leaves one-offs out, so targets carry no compose_oneoff.
+	delete(t, catalog.LabelComposeOneoff)
 	t["job"], t["instance"] = svc.JobName(), "172.17.0."+strconv.Itoa(n+1)+":"+strconv.Itoa(scrapePort(svc))
 	return t
 }

@@ -40,6 +40,17 @@ func memoryAlert(svc spec.Service, p Profile, name string, threshold float64, fo
 	limitSeries := series(catalog.ContainerMemoryLimitBytes, c, hold(float64(4*spec.GiB), lead+forDur+lead))
 	above := threshold + 0.02
 	pct := fmt.Sprintf("%.0f%%", above*100)
+	firing := spec.Firing{
+		Labels:  c,
+		Summary: fmt.Sprintf("%s is using %s of its memory limit%s", c[catalog.LabelName], pct, warning),
+		Description: fmt.Sprintf("The working set of %s has been above %.0f%% of its memory limit (4GiB) for %s (now %s).",
+			c[catalog.LabelName], threshold*100, promDuration(forDur), pct),
+	}
+	// A `docker compose run` task of the service, with its limit, and the
+	// serving container as a hand-written setup labels it.
+	run := oneoff(svc, 1)
+	bare := merge(c)
+	delete(bare, catalog.LabelComposeOneoff)
 	a.Tests = []spec.Test{
 		{
 			Name:     fmt.Sprintf("fires after %s above %.0f%% of the limit", forDur, threshold*100),
@@ -48,15 +59,7 @@ func memoryAlert(svc spec.Service, p Profile, name string, threshold float64, fo
 				series(catalog.ContainerMemoryUsageRatio, c, hold(0.5, lead), hold(above, forDur+lead)),
 				limitSeries,
 			},
-			Expect: []spec.Expect{
-				quiet(lead + forDur - step),
-				fires(lead+forDur, spec.Firing{
-					Labels:  c,
-					Summary: fmt.Sprintf("%s is using %s of its memory limit%s", c[catalog.LabelName], pct, warning),
-					Description: fmt.Sprintf("The working set of %s has been above %.0f%% of its memory limit (4GiB) for %s (now %s).",
-						c[catalog.LabelName], threshold*100, promDuration(forDur), pct),
-				}),
-			},
+			Expect: []spec.Expect{quiet(lead + forDur - step), fires(lead+forDur, firing)},
 		},
 		{
 			Name:     fmt.Sprintf("stays quiet just below %.0f%%", threshold*100),
@@ -66,6 +69,35 @@ func memoryAlert(svc spec.Service, p Profile, name string, threshold float64, fo
 				limitSeries,
 			},
 			Expect: []spec.Expect{quiet(lead + forDur)},
+		},
+		{
+			Name:     fmt.Sprintf("stays quiet while a docker compose run one-off of the service sits at %s of its limit", pct),
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.ContainerMemoryUsageRatio, c, hold(0.5, lead+forDur+lead)),
+				series(catalog.ContainerMemoryUsageRatio, run, hold(above, lead+forDur+lead)),
+				limitSeries,
+			},
+			Expect: []spec.Expect{quiet(lead + forDur)},
+		},
+		{
+			Name:     fmt.Sprintf("fires for the serving container only when it and a one-off are both at %s", pct),
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.ContainerMemoryUsageRatio, c, hold(0.5, lead), hold(above, forDur+lead)),
+				series(catalog.ContainerMemoryUsageRatio, run, hold(above, lead+forDur+lead)),
+				limitSeries,
+			},
+			Expect: []spec.Expect{quiet(lead + forDur - step), fires(lead+forDur, firing)},
+		},
+		{
+			Name:     "fires for series without compose_oneoff, as a hand-written setup publishes them",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.ContainerMemoryUsageRatio, bare, hold(0.5, lead), hold(above, forDur+lead)),
+				limitSeries,
+			},
+			Expect: []spec.Expect{quiet(lead + forDur - step), fires(lead+forDur, spec.Firing{Labels: bare, Summary: firing.Summary, Description: firing.Description})},
 		},
 		{
 			Name:     "forgives a spike shorter than its for duration",

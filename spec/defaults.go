@@ -13,19 +13,17 @@ const (
 )
 
 // RunbookContainer returns the runbook's container policy for a service whose
-// health endpoint is healthURL: restart unless-stopped, on-failure restarts
-// (5s delay, 3 attempts, 120s window), 4G limit with 2G reserved, and a curl
-// healthcheck every 10s (timeout 5s, 3 retries, 30s start period).
+// health endpoint is healthURL: restart unless-stopped (for the container's
+// whole life; the alerts surface a crash loop), 4G limit with 2G reserved,
+// and a curl healthcheck every 10s (timeout 5s, 3 retries, 30s start
+// period). The runbook's on-failure policy (5s delay, 3 attempts, 120s
+// window) is swarm's deploy.restart_policy: on a single engine compose
+// would apply it as on-failure:3 for the container's life, never renewed,
+// so it is left out (see Container.Restart).
 func RunbookContainer(healthURL string) Container {
 	return Container{
 		Restart: "unless-stopped",
-		RestartPolicy: RestartPolicy{
-			Condition:   "on-failure",
-			Delay:       5 * time.Second,
-			MaxAttempts: 3,
-			Window:      120 * time.Second,
-		},
-		Memory: Memory{Limit: 4 * GiB, Reservation: 2 * GiB},
+		Memory:  Memory{Limit: 4 * GiB, Reservation: 2 * GiB},
 		Healthcheck: Healthcheck{
 			Test:        []string{"CMD", "curl", "-f", healthURL},
 			Interval:    10 * time.Second,

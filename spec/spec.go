@@ -114,10 +114,19 @@ type Record struct {
 // Container is the runtime policy of a service's containers, after the
 // runbook's "Auto-Restart Configuration" and "Health Checks".
 type Container struct {
-	// Restart is compose's restart field, e.g. "unless-stopped".
+	// Restart is compose's restart field, which compose hands to Docker as
+	// the container's restart policy: no, always, unless-stopped or
+	// on-failure[:N]. The runbook's unless-stopped restarts the container
+	// for its whole life, with Docker's own backoff (100ms doubling to a
+	// minute, reset once it has run 10s); a crash loop is surfaced by
+	// ContainerCrashLooping and ServiceDown, not stopped. on-failure:N
+	// bounds the restarts, but Docker never renews that budget: its restart
+	// count only goes back to 0 when the container is recreated (or started
+	// by hand), so N crashes weeks apart leave it dead. There is no
+	// deploy.restart_policy: outside swarm compose lets it override restart
+	// and applies only its condition and max_attempts (delay and window are
+	// swarm's), so it could only say less than this field.
 	Restart string
-	// RestartPolicy is compose's deploy.restart_policy.
-	RestartPolicy RestartPolicy
 	// Memory holds the limit and reservation; without a limit the memory
 	// ratio alerts are meaningless and lint rejects them.
 	Memory Memory
@@ -125,18 +134,6 @@ type Container struct {
 	Healthcheck Healthcheck
 	// Replicas is compose's deploy.replicas. Zero: compose's default, one.
 	Replicas uint64
-}
-
-// RestartPolicy is compose's deploy.restart_policy.
-type RestartPolicy struct {
-	// Condition is none, on-failure or any.
-	Condition string
-	// Delay between restart attempts.
-	Delay time.Duration
-	// MaxAttempts before giving up; 0 means unlimited.
-	MaxAttempts uint64
-	// Window in which a restart must succeed to count.
-	Window time.Duration
 }
 
 // Memory is a memory limit and reservation.

@@ -161,16 +161,7 @@ func (v *validator) service(s *Service) {
 	}
 	c := s.Container
 	if c.Restart != "" && !restartRE.MatchString(c.Restart) {
-		at("container.restart", "%q is not one of no, always, unless-stopped, on-failure[:N]", c.Restart)
-	}
-	rp := c.RestartPolicy
-	switch rp.Condition {
-	case "", "none", "on-failure", "any":
-	default:
-		at("container.restart_policy.condition", "%q is not one of none, on-failure, any", rp.Condition)
-	}
-	if rp.Delay < 0 || rp.Window < 0 {
-		at("container.restart_policy", "delay and window must not be negative")
+		at("container.restart", "%q is not a restart policy Docker applies: want no, always, unless-stopped or on-failure[:N] (N restarts in the container's life, never renewed until it is recreated)", c.Restart)
 	}
 	m := c.Memory
 	if m.Limit < 0 || m.Reservation < 0 {

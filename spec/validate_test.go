@@ -97,8 +97,8 @@ func TestValidate(t *testing.T) {
 		{"every problem of a run is reported together", func(s *spec.Spec) {
 			s.Services[0].Alerts[0].For = -1
 			s.Services[0].Alerts[0].Summary = ""
-			s.Services[0].Container.RestartPolicy.Condition = "sometimes"
-		}, []string{`for: must not be negative`, `summary: missing`, `restart_policy.condition: "sometimes" is not one of`}},
+			s.Services[0].Container.Restart = "sometimes"
+		}, []string{`for: must not be negative`, `summary: missing`, `container.restart: "sometimes" is not a restart policy Docker applies`}},
 		{"the same alert in two services is accepted: the service label tells them apart", func(s *spec.Spec) {
 			other := s.Services[0]
 			other.Name = "worker"

@@ -74,7 +74,10 @@ func metricsMarkdown() []byte {
 	p("Per-container series (marked *container*) also carry the identity labels `%s`: `%s` is the",
 		strings.Join(catalog.ContainerLabels, "`, `"), catalog.LabelName)
 	p("container's name, `%s` and `%s` its `com.docker.compose.project` and", catalog.LabelComposeProject, catalog.LabelComposeService)
-	p("`com.docker.compose.service` labels (empty outside compose). `%s` also carries one", catalog.ContainerInfo)
+	p("`com.docker.compose.service` labels (empty outside compose), and `%s` is `%s` on a `docker compose run`", catalog.LabelComposeOneoff, catalog.OneoffTrue)
+	p("container (compose's `%s=True`: a task, not a replica of the service), `%s` on every", catalog.DockerLabelComposeOneoff, catalog.OneoffFalse)
+	p("other one. Every container-level alert and dashboard panel of a service selects `%s!=\"%s\"`, which", catalog.LabelComposeOneoff, catalog.OneoffTrue)
+	p("series without the label (a hand-written setup) also match. `%s` also carries one", catalog.ContainerInfo)
 	p("`label_<key>` label per key given with `--container.labels-allowlist` (characters other than")
 	p("letters, digits and `_` become `_`); no other container label, and no environment variable, is published.")
 	p("")

@@ -68,14 +68,15 @@ func Spec(p rules.Profile) spec.Spec {
 
 	// The nightly batch worker exits when done: exit 0 is expected, it is
 	// not scraped and has no healthcheck. Only failures matter: an OOM
-	// kill, or Docker restarting it over and over.
+	// kill, or Docker restarting it over and over. At most 3 restarts in
+	// the container's life: Docker never renews an on-failure budget, only
+	// recreating the container starts a new one.
 	batch := spec.Service{
 		Name:           "batch-worker",
 		ComposeProject: "ml-platform",
 		Container: spec.Container{
-			Restart:       "on-failure:3",
-			RestartPolicy: spec.RestartPolicy{Condition: "on-failure", MaxAttempts: 3},
-			Memory:        spec.Memory{Limit: 8 * spec.GiB},
+			Restart: "on-failure:3",
+			Memory:  spec.Memory{Limit: 8 * spec.GiB},
 		},
 	}
 	batch.Alerts = []spec.Alert{

@@ -135,7 +135,7 @@ func Queries(d dashboard.Dashboard) []string {
 // Build returns the dashboard of svc.
 func Build(s spec.Spec, svc spec.Service) (dashboard.Dashboard, error) {
 	job := svc.JobName()
-	byService := fmt.Sprintf("%s=%q", catalog.LabelComposeService, svc.Name)
+	byService := Containers(svc)
 	q := func(expr, legend string) *prometheus.DataqueryBuilder {
 		return prometheus.NewDataqueryBuilder().Expr(expr).LegendFormat(legend)
 	}
@@ -154,18 +154,17 @@ func Build(s spec.Spec, svc spec.Service) (dashboard.Dashboard, error) {
 			WithTarget(q(fmt.Sprintf("sum(up{job=%q})", job), "targets up")).
 			WithTarget(q(fmt.Sprintf("sum(ALERTS{alertname=\"ServiceDown\",alertstate=\"firing\",%s=%q}) or vector(0)", conventions.LabelService, svc.Name), "ServiceDown firing"))).
 		WithPanel(stat.NewPanelBuilder().Id(PanelTerminations).Title("Last termination per container").GridPos(pos(8, 1, 16, 6)).
-			Description("The reason and exit code gateway-exporter recorded for each container's last termination, and when.").
-			WithTarget(q(fmt.Sprintf("%s{%s} * on (%s) group_left () %s{%s}", catalog.ContainerLastTerminationTimestamp, byService,
-				strings.Join(catalog.ContainerLabels, ", "), catalog.ContainerLastTerminationInfo, byService), "{{name}}: {{reason}} (exit code {{exit_code}})")).
+			Description("The reason and exit code gateway-exporter recorded for each container's last termination, and when, on each host.").
+			WithTarget(q(terminations(byService), "{{"+catalog.LabelHost+"}} {{"+catalog.LabelName+"}}: {{"+catalog.LabelReason+"}} (exit code {{"+catalog.LabelExitCode+"}})")).
 			Unit("dateTimeFromNow")).
 		WithPanel(timeseries.NewPanelBuilder().Id(PanelRestarts).Title("Restarts and health").GridPos(pos(0, 7, 12, 8)).
 			Description("Docker's restart count of each container (ContainerCrashLooping fires on 3 within its window) and unhealthy containers.").
-			WithTarget(q(fmt.Sprintf("%s{%s}", catalog.ContainerRestartsTotal, byService), "{{name}} restarts")).
-			WithTarget(q(fmt.Sprintf("%s{%s,%s=\"unhealthy\"}", catalog.ContainerHealthStatus, byService, catalog.LabelStatus), "{{name}} unhealthy")).
+			WithTarget(q(fmt.Sprintf("%s{%s}", catalog.ContainerRestartsTotal, byService), "{{host}} {{name}} restarts")).
+			WithTarget(q(fmt.Sprintf("%s{%s,%s=\"unhealthy\"}", catalog.ContainerHealthStatus, byService, catalog.LabelStatus), "{{host}} {{name}} unhealthy")).
 			Min(0)).
 		WithPanel(timeseries.NewPanelBuilder().Id(PanelMemory).Title("Working set / memory limit").GridPos(pos(12, 7, 12, 8)).
 			Description("Each container's working set over its limit, with the memory alerts' thresholds.").
-			WithTarget(q(fmt.Sprintf("%s{%s}", catalog.ContainerMemoryUsageRatio, byService), "{{name}}")).
+			WithTarget(q(fmt.Sprintf("%s{%s}", catalog.ContainerMemoryUsageRatio, byService), "{{host}} {{name}}")).
 			Unit("percentunit").Min(0).Max(1).
 			Thresholds(thresholds(MemoryThresholds(svc))).
 			ThresholdsStyle(common.NewGraphThresholdsStyleConfigBuilder().Mode(common.GraphThresholdsStyleModeLine)))
@@ -204,6 +203,31 @@ func Build(s spec.Spec, svc spec.Service) (dashboard.Dashboard, error) {
 			WithTarget(q(fmt.Sprintf("%s{%s}", catalog.RecordBudgetSpent(iw), svcSel), "{{slo}} budget spent")))
 	}
 	return b.Build()
+}
+
+// Containers is the label matchers of svc's own containers in
+// gateway-exporter's series, as the alerts select them: its compose
+// service and project, and no `docker compose run` one-off (series without
+// compose_oneoff, from a hand-written setup, match).
+func Containers(svc spec.Service) string {
+	m := fmt.Sprintf("%s=%q", catalog.LabelComposeService, svc.Name)
+	if svc.ComposeProject != "" {
+		m += fmt.Sprintf(",%s=%q", catalog.LabelComposeProject, svc.ComposeProject)
+	}
+	return m + fmt.Sprintf(",%s!=%q", catalog.LabelComposeOneoff, catalog.OneoffTrue)
+}
+
+// terminations is each container's last termination time, carrying its
+// reason and exit code, one series per container and host: both sides hold
+// one series per container and host (an exporter scraped by two jobs
+// publishes each series twice), so the join is one-to-one with any number
+// of hosts, whose containers share names.
+func terminations(sel string) string {
+	key := strings.Join(append([]string{catalog.LabelHost}, catalog.ContainerLabels...), ", ")
+	return fmt.Sprintf("max by (%s) (%s{%s})\n* on (%s) group_left (%s, %s)\ntopk by (%s) (1, %s{%s})",
+		key, catalog.ContainerLastTerminationTimestamp, sel,
+		key, catalog.LabelExitCode, catalog.LabelReason,
+		key, catalog.ContainerLastTerminationInfo, sel)
 }
 
 // thresholds draws the alerts' thresholds: green below the first, then

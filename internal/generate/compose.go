@@ -25,18 +25,13 @@ type composeFragment struct {
 
 // composeService turns a service's container policy into compose-go's own
 // service type, so the fragment is what docker compose itself would write.
+// It holds only keys compose applies on a single engine: the restart
+// policy is restart, never deploy.restart_policy, which outside swarm
+// overrides restart with its condition and max_attempts alone.
 func composeService(svc spec.Service) types.ServiceConfig {
 	c := svc.Container
 	out := types.ServiceConfig{Restart: c.Restart}
 	var deploy types.DeployConfig
-	if rp := c.RestartPolicy; rp != (spec.RestartPolicy{}) {
-		deploy.RestartPolicy = &types.RestartPolicy{
-			Condition:   rp.Condition,
-			Delay:       duration(rp.Delay),
-			MaxAttempts: &rp.MaxAttempts,
-			Window:      duration(rp.Window),
-		}
-	}
 	if m := c.Memory; m.Limit > 0 {
 		deploy.Resources.Limits = &types.Resource{MemoryBytes: types.UnitBytes(m.Limit)}
 	}
@@ -47,7 +42,7 @@ func composeService(svc spec.Service) types.ServiceConfig {
 		n := int(c.Replicas)
 		deploy.Replicas = &n
 	}
-	if deploy.RestartPolicy != nil || deploy.Resources.Limits != nil || deploy.Resources.Reservations != nil || deploy.Replicas != nil {
+	if deploy.Resources.Limits != nil || deploy.Resources.Reservations != nil || deploy.Replicas != nil {
 		out.Deploy = &deploy
 	}
 	if hc := c.Healthcheck; len(hc.Test) > 0 {
@@ -307,6 +302,13 @@ func overBase(load func(...types.ConfigFile) (*types.Project, error), baseFile t
 func sameService(got, want types.ServiceConfig) error {
 	if got.Restart != want.Restart {
 		return fmt.Errorf("merged restart is %q, want %q", got.Restart, want.Restart)
+	}
+	// Outside swarm, compose applies deploy.restart_policy instead of
+	// restart (its condition and max_attempts; delay and window are
+	// swarm's), so a base that sets one would override the spec's policy.
+	if want.Restart != "" && got.Deploy != nil && got.Deploy.RestartPolicy != nil {
+		return fmt.Errorf("merged deploy.restart_policy (condition %q) overrides restart %q: outside swarm compose applies deploy.restart_policy instead; remove it from the base file",
+			got.Deploy.RestartPolicy.Condition, want.Restart)
 	}
 	if want.Deploy != nil && want.Deploy.Resources.Limits != nil {
 		if got.Deploy == nil || got.Deploy.Resources.Limits == nil || got.Deploy.Resources.Limits.MemoryBytes != want.Deploy.Resources.Limits.MemoryBytes {

@@ -95,6 +95,7 @@ var composeBases = map[string]string{
 	"plain":               "services:\n  a: {image: x}\n  b: {image: x}\n  c: {image: x}\n",
 	"restart":             "services:\n  a: {image: x, restart: always}\n  b: {image: x}\n  c: {image: x}\n",
 	"deploy global":       "services:\n  a: {image: x, deploy: {mode: global}}\n  b: {image: x}\n  c: {image: x}\n",
+	"restart_policy":      "services:\n  a: {image: x, deploy: {restart_policy: {condition: on-failure, max_attempts: 3}}}\n  b: {image: x}\n  c: {image: x}\n",
 	"deploy limits":       "services:\n  a: {image: x, mem_limit: 1g, deploy: {resources: {limits: {memory: 1g}}}}\n  b: {image: x}\n  c: {image: x}\n",
 	"scale":               "services:\n  a: {image: x, scale: 3}\n  b: {image: x}\n  c: {image: x}\n",
 	"mem_limit":           "services:\n  a: {image: x, mem_limit: 1g}\n  b: {image: x}\n  c: {image: x}\n",
@@ -175,6 +176,7 @@ func TestComposeChecksTheBaseServiceAgainstTheFragment(t *testing.T) {
 		{"cpus", frags(runbook), `'cpus' and 'deploy.resources.limits.cpus'`},
 		{"pids_limit", frags(runbook), `'pids_limit' and 'deploy.resources.limits.pids'`},
 		{"restart", frags(bare), `merged restart is "always", want ""`},
+		{"restart_policy", frags(runbook), `merged deploy.restart_policy (condition "on-failure") overrides restart "unless-stopped"`},
 		{"healthcheck off", frags(runbook), `merged healthcheck is disabled`},
 		{"profile", frags(runbook), `merged restart is "", want "unless-stopped"`},
 	}

@@ -115,7 +115,7 @@ func checkTargets(s spec.Spec, targets map[string][]labelSet) []error {
 	for _, svc := range s.Services {
 		switch {
 		case svc.Scrape.Port != 0:
-			need(svc.JobName(), "discovered containers", append([]string{catalog.LabelHost}, catalog.ContainerLabels...)...)
+			need(svc.JobName(), "discovered containers", append([]string{catalog.LabelHost}, catalog.TargetLabels...)...)
 		case len(svc.Scrape.Static) > 0:
 			need(svc.JobName(), "static targets", catalog.LabelComposeService)
 		}

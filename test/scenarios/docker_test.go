@@ -251,6 +251,31 @@ var all = []scenario{
 		},
 	},
 	{
+		name: "a docker compose run one-off of the service fills its memory and is OOM-killed beside the serving gateway: nothing fires",
+		build: func(t target) spec.Test {
+			total := t.d(30 * time.Minute)
+			full, killed := t.d(10*time.Minute), t.d(12*time.Minute)
+			task := func(extra ...string) map[string]string {
+				l := t.ids(9, host1, append([]string{catalog.LabelComposeOneoff, catalog.OneoffTrue}, extra...)...)
+				l[catalog.LabelName] = t.project + "-" + t.service + "-run-1a2b3c"
+				return l
+			}
+			st := spec.Test{Series: []spec.Series{
+				{Metric: catalog.ContainerMemoryUsageRatio, Labels: task(), Values: []spec.Segment{hold(0.5, full), hold(0.97, killed-full), stale(total - killed)}},
+				{Metric: catalog.ContainerLastTerminationInfo, Labels: task(catalog.LabelExitCode, "137", catalog.LabelReason, catalog.ReasonOOMKilled), Values: []spec.Segment{stale(killed), hold(1, total-killed)}},
+				{Metric: catalog.ContainerLastTerminationTimestamp, Labels: task(), Values: []spec.Segment{stale(killed), hold(killed.Seconds(), total-killed)}},
+				{Metric: catalog.ContainerMemoryUsageRatio, Labels: t.ids(1, host1, catalog.LabelComposeOneoff, catalog.OneoffFalse), Values: []spec.Segment{hold(0.4, total)}},
+			}}
+			if scraped(t) {
+				st.Series = append(st.Series, t.up(1, host1, hold(1, total)))
+			}
+			for _, at := range []time.Duration{killed - t.step(), killed + t.d(3*time.Minute), total - t.step()} {
+				st.Queries = append(st.Queries, firing(t, at, true))
+			}
+			return st
+		},
+	},
+	{
 		name:    "two hosts down at once, the second host's clock ahead by two minutes: one page, one identity",
 		applies: scraped,
 		build: func(t target) spec.Test {

@@ -19,6 +19,7 @@ import (
 const (
 	LabelComposeProject = catalog.DockerLabelComposeProject
 	LabelComposeService = catalog.DockerLabelComposeService
+	LabelComposeOneoff  = catalog.DockerLabelComposeOneoff
 )
 
 // Container is one container as a source last observed it (for Docker, an
@@ -320,7 +321,7 @@ func (c *Cache) upsert(x Container) *entry {
 		x.State, x.Health, x.RestartCount, x.StartedAt, x.MemoryLimit = e.c.State, e.c.Health, e.c.RestartCount, e.c.StartedAt, e.c.MemoryLimit
 	}
 	e.c = x
-	e.key = identity{name: x.Name, project: x.Labels[LabelComposeProject], service: x.Labels[LabelComposeService]}
+	e.key = identityOf(x)
 	c.adopt(e)
 	// An exit that only an inspect shows: one from before the exporter
 	// started, or one no event reported, as when the daemon restarted

@@ -81,10 +81,16 @@ func scrape(t *testing.T, c *Cache, names ...string) []string {
 // series formats one expected line of the "web" container as testenv.Lines
 // does: labels sorted by name.
 func series(name, value string, kv ...string) string {
-	labels := []string{`compose_project="stack"`, `compose_service="web"`, `name="web"`}
+	oneoff := catalog.OneoffFalse
+	var labels []string
 	for i := 0; i < len(kv); i += 2 {
+		if kv[i] == catalog.LabelComposeOneoff {
+			oneoff = kv[i+1]
+			continue
+		}
 		labels = append(labels, kv[i]+"="+strconv.Quote(kv[i+1]))
 	}
+	labels = append(labels, `compose_oneoff="`+oneoff+`"`, `compose_project="stack"`, `compose_service="web"`, `name="web"`)
 	slices.Sort(labels)
 	return name + "{" + strings.Join(labels, ",") + "} " + value
 }
@@ -552,6 +558,25 @@ func TestCache(t *testing.T) {
 		},
 		names: []string{catalog.ContainerLastTerminationInfo},
 		want:  []string{series("docker_container_last_termination_info", "1", "exit_code", "143", "reason", "terminated")},
+	}, {
+		name: "a compose one-off is published with compose_oneoff true, whatever the case of compose's label, and its die from the event's attributes too",
+		steps: func(c *Cache, _ *time.Time) {
+			x := running("a", "web")
+			x.Labels[LabelComposeOneoff] = "True"
+			c.Upsert(x)
+			c.Apply(Event{ID: "z", Action: "die", Time: at(1), Attributes: map[string]string{
+				"exitCode": "1", "name": "web-run-1", "image": "gw:1", LabelComposeProject: "stack", LabelComposeService: "web", LabelComposeOneoff: "true"}})
+			y := running("b", "api")
+			y.Labels[LabelComposeOneoff] = "False"
+			c.Upsert(y)
+		},
+		names: []string{catalog.ContainerInfo, catalog.ContainerLastTerminationInfo},
+		want: []string{
+			`docker_container_info{compose_oneoff="false",compose_project="stack",compose_service="api",id="b",image="gw:1",label_team="infra",name="api"} 1`,
+			series(catalog.ContainerInfo, "1", "id", "a", "image", "gw:1", "label_team", "infra", "compose_oneoff", "true"),
+			`docker_container_info{compose_oneoff="true",compose_project="stack",compose_service="web",id="z",image="gw:1",label_team="",name="web-run-1"} 1`,
+			`docker_container_last_termination_info{compose_oneoff="true",compose_project="stack",compose_service="web",exit_code="1",name="web-run-1",reason="error"} 1`,
+		},
 	}, {
 		name: "memory with a limit publishes the ratio of working set to limit",
 		steps: func(c *Cache, _ *time.Time) {

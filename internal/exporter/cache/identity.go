@@ -1,11 +1,26 @@
 package cache
 
-import "time"
+import (
+	"time"
+
+	"github.com/sre-tools/promgen/catalog"
+)
 
 // identity is the label set that names a container's series: its name and
-// compose labels. A container recreated under them continues the series of
-// the one it replaces, and the cache holds one entry per identity.
-type identity struct{ name, project, service string }
+// compose labels, whether it is a one-off included. A container recreated
+// under them continues the series of the one it replaces, and the cache
+// holds one entry per identity.
+type identity struct{ name, project, service, oneoff string }
+
+// identityOf is x's identity, in the order of catalog.ContainerLabels.
+func identityOf(x Container) identity {
+	return identity{
+		name:    x.Name,
+		project: x.Labels[LabelComposeProject],
+		service: x.Labels[LabelComposeService],
+		oneoff:  catalog.Oneoff(x.Labels[LabelComposeOneoff]),
+	}
+}
 
 // heir is the container that adopted a removed one. Docker can still send
 // events of the removed container (a late oom, or replays after a resync)
@@ -22,7 +37,7 @@ type heir struct {
 // inspects them before it records x, so that the cache never holds two
 // containers with one identity.
 func (c *Cache) Holders(x Container) []string {
-	key := identity{name: x.Name, project: x.Labels[LabelComposeProject], service: x.Labels[LabelComposeService]}
+	key := identityOf(x)
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	var ids []string

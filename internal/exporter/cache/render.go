@@ -187,8 +187,8 @@ func (c *Cache) series(e *entry) [numFamilies][]sample {
 	add := func(f int, v float64, labels ...string) {
 		fams[f] = append(fams[f], sample{v, labels})
 	}
-	id := []string{e.key.name, e.key.project, e.key.service}
-	with := func(extra ...string) []string { return append(id[:3:3], extra...) }
+	id := []string{e.key.name, e.key.project, e.key.service, e.key.oneoff}
+	with := func(extra ...string) []string { return append(id[:len(id):len(id)], extra...) }
 
 	if e.live {
 		info := with(e.c.Image, e.id)

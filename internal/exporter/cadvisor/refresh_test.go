@@ -156,7 +156,7 @@ func TestBadCAdvisor(t *testing.T) {
 
 // series is one container series line of the test container "web".
 func series(name, value string) string {
-	return name + `{compose_project="stack",compose_service="web",name="web"} ` + value
+	return name + `{compose_oneoff="false",compose_project="stack",compose_service="web",name="web"} ` + value
 }
 
 // scrapeOnce scrapes h and returns its sample lines, failing the test if

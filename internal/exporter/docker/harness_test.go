@@ -164,11 +164,20 @@ func has(lines []string, line string) bool {
 // ctr is one test container and the label set of its series.
 type ctr struct {
 	id, name string
+	service  string // its compose service; empty: its name
+	oneoff   bool   // labelled as a `docker compose run` task
 }
 
 // series formats one line of this container's series as testenv.Lines does.
 func (c ctr) series(metric, value string, kv ...string) string {
-	labels := []string{`compose_project="` + project + `"`, `compose_service="` + c.name + `"`, `name="` + c.name + `"`}
+	service, oneoff := c.service, catalog.OneoffFalse
+	if service == "" {
+		service = c.name
+	}
+	if c.oneoff {
+		oneoff = catalog.OneoffTrue
+	}
+	labels := []string{`compose_oneoff="` + oneoff + `"`, `compose_project="` + project + `"`, `compose_service="` + service + `"`, `name="` + c.name + `"`}
 	for i := 0; i < len(kv); i += 2 {
 		labels = append(labels, kv[i]+"="+strconv.Quote(kv[i+1]))
 	}
@@ -186,6 +195,11 @@ type spec struct {
 	memory  int64 // bytes; also the swap limit, so that the limit is real
 	health  *container.HealthConfig
 	name    string // the container's name; empty for one made from the test's name
+	service string // its compose service; empty: its name
+	// oneoff labels it com.docker.compose.oneoff as compose does: "True"
+	// for a `docker compose run` task, "False" for a replica; empty: no
+	// such label.
+	oneoff string
 }
 
 // run starts the stand-in gateway with the spec's faults in a container
@@ -206,6 +220,14 @@ func run(t *testing.T, cli *client.Client, s spec) ctr {
 	for _, f := range s.faults {
 		cmd = append(cmd, "--fault", f)
 	}
+	service := s.service
+	if service == "" {
+		service = name
+	}
+	labels := map[string]string{cache.LabelComposeProject: project, cache.LabelComposeService: service}
+	if s.oneoff != "" {
+		labels[cache.LabelComposeOneoff] = s.oneoff
+	}
 	init := true
 	id := testenv.Run(t, cli, client.ContainerCreateOptions{
 		Name: name,
@@ -213,7 +235,7 @@ func run(t *testing.T, cli *client.Client, s spec) ctr {
 			Image:       testenv.StandinImage,
 			Cmd:         cmd,
 			Healthcheck: s.health,
-			Labels:      map[string]string{cache.LabelComposeProject: project, cache.LabelComposeService: name},
+			Labels:      labels,
 		},
 		HostConfig: &container.HostConfig{
 			// --init: the stand-in is not PID 1, so it dies of real
@@ -224,7 +246,7 @@ func run(t *testing.T, cli *client.Client, s spec) ctr {
 			Resources:     container.Resources{Memory: s.memory, MemorySwap: s.memory},
 		},
 	})
-	return ctr{id: id, name: name}
+	return ctr{id: id, name: name, service: service, oneoff: s.oneoff == "True"}
 }
 
 // healthcheck probes the stand-in's /health, on the container's own

@@ -218,7 +218,7 @@ func TestSource(t *testing.T) {
 			event("gone", "destroy", t0.Add(3*time.Second)),
 		}, err: io.EOF}},
 		calls:  []string{"events since=", "list", "inspect a", "inspect vanished", "inspect a", "events since=" + t0.Add(3*time.Second).Format(time.RFC3339Nano)},
-		series: []string{`docker_container_exits_total{compose_project="stack",compose_service="web",name="web",reason="error"} 1`},
+		series: []string{`docker_container_exits_total{compose_oneoff="false",compose_project="stack",compose_service="web",name="web",reason="error"} 1`},
 	}, {
 		name:       "a stream that breaks is reopened since the last event applied",
 		containers: map[string]container.InspectResponse{"a": running("a", "web")},
@@ -269,8 +269,8 @@ func TestSource(t *testing.T) {
 			err: io.EOF,
 		}},
 		series: []string{
-			`docker_container_exits_total{compose_project="stack",compose_service="web",name="web",reason="terminated"} 1`,
-			`docker_container_info{compose_project="stack",compose_service="web",id="new",image="gw:1",name="web"} 1`,
+			`docker_container_exits_total{compose_oneoff="false",compose_project="stack",compose_service="web",name="web",reason="terminated"} 1`,
+			`docker_container_info{compose_oneoff="false",compose_project="stack",compose_service="web",id="new",image="gw:1",name="web"} 1`,
 			`gateway_exporter_identity_collisions_total{} 0`,
 		},
 	}, {
@@ -280,7 +280,7 @@ func TestSource(t *testing.T) {
 		sessions:   []session{{err: io.EOF}},
 		calls:      []string{"events since=", "list", "inspect new", "inspect old", "inspect vanished", "inspect new", "inspect old", "events since=" + t0.Format(time.RFC3339Nano)},
 		series: []string{
-			`docker_container_info{compose_project="stack",compose_service="web",id="new",image="gw:1",name="web"} 1`,
+			`docker_container_info{compose_oneoff="false",compose_project="stack",compose_service="web",id="new",image="gw:1",name="web"} 1`,
 			`gateway_exporter_identity_collisions_total{} 0`,
 		},
 	}} {
