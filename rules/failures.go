@@ -102,8 +102,9 @@ func ContainerOOMKilled(svc spec.Service, p Profile) spec.Alert {
 				series(catalog.ContainerLastTerminationInfo, runOOM, hold(1, total)),
 				series(catalog.ContainerLastTerminationTimestamp, oneoff(svc, 1), hold(killedAt.Seconds(), total)),
 				series(catalog.ContainerMemoryLimitBytes, oneoff(svc, 1), hold(float64(128*spec.MiB), total)),
+				serving,
 			},
-			Expect: []spec.Expect{quiet(killedAt + step), quiet(killedAt + window/2)},
+			Expect: []spec.Expect{quiet(a.For + step), quiet(killedAt + window/2)},
 		},
 		{
 			Name:     "fires for the serving container only when it and a one-off are both OOM-killed",
@@ -115,13 +116,9 @@ func ContainerOOMKilled(svc spec.Service, p Profile) spec.Alert {
 				series(catalog.ContainerLastTerminationInfo, runOOM, hold(1, total)),
 				series(catalog.ContainerLastTerminationTimestamp, oneoff(svc, 1), hold(killedAt.Seconds(), total)),
 				series(catalog.ContainerMemoryLimitBytes, oneoff(svc, 1), hold(float64(128*spec.MiB), total)),
+				serving,
 			},
-			Expect: []spec.Expect{fires(killedAt+step, spec.Firing{
-				Labels:  oom,
-				Summary: oom[catalog.LabelName] + " was OOM-killed (exit code 137)",
-				Description: "The kernel killed " + oom[catalog.LabelName] + " for exceeding its memory limit (128MiB) in the last " +
-					promDuration(window) + ". Raise the limit or find the leak (runbook strategy 4).",
-			})},
+			Expect: []spec.Expect{fires(a.For, firing)},
 		},
 		{
 			Name:     "stays quiet for an old OOM kill when another host's container of the same name terminated recently",
