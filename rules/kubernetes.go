@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/sre-tools/promgen/catalog"
+	"github.com/sre-tools/promgen/conventions"
 	"github.com/sre-tools/promgen/spec"
 )
 
@@ -852,4 +854,97 @@ func (k Kube) ksmDeployment() map[string]string {
 func (k Kube) kubelet(n int) map[string]string {
 	return merge(k.container(n), "job", "kubelet", "metrics_path", "/metrics/cadvisor", "image", "registry.example.com/app:1",
 		catalog.LabelName, fmt.Sprintf("3f9a%04d", n), catalog.LabelID, fmt.Sprintf("/kubepods/burstable/pod%04d/3f9a%04d", n, n))
+}
+
+// KubernetesSLOs returns the recording rules and burn-rate alerts of svc's
+// objectives on the Kubernetes target k, to add to svc.Kubernetes.Records
+// and Alerts: SLOs' own, for the service's Kubernetes job, with every
+// selector of the job's series and of the recorded series scoped to the
+// service's namespace and the namespace on every recorded series, so that
+// services of the same name in two namespaces (PrometheusRules of both
+// loaded by one Prometheus) neither mix their ratios nor record the same
+// series. ServiceDown mutes the burn alerts as on Docker (Inhibitions).
+func KubernetesSLOs(k *spec.Kubernetes, svc spec.Service) ([]spec.Record, []spec.Alert) {
+	w := k.Workload(svc)
+	ks := svc
+	ks.Job = w.Job
+	recs, alerts := SLOs(ks)
+	ns := w.Namespace
+	for i := range recs {
+		r := &recs[i]
+		r.Expr = inNamespace(r.Expr, ns)
+		r.Labels = merge(r.Labels, catalog.LabelNamespace, ns)
+		r.Tests = testsInNamespace(r.Tests, ns)
+	}
+	for i := range alerts {
+		a := &alerts[i]
+		a.Expr = inNamespace(a.Expr, ns)
+		a.Tests = testsInNamespace(a.Tests, ns)
+	}
+	return recs, alerts
+}
+
+// inNamespace adds a namespace matcher to every selector of e that selects
+// by job or by service (a scraped or a recorded series of the service).
+func inNamespace(e parser.Expr, ns string) parser.Expr {
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		vs, ok := n.(*parser.VectorSelector)
+		if !ok {
+			return nil
+		}
+		scoped, named := false, false
+		for _, m := range vs.LabelMatchers {
+			switch m.Name {
+			case catalog.LabelNamespace:
+				scoped = true
+			case "job", conventions.LabelService:
+				named = true
+			}
+		}
+		if named && !scoped {
+			vs.LabelMatchers = append(vs.LabelMatchers, spec.Eq(catalog.LabelNamespace, ns))
+		}
+		return nil
+	})
+	return e
+}
+
+// testsInNamespace moves the SLO scenarios into namespace ns: input series
+// of a job are scraped there, and what the rules record and fire on
+// carries it.
+func testsInNamespace(tests []spec.Test, ns string) []spec.Test {
+	out := make([]spec.Test, len(tests))
+	for i, t := range tests {
+		t.Series = slices.Clone(t.Series)
+		for j, s := range t.Series {
+			if _, ok := s.Labels["job"]; ok {
+				t.Series[j].Labels = merge(s.Labels, catalog.LabelNamespace, ns)
+			}
+		}
+		t.Expect = slices.Clone(t.Expect)
+		for j, x := range t.Expect {
+			x.Firing = slices.Clone(x.Firing)
+			for k, f := range x.Firing {
+				x.Firing[k].Labels = merge(f.Labels, catalog.LabelNamespace, ns)
+			}
+			t.Expect[j] = x
+		}
+		t.Queries = slices.Clone(t.Queries)
+		for j, q := range t.Queries {
+			e, err := parser.NewParser(parser.Options{}).ParseExpr(q.Expr)
+			if err != nil {
+				panic(fmt.Sprintf("rules: query %q of test %q: %v", q.Expr, t.Name, err))
+			}
+			q.Expr = inNamespace(e, ns).String()
+			q.Samples = slices.Clone(q.Samples)
+			for k, s := range q.Samples {
+				if _, ok := s.Labels[conventions.LabelService]; ok {
+					q.Samples[k].Labels = merge(s.Labels, catalog.LabelNamespace, ns)
+				}
+			}
+			t.Queries[j] = q
+		}
+		out[i] = t
+	}
+	return out
 }

@@ -88,6 +88,9 @@ func Spec(p rules.Profile) spec.Spec {
 	// the team's Prometheus selects rules by the release label.
 	k8s := &spec.Kubernetes{Namespace: "ml-platform", RuleLabels: map[string]string{"release": "kube-prometheus-stack"}}
 	ranker.Kubernetes.Alerts = rules.KubernetesRunbook(k8s, ranker, p)
+	// Its objectives hold on the cluster too, counted in its namespace.
+	kubeRecords, kubeBurns := rules.KubernetesSLOs(k8s, ranker)
+	ranker.Kubernetes.Records, ranker.Kubernetes.Alerts = kubeRecords, append(ranker.Kubernetes.Alerts, kubeBurns...)
 	embedder.Kubernetes.Alerts = rules.KubernetesRunbook(k8s, embedder, p)
 
 	s := spec.Spec{
