@@ -147,6 +147,11 @@ func TestKubernetesBuildersHoldForAnyService(t *testing.T) {
 			}
 			svc.Alerts = []spec.Alert{rules.ServiceDown(svc, p)}
 			svc.Kubernetes.Alerts = rules.KubernetesRunbook(s.Kubernetes, svc, p)
+			if r.IntN(2) == 0 {
+				svc.SLOs = rules.GatewaySLOs(p)
+				records, burns := rules.KubernetesSLOs(s.Kubernetes, svc)
+				svc.Kubernetes.Records, svc.Kubernetes.Alerts = records, append(svc.Kubernetes.Alerts, burns...)
+			}
 			s.Services = append(s.Services, svc)
 		}
 		targets = append(targets, generate.Target{Dir: fmt.Sprintf("spec%d", i), Spec: s})
