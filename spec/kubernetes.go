@@ -160,13 +160,21 @@ func (v *validator) kubernetes() {
 		}
 		before := len(v.errs)
 		v.alerts(svc, svc.Kubernetes.Alerts)
+		v.prefix(before, "kubernetes.alerts.")
+		before = len(v.errs)
 		onKube := *svc
 		onKube.Records = svc.Kubernetes.Records
-		v.records(&onKube)
-		for _, err := range v.errs[before:] {
-			if fe, ok := err.(*FieldError); ok {
-				fe.Field = "kubernetes.alerts." + fe.Field
-			}
+		v.records(&onKube) // located as records[i]
+		v.prefix(before, "kubernetes.")
+	}
+}
+
+// prefix puts p before the field of every problem found since the first
+// before.
+func (v *validator) prefix(before int, p string) {
+	for _, err := range v.errs[before:] {
+		if fe, ok := err.(*FieldError); ok {
+			fe.Field = p + fe.Field
 		}
 	}
 }
