@@ -18,6 +18,7 @@ const (
 	LabelResource   = "resource"
 	LabelUnit       = "unit"
 	LabelCondition  = "condition"
+	LabelPhase      = "phase"
 	LabelUID        = "uid"
 	LabelNode       = "node"
 )
@@ -35,6 +36,20 @@ const (
 	KubeReasonCrashLoopBackOff = "CrashLoopBackOff"
 )
 
+// Pod phases kube-state-metrics reports in kube_pod_status_phase. A pod in
+// a terminal phase (evicted, or its containers done) never serves again
+// and stays listed until it is garbage-collected.
+const (
+	KubePhasePending   = "Pending"
+	KubePhaseRunning   = "Running"
+	KubePhaseSucceeded = "Succeeded"
+	KubePhaseFailed    = "Failed"
+	KubePhaseUnknown   = "Unknown"
+)
+
+// KubePhases are every pod phase, in kube-state-metrics' order.
+var KubePhases = []string{KubePhasePending, KubePhaseRunning, KubePhaseSucceeded, KubePhaseFailed, KubePhaseUnknown}
+
 // Metric names of kube-state-metrics the Kubernetes alerts read.
 const (
 	KubePodContainerLastTerminatedReason    = "kube_pod_container_status_last_terminated_reason"
@@ -46,6 +61,7 @@ const (
 	KubeDeploymentReplicasAvailable         = "kube_deployment_status_replicas_available"
 	KubeDeploymentSpecReplicas              = "kube_deployment_spec_replicas"
 	KubePodStatusReady                      = "kube_pod_status_ready"
+	KubePodStatusPhase                      = "kube_pod_status_phase"
 )
 
 var kubernetesMetrics = []Metric{
@@ -67,6 +83,8 @@ var kubernetesMetrics = []Metric{
 		Help: "Number of desired pods for a deployment."},
 	{Name: KubePodStatusReady, Type: Gauge, Source: SourceKubeStateMetrics, Labels: []string{LabelNamespace, LabelPod, LabelUID, LabelCondition},
 		Help: "Describes whether the pod is ready to serve requests (1 for the condition true, false or unknown)."},
+	{Name: KubePodStatusPhase, Type: Gauge, Source: SourceKubeStateMetrics, Labels: []string{LabelNamespace, LabelPod, LabelUID, LabelPhase},
+		Help: "The pods current phase (1 for the phase Pending, Running, Succeeded, Failed or Unknown)."},
 }
 
 func init() {

@@ -160,6 +160,8 @@ func Spec(p Profile) spec.Spec {
 	if p.Name == Production.Name {
 		s.Kubernetes = GatewayKubernetes
 		svc.Kubernetes.Alerts = KubernetesRunbook(s.Kubernetes, svc, p)
+		kubeRecords, kubeBurns := KubernetesSLOs(s.Kubernetes, svc)
+		svc.Kubernetes.Records, svc.Kubernetes.Alerts = kubeRecords, append(svc.Kubernetes.Alerts, kubeBurns...)
 	}
 	s.Services = []spec.Service{svc}
 	s.Pipeline = Pipeline(s, p)

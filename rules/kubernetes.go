@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/sre-tools/promgen/catalog"
+	"github.com/sre-tools/promgen/conventions"
 	"github.com/sre-tools/promgen/spec"
 )
 
@@ -126,6 +128,37 @@ func unlessAny(lhs, rhs parser.Expr) *parser.BinaryExpr {
 		VectorMatching: &parser.VectorMatching{Card: parser.CardManyToMany, On: true}}
 }
 
+// orAny is lhs or on() rhs: lhs, or rhs when lhs has no series at all,
+// whatever their labels.
+func orAny(lhs, rhs parser.Expr) *parser.BinaryExpr {
+	return &parser.BinaryExpr{Op: parser.LOR, LHS: lhs, RHS: spec.Paren(rhs),
+		VectorMatching: &parser.VectorMatching{Card: parser.CardManyToMany, On: true}}
+}
+
+// andAny is lhs and on() rhs: lhs while rhs has any series.
+func andAny(lhs, rhs parser.Expr) *parser.BinaryExpr {
+	return &parser.BinaryExpr{Op: parser.LAND, LHS: spec.Paren(lhs), RHS: spec.Paren(rhs),
+		VectorMatching: &parser.VectorMatching{Card: parser.CardManyToMany, On: true}}
+}
+
+// up selects the scrape health of the service's targets: its job in its
+// namespace only, so a Service of the same name in another namespace
+// (staging beside production) neither hides this one's outage nor pages
+// for its own.
+func (k Kube) up() *parser.VectorSelector {
+	return spec.Metric(catalog.Up, spec.Eq("job", k.W.Job), spec.Eq(catalog.LabelNamespace, k.W.Namespace))
+}
+
+// podStatus is the format of a query on one pod's series of metric, for
+// queried: the pod comes from the alert's labels.
+func (k Kube) podStatus(metric string, extra ...*labels.Matcher) string {
+	m := []string{spec.Eq(catalog.LabelNamespace, k.W.Namespace).String(), catalog.LabelPod + "=%q"}
+	for _, e := range extra {
+		m = append(m, strings.ReplaceAll(e.String(), "%", "%%"))
+	}
+	return fmt.Sprintf("max(%s{%s})", metric, strings.Join(m, ","))
+}
+
 // query renders an annotation fragment from a fixed PromQL query.
 func query(q parser.Expr, pipe, unit, fallback string) string {
 	if pipe != "" {
@@ -150,32 +183,42 @@ func (k Kube) memoryLimit() string {
 	return k.podQuery(catalog.KubePodContainerResourceLimits, fmt.Sprintf("%s=%q", catalog.LabelResource, "memory"))
 }
 
-// ServiceDown pages when Prometheus cannot scrape a pod of the service
-// (up == 0), with the diagnosis of that pod's container from
-// kube-state-metrics as the labels reason and exit_code, as the Docker
-// target's does. A pod that crash-loops leaves the Service's endpoints and,
-// once it is replaced, Prometheus' targets: so it also pages when no up
-// series of the job remains while the Deployment wants replicas and has
-// none available, then with the most recent termination of any of its
-// pods. Every join falls back with or to the bare page.
+// ServiceDown pages when the service cannot serve: its Deployment wants
+// pods and kube-state-metrics sees none available or none ready (a pod
+// that fails its readiness probe is still scraped, up == 1, but out of the
+// Service's endpoints), or no target of its job answers Prometheus, or the
+// job has no target at all (the pods are gone, never started, or the
+// ServiceMonitor lost them) while the Deployment is not scaled to zero.
+// Every selector is scoped to the service's namespace, so a Service of the
+// same name in another namespace neither hides this one's outage nor pages
+// for its own.
+//
+// It is one page per service, labelled job, namespace and deployment
+// whichever of these holds, so the page keeps its identity (and its for)
+// for the whole outage as it moves from failed scrapes to no target and
+// back. A single pod down while others serve is ContainerUnhealthy's
+// warning, not a page. The diagnosis (the most recent termination of any
+// of the Deployment's pods within the diagnosis window, restarts, peak
+// memory) is in the annotations, read when the alert is evaluated: as a
+// label it would change, and re-page, when a termination arrives or ages.
 func (k Kube) ServiceDown() spec.Alert {
 	w, p := k.W, k.P
 	window := p.D(diagnosisWindow)
-	up := spec.Metric(catalog.Up, spec.Eq("job", w.Job))
-	podDown := spec.Filter(up, spec.OpEq, 0)
-	diag := k.diagnosis(window)
-	diagnosed := spec.Join(podDown, spec.TopK(1, diag, catalog.LabelNamespace, catalog.LabelPod),
-		[]string{catalog.LabelNamespace, catalog.LabelPod}, []string{catalog.LabelExitCode, catalog.LabelReason})
-	scraped := spec.Or(diagnosed, podDown, "job", "instance")
+	replicas := func(metric string) *parser.AggregateExpr { return spec.Max(k.deployment(metric)) }
+	readyPods := spec.Aggregate(parser.SUM, k.pods(catalog.KubePodStatusReady, spec.Eq(catalog.LabelCondition, "true")))
+	unserved := andAny(spec.Filter(replicas(catalog.KubeDeploymentSpecReplicas), spec.OpGt, 0),
+		orAny(spec.Filter(replicas(catalog.KubeDeploymentReplicasAvailable), spec.OpEq, 0), spec.Filter(readyPods, spec.OpEq, 0)))
+	unanswered := spec.Filter(spec.Max(k.up()), spec.OpEq, 0)
+	targetless := unlessAny(spec.Call("absent", k.up()), spec.Filter(replicas(catalog.KubeDeploymentSpecReplicas), spec.OpEq, 0))
+	var expr parser.Expr = orAny(orAny(unserved, unanswered), targetless)
+	for _, l := range [][2]string{{"job", w.Job}, {catalog.LabelNamespace, w.Namespace}, {catalog.LabelDeployment, w.Deployment}} {
+		expr = spec.SetLabel(expr, l[0], l[1])
+	}
 
-	wanted := spec.Filter(spec.Max(k.deployment(catalog.KubeDeploymentSpecReplicas), catalog.LabelNamespace, catalog.LabelDeployment), spec.OpGt, 0)
-	none := spec.Filter(spec.Max(k.deployment(catalog.KubeDeploymentReplicasAvailable), catalog.LabelNamespace, catalog.LabelDeployment), spec.OpEq, 0)
-	gone := spec.Call("label_replace", unlessAny(spec.And(wanted, none, catalog.LabelNamespace, catalog.LabelDeployment), up),
-		spec.Str("job"), spec.Str(w.Job), spec.Str(""), spec.Str(""))
-	goneDiagnosed := spec.Join(gone, spec.TopK(1, diag, catalog.LabelNamespace),
-		[]string{catalog.LabelNamespace}, []string{catalog.LabelExitCode, catalog.LabelReason})
-	vanished := spec.Or(goneDiagnosed, gone, catalog.LabelNamespace, catalog.LabelDeployment)
-
+	last := spec.TopK(1, k.diagnosis(window))
+	lastTermination := func(format, fallback string) string {
+		return fmt.Sprintf("{{ range query `%s` }}%s{{ else }}%s{{ end }}", last.String(), format, fallback)
+	}
 	restarts := spec.Max(k.containers(catalog.KubePodContainerRestartsTotal))
 	peak := spec.Binary(parser.DIV,
 		spec.Max(spec.Call("max_over_time", spec.Range(k.containers(catalog.CAdvisorContainerMemoryWorkingSet), p.D(10*time.Minute)))),
@@ -183,117 +226,195 @@ func (k Kube) ServiceDown() spec.Alert {
 	where := fmt.Sprintf("%s/%s", w.Namespace, w.Deployment)
 	a := spec.Alert{
 		Name:          "ServiceDown",
-		Expr:          spec.Or(scraped, vanished),
+		Expr:          expr,
 		For:           p.D(time.Minute),
 		KeepFiringFor: p.D(time.Minute),
 		Severity:      spec.Critical,
-		Summary:       "{{ $labels.job }} is down{{ if $labels.reason }} ({{ $labels.reason }}, exit code {{ $labels.exit_code }}){{ end }}",
-		Description: "{{ if $labels.instance }}Prometheus cannot scrape {{ $labels.instance }} (pod {{ $labels.pod }}) of job {{ $labels.job }}." +
-			"{{ else }}No pod of Deployment " + where + " is available and Prometheus has no target of job {{ $labels.job }} left.{{ end }} " +
-			"Last termination: {{ if $labels.reason }}exit code {{ $labels.exit_code }} ({{ $labels.reason }}){{ else }}none recorded by kube-state-metrics{{ end }}. " +
+		Summary:       "{{ $labels.job }} is down" + lastTermination(" ({{ .Labels.reason }}, exit code {{ .Labels.exit_code }})", ""),
+		Description: "No pod of Deployment " + where + " serves: " +
+			query(replicas(catalog.KubeDeploymentReplicasAvailable), "", "", "unknown") + " of " +
+			query(replicas(catalog.KubeDeploymentSpecReplicas), "", "", "unknown") + " replicas available, " +
+			query(readyPods, "", "", "unknown") + " pods ready, " +
+			query(spec.Aggregate(parser.SUM, k.up()), "", "", "0") + " of " + query(spec.Aggregate(parser.COUNT, k.up()), "", "", "0") +
+			" targets of job {{ $labels.job }} answering. " +
+			"Last termination: " + lastTermination("exit code {{ .Labels.exit_code }} ({{ .Labels.reason }}) of pod {{ .Labels.pod }}", "none recorded by kube-state-metrics") + ". " +
 			"Restarts: " + query(restarts, "", "", "unknown") + ". " +
 			"Peak memory: " + query(peak, "humanizePercentage", "", "unknown") + " of the limit.",
 	}
+	a.Tests = k.serviceDownTests(a)
+	return a
+}
 
+// serviceState is what ServiceDown's description reports, as the tests
+// expect it.
+type serviceState struct {
+	available, wanted, ready, answering, targets, last, restarts, peak string
+}
+
+// serviceDownTests are ServiceDown's scenarios on kube-state-metrics' and
+// Prometheus' raw series: what pages, once, and what stays quiet.
+func (k Kube) serviceDownTests(a spec.Alert) []spec.Test {
+	w, p := k.W, k.P
+	window := p.D(diagnosisWindow)
 	step, f := p.step(), a.For
 	healthyFor, downFor := p.D(time.Minute), p.D(5*time.Minute)
 	total := healthyFor + downFor
 	upDown := []spec.Segment{hold(1, healthyFor), hold(0, downFor)}
+	gone := []spec.Segment{hold(1, healthyFor), stale(downFor)}
 	t1, t2 := k.target(1), k.target(2)
-	page := func(t map[string]string, diag ...string) map[string]string { return merge(t, diag...) }
-	at := func(d time.Duration) float64 { return d.Seconds() }
-	term := func(n int, reason string, code float64, when time.Duration, d time.Duration) []spec.Series {
-		return []spec.Series{
-			series(catalog.KubePodContainerLastTerminatedReason, k.ksm(n, catalog.LabelReason, reason), hold(1, d)),
-			series(catalog.KubePodContainerLastTerminatedExitCode, k.ksm(n), hold(code, d)),
-			series(catalog.KubePodContainerLastTerminatedTimestamp, k.ksm(n), hold(at(when), d)),
+	staging := k
+	staging.W.Namespace = otherNamespace(w.Namespace)
+	where := fmt.Sprintf("%s/%s", w.Namespace, w.Deployment)
+	page := func(diag string, s serviceState) spec.Firing {
+		def := func(v, d string) string {
+			if v == "" {
+				return d
+			}
+			return v
+		}
+		return spec.Firing{
+			Labels:  k.service(),
+			Summary: w.Job + " is down" + diag,
+			Description: fmt.Sprintf("No pod of Deployment %s serves: %s of %s replicas available, %s pods ready, %s of %s targets of job %s answering. "+
+				"Last termination: %s. Restarts: %s. Peak memory: %s of the limit.",
+				where, def(s.available, "unknown"), def(s.wanted, "unknown"), def(s.ready, "unknown"), def(s.answering, "0"), def(s.targets, "0"), w.Job,
+				def(s.last, "none recorded by kube-state-metrics"), def(s.restarts, "unknown"), def(s.peak, "unknown")),
 		}
 	}
-	replicas := func(wanted float64, available ...spec.Segment) []spec.Series {
-		return []spec.Series{
-			series(catalog.KubeDeploymentSpecReplicas, k.ksmDeployment(), hold(wanted, total)),
-			series(catalog.KubeDeploymentReplicasAvailable, k.ksmDeployment(), available...),
-		}
+	lastOf := func(n int, code, reason string) string {
+		return fmt.Sprintf("exit code %s (%s) of pod %s", code, reason, k.podName(n))
 	}
-	desc := func(t map[string]string, last, restarts, peak string) string {
-		return fmt.Sprintf("Prometheus cannot scrape %s (pod %s) of job %s. Last termination: %s. Restarts: %s. Peak memory: %s of the limit.",
-			t["instance"], t[catalog.LabelPod], w.Job, last, restarts, peak)
-	}
-	goneDesc := func(last string) string {
-		return fmt.Sprintf("No pod of Deployment %s is available and Prometheus has no target of job %s left. Last termination: %s. Restarts: unknown. Peak memory: unknown of the limit.",
-			where, w.Job, last)
-	}
-	none0 := "none recorded by kube-state-metrics"
-	bare := w.Job + " is down"
 	limit := float64(4 * spec.GiB)
 
-	a.Tests = []spec.Test{
+	return []spec.Test{
+		{
+			Name:     "pages when every pod fails its readiness probe although Prometheus still scrapes them",
+			Interval: step,
+			Series: concat(
+				k.replicaSeries(hold(2, total), hold(2, healthyFor), hold(0, downFor)),
+				k.readiness(1, hold(1, healthyFor), hold(0, downFor)), k.readiness(2, hold(1, healthyFor), hold(0, downFor)),
+				[]spec.Series{series(catalog.Up, t1, hold(1, total)), series(catalog.Up, t2, hold(1, total))}),
+			Expect: []spec.Expect{
+				quiet(healthyFor + f - step),
+				fires(healthyFor+f, page("", serviceState{available: "0", wanted: "2", ready: "0", answering: "2", targets: "2"})),
+			},
+		},
 		{
 			Name:     "pages with the OOM diagnosis when kube-state-metrics saw the container OOM-killed",
 			Interval: step,
-			Series: append(append(term(1, catalog.KubeReasonOOMKilled, 137, healthyFor-step, total),
-				series(catalog.Up, t1, upDown...),
-				series(catalog.KubePodContainerRestartsTotal, k.ksm(1), hold(2, total)),
-				series(catalog.CAdvisorContainerMemoryWorkingSet, k.kubelet(1), hold(0.99*limit, healthyFor), stale(downFor)),
-				series(catalog.KubePodContainerResourceLimits, k.ksm(1, catalog.LabelResource, "memory", catalog.LabelUnit, "byte"), hold(limit, total))),
-				replicas(1, hold(1, healthyFor), hold(0, downFor))...),
+			Series: concat(
+				k.terminated(1, catalog.KubeReasonOOMKilled, 137, healthyFor-step, total),
+				k.replicaSeries(hold(1, total), hold(1, healthyFor), hold(0, downFor)),
+				k.readiness(1, hold(1, healthyFor), hold(0, downFor)),
+				[]spec.Series{
+					series(catalog.Up, t1, upDown...),
+					series(catalog.KubePodContainerRestartsTotal, k.ksm(1), hold(2, total)),
+					series(catalog.CAdvisorContainerMemoryWorkingSet, k.kubelet(1), hold(0.99*limit, healthyFor), stale(downFor)),
+					series(catalog.KubePodContainerResourceLimits, k.ksm(1, catalog.LabelResource, "memory", catalog.LabelUnit, "byte"), hold(limit, total)),
+				}),
 			Expect: []spec.Expect{
 				quiet(healthyFor + f - step),
-				fires(healthyFor+f, spec.Firing{
-					Labels:      page(t1, catalog.LabelReason, catalog.ReasonOOMKilled, catalog.LabelExitCode, "137"),
-					Summary:     w.Job + " is down (oom_killed, exit code 137)",
-					Description: desc(t1, "exit code 137 (oom_killed)", "2", "99%"),
-				}),
+				fires(healthyFor+f, page(" (oom_killed, exit code 137)", serviceState{available: "0", wanted: "1", ready: "0", answering: "0", targets: "1",
+					last: lastOf(1, "137", "oom_killed"), restarts: "2", peak: "99%"})),
 			},
 		},
 		{
-			Name:     "pages each pod with its own diagnosis when two pods terminated differently",
+			Name:     "pages once for the service, with the most recent termination, when two pods terminated differently",
 			Interval: step,
-			Series: append(append(term(1, catalog.KubeReasonOOMKilled, 137, healthyFor/3, total), term(2, catalog.KubeReasonError, 139, 2*healthyFor/3, total)...),
-				series(catalog.Up, t1, upDown...), series(catalog.Up, t2, upDown...),
-				series(catalog.KubePodContainerRestartsTotal, k.ksm(1), hold(1, total)),
-				series(catalog.KubePodContainerRestartsTotal, k.ksm(2), hold(4, total))),
+			Series: concat(
+				k.terminated(1, catalog.KubeReasonOOMKilled, 137, healthyFor/3, total), k.terminated(2, catalog.KubeReasonError, 139, 2*healthyFor/3, total),
+				[]spec.Series{
+					series(catalog.Up, t1, upDown...), series(catalog.Up, t2, upDown...),
+					series(catalog.KubePodContainerRestartsTotal, k.ksm(1), hold(1, total)),
+					series(catalog.KubePodContainerRestartsTotal, k.ksm(2), hold(4, total)),
+				}),
 			Expect: []spec.Expect{
-				fires(healthyFor+f,
-					spec.Firing{
-						Labels:      page(t1, catalog.LabelReason, catalog.ReasonOOMKilled, catalog.LabelExitCode, "137"),
-						Summary:     w.Job + " is down (oom_killed, exit code 137)",
-						Description: desc(t1, "exit code 137 (oom_killed)", "4", "unknown"),
-					},
-					spec.Firing{
-						Labels:      page(t2, catalog.LabelReason, catalog.ReasonSegfault, catalog.LabelExitCode, "139"),
-						Summary:     w.Job + " is down (segfault, exit code 139)",
-						Description: desc(t2, "exit code 139 (segfault)", "4", "unknown"),
-					}),
+				fires(healthyFor+f, page(" (segfault, exit code 139)", serviceState{answering: "0", targets: "2", last: lastOf(2, "139", "segfault"), restarts: "4"})),
 			},
 		},
 		{
-			Name:     "pages with the latest termination when every pod has left the endpoints and no up series remains",
+			Name:     "keeps one page with one label set from the first failed scrape until no target is left",
 			Interval: step,
-			Series: append(append(term(1, catalog.KubeReasonError, 1, healthyFor/2, total), term(2, catalog.KubeReasonError, 143, healthyFor, total)...),
-				append(replicas(2, hold(2, healthyFor), hold(0, downFor)),
-					series(catalog.Up, t1, hold(1, healthyFor), stale(downFor)),
-					series(catalog.Up, t2, hold(1, healthyFor), stale(downFor)))...),
+			Series: concat(
+				k.replicaSeries(hold(2, total), hold(2, healthyFor), hold(0, downFor)),
+				[]spec.Series{
+					series(catalog.Up, t1, hold(1, healthyFor), hold(0, 2*f), stale(downFor-2*f)),
+					series(catalog.Up, t2, hold(1, healthyFor), hold(0, 2*f), stale(downFor-2*f)),
+				}),
 			Expect: []spec.Expect{
 				quiet(healthyFor + f - step),
-				fires(healthyFor+f, spec.Firing{
-					Labels: map[string]string{"job": w.Job, catalog.LabelNamespace: w.Namespace, catalog.LabelDeployment: w.Deployment,
-						catalog.LabelReason: catalog.ReasonTerminated, catalog.LabelExitCode: "143"},
-					Summary:     w.Job + " is down (terminated, exit code 143)",
-					Description: goneDesc("exit code 143 (terminated)"),
-				}),
+				fires(healthyFor+f, page("", serviceState{available: "0", wanted: "2", answering: "0", targets: "2"})),
+				fires(healthyFor+3*f, page("", serviceState{available: "0", wanted: "2"})),
+				fires(total-step, page("", serviceState{available: "0", wanted: "2"})),
 			},
+		},
+		{
+			Name:     "pages when the job has no target left and kube-state-metrics is silent",
+			Interval: step,
+			Series:   []spec.Series{series(catalog.Up, t1, gone...), series(catalog.Up, t2, gone...)},
+			Expect: []spec.Expect{
+				quiet(healthyFor + f - step),
+				fires(healthyFor+f, page("", serviceState{})),
+			},
+		},
+		{
+			Name:     "pages for its namespace's outage while a Service of the same job in another namespace is healthy",
+			Interval: step,
+			Series: concat(
+				k.replicaSeries(hold(2, total), hold(2, healthyFor), hold(0, downFor)),
+				staging.replicaSeries(hold(2, total), hold(2, total)),
+				[]spec.Series{
+					series(catalog.Up, t1, gone...), series(catalog.Up, t2, gone...),
+					series(catalog.Up, staging.target(1), hold(1, total)), series(catalog.Up, staging.target(2), hold(1, total)),
+				}),
+			Expect: []spec.Expect{
+				quiet(healthyFor + f - step),
+				fires(healthyFor+f, page("", serviceState{available: "0", wanted: "2"})),
+			},
+		},
+		{
+			Name:     "stays quiet when a Service of the same job in another namespace goes down",
+			Interval: step,
+			Series: concat(
+				k.replicaSeries(hold(2, total), hold(2, total)),
+				k.readiness(1, hold(1, total)), k.readiness(2, hold(1, total)),
+				staging.replicaSeries(hold(2, total), hold(2, healthyFor), hold(0, downFor)),
+				staging.readiness(1, hold(1, healthyFor), hold(0, downFor)),
+				staging.terminated(1, catalog.KubeReasonOOMKilled, 137, healthyFor, total),
+				[]spec.Series{
+					series(catalog.Up, t1, hold(1, total)), series(catalog.Up, t2, hold(1, total)),
+					series(catalog.Up, staging.target(1), upDown...), series(catalog.Up, staging.target(2), gone...),
+				}),
+			Expect: []spec.Expect{quiet(healthyFor + f), quiet(total - step)},
+		},
+		{
+			Name:     "stays quiet while one pod of two is down and the other serves",
+			Interval: step,
+			Series: concat(
+				k.replicaSeries(hold(2, total), hold(2, healthyFor), hold(1, downFor)),
+				k.readiness(1, hold(1, healthyFor), hold(0, downFor)), k.readiness(2, hold(1, total)),
+				k.terminated(1, catalog.KubeReasonOOMKilled, 137, healthyFor, total),
+				[]spec.Series{series(catalog.Up, t1, upDown...), series(catalog.Up, t2, hold(1, total))}),
+			Expect: []spec.Expect{quiet(healthyFor + f), quiet(total - step)},
+		},
+		{
+			Name:     "stays quiet while an evicted pod waits for garbage collection beside its ready replacement",
+			Interval: step,
+			Series: concat(
+				k.replicaSeries(hold(1, total), hold(1, total)),
+				k.readiness(1, hold(0, total)), k.phase(1, podPhase{catalog.KubePhaseFailed, total}),
+				k.readiness(2, hold(1, total)), k.phase(2, podPhase{catalog.KubePhaseRunning, total}),
+				[]spec.Series{series(catalog.Up, t2, hold(1, total))}),
+			Expect: []spec.Expect{quiet(healthyFor + f), quiet(total - step)},
 		},
 		{
 			Name:     "pages without a diagnosis when the pods are gone and kube-state-metrics has no termination",
 			Interval: step,
-			Series:   replicas(3, hold(3, healthyFor), hold(0, downFor)),
+			Series: concat(k.replicaSeries(hold(3, total), hold(3, healthyFor), hold(0, downFor)),
+				[]spec.Series{series(catalog.Up, t1, gone...)}),
 			Expect: []spec.Expect{
-				fires(healthyFor+f, spec.Firing{
-					Labels:      map[string]string{"job": w.Job, catalog.LabelNamespace: w.Namespace, catalog.LabelDeployment: w.Deployment},
-					Summary:     bare,
-					Description: goneDesc(none0),
-				}),
+				quiet(healthyFor + f - step),
+				fires(healthyFor+f, page("", serviceState{available: "0", wanted: "3"})),
 			},
 		},
 		{
@@ -302,16 +423,16 @@ func (k Kube) ServiceDown() spec.Alert {
 			Series:   []spec.Series{series(catalog.Up, t1, upDown...)},
 			Expect: []spec.Expect{
 				quiet(healthyFor + f - step),
-				fires(healthyFor+f, spec.Firing{Labels: page(t1), Summary: bare, Description: desc(t1, none0, "unknown", "unknown")}),
+				fires(healthyFor+f, page("", serviceState{answering: "0", targets: "1"})),
 			},
 		},
 		{
 			Name:     "does not blame the page on a termination older than the diagnosis window",
 			Interval: step,
-			Series: append(term(1, catalog.KubeReasonOOMKilled, 137, step, window+total),
-				series(catalog.Up, t1, hold(1, window+healthyFor), hold(0, downFor))),
+			Series: concat(k.terminated(1, catalog.KubeReasonOOMKilled, 137, step, window+total),
+				[]spec.Series{series(catalog.Up, t1, hold(1, window+healthyFor), hold(0, downFor))}),
 			Expect: []spec.Expect{
-				fires(window+healthyFor+f, spec.Firing{Labels: page(t1), Summary: bare, Description: desc(t1, none0, "unknown", "unknown")}),
+				fires(window+healthyFor+f, page("", serviceState{answering: "0", targets: "1"})),
 			},
 		},
 		{
@@ -321,16 +442,19 @@ func (k Kube) ServiceDown() spec.Alert {
 				series(catalog.Up, t1, hold(1, healthyFor), hold(0, f+step), hold(1, step), hold(0, step), hold(1, downFor)),
 			},
 			Expect: []spec.Expect{
-				fires(healthyFor+f+step, spec.Firing{Labels: page(t1), Summary: bare, Description: desc(t1, none0, "unknown", "unknown")}),
-				fires(healthyFor+f+3*step, spec.Firing{Labels: page(t1), Summary: bare, Description: desc(t1, none0, "unknown", "unknown")}),
+				// Annotations are those of the last evaluation that found the
+				// service down.
+				fires(healthyFor+f+step, page("", serviceState{answering: "0", targets: "1"})),
+				fires(healthyFor+f+3*step, page("", serviceState{answering: "0", targets: "1"})),
 				quiet(healthyFor + f + 3*step + a.KeepFiringFor + step),
 			},
 		},
 		{
-			Name:     "stays quiet while the pods are scraped and available, whatever their past terminations",
+			Name:     "stays quiet while the pods are scraped, ready and available, whatever their past terminations",
 			Interval: step,
-			Series: append(append(term(1, catalog.KubeReasonOOMKilled, 137, step, total), series(catalog.Up, t1, hold(1, total))),
-				replicas(1, hold(1, total))...),
+			Series: concat(k.terminated(1, catalog.KubeReasonOOMKilled, 137, step, total),
+				k.replicaSeries(hold(1, total), hold(1, total)), k.readiness(1, hold(1, total)),
+				[]spec.Series{series(catalog.Up, t1, hold(1, total))}),
 			Expect: []spec.Expect{quiet(healthyFor), quiet(total - step)},
 		},
 		{
@@ -339,12 +463,11 @@ func (k Kube) ServiceDown() spec.Alert {
 			Series: []spec.Series{
 				series(catalog.KubeDeploymentSpecReplicas, k.ksmDeployment(), hold(1, healthyFor), hold(0, downFor)),
 				series(catalog.KubeDeploymentReplicasAvailable, k.ksmDeployment(), hold(1, healthyFor), hold(0, downFor)),
-				series(catalog.Up, t1, hold(1, healthyFor), stale(downFor)),
+				series(catalog.Up, t1, gone...),
 			},
 			Expect: []spec.Expect{quiet(healthyFor + f), quiet(total - step)},
 		},
 	}
-	return a
 }
 
 // ContainerOOMKilled fires for 15 minutes after the kernel OOM-killed the
@@ -458,46 +581,79 @@ func (k Kube) ContainerCrashLooping() spec.Alert {
 	return a
 }
 
-// ContainerUnhealthy fires when a pod of the service has not been ready
-// for a minute: its readiness probe (the healthcheck, see the Deployment
-// patch) fails, so it is out of the Service's endpoints while it runs.
+// ContainerUnhealthy warns when one pod of the service has been out of
+// service for a minute: its readiness probe (the healthcheck, see the
+// Deployment patch) fails, so it is out of the Service's endpoints while it
+// runs, or Prometheus cannot scrape it. While other pods serve, this is the
+// warning a single pod down gets; when none does, ServiceDown pages and
+// mutes it. A pod in a terminal phase (Failed: evicted; Succeeded) is left
+// out: it never serves again, and kube-state-metrics lists it, not ready,
+// until it is garbage-collected.
 func (k Kube) ContainerUnhealthy() spec.Alert {
 	p := k.P
-	notReady := spec.Filter(spec.Max(k.pods(catalog.KubePodStatusReady, spec.Eq(catalog.LabelCondition, "false")), catalog.LabelNamespace, catalog.LabelPod), spec.OpEq, 1)
+	w := k.W
+	byPod := []string{catalog.LabelNamespace, catalog.LabelPod}
+	notReady := spec.Filter(spec.Max(k.pods(catalog.KubePodStatusReady, spec.Eq(catalog.LabelCondition, "false")), byPod...), spec.OpEq, 1)
+	unscraped := spec.Filter(spec.Max(k.up(), byPod...), spec.OpEq, 0)
+	ended := spec.Filter(spec.Max(k.pods(catalog.KubePodStatusPhase, spec.Re(catalog.LabelPhase, catalog.KubePhaseFailed+"|"+catalog.KubePhaseSucceeded)), byPod...), spec.OpEq, 1)
+	out := &parser.BinaryExpr{Op: parser.LUNLESS, LHS: spec.Paren(spec.Or(notReady, unscraped, byPod...)), RHS: ended,
+		VectorMatching: &parser.VectorMatching{Card: parser.CardManyToMany, On: true, MatchingLabels: byPod}}
 	a := spec.Alert{
 		Name:     "ContainerUnhealthy",
-		Expr:     named(spec.SetLabel(notReady, catalog.LabelContainer, k.W.Container)),
+		Expr:     named(spec.SetLabel(out, catalog.LabelContainer, w.Container)),
 		For:      p.D(time.Minute),
 		Severity: spec.Warning,
 		Summary:  "{{ $labels.name }} is unhealthy",
-		Description: "The readiness probe has failed {{ $labels.name }} repeatedly; the pod is out of the Service's endpoints and may be running without serving. " +
-			"Read its events with kubectl describe pod -n " + k.W.Namespace + " {{ $labels.pod }}.",
 	}
+	a.Description = "{{ $labels.name }} has been out of service for " + promDuration(a.For) + " (ready: " +
+		queried(k.podStatus(catalog.KubePodStatusReady, spec.Eq(catalog.LabelCondition, "true")), catalog.LabelPod, "", "", "unknown") +
+		", answering Prometheus' scrapes: " + queried(k.podStatus(catalog.Up, spec.Eq("job", w.Job)), catalog.LabelPod, "", "", "no target") +
+		"). A pod that is not ready is out of the Service's endpoints; the other pods serve, and ServiceDown pages when none does. " +
+		"Read its events with kubectl describe pod -n " + w.Namespace + " {{ $labels.pod }}."
 	step, m := p.step(), p.D(time.Minute)
 	c := k.container(1)
-	ready := func(cond string, segs ...spec.Segment) spec.Series {
-		return series(catalog.KubePodStatusReady, k.ksmPod(1, catalog.LabelCondition, cond), segs...)
+	staging := k
+	staging.W.Namespace = otherNamespace(w.Namespace)
+	desc := func(ready, up string) string {
+		return c[catalog.LabelName] + " has been out of service for " + promDuration(a.For) + " (ready: " + ready + ", answering Prometheus' scrapes: " + up +
+			"). A pod that is not ready is out of the Service's endpoints; the other pods serve, and ServiceDown pages when none does. " +
+			"Read its events with kubectl describe pod -n " + w.Namespace + " " + c[catalog.LabelPod] + "."
+	}
+	warns := func(ready, up string) spec.Firing {
+		return spec.Firing{Labels: c, Summary: c[catalog.LabelName] + " is unhealthy", Description: desc(ready, up)}
 	}
 	a.Tests = []spec.Test{
 		{
-			Name:     "fires after a minute not ready",
+			Name:     "warns after a minute not ready, although Prometheus still scrapes the pod",
 			Interval: step,
-			Series:   []spec.Series{ready("false", hold(0, m), hold(1, 3*m)), ready("true", hold(1, m), hold(0, 3*m))},
-			Expect: []spec.Expect{
-				quiet(m + a.For - step),
-				fires(m+a.For, spec.Firing{
-					Labels:  c,
-					Summary: c[catalog.LabelName] + " is unhealthy",
-					Description: "The readiness probe has failed " + c[catalog.LabelName] + " repeatedly; the pod is out of the Service's endpoints and may be running without serving. " +
-						"Read its events with kubectl describe pod -n " + k.W.Namespace + " " + c[catalog.LabelPod] + ".",
-				}),
-			},
+			Series:   concat(k.readiness(1, hold(1, m), hold(0, 3*m)), []spec.Series{series(catalog.Up, k.target(1), hold(1, 4*m))}),
+			Expect:   []spec.Expect{quiet(m + a.For - step), fires(m+a.For, warns("0", "1"))},
 		},
 		{
-			Name:     "stays quiet while ready",
+			Name:     "warns when Prometheus cannot scrape one pod while the other serves",
 			Interval: step,
-			Series:   []spec.Series{ready("false", hold(0, 4*m)), ready("true", hold(1, 4*m))},
+			Series: concat(k.readiness(1, hold(1, 4*m)), k.readiness(2, hold(1, 4*m)),
+				[]spec.Series{series(catalog.Up, k.target(1), hold(1, m), hold(0, 3*m)), series(catalog.Up, k.target(2), hold(1, 4*m))}),
+			Expect: []spec.Expect{quiet(m + a.For - step), fires(m+a.For, warns("1", "0"))},
+		},
+		{
+			Name:     "stays quiet while ready and scraped",
+			Interval: step,
+			Series:   concat(k.readiness(1, hold(1, 4*m)), []spec.Series{series(catalog.Up, k.target(1), hold(1, 4*m))}),
 			Expect:   []spec.Expect{quiet(3 * m)},
+		},
+		{
+			Name:     "forgets an evicted pod that waits, not ready, for garbage collection",
+			Interval: step,
+			Series:   concat(k.readiness(1, hold(1, m), hold(0, 9*m)), k.phase(1, podPhase{catalog.KubePhaseRunning, m}, podPhase{catalog.KubePhaseFailed, 9 * m})),
+			Expect:   []spec.Expect{quiet(m + a.For), quiet(9 * m)},
+		},
+		{
+			Name:     "stays quiet when a pod of the same name in another namespace is down",
+			Interval: step,
+			Series: concat(k.readiness(1, hold(1, 4*m)), staging.readiness(1, hold(1, m), hold(0, 3*m)),
+				[]spec.Series{series(catalog.Up, k.target(1), hold(1, 4*m)), series(catalog.Up, staging.target(1), hold(1, m), hold(0, 3*m))}),
+			Expect: []spec.Expect{quiet(m + a.For), quiet(3 * m)},
 		},
 	}
 	return a
@@ -575,6 +731,89 @@ func (k Kube) memory(name string, threshold float64, forDur time.Duration, sev s
 
 // Test fixtures: pods named as a Deployment's ReplicaSet names them.
 
+// otherNamespace is a namespace that is not ns, for scenarios with a
+// Service of the same name beside the service's (staging beside
+// production).
+func otherNamespace(ns string) string {
+	if ns == "staging" {
+		return "staging-2"
+	}
+	return "staging"
+}
+
+// concat joins groups of input series.
+func concat(groups ...[]spec.Series) []spec.Series {
+	var out []spec.Series
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	return out
+}
+
+// service is the labels of a service-level page: ServiceDown's.
+func (k Kube) service() map[string]string {
+	return map[string]string{"job": k.W.Job, catalog.LabelNamespace: k.W.Namespace, catalog.LabelDeployment: k.W.Deployment}
+}
+
+// terminated is kube-state-metrics' last termination of pod n's container:
+// its reason, exit code, and time (when, from the test's start), for d.
+func (k Kube) terminated(n int, reason string, code float64, when, d time.Duration) []spec.Series {
+	return []spec.Series{
+		series(catalog.KubePodContainerLastTerminatedReason, k.ksm(n, catalog.LabelReason, reason), hold(1, d)),
+		series(catalog.KubePodContainerLastTerminatedExitCode, k.ksm(n), hold(code, d)),
+		series(catalog.KubePodContainerLastTerminatedTimestamp, k.ksm(n), hold(when.Seconds(), d)),
+	}
+}
+
+// replicaSeries is kube-state-metrics' desired and available replicas of
+// the Deployment.
+func (k Kube) replicaSeries(wanted spec.Segment, available ...spec.Segment) []spec.Series {
+	return []spec.Series{
+		series(catalog.KubeDeploymentSpecReplicas, k.ksmDeployment(), wanted),
+		series(catalog.KubeDeploymentReplicasAvailable, k.ksmDeployment(), available...),
+	}
+}
+
+// readiness is kube-state-metrics' ready condition of pod n: ready holds 1
+// while it is ready, 0 while it is not; the condition "false" mirrors it.
+func (k Kube) readiness(n int, ready ...spec.Segment) []spec.Series {
+	not := make([]spec.Segment, len(ready))
+	for i, s := range ready {
+		not[i] = s
+		if !s.Stale {
+			not[i].Value = 1 - s.Value
+		}
+	}
+	return []spec.Series{
+		series(catalog.KubePodStatusReady, k.ksmPod(n, catalog.LabelCondition, "true"), ready...),
+		series(catalog.KubePodStatusReady, k.ksmPod(n, catalog.LabelCondition, "false"), not...),
+	}
+}
+
+// podPhase is a stretch of a pod's life in one phase.
+type podPhase struct {
+	phase string
+	d     time.Duration
+}
+
+// phase is kube-state-metrics' phase of pod n, one series per phase, 1 for
+// the pod's phase of each stretch.
+func (k Kube) phase(n int, stretches ...podPhase) []spec.Series {
+	var out []spec.Series
+	for _, ph := range catalog.KubePhases {
+		var segs []spec.Segment
+		for _, s := range stretches {
+			v := 0.0
+			if s.phase == ph {
+				v = 1
+			}
+			segs = append(segs, hold(v, s.d))
+		}
+		out = append(out, series(catalog.KubePodStatusPhase, k.ksmPod(n, catalog.LabelPhase, ph), segs...))
+	}
+	return out
+}
+
 // podName is pod n of the service's Deployment.
 func (k Kube) podName(n int) string {
 	return fmt.Sprintf("%s-7c9d8b6f5d-%c%c4x2", k.W.Deployment, 'a'+rune(n), 'k'+rune(n))
@@ -615,4 +854,97 @@ func (k Kube) ksmDeployment() map[string]string {
 func (k Kube) kubelet(n int) map[string]string {
 	return merge(k.container(n), "job", "kubelet", "metrics_path", "/metrics/cadvisor", "image", "registry.example.com/app:1",
 		catalog.LabelName, fmt.Sprintf("3f9a%04d", n), catalog.LabelID, fmt.Sprintf("/kubepods/burstable/pod%04d/3f9a%04d", n, n))
+}
+
+// KubernetesSLOs returns the recording rules and burn-rate alerts of svc's
+// objectives on the Kubernetes target k, to add to svc.Kubernetes.Records
+// and Alerts: SLOs' own, for the service's Kubernetes job, with every
+// selector of the job's series and of the recorded series scoped to the
+// service's namespace and the namespace on every recorded series, so that
+// services of the same name in two namespaces (PrometheusRules of both
+// loaded by one Prometheus) neither mix their ratios nor record the same
+// series. ServiceDown mutes the burn alerts as on Docker (Inhibitions).
+func KubernetesSLOs(k *spec.Kubernetes, svc spec.Service) ([]spec.Record, []spec.Alert) {
+	w := k.Workload(svc)
+	ks := svc
+	ks.Job = w.Job
+	recs, alerts := SLOs(ks)
+	ns := w.Namespace
+	for i := range recs {
+		r := &recs[i]
+		r.Expr = inNamespace(r.Expr, ns)
+		r.Labels = merge(r.Labels, catalog.LabelNamespace, ns)
+		r.Tests = testsInNamespace(r.Tests, ns)
+	}
+	for i := range alerts {
+		a := &alerts[i]
+		a.Expr = inNamespace(a.Expr, ns)
+		a.Tests = testsInNamespace(a.Tests, ns)
+	}
+	return recs, alerts
+}
+
+// inNamespace adds a namespace matcher to every selector of e that selects
+// by job or by service (a scraped or a recorded series of the service).
+func inNamespace(e parser.Expr, ns string) parser.Expr {
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		vs, ok := n.(*parser.VectorSelector)
+		if !ok {
+			return nil
+		}
+		scoped, named := false, false
+		for _, m := range vs.LabelMatchers {
+			switch m.Name {
+			case catalog.LabelNamespace:
+				scoped = true
+			case "job", conventions.LabelService:
+				named = true
+			}
+		}
+		if named && !scoped {
+			vs.LabelMatchers = append(vs.LabelMatchers, spec.Eq(catalog.LabelNamespace, ns))
+		}
+		return nil
+	})
+	return e
+}
+
+// testsInNamespace moves the SLO scenarios into namespace ns: input series
+// of a job are scraped there, and what the rules record and fire on
+// carries it.
+func testsInNamespace(tests []spec.Test, ns string) []spec.Test {
+	out := make([]spec.Test, len(tests))
+	for i, t := range tests {
+		t.Series = slices.Clone(t.Series)
+		for j, s := range t.Series {
+			if _, ok := s.Labels["job"]; ok {
+				t.Series[j].Labels = merge(s.Labels, catalog.LabelNamespace, ns)
+			}
+		}
+		t.Expect = slices.Clone(t.Expect)
+		for j, x := range t.Expect {
+			x.Firing = slices.Clone(x.Firing)
+			for k, f := range x.Firing {
+				x.Firing[k].Labels = merge(f.Labels, catalog.LabelNamespace, ns)
+			}
+			t.Expect[j] = x
+		}
+		t.Queries = slices.Clone(t.Queries)
+		for j, q := range t.Queries {
+			e, err := parser.NewParser(parser.Options{}).ParseExpr(q.Expr)
+			if err != nil {
+				panic(fmt.Sprintf("rules: query %q of test %q: %v", q.Expr, t.Name, err))
+			}
+			q.Expr = inNamespace(e, ns).String()
+			q.Samples = slices.Clone(q.Samples)
+			for k, s := range q.Samples {
+				if _, ok := s.Labels[conventions.LabelService]; ok {
+					q.Samples[k].Labels = merge(s.Labels, catalog.LabelNamespace, ns)
+				}
+			}
+			t.Queries[j] = q
+		}
+		out[i] = t
+	}
+	return out
 }

@@ -12,6 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+
 	"github.com/sre-tools/promgen/catalog"
 	"github.com/sre-tools/promgen/internal/generate"
 	"github.com/sre-tools/promgen/internal/testenv"
@@ -144,6 +147,11 @@ func TestKubernetesBuildersHoldForAnyService(t *testing.T) {
 			}
 			svc.Alerts = []spec.Alert{rules.ServiceDown(svc, p)}
 			svc.Kubernetes.Alerts = rules.KubernetesRunbook(s.Kubernetes, svc, p)
+			if r.IntN(2) == 0 {
+				svc.SLOs = rules.GatewaySLOs(p)
+				records, burns := rules.KubernetesSLOs(s.Kubernetes, svc)
+				svc.Kubernetes.Records, svc.Kubernetes.Alerts = records, append(svc.Kubernetes.Alerts, burns...)
+			}
 			s.Services = append(s.Services, svc)
 		}
 		targets = append(targets, generate.Target{Dir: fmt.Sprintf("spec%d", i), Spec: s})
@@ -176,6 +184,41 @@ func TestKubernetesBuildersHoldForAnyService(t *testing.T) {
 	for p, b := range files {
 		if strings.Contains(string(b), rules.GatewayService) {
 			t.Errorf("%s holds the gateway's name, which no random service has", p)
+		}
+	}
+}
+
+// TestEveryKubernetesSelectorIsScopedToTheNamespace: every series a
+// Kubernetes alert or record reads is selected in the service's namespace,
+// so a Service of the same name in another namespace (staging beside
+// production) can neither hide nor raise its pages, nor mix into its
+// objectives.
+func TestEveryKubernetesSelectorIsScopedToTheNamespace(t *testing.T) {
+	for _, ns := range []string{"", "inference-prod"} {
+		k := &spec.Kubernetes{Namespace: ns}
+		svc := spec.Service{Name: "api", Container: spec.RunbookContainer("http://localhost:8080/health"), Scrape: spec.Scrape{Port: 8080},
+			SLOs: rules.GatewaySLOs(rules.Production)}
+		want := k.Workload(svc).Namespace
+		records, burns := rules.KubernetesSLOs(k, svc)
+		exprs := map[string]parser.Expr{}
+		for _, a := range append(rules.KubernetesRunbook(k, svc, rules.Production), burns...) {
+			exprs["alert "+a.Name] = a.Expr
+		}
+		for _, r := range records {
+			exprs["record "+r.Name] = r.Expr
+		}
+		for name, e := range exprs {
+			parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+				if vs, ok := n.(*parser.VectorSelector); ok && !slices.ContainsFunc(vs.LabelMatchers, func(m *labels.Matcher) bool {
+					return m.Name == catalog.LabelNamespace && m.Type == labels.MatchEqual && m.Value == want
+				}) {
+					t.Errorf("namespace %q: %s selects %s outside the namespace", want, name, vs)
+				}
+				return nil
+			})
+		}
+		if len(records) == 0 || len(burns) == 0 {
+			t.Errorf("namespace %q: KubernetesSLOs built %d records and %d alerts", want, len(records), len(burns))
 		}
 	}
 }

@@ -41,9 +41,14 @@ type KubernetesService struct {
 	// Service's name). Default: the service's JobName.
 	Job string
 	// Alerts watch the service on Kubernetes; rules.KubernetesRunbook builds
-	// the runbook's. They share the names (and so the routing and
+	// the runbook's, rules.KubernetesSLOs the burn-rate alerts of its
+	// objectives. They share the names (and so the routing and
 	// inhibitions) of the Docker target's alerts of the same meaning.
 	Alerts []Alert
+	// Records are the recording rules of the service's Kubernetes group,
+	// e.g. its objectives' error ratios (rules.KubernetesSLOs); the Docker
+	// target's Records read series only Docker hosts have.
+	Records []Record
 	// Omit leaves the service out of the Kubernetes target, e.g. a batch
 	// worker that runs as a Job rather than a Deployment: no files, no
 	// alerts. Without it a service of a Kubernetes spec must have Alerts.
@@ -155,10 +160,21 @@ func (v *validator) kubernetes() {
 		}
 		before := len(v.errs)
 		v.alerts(svc, svc.Kubernetes.Alerts)
-		for _, err := range v.errs[before:] {
-			if fe, ok := err.(*FieldError); ok {
-				fe.Field = "kubernetes.alerts." + fe.Field
-			}
+		v.prefix(before, "kubernetes.alerts.")
+		before = len(v.errs)
+		onKube := *svc
+		onKube.Records = svc.Kubernetes.Records
+		v.records(&onKube) // located as records[i]
+		v.prefix(before, "kubernetes.")
+	}
+}
+
+// prefix puts p before the field of every problem found since the first
+// before.
+func (v *validator) prefix(before int, p string) {
+	for _, err := range v.errs[before:] {
+		if fe, ok := err.(*FieldError); ok {
+			fe.Field = p + fe.Field
 		}
 	}
 }

@@ -71,3 +71,19 @@ func TestKubernetesProblemsNameServiceAndField(t *testing.T) {
 		t.Fatalf("an omitted service is checked for Kubernetes: %v", err)
 	}
 }
+
+// TestKubernetesRecordsAreValidatedWhereTheyAre: a Kubernetes record that
+// Prometheus would refuse is located under kubernetes.records.
+func TestKubernetesRecordsAreValidatedWhereTheyAre(t *testing.T) {
+	s := spec.Spec{Kubernetes: &spec.Kubernetes{}, RunbookURL: "https://runbooks.example.com/x", Services: []spec.Service{{
+		Name:      "api",
+		Container: spec.RunbookContainer("http://localhost:8080/health"),
+		Alerts:    []spec.Alert{{Name: "ServiceDown", Expr: spec.Metric("up"), Severity: spec.Critical, Summary: "down"}},
+	}}}
+	s.Services[0].Kubernetes.Alerts = s.Services[0].Alerts
+	s.Services[0].Kubernetes.Records = []spec.Record{{Name: "not a name", Expr: spec.Metric("up")}}
+	err := s.Validate()
+	if err == nil || !strings.Contains(err.Error(), "kubernetes.records[0].name") {
+		t.Fatalf("Validate() = %v, want a problem at kubernetes.records[0].name", err)
+	}
+}

@@ -20,8 +20,24 @@ import (
 	"github.com/sre-tools/promgen/spec"
 )
 
-// Spec is the ML platform team's alerting.
+// Spec is the ML platform team's alerting: its services' alerts, and
+// their objectives on the cluster too, counted in its namespace.
 func Spec(p rules.Profile) spec.Spec {
+	s := services(p)
+	for i := range s.Services {
+		svc := &s.Services[i]
+		if len(svc.SLOs) > 0 && !svc.Kubernetes.Omit {
+			records, burns := rules.KubernetesSLOs(s.Kubernetes, *svc)
+			svc.Kubernetes.Records, svc.Kubernetes.Alerts = records, append(svc.Kubernetes.Alerts, burns...)
+		}
+	}
+	// ServiceDown mutes the burn alerts on the cluster too.
+	s.Routing.Inhibitions = rules.Inhibitions(s)
+	return s
+}
+
+// services is the team's services, on Docker hosts and on the cluster.
+func services(p rules.Profile) spec.Spec {
 	// The ranker serves traffic from two replicas: every runbook alert.
 	ranker := spec.Service{
 		Name:           "ranker",

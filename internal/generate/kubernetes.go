@@ -26,9 +26,10 @@ func renderKubernetes(t Target, rc *rulecheck.Checker, pr *spec.Printer) (Files,
 	files := Files{}
 	var errs []error
 	var comp component
-	// The Kubernetes groups hold only the Kubernetes alerts: no recording
-	// rules (they read the Docker target's series) and no dashboard links
-	// (the dashboards show the Docker target's series).
+	// The Kubernetes groups hold only the Kubernetes alerts and records
+	// (the Docker target's records read series only Docker hosts have),
+	// and no dashboard links (the dashboards show the Docker target's
+	// series).
 	ks := t.Spec
 	ks.GrafanaURL = ""
 	for i := range t.Spec.Services {
@@ -36,7 +37,7 @@ func renderKubernetes(t Target, rc *rulecheck.Checker, pr *spec.Printer) (Files,
 		if svc.Kubernetes.Omit {
 			continue
 		}
-		svc.Records = nil
+		svc.Records = svc.Kubernetes.Records
 		w := k.Workload(svc)
 		g := group{name: svc.Name, interval: svc.EvaluationInterval, svc: &svc, alerts: svc.Kubernetes.Alerts}
 		rg := ruleGroups(ks, g, pr)
