@@ -46,6 +46,11 @@ type mutation struct {
 	// Run is go test's -run pattern, top-level test names only (no '/'):
 	// the tests expected to catch it.
 	Run string
+	// Regenerate rebuilds generated/ and every example's from the mutated
+	// spec before the tests run, as `make generate` would, so the tests
+	// that read the committed output (the scenario suite) meet the mutant.
+	// A build that refuses the mutant has caught it.
+	Regenerate bool
 }
 
 // outcome is what running one mutation's tests found.
@@ -154,6 +159,52 @@ func run(list bool, only string, timeout time.Duration) error {
 	return nil
 }
 
+// orProblem keeps o when the build refused the mutant with an error of
+// its own, and turns it into a problem when the build could not run.
+func (o outcome) orProblem(err error, out []byte) outcome {
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		o.caught, o.problem = nil, err.Error()
+	}
+	return o
+}
+
+// regenerate moves the committed output of the gateway's spec and every
+// example's aside and builds it anew from the tree in dir; restore puts
+// the committed output back.
+func regenerate(dir string) (restore func(), out []byte, err error) {
+	examples, _ := filepath.Glob(filepath.Join(dir, "examples", "*", "main.go"))
+	builds := [][]string{{"./cmd/promgen", "generated"}}
+	for _, e := range examples {
+		rel, _ := filepath.Rel(dir, filepath.Dir(e))
+		builds = append(builds, []string{"./" + rel, filepath.Join(rel, "generated")})
+	}
+	saved, err := os.MkdirTemp("", "promgen-mutate-generated-")
+	if err != nil {
+		return func() {}, nil, err
+	}
+	var moved []string
+	restore = func() {
+		for i, rel := range moved {
+			os.RemoveAll(filepath.Join(dir, rel))
+			os.Rename(filepath.Join(saved, fmt.Sprint(i)), filepath.Join(dir, rel))
+		}
+		os.RemoveAll(saved)
+	}
+	for _, b := range builds {
+		if err := os.Rename(filepath.Join(dir, b[1]), filepath.Join(saved, fmt.Sprint(len(moved)))); err != nil {
+			return restore, nil, err
+		}
+		moved = append(moved, b[1])
+		cmd := exec.Command("go", "run", b[0], "build")
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return restore, out, err
+		}
+	}
+	return restore, nil, nil
+}
+
 // check reports whether m applies to the tree at root.
 func (m mutation) check(root string) error {
 	b, err := os.ReadFile(filepath.Join(root, m.File))
@@ -183,6 +234,13 @@ func (m mutation) try(scratch string, timeout time.Duration) outcome {
 	defer os.WriteFile(path, orig, 0o644)
 	if err := os.WriteFile(path, bytes.Replace(orig, []byte(m.Original), []byte(m.Mutant), 1), 0o644); err != nil {
 		return outcome{problem: err.Error()}
+	}
+	if m.Regenerate {
+		restore, out, err := regenerate(scratch)
+		defer restore()
+		if err != nil {
+			return outcome{caught: []string{"promgen build"}, duration: time.Since(start), problem: ""}.orProblem(err, out)
+		}
 	}
 	out, err := goTest(scratch, m.Run, m.Packages, timeout)
 	o := outcome{duration: time.Since(start)}

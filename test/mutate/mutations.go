@@ -206,4 +206,42 @@ var mutations = []mutation{
 		Packages: []string{"./internal/generate"},
 		Run:      "^TestGatewayAlertsAreProvenByPromtool$",
 	},
+
+	// The pages' meaning, caught by the scenario suite over the output the
+	// mutated spec builds.
+	{
+		Name:       "ServiceDown forgets a job left with no target (containers removed)",
+		File:       "rules/servicedown.go",
+		Original:   `Expr:          spec.Or(spec.Filter(spec.Max(up, "job"), spec.OpEq, 0), spec.Call("absent", up)),`,
+		Mutant:     `Expr:          spec.Filter(spec.Max(up, "job"), spec.OpEq, 0),`,
+		Packages:   []string{"./test/scenarios"},
+		Run:        "^TestScenarios$",
+		Regenerate: true,
+	},
+	{
+		Name:       "ServiceDown pages per target again: one stopped replica of two pages",
+		File:       "rules/servicedown.go",
+		Original:   `Expr:          spec.Or(spec.Filter(spec.Max(up, "job"), spec.OpEq, 0), spec.Call("absent", up)),`,
+		Mutant:     `Expr:          spec.Or(spec.Filter(up, spec.OpEq, 0), spec.Call("absent", up)),`,
+		Packages:   []string{"./test/scenarios"},
+		Run:        "^TestScenarios$",
+		Regenerate: true,
+	},
+	{
+		Name:       "ContainerOOMKilled looks for a pending ServiceDown: the kill pages again after the outage is over",
+		File:       "rules/failures.go",
+		Original:   `spec.Eq("alertstate", "firing")`,
+		Mutant:     `spec.Eq("alertstate", "pending")`,
+		Packages:   []string{"./test/scenarios"},
+		Run:        "^TestScenarios$",
+		Regenerate: true,
+	},
+	{
+		Name:     "ServiceDown's diagnosis reaches back a day before the outage: yesterday's crash explains today's outage",
+		File:     "rules/servicedown.go",
+		Original: "const diagnosisLead = 10 * time.Minute",
+		Mutant:   "const diagnosisLead = 24 * time.Hour",
+		Packages: []string{"./internal/generate"},
+		Run:      "^TestGatewayAlertsAreProvenByPromtool$",
+	},
 }
