@@ -160,17 +160,22 @@ func TestInhibitionsOnARealAlertmanager(t *testing.T) {
 		return l
 	}
 	posted := map[string]map[string]string{
-		"page":             alert("ServiceDown", "critical", gw, "job", gw, "instance", "a:1"),
-		"oom":              alert("ContainerOOMKilled", "critical", gw, "name", "g-1"),
-		"crash":            alert("ContainerCrashLooping", "warning", gw, "name", "g-1"),
-		"other oom":        alert("ContainerOOMKilled", "critical", other, "name", "r-1"),
-		"critical memory":  alert("CriticalMemoryUsage", "critical", other, "name", "r-1"),
-		"high memory":      alert("HighMemoryUsage", "warning", other, "name", "r-1"),
-		"high memory (r2)": alert("HighMemoryUsage", "warning", other, "name", "r-2"),
-		"burn":             alert("AvailabilityFastBurn", "critical", gw, "slo", "availability"),
-		"other burn":       alert("AvailabilityFastBurn", "critical", other, "slo", "availability"),
-		"exporter down":    alert("GatewayExporterDown", "warning", "", "job", "gateway-exporter"),
-		"source down":      alert("DiagnosisSourceDown", "warning", "", "source", "docker"),
+		"page":                alert("ServiceDown", "critical", gw, "job", gw),
+		"oom":                 alert("ContainerOOMKilled", "critical", gw, "name", "g-1", "host", "gpu-1"),
+		"crash":               alert("ContainerCrashLooping", "warning", gw, "name", "g-1", "host", "gpu-1"),
+		"other oom":           alert("ContainerOOMKilled", "critical", other, "name", "r-1", "host", "gpu-1"),
+		"replica down":        alert("ReplicaDown", "warning", other, "name", "r-1", "host", "gpu-1", "instance", "r-1:8080"),
+		"unhealthy":           alert("ContainerUnhealthy", "warning", other, "name", "r-1", "host", "gpu-1"),
+		"unhealthy (r2)":      alert("ContainerUnhealthy", "warning", other, "name", "r-2", "host", "gpu-1"),
+		"critical memory":     alert("CriticalMemoryUsage", "critical", other, "name", "r-1", "host", "gpu-1"),
+		"high memory":         alert("HighMemoryUsage", "warning", other, "name", "r-1", "host", "gpu-1"),
+		"high memory (r2)":    alert("HighMemoryUsage", "warning", other, "name", "r-2", "host", "gpu-1"),
+		"high memory (gpu-2)": alert("HighMemoryUsage", "warning", other, "name", "r-1", "host", "gpu-2"),
+		"burn":                alert("AvailabilityFastBurn", "critical", gw, "slo", "availability"),
+		"other burn":          alert("AvailabilityFastBurn", "critical", other, "slo", "availability"),
+		"exporter down":       alert("GatewayExporterDown", "warning", "", "job", "gateway-exporter", "host", "gpu-1"),
+		"source down":         alert("DiagnosisSourceDown", "warning", "", "source", "docker", "host", "gpu-1"),
+		"source down (gpu-2)": alert("DiagnosisSourceDown", "warning", "", "source", "docker", "host", "gpu-2"),
 	}
 	post := func(alerts []map[string]string, endsAt time.Time) {
 		t.Helper()
@@ -223,9 +228,14 @@ func TestInhibitionsOnARealAlertmanager(t *testing.T) {
 	post(all, time.Time{})
 	settle(map[string]bool{
 		"page": false, "oom": true, "crash": true,
-		"other oom": false, "critical memory": false, "high memory": true, "high memory (r2)": false,
+		// One replica of another service down mutes its own health
+		// warning, never its OOM kill or another replica's.
+		"other oom": false, "replica down": false, "unhealthy": true, "unhealthy (r2)": false,
+		// A container of the same name on another host is another
+		// container.
+		"critical memory": false, "high memory": true, "high memory (r2)": false, "high memory (gpu-2)": false,
 		"burn": true, "other burn": false,
-		"exporter down": false, "source down": true,
+		"exporter down": false, "source down": true, "source down (gpu-2)": false,
 	})
 
 	// The service comes back without being fixed: ServiceDown resolves, and
@@ -323,7 +333,8 @@ func TestAnInhibitionOnALabelItsTargetsLackIsRefused(t *testing.T) {
 		fires("Carries", map[string]string{"name": "web-1"}),
 		fires("Lacks", map[string]string{"job": "web"}),
 	}}}}
-	lacks := `equal label "name" is not on alert "Lacks" of service "web"`
+	lacks := `equal label "name" is carried by one side only when alert "Lacks" of service "web" fires`
+	unmuted := `equal label "name" is carried by one side only when alert "Carries" of service "web" fires`
 	for _, tc := range []struct {
 		name    string
 		source  string
@@ -333,7 +344,7 @@ func TestAnInhibitionOnALabelItsTargetsLackIsRefused(t *testing.T) {
 		{"a source and targets that carry the label pass", "Source", []string{"Carries"}, nil},
 		{"a target that lacks the label is reported", "Source", []string{"Lacks"}, []string{lacks}},
 		{"only the target that lacks the label is reported", "Source", []string{"Carries", "Lacks"}, []string{lacks}},
-		{"a source that lacks the label is reported", "Lacks", []string{"Carries"}, []string{lacks}},
+		{"a source that lacks the label is reported through the target it never mutes", "Lacks", []string{"Carries"}, []string{unmuted}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s.Routing.Inhibitions = []spec.Inhibition{{Source: tc.source, Targets: tc.targets, Equal: []string{"service", "name"}}}
