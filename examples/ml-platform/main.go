@@ -149,6 +149,7 @@ func routing() spec.Routing {
 
 func main() {
 	app := commands.NewApp(commands.Config{
+		Name:        "ml-platform",
 		Origin:      "examples/ml-platform/",
 		Outputs:     []commands.Output{{Spec: Spec(rules.Production)}},
 		Out:         "examples/ml-platform/generated",

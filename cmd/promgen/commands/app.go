@@ -5,6 +5,7 @@
 package commands
 
 import (
+	"fmt"
 	"os"
 	"runtime/debug"
 
@@ -24,6 +25,9 @@ type Output struct {
 
 // Config is what the CLI builds from.
 type Config struct {
+	// Name is the command's name in help, errors and --version: a team's
+	// wrapper names itself. Default "promgen".
+	Name string
 	// Origin names where the spec is written, for error messages, e.g. "rules/".
 	Origin string
 	// Outputs are the specs to build.
@@ -57,13 +61,33 @@ func (c Config) targets() []generate.Target {
 	return out
 }
 
+// exitUsage is the exit status of every usage error: an unknown flag or
+// command, a bad flag value.
+const exitUsage = 2
+
 // NewApp returns the promgen command line for cfg.
 func NewApp(cfg Config) *cli.App {
+	name := cfg.Name
+	if name == "" {
+		name = "promgen"
+	}
+	usageError := func(_ *cli.Context, err error, _ bool) error {
+		return cli.Exit(name+": "+err.Error(), exitUsage)
+	}
 	app := &cli.App{
-		Name:            "promgen",
-		Usage:           "build Prometheus alerting rules, promtool tests and compose fragments from a typed Go spec",
+		Name: name,
+		Usage: "build, from one typed spec, Prometheus rule files with the promtool tests that prove them, prometheus.yml, " +
+			"alertmanager.yml with its routing tests, Grafana dashboards, compose fragments and the Kubernetes target; lint rule files",
 		HideHelpCommand: true,
 		Commands:        []*cli.Command{buildCommand(cfg), lintCommand(cfg)},
+		OnUsageError:    usageError,
+		CommandNotFound: func(c *cli.Context, command string) {
+			fmt.Fprintf(c.App.ErrWriter, "%s: no command %q (commands: build, lint)\n", name, command)
+			cli.OsExiter(exitUsage)
+		},
+	}
+	for _, c := range app.Commands {
+		c.OnUsageError = usageError
 	}
 	app.Before = func(*cli.Context) error {
 		// A build allocates about 2 MB per service (compose-go's loads,

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -247,5 +248,37 @@ func TestVersion(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("--version lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestUsageErrorsExitTwo: an unknown flag, command or flag value is a
+// usage error, status 2, as the docs promise, and says whose it is.
+func TestUsageErrorsExitTwo(t *testing.T) {
+	defer func(f func(int)) { cli.OsExiter = f }(cli.OsExiter)
+	for _, args := range [][]string{
+		{"build", "--nope"},
+		{"--nope"},
+		{"lint", "--no-such-flag"},
+		{"nope"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code := -1
+			cli.OsExiter = func(c int) {
+				if code == -1 {
+					code = c
+				}
+			}
+			var stderr bytes.Buffer
+			app := NewApp(Config{Name: "team-alerts", Outputs: []Output{{Spec: rules.Spec(rules.Production)}}})
+			app.Writer, app.ErrWriter = io.Discard, &stderr
+			cli.ErrWriter = &stderr
+			app.Run(append([]string{"team-alerts"}, args...))
+			if code != 2 {
+				t.Errorf("exit status %d, want 2 (stderr %q)", code, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), "team-alerts") {
+				t.Errorf("the error does not name the wrapper: %q", stderr.String())
+			}
+		})
 	}
 }

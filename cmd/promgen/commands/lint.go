@@ -16,12 +16,10 @@ import (
 	"github.com/sre-tools/promgen/internal/rulecheck"
 )
 
-// Exit codes of promgen lint: findings at or above --fail-on are 1, a
-// usage, config or input error (nothing could be linted as asked) is 2.
-const (
-	exitFindings = 1
-	exitUsage    = 2
-)
+// exitFindings is promgen lint's exit status for findings at or above
+// --fail-on; a usage, config or input error (nothing could be linted as
+// asked) is exitUsage.
+const exitFindings = 1
 
 func lintCommand(cfg Config) *cli.Command {
 	return &cli.Command{
