@@ -53,7 +53,7 @@ test: ## Run go tests (with Docker, promtool, Prometheus, Alertmanager, amtool),
 	$(DOCKERD) run $(MAKE) --no-print-directory test-steps
 
 test-steps:
-	$(GO) test ./...
+	$(GO) test -timeout 30m ./...
 	$(MAKE) --no-print-directory check
 	$(PROMTOOL) check rules generated/rules/*.yml generated/e2e/rules/*.yml generated/kubernetes/rules/*.yml $(addsuffix /generated/rules/*.yml,$(EXAMPLES)) \
 		$(wildcard $(addsuffix /generated/kubernetes/rules/*.yml,$(EXAMPLES)))
