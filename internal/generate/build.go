@@ -136,11 +136,12 @@ func renderGroup(t Target, g group, rc *rulecheck.Checker, pr *spec.Printer) (Fi
 	if err != nil {
 		return nil, err
 	}
-	tests, err := marshal(unitTests(t.Spec, g, "../rules/"+g.name+".rules.yml"))
+	testPath := path.Join(t.Dir, "tests", g.name+".test.yml")
+	tests, err := marshalRead(testPath, unitTests(t.Spec, g, "../rules/"+g.name+".rules.yml"))
 	if err != nil {
 		return nil, err
 	}
-	out := Files{rulePath: rules, path.Join(t.Dir, "tests", g.name+".test.yml"): tests}
+	out := Files{rulePath: rules, testPath: tests}
 	if g.svc != nil {
 		f := newFragment(t.Dir, *g.svc)
 		content, err := f.render()
