@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -16,49 +17,100 @@ import (
 // printed and parsed back, and the PromQL parser refuses invalid UTF-8
 // itself.
 func textFields(v reflect.Value, path string, report func(field, problem string)) {
+	w := textWalk{report: report}
+	if path != "" {
+		w.path = []any{path}
+	}
+	w.walk(v)
+}
+
+// textWalk keeps the path to the value it looks at as its parts, written
+// out only for a problem: a valid spec of 1,000 services has a million
+// strings and no problem.
+type textWalk struct {
+	path   []any // field names (string), indexes (int), map keys (mapKey)
+	report func(field, problem string)
+}
+
+type mapKey string
+
+func (w *textWalk) field() string {
+	var b strings.Builder
+	for _, p := range w.path {
+		switch p := p.(type) {
+		case int:
+			fmt.Fprintf(&b, "[%d]", p)
+		case mapKey:
+			fmt.Fprintf(&b, "[%q]", string(p))
+		case string:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(p)
+		}
+	}
+	return b.String()
+}
+
+func (w *textWalk) walk(v reflect.Value) {
 	switch v.Kind() {
 	case reflect.String:
 		if p := textProblem(v.String()); p != "" {
-			report(path, p)
+			w.report(w.field(), p)
 		}
 	case reflect.Pointer:
 		if !v.IsNil() {
-			textFields(v.Elem(), path, report)
+			w.walk(v.Elem())
 		}
 	case reflect.Struct:
-		t := v.Type()
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if !f.IsExported() || f.Type.Kind() == reflect.Interface {
+		for i, name := range fieldNames(v.Type()) {
+			if name == "" {
 				continue
 			}
-			textFields(v.Field(i), join(path, snake(f.Name)), report)
+			w.path = append(w.path, name)
+			w.walk(v.Field(i))
+			w.path = w.path[:len(w.path)-1]
 		}
 	case reflect.Slice, reflect.Array:
 		for i := range v.Len() {
-			textFields(v.Index(i), fmt.Sprintf("%s[%d]", path, i), report)
+			w.path = append(w.path, i)
+			w.walk(v.Index(i))
+			w.path = w.path[:len(w.path)-1]
 		}
 	case reflect.Map:
 		keys := v.MapKeys()
-		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+		if v.Type().Key().Kind() != reflect.String {
+			return // no spec map has other keys
+		}
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
 		for _, k := range keys {
-			name := fmt.Sprintf("%s[%q]", path, fmt.Sprint(k))
-			if k.Kind() == reflect.String {
-				if p := textProblem(k.String()); p != "" {
-					report(name+" (the key)", p)
-				}
+			w.path = append(w.path, mapKey(k.String()))
+			if p := textProblem(k.String()); p != "" {
+				w.report(w.field()+" (the key)", p)
 			}
-			textFields(v.MapIndex(k), name, report)
+			w.walk(v.MapIndex(k))
+			w.path = w.path[:len(w.path)-1]
 		}
 	}
 }
 
-func join(path, field string) string {
-	if path == "" {
-		return field
+// fieldNames are a struct type's field names as errors name them, "" for
+// a field the walk skips (unexported, or an interface: an expression).
+func fieldNames(t reflect.Type) []string {
+	if n, ok := names.Load(t); ok {
+		return n.([]string)
 	}
-	return path + "." + field
+	n := make([]string, t.NumField())
+	for i := range n {
+		if f := t.Field(i); f.IsExported() && f.Type.Kind() != reflect.Interface {
+			n[i] = snake(f.Name)
+		}
+	}
+	names.Store(t, n)
+	return n
 }
+
+var names sync.Map // reflect.Type -> []string
 
 // snake writes a Go field name as the spec's errors name fields:
 // RunbookURL is runbook_url, KeepFiringFor keep_firing_for.
