@@ -78,10 +78,13 @@ func (w *textWalk) walk(v reflect.Value) {
 			w.path = w.path[:len(w.path)-1]
 		}
 	case reflect.Map:
-		keys := v.MapKeys()
 		if v.Type().Key().Kind() != reflect.String {
 			return // no spec map has other keys
 		}
+		if v.Type().Elem().Kind() == reflect.String && !anyTextProblem(v) {
+			return // labels, most often: nothing to sort or report
+		}
+		keys := v.MapKeys()
 		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
 		for _, k := range keys {
 			w.path = append(w.path, mapKey(k.String()))
@@ -92,6 +95,17 @@ func (w *textWalk) walk(v reflect.Value) {
 			w.path = w.path[:len(w.path)-1]
 		}
 	}
+}
+
+// anyTextProblem tells whether a map of strings holds a key or value with
+// a textProblem.
+func anyTextProblem(m reflect.Value) bool {
+	for it := m.MapRange(); it.Next(); {
+		if textProblem(it.Key().String()) != "" || textProblem(it.Value().String()) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // fieldNames are a struct type's field names as errors name them, "" for
