@@ -56,7 +56,7 @@ var textFields = []textField{
 	},
 	{
 		name: "runbook_url", names: []string{"worker", "WorkerDown", "runbook_url"},
-		set:  func(s *spec.Spec, text string) { workerAlert(s).RunbookURL = text },
+		set: func(s *spec.Spec, text string) { workerAlert(s).RunbookURL = text },
 		read: func(t *testing.T, files Files) []string {
 			return []string{workerRule(t, files).Annotations["runbook_url"], workerExpected(t, files).ExpAnnotations["runbook_url"]}
 		},
@@ -238,4 +238,3 @@ func FuzzBuildStrings(f *testing.F) {
 		checkText(t, textFields[int(field)%len(textFields)], text)
 	})
 }
-
