@@ -137,7 +137,7 @@ func renderGroup(t Target, g group, rc *rulecheck.Checker, pr *spec.Printer) (Fi
 		return nil, err
 	}
 	testPath := path.Join(t.Dir, "tests", g.name+".test.yml")
-	tests, err := marshalRead(testPath, unitTests(t.Spec, g, "../rules/"+g.name+".rules.yml"))
+	tests, err := marshalTests(testPath, unitTests(t.Spec, g, "../rules/"+g.name+".rules.yml"))
 	if err != nil {
 		return nil, err
 	}

@@ -54,7 +54,7 @@ func renderKubernetes(t Target, rc *rulecheck.Checker, pr *spec.Printer) (Files,
 			continue
 		}
 		testPath := path.Join(dir, "tests", svc.Name+".test.yml")
-		tests, err := marshalRead(testPath, unitTests(ks, g, "../rules/"+svc.Name+".rules.yml"))
+		tests, err := marshalTests(testPath, unitTests(ks, g, "../rules/"+svc.Name+".rules.yml"))
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	yamlv2 "go.yaml.in/yaml/v2"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -42,6 +43,16 @@ func strictly[T any](content []byte) (T, error) {
 		return v, fmt.Errorf("does not read back: a second document")
 	}
 	return v, nil
+}
+
+// asPromtool decodes a promtool test file as promtool does: yaml v2,
+// strictly (cmd/promtool's unittest.go).
+func asPromtool(content []byte) (testFile, error) {
+	var f testFile
+	if err := yamlv2.UnmarshalStrict(content, &f); err != nil {
+		return f, fmt.Errorf("promtool would not read it: %w", err)
+	}
+	return f, nil
 }
 
 // marshalRead is marshal, and readBack of the bytes through a strict
@@ -149,4 +160,17 @@ func orTop(path string) string {
 		return "the file"
 	}
 	return path
+}
+
+// marshalTests is marshal for a promtool test file, read back as promtool
+// reads it.
+func marshalTests(path string, f testFile) ([]byte, error) {
+	b, err := marshal(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := readBack(path, f, b, asPromtool); err != nil {
+		return nil, err
+	}
+	return b, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/common/model"
 	promconfig "github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/model/rulefmt"
+	yamlv2 "go.yaml.in/yaml/v2"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sre-tools/promgen/internal/rulecheck"
@@ -102,12 +103,12 @@ func workerRule(t *testing.T, files Files) rulefmt.Rule {
 	return rgs.Groups[0].Rules[0]
 }
 
-// workerExpected is the worker alert's expected instance as a YAML parser
-// reads the written promtool test file.
+// workerExpected is the worker alert's expected instance as promtool reads
+// the written test file (yaml v2, strictly).
 func workerExpected(t *testing.T, files Files) expAlert {
 	t.Helper()
 	var f testFile
-	if err := yaml.Unmarshal(files["tests/worker.test.yml"], &f); err != nil {
+	if err := yamlv2.UnmarshalStrict(files["tests/worker.test.yml"], &f); err != nil {
 		t.Fatalf("the written tests/worker.test.yml does not decode: %v", err)
 	}
 	return f.Tests[0].AlertRuleTest[1].ExpAlerts[0]
