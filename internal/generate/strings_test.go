@@ -30,6 +30,9 @@ type textField struct {
 	// read returns what the loaders of the written files read back where
 	// the text went, each of which must equal it.
 	read func(t *testing.T, files Files) []string
+	// empty is what an empty text reads back as, when the spec gives the
+	// field a default.
+	empty string
 }
 
 // workerAlert is the alert of the fixture the string tests write into.
@@ -57,7 +60,8 @@ var textFields = []textField{
 	},
 	{
 		name: "runbook_url", names: []string{"worker", "WorkerDown", "runbook_url"},
-		set: func(s *spec.Spec, text string) { workerAlert(s).RunbookURL = text },
+		set:   func(s *spec.Spec, text string) { workerAlert(s).RunbookURL = text },
+		empty: "https://example.com/runbooks/all", // the spec's
 		read: func(t *testing.T, files Files) []string {
 			return []string{workerRule(t, files).Annotations["runbook_url"], workerExpected(t, files).ExpAnnotations["runbook_url"]}
 		},
@@ -130,8 +134,12 @@ func checkText(t *testing.T, f textField, text string) (refused bool) {
 		}
 		return true
 	}
+	want := text
+	if text == "" && f.empty != "" {
+		want = f.empty
+	}
 	for _, got := range f.read(t, files) {
-		if got != text {
+		if got != want {
 			t.Fatalf("%s %q: the written files read back %q", f.name, text, got)
 		}
 	}
