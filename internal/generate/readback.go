@@ -140,10 +140,13 @@ func show(v reflect.Value) string {
 	return fmt.Sprint(v)
 }
 
-// fieldName is a field's YAML key, as an error names it.
+// fieldName is a field's YAML key (or JSON key, for Kubernetes' types,
+// which sigs.k8s.io/yaml writes through JSON), as an error names it.
 func fieldName(f reflect.StructField) string {
-	if n, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); n != "" && n != "-" {
-		return n
+	for _, tag := range []string{"yaml", "json"} {
+		if n, _, _ := strings.Cut(f.Tag.Get(tag), ","); n != "" && n != "-" {
+			return n
+		}
 	}
 	return f.Name
 }

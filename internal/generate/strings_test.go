@@ -8,12 +8,14 @@ import (
 	"strings"
 	"testing"
 
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	amconfig "github.com/prometheus/alertmanager/config"
 	"github.com/prometheus/common/model"
 	promconfig "github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/model/rulefmt"
 	yamlv2 "go.yaml.in/yaml/v2"
 	"go.yaml.in/yaml/v3"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/sre-tools/promgen/internal/rulecheck"
 	"github.com/sre-tools/promgen/spec"
@@ -48,14 +50,14 @@ var textFields = []textField{
 		name: "summary", names: []string{"worker", "WorkerDown", "summary"},
 		set: func(s *spec.Spec, text string) { workerAlert(s).Summary, firing(s).Summary = text, text },
 		read: func(t *testing.T, files Files) []string {
-			return []string{workerRule(t, files).Annotations["summary"], workerExpected(t, files).ExpAnnotations["summary"]}
+			return []string{workerRule(t, files).Annotations["summary"], workerExpected(t, files).ExpAnnotations["summary"], kubernetesRule(t, files).Annotations["summary"]}
 		},
 	},
 	{
 		name: "description", names: []string{"worker", "WorkerDown", "description"},
 		set: func(s *spec.Spec, text string) { workerAlert(s).Description, firing(s).Description = text, text },
 		read: func(t *testing.T, files Files) []string {
-			return []string{workerRule(t, files).Annotations["description"], workerExpected(t, files).ExpAnnotations["description"]}
+			return []string{workerRule(t, files).Annotations["description"], workerExpected(t, files).ExpAnnotations["description"], kubernetesRule(t, files).Annotations["description"]}
 		},
 	},
 	{
@@ -63,14 +65,14 @@ var textFields = []textField{
 		set:   func(s *spec.Spec, text string) { workerAlert(s).RunbookURL = text },
 		empty: "https://example.com/runbooks/all", // the spec's
 		read: func(t *testing.T, files Files) []string {
-			return []string{workerRule(t, files).Annotations["runbook_url"], workerExpected(t, files).ExpAnnotations["runbook_url"]}
+			return []string{workerRule(t, files).Annotations["runbook_url"], workerExpected(t, files).ExpAnnotations["runbook_url"], kubernetesRule(t, files).Annotations["runbook_url"]}
 		},
 	},
 	{
 		name: "a label's value", names: []string{"worker", "WorkerDown", "labels"},
 		set: func(s *spec.Spec, text string) { workerAlert(s).Labels = map[string]string{"team": text} },
 		read: func(t *testing.T, files Files) []string {
-			return []string{workerRule(t, files).Labels["team"], workerExpected(t, files).ExpLabels["team"]}
+			return []string{workerRule(t, files).Labels["team"], workerExpected(t, files).ExpLabels["team"], kubernetesRule(t, files).Labels["team"]}
 		},
 	},
 	{
@@ -94,7 +96,22 @@ func stringsSpec() spec.Spec {
 		BySeverity: map[spec.Severity][]string{spec.Critical: {"slack"}, spec.Warning: {"slack"}},
 		Default:    "slack",
 	}
+	// The Kubernetes target too: its PrometheusRule is written through
+	// sigs.k8s.io/yaml, another YAML writer.
+	s.Kubernetes = &spec.Kubernetes{Namespace: "monitoring"}
+	s.Services[0].Kubernetes.Omit = true
 	return s
+}
+
+// kubernetesRule is the worker's Kubernetes alert as the API server reads
+// the written PrometheusRule.
+func kubernetesRule(t *testing.T, files Files) monitoringv1.Rule {
+	t.Helper()
+	var pr monitoringv1.PrometheusRule
+	if err := sigsyaml.UnmarshalStrict(files["kubernetes/prometheusrules/worker.yaml"], &pr); err != nil {
+		t.Fatalf("the written PrometheusRule does not decode: %v", err)
+	}
+	return pr.Spec.Groups[0].Rules[0]
 }
 
 // workerRule is the worker alert as Prometheus loads the written rule file.
@@ -125,6 +142,7 @@ func checkText(t *testing.T, f textField, text string) (refused bool) {
 	t.Helper()
 	s := stringsSpec()
 	f.set(&s, text)
+	s.Services[1].Kubernetes.Alerts = []spec.Alert{*workerAlert(&s)}
 	files, err := Build(context.Background(), []Target{{Spec: s}}, Options{})
 	if err != nil {
 		for _, n := range f.names {
