@@ -108,6 +108,12 @@ func anyTextProblem(m reflect.Value) bool {
 	return false
 }
 
+// unreadable tells the characters YAML 1.1 readers refuse that
+// encoding/json leaves unescaped.
+func unreadable(r rune) bool {
+	return r >= 0x7f && r <= 0x9f || r == 0xfffe || r == 0xffff
+}
+
 // fieldNames are a struct type's field names as errors name them, "" for
 // a field the walk skips (unexported, or an interface: an expression).
 func fieldNames(t reflect.Type) []string {
@@ -144,6 +150,10 @@ func snake(name string) string {
 //   - Invalid UTF-8: YAML, JSON and Prometheus' label values are text;
 //     yaml.v3 would write it as !!binary, encoding/json as U+FFFD, neither
 //     of them the spec's value.
+//   - DEL, the C1 controls and U+FFFE/U+FFFF: YAML 1.1 readers (yaml v2,
+//     which sigs.k8s.io/yaml writes Kubernetes manifests through, from
+//     JSON that holds them unescaped) refuse them ("control characters
+//     are not allowed").
 //   - A leading tab in a text of several lines: yaml.v3 writes it as a
 //     literal block without an indentation indicator, which no YAML parser
 //     reads ("found a tab character where an indentation space is
@@ -152,6 +162,8 @@ func textProblem(s string) string {
 	switch {
 	case !utf8.ValidString(s):
 		return "not valid UTF-8: rule files, Alertmanager's and Prometheus' configuration and dashboards hold text"
+	case strings.ContainsFunc(s, unreadable):
+		return "holds a character YAML 1.1 readers refuse (DEL, U+0080 to U+009F, U+FFFE or U+FFFF): sigs.k8s.io/yaml cannot write it into a Kubernetes manifest"
 	case strings.HasPrefix(s, "\t") && strings.ContainsAny(s, "\n"):
 		return "a text of several lines may not start with a tab: YAML writers emit it as a block no YAML parser reads; start it with a space or a character"
 	}

@@ -287,6 +287,8 @@ func TestTextNoFileCanHoldIsRefusedNamingTheField(t *testing.T) {
 			`alert "ApiDown": summary: not valid UTF-8`},
 		{"a tab before a line break in a description", func(s *spec.Spec) { s.Services[0].Alerts[0].Description = "\tSee the runbook.\n" },
 			`alert "ApiDown": description: a text of several lines may not start with a tab`},
+		{"DEL in a summary, which Kubernetes' YAML writer cannot hold", func(s *spec.Spec) { s.Services[0].Alerts[0].Summary = "down\x7f" },
+			`alert "ApiDown": summary: holds a character YAML 1.1 readers refuse`},
 		{"invalid UTF-8 in a label's value", func(s *spec.Spec) { s.Services[0].Alerts[0].Labels = map[string]string{"team": "\xc3\x28"} },
 			`alert "ApiDown": labels["team"]: not valid UTF-8`},
 		{"invalid UTF-8 in a Slack channel", func(s *spec.Spec) {

@@ -65,7 +65,9 @@ func renderKubernetes(t Target, rc *rulecheck.Checker, pr *spec.Printer) (Files,
 		prPath := path.Join(dir, "prometheusrules", svc.Name+".yaml")
 		obj := kubernetes.PrometheusRule(svc.Name, w.Namespace, k.RuleLabels, rg)
 		pr, err := kubernetes.Marshal(obj)
-		if err == nil {
+		if err != nil {
+			err = fmt.Errorf("%s: %w", prPath, err)
+		} else {
 			err = kubernetes.ValidatePrometheusRule(prPath, pr)
 		}
 		if err == nil {
