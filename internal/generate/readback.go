@@ -71,66 +71,134 @@ func marshalRead[T any](path string, v T) ([]byte, error) {
 // difference says where got departs from want, "" when they agree. A nil
 // map or slice agrees with an empty one: omitempty writes neither.
 func difference(want, got reflect.Value, path string) string {
+	d := differ{}
+	if path != "" {
+		d.path = []any{path}
+	}
+	return d.diff(want, got)
+}
+
+// differ keeps the path to the values it compares as its parts, written
+// out only for a difference: a build compares millions of values and
+// finds none.
+type differ struct {
+	path []any // field names (string), indexes (int), map keys (mapKey)
+}
+
+type mapKey string
+
+func (d *differ) at() string {
+	var b strings.Builder
+	for _, p := range d.path {
+		switch p := p.(type) {
+		case int:
+			fmt.Fprintf(&b, "[%d]", p)
+		case mapKey:
+			fmt.Fprintf(&b, "[%q]", string(p))
+		case string:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(p)
+		}
+	}
+	if b.Len() == 0 {
+		return "the file"
+	}
+	return b.String()
+}
+
+func (d *differ) push(p any) { d.path = append(d.path, p) }
+func (d *differ) pop()       { d.path = d.path[:len(d.path)-1] }
+
+func (d *differ) diff(want, got reflect.Value) string {
 	if want.Kind() != got.Kind() {
-		return fmt.Sprintf("%s: wrote a %s, read a %s", orTop(path), want.Kind(), got.Kind())
+		return fmt.Sprintf("%s: wrote a %s, read a %s", d.at(), want.Kind(), got.Kind())
 	}
 	switch want.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if want.IsNil() || got.IsNil() {
 			if want.IsNil() != got.IsNil() {
-				return fmt.Sprintf("%s: wrote %v, read %v", orTop(path), show(want), show(got))
+				return fmt.Sprintf("%s: wrote %v, read %v", d.at(), show(want), show(got))
 			}
 			return ""
 		}
-		return difference(want.Elem(), got.Elem(), path)
+		return d.diff(want.Elem(), got.Elem())
 	case reflect.Struct:
 		t := want.Type()
 		for i := range t.NumField() {
 			if !t.Field(i).IsExported() {
 				continue
 			}
-			if d := difference(want.Field(i), got.Field(i), join(path, fieldName(t.Field(i)))); d != "" {
-				return d
+			d.push(fieldName(t.Field(i)))
+			r := d.diff(want.Field(i), got.Field(i))
+			d.pop()
+			if r != "" {
+				return r
 			}
 		}
 		return ""
 	case reflect.Slice, reflect.Array:
 		if want.Len() != got.Len() {
-			return fmt.Sprintf("%s: wrote %d items, read %d", orTop(path), want.Len(), got.Len())
+			return fmt.Sprintf("%s: wrote %d items, read %d", d.at(), want.Len(), got.Len())
 		}
 		for i := range want.Len() {
-			if d := difference(want.Index(i), got.Index(i), fmt.Sprintf("%s[%d]", path, i)); d != "" {
-				return d
+			d.push(i)
+			r := d.diff(want.Index(i), got.Index(i))
+			d.pop()
+			if r != "" {
+				return r
 			}
 		}
 		return ""
 	case reflect.Map:
-		keys := want.MapKeys()
-		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
-		for _, k := range keys {
-			g := got.MapIndex(k)
-			if !g.IsValid() {
-				return fmt.Sprintf("%s[%q]: wrote it, read none", path, fmt.Sprint(k))
-			}
-			if d := difference(want.MapIndex(k), g, fmt.Sprintf("%s[%q]", path, fmt.Sprint(k))); d != "" {
-				return d
-			}
-		}
 		if got.Len() != want.Len() {
-			return fmt.Sprintf("%s: wrote %d entries, read %d", orTop(path), want.Len(), got.Len())
+			return fmt.Sprintf("%s: wrote %d entries, read %d", d.at(), want.Len(), got.Len())
+		}
+		// Unsorted first: a build compares many maps and finds no
+		// difference; sorted, for the same first difference every time,
+		// only when there is one.
+		for it := want.MapRange(); it.Next(); {
+			if d.entry(it.Key(), it.Value(), got) != "" {
+				keys := want.MapKeys()
+				slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(keyString(a), keyString(b)) })
+				for _, k := range keys {
+					if r := d.entry(k, want.MapIndex(k), got); r != "" {
+						return r
+					}
+				}
+			}
 		}
 		return ""
 	case reflect.Float32, reflect.Float64:
 		if w, g := want.Float(), got.Float(); w == g || w != w && g != g {
 			return ""
 		}
-		return fmt.Sprintf("%s: wrote %v, read %v", orTop(path), want, got)
+		return fmt.Sprintf("%s: wrote %v, read %v", d.at(), want, got)
 	default:
 		if want.Equal(got) {
 			return ""
 		}
-		return fmt.Sprintf("%s: wrote %s, read %s", orTop(path), show(want), show(got))
+		return fmt.Sprintf("%s: wrote %s, read %s", d.at(), show(want), show(got))
 	}
+}
+
+// entry compares want's entry k, v with got's.
+func (d *differ) entry(k, v, got reflect.Value) string {
+	d.push(mapKey(keyString(k)))
+	defer d.pop()
+	g := got.MapIndex(k)
+	if !g.IsValid() {
+		return fmt.Sprintf("%s: wrote it, read none", d.at())
+	}
+	return d.diff(v, g)
+}
+
+func keyString(k reflect.Value) string {
+	if k.Kind() == reflect.String {
+		return k.String()
+	}
+	return fmt.Sprint(k)
 }
 
 func show(v reflect.Value) string {
@@ -149,20 +217,6 @@ func fieldName(f reflect.StructField) string {
 		}
 	}
 	return f.Name
-}
-
-func join(path, field string) string {
-	if path == "" {
-		return field
-	}
-	return path + "." + field
-}
-
-func orTop(path string) string {
-	if path == "" {
-		return "the file"
-	}
-	return path
 }
 
 // marshalTests is marshal for a promtool test file, read back as promtool
