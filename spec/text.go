@@ -25,8 +25,8 @@ func textFields(v reflect.Value, path string, report func(field, problem string)
 }
 
 // textWalk keeps the path to the value it looks at as its parts, written
-// out only for a problem: a valid spec of 1,000 services has a million
-// strings and no problem.
+// out only for a problem: a valid spec of 1,000 services has hundreds of
+// thousands of strings and no problem.
 type textWalk struct {
 	path   []any // field names (string), indexes (int), map keys (mapKey)
 	report func(field, problem string)
