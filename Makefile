@@ -26,7 +26,7 @@ LDFLAGS := -X $(VERSION_PKG).Version=$(shell git describe --tags --always --dirt
 	-X $(VERSION_PKG).BuildUser=$(shell id -un)@$(shell hostname) \
 	-X $(VERSION_PKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
 
-.PHONY: help build generate check test test-steps mutate lint e2e kube-dry-run bench soak tools docker-up docker-down clean
+.PHONY: help build generate check test test-steps mutate lint e2e kube-dry-run bench fuzz soak tools docker-up docker-down clean
 
 help: ## Show the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z0-9-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -97,6 +97,10 @@ kube-dry-run: ## Apply generated/kubernetes to a real kube-apiserver with server
 
 bench: ## Run the benchmarks (figures go into docs/)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+FUZZTIME ?= 60s
+fuzz: ## Fuzz a build with hostile text in the spec's free-text fields for FUZZTIME (default 60s)
+	$(GO) test -run '^$$' -fuzz '^FuzzBuildStrings$$' -fuzztime $(FUZZTIME) ./internal/generate
 
 # make test runs the same soak with 300 containers; docs/exporter.md records both.
 soak: ## Churn soak of gateway-exporter: 1,000 containers created, ended and removed on the real engine under a continuous scraper

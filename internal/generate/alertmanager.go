@@ -8,14 +8,16 @@ import (
 )
 
 // renderAlertmanager writes a target's Alertmanager configuration and its
-// routing cases, when the spec routes its alerts: checked by Alertmanager's
-// own loader, and its inhibitions against the alerts' labels.
+// routing cases, when the spec routes its alerts: each read back from its
+// bytes as the values it was written from, the configuration checked by
+// Alertmanager's own loader, and its inhibitions against the alerts'
+// labels.
 func renderAlertmanager(t Target) (Files, error) {
 	if !t.Spec.Routing.Configured() {
 		return nil, nil
 	}
 	cfgPath := path.Join(t.Dir, "alertmanager", "alertmanager.yml")
-	cfg, err := marshal(alertmanager.Config(t.Spec))
+	cfg, err := marshalRead(cfgPath, alertmanager.Config(t.Spec))
 	if err != nil {
 		return nil, err
 	}
@@ -25,7 +27,7 @@ func renderAlertmanager(t Target) (Files, error) {
 	if errs := alertmanager.CheckInhibitions(t.Spec); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	cases, err := marshal(alertmanager.Cases(t.Spec))
+	cases, err := marshalRead(path.Join(t.Dir, "alertmanager", "routes.yml"), alertmanager.Cases(t.Spec))
 	if err != nil {
 		return nil, err
 	}
