@@ -87,6 +87,9 @@ func newApp() *cli.App {
 }
 
 func run(c *cli.Context) error {
+	if err := checkFlags(c); err != nil {
+		return err
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.String("log.level"))); err != nil {
 		return fmt.Errorf("--log.level: %w", err)
