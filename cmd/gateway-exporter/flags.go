@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sre-tools/promgen/internal/exporter/cache"
+	"github.com/sre-tools/promgen/internal/exporter/cadvisor"
 )
 
 // checkFlags reports every flag value the exporter cannot run with, all at
@@ -30,6 +31,11 @@ func checkFlags(c *cli.Context) error {
 	bad("log.level", level.UnmarshalText([]byte(c.String("log.level"))))
 	if _, err := client.ParseHostURL(c.String("docker.host")); err != nil {
 		bad("docker.host", fmt.Errorf("%q: %w", c.String("docker.host"), err))
+	}
+	if u := c.String("cadvisor.url"); u != "" {
+		if _, err := cadvisor.New(u, time.Second); err != nil {
+			bad("cadvisor.url", err)
+		}
 	}
 	for _, flag := range []string{"cadvisor.timeout", "memory.interval", "memory.timeout"} {
 		bad(flag, positive(c.Duration(flag)))
