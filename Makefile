@@ -85,7 +85,7 @@ e2e: ## Run the end-to-end fault matrix (dockerd, docker compose, Prometheus, Al
 	@tools_bin=$$($(TOOLS) promtool prometheus alertmanager compose) && \
 	export PROMTOOL=$$tools_bin/promtool PROMETHEUS=$$tools_bin/prometheus \
 		ALERTMANAGER=$$tools_bin/alertmanager DOCKER_COMPOSE=$$tools_bin/docker-compose && \
-	$(DOCKERD) run $(GO) test -tags e2e -count=1 -v -timeout 75m ./test/e2e/
+	$(DOCKERD) run sh -c 'DOCKER_GID=$$(stat -c %g /var/run/docker.sock) exec $(GO) test -tags e2e -count=1 -v -timeout 75m ./test/e2e/'
 
 # kube-apiserver and etcd take 10-15 minutes to build once (then cached), so
 # the dry-run is a target of its own; go test skips it without them.
