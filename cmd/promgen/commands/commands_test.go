@@ -104,7 +104,7 @@ func TestABadSpecIsReportedWholeAndWritesNothing(t *testing.T) {
 	for _, want := range []string{
 		"nothing written (3 problems)",
 		`rules/: service "inference-gateway": alert "ServiceDown": for: must not be negative`,
-		`rules/: service "inference-gateway": alert "HighMemoryUsage": severity: "urgent" is not one of critical, warning, info`,
+		`rules/: service "inference-gateway": alert "ReplicaDown": severity: "urgent" is not one of critical, warning, info`,
 		`rules/: service "inference-gateway": container.memory.reservation: 8589934592 bytes exceeds the limit of 4294967296 bytes`,
 	} {
 		if !strings.Contains(err.Error(), want) {
