@@ -90,6 +90,13 @@ func (o SLO) BurnWindows() []BurnWindow {
 	}
 }
 
+// NowWindow is the window of the burn alerts' "now" condition: a fifth of
+// the shortest alert window (1m of a 30-day objective). A burn alert fires
+// only while the error ratio over it, or the service being down, says the
+// budget is still burning, so an incident that is over sends nothing more
+// although the longer windows still hold it (docs/slo.md).
+func (o SLO) NowWindow() time.Duration { return (o.BurnWindows()[0].Short / 5).Round(time.Second) }
+
 // ImpactWindow is the window the incident's impact is recorded over: an
 // hour of a 30-day objective, scaled with the objective's window as the
 // alert windows are.
