@@ -62,7 +62,7 @@ func SLOs(svc spec.Service) ([]spec.Record, []spec.Alert) {
 
 func slo(svc spec.Service, o spec.SLO) ([]spec.Record, []spec.Alert) {
 	sloLabel := map[string]string{catalog.LabelSLO: o.Name}
-	var recs []spec.Record
+	recs := []spec.Record{{Name: recordErrorRatio(o.NowWindow()), Expr: nowRatio(svc, o), Labels: sloLabel}}
 	for _, w := range o.Ranges() {
 		recs = append(recs, spec.Record{Name: recordErrorRatio(w), Expr: errorRatio(svc, o, w), Labels: sloLabel})
 	}
@@ -126,22 +126,45 @@ func jobUp(svc spec.Service) *parser.VectorSelector {
 	return spec.Metric(catalog.Up, spec.Eq("job", svc.JobName()))
 }
 
-// errorRatio is the SLO's bad share over w.
+// errorRatio is the SLO's bad share over w. A window without a request
+// has no request ratio: absent (the division by a rate > 0), never 0/0 =
+// NaN, which would poison every average over it.
 func errorRatio(svc spec.Service, o spec.SLO, w time.Duration) parser.Expr {
+	return ratio(svc, o, w, spec.Aggregate(parser.AVG, spec.Call("avg_over_time", spec.Range(serviceUp(svc), w))))
+}
+
+// nowRatio is the SLO's bad share now: the burn alerts' "now" condition.
+// For availability it takes the service's up now, not over the window, so
+// the ratio is 1 while no replica answers and drops as soon as one does.
+func nowRatio(svc spec.Service, o spec.SLO) parser.Expr {
+	return ratio(svc, o, o.NowWindow(), spec.Max(serviceUp(svc)))
+}
+
+// ratio is the SLO's bad share over w, with up the service's share of w
+// up (a value without labels) for availability.
+func ratio(svc spec.Service, o spec.SLO, w time.Duration, up parser.Expr) parser.Expr {
 	if l := o.Latency; l != nil {
 		fast := spec.Metric(l.Histogram+"_bucket", spec.Eq("job", svc.JobName()), spec.Eq("le", leValue(l.Threshold)))
 		all := spec.Metric(l.Histogram+"_count", spec.Eq("job", svc.JobName()))
-		return spec.Sub(spec.Num(1), spec.Binary(parser.DIV, sumRate(fast, w), sumRate(all, w)))
+		return spec.Sub(spec.Num(1), spec.Binary(parser.DIV, sumRate(fast, w), spec.Filter(sumRate(all, w), spec.OpGt, 0)))
 	}
 	a := o.Availability
 	errs := spec.Metric(a.Requests, append([]*labels.Matcher{spec.Eq("job", svc.JobName())}, a.Errors...)...)
 	all := spec.Metric(a.Requests, spec.Eq("job", svc.JobName()))
-	scraped := spec.Aggregate(parser.AVG, spec.Call("avg_over_time", spec.Range(jobUp(svc), w)))
 	// The requests' error ratio, 0 when there were no requests to count
-	// (or no errors series yet), weighted by the share of time scraped:
-	// 1 - (1 - errors/requests) * scraped. Down for the whole window is 1.
-	requestErrors := spec.Or(spec.Binary(parser.DIV, sumRate(errs, w), sumRate(all, w)), spec.Binary(parser.MUL, scraped, spec.Num(0)))
-	return spec.Sub(spec.Num(1), spec.Binary(parser.MUL, spec.Paren(spec.Sub(spec.Num(1), spec.Paren(requestErrors))), scraped))
+	// (or no errors series yet), weighted by the share of time up:
+	// 1 - (1 - errors/requests) * up. Down for the whole window is 1.
+	// That is the traffic-weighted count: the time down at the rate of
+	// the time up, (errors + lost) / (requests + lost) with lost =
+	// requests * (1-up)/up, since a service that is down counts nothing.
+	requestErrors := spec.Or(spec.Binary(parser.DIV, sumRate(errs, w), spec.Filter(sumRate(all, w), spec.OpGt, 0)), spec.Binary(parser.MUL, up, spec.Num(0)))
+	return spec.Sub(spec.Num(1), spec.Binary(parser.MUL, spec.Paren(spec.Sub(spec.Num(1), spec.Paren(requestErrors))), up))
+}
+
+// serviceUp is the recorded service-level up of svc: 1 while any replica
+// answers, 0 while none does or no target is left.
+func serviceUp(svc spec.Service) *parser.VectorSelector {
+	return spec.Metric(recordUpMax, spec.Eq(conventions.LabelService, svc.Name))
 }
 
 func sumRate(v *parser.VectorSelector, w time.Duration) parser.Expr {
@@ -183,7 +206,9 @@ func impactRecords(svc spec.Service, o spec.SLO) []spec.Record {
 	}
 	downSeconds := down.Seconds()
 	return []spec.Record{
-		{Name: recordUpMax, Expr: spec.Max(jobUp(svc))},
+		// No target at all (the containers removed, never started) is
+		// down too: up is absent then, and the service counts as 0.
+		{Name: recordUpMax, Expr: spec.Or(spec.Max(jobUp(svc)), spec.Call("vector", spec.Num(0)))},
 		{Name: recordRequestsRate, Expr: spec.Aggregate(parser.SUM, spec.Call("rate", spec.Range(spec.Metric(o.Availability.Requests, spec.Eq("job", svc.JobName())), 5*time.Minute))),
 			Tests: []spec.Test{{Name: "is the request rate", Interval: step, Series: fixture,
 				Queries: []spec.Query{within(healthy-step, recordRequestsRate, requestRate)}}}},
@@ -317,7 +342,10 @@ func burnAlerts(svc spec.Service, o spec.SLO) []spec.Alert {
 			over := func(d time.Duration) parser.Expr {
 				return spec.Filter(recorded(svc, o, recordErrorRatio(d)), spec.OpGt, spec.Round(w.Factor*o.Budget()))
 			}
-			both := spec.And(over(w.Long), over(w.Short))
+			// The workbook's two windows, and the budget burning now: an
+			// incident that is over leaves the windows high for as long as
+			// they are, and must not page or ticket after it.
+			both := spec.And(spec.And(over(w.Long), over(w.Short)), over(o.NowWindow()))
 			if expr == nil {
 				expr = both
 			} else {

@@ -129,6 +129,9 @@ func (v *validator) slos(s *Service) {
 		if !(o.Objective > 0 && o.Objective < 1) || math.IsNaN(o.Objective) {
 			at(".objective", "%v must be above 0 and below 1 (an objective of 100%% leaves no error budget)", o.Objective)
 		}
+		if r := v.spec.Prometheus.Retention; r > 0 && o.Window > r {
+			at(".window", "objective %q: %s is longer than prometheus.retention %s: Prometheus would compute its budget over part of the window", o.Name, model.Duration(o.Window), model.Duration(r))
+		}
 		if o.Window <= 0 {
 			at(".window", "must be positive")
 		} else if short := o.BurnWindows()[0].Short; short < 30*time.Second {
