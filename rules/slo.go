@@ -417,16 +417,21 @@ func burnAlerts(svc spec.Service, o spec.SLO) []spec.Alert {
 					Expect:  []spec.Expect{quiet(long + short), quiet(2 * long)},
 					Queries: []spec.Query{ratioIs(svc, o, recordErrorRatio(short), 2*long, 0), ratioIs(svc, o, recordErrorRatio(long), 2*long, 0), ratioIs(svc, o, recordBudgetRemaining, 2*long, 1)},
 				},
+				// Quiet from the first evaluation after recovery: one
+				// sample later, whatever the evaluation interval.
 				spec.Test{
 					Name: fmt.Sprintf("sends nothing once a %s outage is over", promDuration(short)), Interval: step,
 					Series: sliSeries(svc, o, step, phase{d: long}, phase{d: short, down: true}, phase{d: long}),
-					Expect: append([]spec.Expect{fires(long+short/2, fired(*a))}, quietAfter(long+short, 2*long+short-step, step, short)...),
+					Expect: append([]spec.Expect{fires(long+short/2, fired(*a))}, quietAfter(long+short+step, 2*long+short-step, step, short)...),
 				})
 		}
+		// Twice the short window of bad requests: enough to page for any
+		// budget up to 1% (a tenth of the hour is over 14.4%).
+		bad := 2 * short
 		a.Tests = append(a.Tests, spec.Test{
-			Name: fmt.Sprintf("sends nothing once %s of %s are over", promDuration(short), badRequests(o)), Interval: step,
-			Series: sliSeries(svc, o, step, phase{d: long}, phase{d: short, bad: 1}, phase{d: long}),
-			Expect: append([]spec.Expect{fires(long+short/2, fired(*a))}, quietAfter(long+short+o.NowWindow(), 2*long+short-step, step, short)...),
+			Name: fmt.Sprintf("sends nothing once %s of %s are over", promDuration(bad), badRequests(o)), Interval: step,
+			Series: sliSeries(svc, o, step, phase{d: long}, phase{d: bad, bad: 1}, phase{d: long}),
+			Expect: append([]spec.Expect{fires(long+bad-step, fired(*a))}, quietAfter(long+bad+o.NowWindow()+step, 2*long+bad-step, step, short)...),
 		})
 	}
 	return []spec.Alert{page, ticket}
