@@ -408,21 +408,24 @@ func burnAlerts(svc spec.Service, o spec.SLO) []spec.Alert {
 	}
 	// Scenarios both alerts share: what users saw, and an incident that is
 	// over.
+	// After an incident, half an hour healthy: the 6h/30m pair's short
+	// window held the page that long.
+	after := long / 2
 	for _, a := range []*spec.Alert{&page, &ticket} {
 		if o.Availability != nil {
 			a.Tests = append(a.Tests,
 				spec.Test{
 					Name: "burns no budget while one replica of two is stopped and the other serves every request", Interval: step,
-					Series:  sliReplicas(svc, o, step, 2, phase{d: long}, phase{d: long + short, stopped: 1}),
-					Expect:  []spec.Expect{quiet(long + short), quiet(2 * long)},
-					Queries: []spec.Query{ratioIs(svc, o, recordErrorRatio(short), 2*long, 0), ratioIs(svc, o, recordErrorRatio(long), 2*long, 0), ratioIs(svc, o, recordBudgetRemaining, 2*long, 1)},
+					Series:  sliReplicas(svc, o, step, 2, phase{d: long}, phase{d: 2 * short, stopped: 1}),
+					Expect:  []spec.Expect{quiet(long + short), quiet(long + 2*short - step)},
+					Queries: []spec.Query{ratioIs(svc, o, recordErrorRatio(short), long+2*short-step, 0), ratioIs(svc, o, recordErrorRatio(long), long+2*short-step, 0), ratioIs(svc, o, recordBudgetRemaining, long+2*short-step, 1)},
 				},
 				// Quiet from the first evaluation after recovery: one
 				// sample later, whatever the evaluation interval.
 				spec.Test{
 					Name: fmt.Sprintf("sends nothing once a %s outage is over", promDuration(short)), Interval: step,
-					Series: sliSeries(svc, o, step, phase{d: long}, phase{d: short, down: true}, phase{d: long}),
-					Expect: append([]spec.Expect{fires(long+short/2, fired(*a))}, quietAfter(long+short+step, 2*long+short-step, step, short)...),
+					Series: sliSeries(svc, o, step, phase{d: long}, phase{d: short, down: true}, phase{d: after}),
+					Expect: append([]spec.Expect{fires(long+short/2, fired(*a))}, quietAfter(long+short+step, long+short+after-step, step, short)...),
 				})
 		}
 		// Twice the short window of bad requests: enough to page for any
@@ -430,8 +433,8 @@ func burnAlerts(svc spec.Service, o spec.SLO) []spec.Alert {
 		bad := 2 * short
 		a.Tests = append(a.Tests, spec.Test{
 			Name: fmt.Sprintf("sends nothing once %s of %s are over", promDuration(bad), badRequests(o)), Interval: step,
-			Series: sliSeries(svc, o, step, phase{d: long}, phase{d: bad, bad: 1}, phase{d: long}),
-			Expect: append([]spec.Expect{fires(long+bad-step, fired(*a))}, quietAfter(long+bad+o.NowWindow()+step, 2*long+bad-step, step, short)...),
+			Series: sliSeries(svc, o, step, phase{d: long}, phase{d: bad, bad: 1}, phase{d: after}),
+			Expect: append([]spec.Expect{fires(long+bad-step, fired(*a))}, quietAfter(long+bad+o.NowWindow()+step, long+bad+after-step, step, short)...),
 		})
 	}
 	return []spec.Alert{page, ticket}
