@@ -125,8 +125,8 @@ var GatewayLatencyBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5}
 
 // GatewaySLOs are the gateway's objectives: 99.9% of requests succeed, and
 // 99% are served within 0.5s, over 30 days (3 days in the e2e profile, whose
-// alert windows are ten times shorter too). Time the gateway cannot be
-// scraped counts as failed requests.
+// alert windows are ten times shorter too). Time no replica of the gateway
+// answers counts as failed requests.
 func GatewaySLOs(p Profile) []spec.SLO {
 	window := p.D(30 * 24 * time.Hour)
 	return []spec.SLO{

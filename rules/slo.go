@@ -18,9 +18,14 @@ import (
 // with Sloth's semantics, so a team can compare: error ratios recorded over
 // every alert window, a page when two windows burn the budget fast, a ticket
 // when two burn it slowly. Unlike Sloth's rules:
-//   - an availability SLI counts the time the service cannot be scraped as
-//     wholly bad, so an outage burns budget although the service's own
-//     counters stop;
+//   - an availability SLI counts the time no replica answers (or no target
+//     is left at all) as wholly bad, at the traffic of the time up, so an
+//     outage burns budget although the service's own counters stop, and a
+//     stopped replica whose sibling serves every request burns none;
+//   - a ratio over a window without a request is absent, never NaN;
+//   - each burn alert also needs the budget burning now (the ratio over a
+//     fifth of the shortest window, with the service's up now), so an
+//     incident that is over sends nothing more;
 //   - ratios are recorded as one series per objective (sum, no other labels),
 //     so a label that comes and goes cannot break a long window;
 //   - the alerts carry the service and severity labels, so ServiceDown

@@ -29,9 +29,9 @@ type SLO struct {
 	Latency      *LatencySLI
 }
 
-// AvailabilitySLI counts failed requests as bad, and the time the service
-// cannot be scraped as wholly bad: its own counters stop exactly when the
-// runbook calls the error rate 100%.
+// AvailabilitySLI counts failed requests as bad, and the time no replica
+// of the service answers (or none is left) as wholly bad: its own counters
+// stop exactly when the runbook calls the error rate 100%.
 type AvailabilitySLI struct {
 	// Requests is the request counter, e.g. http_requests_total.
 	Requests string
