@@ -173,6 +173,16 @@ func TestValidate(t *testing.T) {
 			o.Window = 24 * time.Hour
 			s.Services[0].SLOs = []spec.SLO{o}
 		}, []string{`service "api": slos[0].window: 24h0m0s is too short: its shortest alert window would be 10s, under 30s`}},
+		{"an objective longer than the retention the spec declares is rejected", func(s *spec.Spec) {
+			s.Prometheus.Retention = 15 * 24 * time.Hour
+			s.Services[0].SLOs = []spec.SLO{availability(0.999)}
+		}, []string{`service "api": slos[0].window: objective "availability": 30d is longer than prometheus.retention 15d: Prometheus would compute its budget over part of the window`}},
+		{"an objective within the declared retention is accepted", func(s *spec.Spec) {
+			s.Prometheus.Retention = 31 * 24 * time.Hour
+			s.Services[0].SLOs = []spec.SLO{availability(0.999)}
+		}, nil},
+		{"a negative retention is rejected", func(s *spec.Spec) { s.Prometheus.Retention = -time.Hour },
+			[]string{`prometheus.retention: -1h0m0s must not be negative`}},
 		{"a latency threshold between buckets is rejected", func(s *spec.Spec) {
 			s.Services[0].SLOs = []spec.SLO{{Name: "latency", Objective: 0.99, Window: 30 * 24 * time.Hour,
 				Latency: &spec.LatencySLI{Histogram: "http_request_duration_seconds", Threshold: 0.3, Buckets: []float64{0.1, 0.25, 0.5}}}}
