@@ -92,9 +92,10 @@ var all = []scenario{
 				firing(t, healthy+down-t.step(), false, "ServiceDown"))
 			st.Queries = append(st.Queries, oneIdentity("ServiceDown", healthy+down-t.step(), healthy)...)
 			if t.availabilitySLO {
-				// The outage burns budget: every request it turned away failed.
+				// The outage burns budget: every request it turned away
+				// failed, so the shortest window's error ratio is 1.
 				st.Queries = append(st.Queries, spec.Query{At: healthy + t.d(30*time.Minute),
-					Expr:    `max(service:sli_errors:ratio_rate5m{slo="availability"})`,
+					Expr:    `max({__name__=~"service:sli_errors:ratio_rate.+",slo="availability"})`,
 					Samples: []spec.Sample{{Labels: map[string]string{}, Value: 1}}})
 			}
 			return st
