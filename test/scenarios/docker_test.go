@@ -116,6 +116,22 @@ var all = []scenario{
 		},
 	},
 	{
+		name:    "an OOM kill the restart policy recovers from within seconds still pages, once, as the OOM kill",
+		applies: func(t target) bool { return scraped(t) && t.has("ContainerOOMKilled") },
+		build: func(t target) spec.Test {
+			healthy, blip, after := t.d(10*time.Minute), t.d(30*time.Second), t.d(20*time.Minute)
+			total := healthy + blip + after
+			st := spec.Test{Series: append([]spec.Series{
+				t.up(1, host1, hold(1, healthy), hold(0, blip), hold(1, after)),
+				t.requests(1, host1, "200", grow(0, 100, healthy), stale(blip), grow(0, 100, after)),
+			}, t.terminated(1, host1, "137", catalog.ReasonOOMKilled, healthy, total)...)}
+			st.Queries = append(st.Queries,
+				firing(t, healthy+t.d(5*time.Minute), false, "ContainerOOMKilled"),
+				firing(t, healthy+t.d(17*time.Minute), false))
+			return st
+		},
+	},
+	{
 		name:    "one replica of two is stopped while the other serves every request: no page, no budget burnt, only a warning",
 		applies: scraped,
 		build: func(t target) spec.Test {
