@@ -105,9 +105,10 @@ func TestTerminations(t *testing.T) {
 // TestRecreateRightAfterKill kills a compose-labelled container, removes it
 // and runs a new one under the same name within the OOM grace, as docker
 // compose up --force-recreate does after a stop that timed out: the
-// SIGKILL, held back for a late oom event, must still be counted once, on
-// the series the new container continues. The test ends the grace itself,
-// after the recreate, so the recreate always falls within it.
+// SIGKILL, held back for a late oom event unless an inspect saw it first,
+// must still be counted once, on the series the new container continues.
+// The test ends any grace itself, after the recreate, so the recreate
+// always falls within it.
 func TestRecreateRightAfterKill(t *testing.T) {
 	cli := testenv.RequireDocker(t)
 	testenv.Standin(t, cli)
@@ -127,21 +128,19 @@ func TestRecreateRightAfterKill(t *testing.T) {
 	}
 	recreated := run(t, cli, spec{name: old.name})
 	killed := old.series(catalog.ContainerLastTerminationInfo, "1", "exit_code", "137", "reason", catalog.ReasonKilled)
-	s := e.wait(t, 60*time.Second, "the new container published and the kill as the last termination", func(s []string) bool {
+	e.wait(t, 60*time.Second, "the new container published and the kill as the last termination", func(s []string) bool {
 		return len(testenv.Grep(s, catalog.ContainerInfo+"{", `id="`+recreated.id+`"`)) == 1 && has(s, killed)
 	})
-	if !has(s, old.series(catalog.ContainerExitsTotal, "0", "reason", catalog.ReasonKilled)) {
-		t.Fatalf("the kill was counted before its OOM grace ended:\n%s", strings.Join(old.mine(s), "\n"))
-	}
-	if graces.fire() == 0 {
-		t.Fatal("the kill started no OOM grace: the test proves nothing")
-	}
-	e.wait(t, 60*time.Second, "the kill counted once its grace ended", func(s []string) bool {
+	// The kill is counted at once when an inspect of the dead container saw
+	// it first (its OOMKilled flag settles the cause), else when its grace
+	// ends; either way once, on the series the new container continues.
+	graces.fire()
+	e.wait(t, 60*time.Second, "the kill counted", func(s []string) bool {
 		return has(s, old.series(catalog.ContainerExitsTotal, "1", "reason", catalog.ReasonKilled))
 	})
 	// Every grace has ended: nothing else may be counted.
 	graces.fire()
-	s = e.scrape(t)
+	s := e.scrape(t)
 	if n := len(testenv.Grep(old.mine(s), catalog.ContainerExitsTotal+"{", "} 0")); n != len(catalog.Reasons)-1 {
 		t.Errorf("want exactly one exit counted, got %d reasons at 0:\n%s", n, strings.Join(old.mine(s), "\n"))
 	}
