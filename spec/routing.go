@@ -32,8 +32,45 @@ type Routing struct {
 	// GroupWait, GroupInterval and RepeatInterval of the root route. Zero
 	// keeps Alertmanager's defaults (30s, 5m, 4h).
 	GroupWait, GroupInterval, RepeatInterval time.Duration
+	// RepeatBySeverity overrides RepeatInterval for the routes of a
+	// severity: how often a notification is sent again while its alerts
+	// fire, e.g. the runbook's status update every 5 minutes for a P0.
+	RepeatBySeverity map[Severity]time.Duration
 	// Inhibitions mute alerts while another fires.
 	Inhibitions []Inhibition
+	// Incident holds the team's words the notifications are written in.
+	Incident Incident
+	// ExternalURL is where people reach this Alertmanager (its
+	// --web.external-url): the silence links of notifications point there.
+	// Default DefaultAlertmanagerURL.
+	ExternalURL string
+}
+
+// DefaultAlertmanagerURL is the external URL of the stack's Alertmanager.
+const DefaultAlertmanagerURL = "http://localhost:9093"
+
+// AlertmanagerURL returns ExternalURL or its default.
+func (r Routing) AlertmanagerURL() string {
+	if r.ExternalURL != "" {
+		return r.ExternalURL
+	}
+	return DefaultAlertmanagerURL
+}
+
+// Incident is how a team speaks of an incident in its notifications, as its
+// runbook's Communication section does: where the incident is run, who
+// leads it and what each severity is called. Every field is optional: a
+// notification leaves out what is not set.
+type Incident struct {
+	// Channel is where the incident is discussed, e.g. "#incidents".
+	Channel string
+	// WarRoom is the link of the incident's call, e.g. a Zoom room.
+	WarRoom string
+	// Commander names who leads the incident, e.g. "@incident-commander".
+	Commander string
+	// SeverityNames are the team's names of the severities, e.g.
+	// critical: "P0 - All Hands". A severity without one is named as is.
+	SeverityNames map[Severity]string
 }
 
 // Receiver is one destination. Exactly one integration is set.
@@ -93,6 +130,11 @@ func (v *validator) routing() {
 	r := v.spec.Routing
 	at := func(field, format string, args ...any) {
 		v.add(FieldError{Field: "routing." + field, Problem: fmt.Sprintf(format, args...)})
+	}
+	// Checked here, beside Alertmanager's, as both are the links people
+	// follow from a notification.
+	if u := v.spec.Prometheus.ExternalURL; u != "" && !absolute(u) {
+		v.add(FieldError{Field: "prometheus.external_url", Problem: fmt.Sprintf("%q is not an absolute URL", u)})
 	}
 	if !r.Configured() {
 		if len(r.BySeverity) > 0 || r.Default != "" || len(r.Inhibitions) > 0 {
@@ -174,6 +216,27 @@ func (v *validator) routing() {
 	}
 	if r.GroupWait < 0 || r.GroupInterval < 0 || r.RepeatInterval < 0 {
 		at("group_wait", "group_wait, group_interval and repeat_interval must not be negative")
+	}
+	for sev, d := range r.RepeatBySeverity {
+		switch {
+		case !sev.Valid():
+			at("repeat_by_severity."+string(sev), "not a severity (%v)", conventions.SeverityNames())
+		case d <= 0:
+			at("repeat_by_severity."+string(sev), "must be > 0")
+		case len(r.BySeverity[sev]) == 0:
+			at("repeat_by_severity."+string(sev), "no route of this severity to repeat")
+		}
+	}
+	for sev := range r.Incident.SeverityNames {
+		if !sev.Valid() {
+			at("incident.severity_names."+string(sev), "not a severity (%v)", conventions.SeverityNames())
+		}
+	}
+	if w := r.Incident.WarRoom; w != "" && !absolute(w) {
+		at("incident.war_room", "%q is not an absolute URL", w)
+	}
+	if u := r.ExternalURL; u != "" && !absolute(u) {
+		at("external_url", "%q is not an absolute URL", u)
 	}
 	for i, in := range r.Inhibitions {
 		v.inhibition(fmt.Sprintf("inhibitions[%d]", i), in)

@@ -75,6 +75,10 @@ type Prometheus struct {
 	// containers: a new replica is scraped at most this long after it
 	// starts. Default 1m, Prometheus' own.
 	RefreshInterval time.Duration
+	// ExternalURL is where people reach this Prometheus (its
+	// --web.external-url): the graph link of every alert points there.
+	// Default DefaultPrometheusURL.
+	ExternalURL string
 }
 
 // Defaults of Prometheus.
@@ -86,6 +90,7 @@ const (
 	DefaultExporterPort       = 19818
 	DefaultCAdvisorPort       = 8080
 	DefaultRefreshInterval    = time.Minute
+	DefaultPrometheusURL      = "http://localhost:9090"
 )
 
 // WithDefaults returns p with every zero field set to its default.
@@ -110,6 +115,9 @@ func (p Prometheus) WithDefaults() Prometheus {
 	}
 	if p.RefreshInterval == 0 {
 		p.RefreshInterval = DefaultRefreshInterval
+	}
+	if p.ExternalURL == "" {
+		p.ExternalURL = DefaultPrometheusURL
 	}
 	return p
 }
