@@ -8,8 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/sre-tools/promgen/internal/alertmanager"
 	"github.com/sre-tools/promgen/internal/testenv"
@@ -202,4 +205,43 @@ func templatedFields(rc alertmanager.Receiver) map[string]string {
 		}
 	}
 	return out
+}
+
+// TestComposeRunsTheSpecsURLs: the stack's Prometheus and Alertmanager run
+// with the external URLs the spec's links are written with, and
+// Alertmanager finds the template file where its configuration names it.
+func TestComposeRunsTheSpecsURLs(t *testing.T) {
+	b, err := os.ReadFile("../../compose/docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compose struct {
+		Services map[string]struct {
+			Command []string `yaml:"command"`
+			Volumes []string `yaml:"volumes"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(b, &compose); err != nil {
+		t.Fatal(err)
+	}
+	s := rules.Spec(rules.Production)
+	for svc, want := range map[string]string{
+		"prometheus":   "--web.external-url=" + s.Prometheus.WithDefaults().ExternalURL,
+		"alertmanager": "--web.external-url=" + s.Routing.AlertmanagerURL(),
+	} {
+		if !slices.Contains(compose.Services[svc].Command, want) {
+			t.Errorf("compose service %s runs %v, want %s", svc, compose.Services[svc].Command, want)
+		}
+	}
+	am := compose.Services["alertmanager"]
+	cfg := ""
+	for _, arg := range am.Command {
+		if v, ok := strings.CutPrefix(arg, "--config.file="); ok {
+			cfg = v
+		}
+	}
+	mount := "../generated/alertmanager/" + alertmanager.TemplateFile + ":" + filepath.Join(filepath.Dir(cfg), alertmanager.TemplateFile) + ":ro"
+	if cfg == "" || !slices.Contains(am.Volumes, mount) {
+		t.Errorf("compose's alertmanager (config %q) does not mount %s", cfg, mount)
+	}
 }
