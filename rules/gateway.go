@@ -71,6 +71,9 @@ const (
 	PagerDutyKeyFile = "/etc/alertmanager/secrets/pagerduty-routing-key"
 	SlackURLFile     = "/etc/alertmanager/secrets/slack-incidents-url"
 	SlackChannel     = "#incidents"
+	// HeartbeatURLFile holds the dead man's switch's URL (healthchecks.io,
+	// say), where the Watchdog is posted every minute.
+	HeartbeatURLFile = "/etc/alertmanager/secrets/heartbeat-url"
 )
 
 // GrafanaURL is the Grafana the stack's users add (compose/grafana
@@ -121,7 +124,9 @@ func GatewayRouting(p Profile) spec.Routing {
 		// The runbook's status updates: every 5 minutes while a P0 lasts.
 		RepeatBySeverity: map[spec.Severity]time.Duration{spec.Critical: 5 * time.Minute},
 		Incident:         GatewayIncident,
-		ExternalURL:      AlertmanagerURL,
+		// The dead man's switch: the Watchdog every minute.
+		Heartbeat:   &spec.Heartbeat{Webhook: spec.Webhook{URLFile: HeartbeatURLFile}, Interval: time.Minute},
+		ExternalURL: AlertmanagerURL,
 	}
 	if p.Name == E2E.Name {
 		r.Receivers = []spec.Receiver{
@@ -133,6 +138,7 @@ func GatewayRouting(p Profile) spec.Routing {
 		r.GroupWait, r.GroupInterval, r.RepeatInterval = time.Second, 5*time.Second, time.Hour
 		// One notification per incident, as the fault matrix counts them.
 		r.RepeatBySeverity = nil
+		r.Heartbeat = nil
 	}
 	return r
 }

@@ -38,12 +38,42 @@ type Routing struct {
 	RepeatBySeverity map[Severity]time.Duration
 	// Inhibitions mute alerts while another fires.
 	Inhibitions []Inhibition
+	// Heartbeat is the dead man's switch: where the always-firing
+	// Watchdog (conventions.AlertWatchdog) goes, and nothing else. A spec
+	// whose alerts include a Watchdog must set it.
+	Heartbeat *Heartbeat
 	// Incident holds the team's words the notifications are written in.
 	Incident Incident
 	// ExternalURL is where people reach this Alertmanager (its
 	// --web.external-url): the silence links of notifications point there.
 	// Default DefaultAlertmanagerURL.
 	ExternalURL string
+}
+
+// Heartbeat sends the Watchdog to a dead man's switch (a service such as
+// healthchecks.io, or PagerDuty's or Opsgenie's heartbeats) that alerts
+// when the heartbeats stop: when Prometheus, Alertmanager or the path
+// between them is down, and no other alert could say so.
+type Heartbeat struct {
+	// Webhook is where the heartbeats are posted; its URL in URLFile.
+	Webhook Webhook
+	// Interval between heartbeats. Default DefaultHeartbeatInterval.
+	Interval time.Duration
+}
+
+// HeartbeatReceiver names the generated receiver of the heartbeats; no
+// receiver of the spec may take the name.
+const HeartbeatReceiver = "heartbeat"
+
+// DefaultHeartbeatInterval is how often a heartbeat is sent.
+const DefaultHeartbeatInterval = time.Minute
+
+// Every returns Interval or its default.
+func (h Heartbeat) Every() time.Duration {
+	if h.Interval > 0 {
+		return h.Interval
+	}
+	return DefaultHeartbeatInterval
 }
 
 // DefaultAlertmanagerURL is the external URL of the stack's Alertmanager.
@@ -170,15 +200,10 @@ func (v *validator) routing() {
 		}
 		if w := rc.Webhook; w != nil {
 			n++
-			switch {
-			case (w.URL == "") == (w.URLFile == ""):
-				at(field+".webhook", "receiver %q: set exactly one of url and url_file", rc.Name)
-			case w.URL != "" && !absolute(w.URL):
-				at(field+".webhook.url", "receiver %q: %q is not an absolute URL", rc.Name, w.URL)
-			}
-			if u, err := url.Parse(w.URL); w.URL != "" && err == nil && u.User != nil {
-				at(field+".webhook.url", "receiver %q: holds credentials; put the URL in url_file", rc.Name)
-			}
+			webhook(at, field+".webhook", rc.Name, *w)
+		}
+		if rc.Name == HeartbeatReceiver && r.Heartbeat != nil {
+			at(field+".name", "%q is the heartbeat's receiver", rc.Name)
 		}
 		if n != 1 {
 			at(field, "receiver %q: set exactly one of pagerduty, slack and webhook, not %d", rc.Name, n)
@@ -195,7 +220,22 @@ func (v *validator) routing() {
 		known("default", r.Default)
 	}
 	used := map[Severity][]string{}
-	v.eachAlert(func(svc *Service, a Alert) { used[a.Severity] = append(used[a.Severity], a.Name) })
+	watchdog := false
+	v.eachAlert(func(svc *Service, a Alert) {
+		if a.Name == conventions.AlertWatchdog {
+			watchdog = true
+			return // routed to the heartbeat alone
+		}
+		used[a.Severity] = append(used[a.Severity], a.Name)
+	})
+	if h := r.Heartbeat; h != nil {
+		webhook(at, "heartbeat.webhook", HeartbeatReceiver, h.Webhook)
+		if h.Interval < 0 {
+			at("heartbeat.interval", "must not be negative")
+		}
+	} else if watchdog {
+		at("heartbeat", "missing: alert %q always fires and must reach a heartbeat receiver, never a person", conventions.AlertWatchdog)
+	}
 	for _, sev := range conventions.Severities {
 		for i, name := range r.BySeverity[sev] {
 			known(fmt.Sprintf("by_severity.%s[%d]", sev, i), name)
@@ -260,6 +300,11 @@ func (v *validator) inhibition(field string, in Inhibition) {
 			at(sub, "%q is not an alert of the spec", name)
 		}
 	}
+	for i, name := range append([]string{in.Source}, in.Targets...) {
+		if name == conventions.AlertWatchdog {
+			at(fmt.Sprintf(".names[%d]", i), "%q always fires: it would mute, or be muted, forever", name)
+		}
+	}
 	find(".source", in.Source)
 	if len(in.Targets) == 0 {
 		at(".targets", "none")
@@ -277,6 +322,20 @@ func (v *validator) inhibition(field string, in Inhibition) {
 	}
 	if perService && !slices.Contains(in.Equal, conventions.LabelService) {
 		at(".equal", "must contain %q: the inhibition involves a service's alert, and nothing may mute across services", conventions.LabelService)
+	}
+}
+
+// webhook checks a webhook's URL: exactly one of url and url_file, and a
+// plain url that is absolute and holds no credentials.
+func webhook(at func(field, format string, args ...any), field, receiver string, w Webhook) {
+	switch {
+	case (w.URL == "") == (w.URLFile == ""):
+		at(field, "receiver %q: set exactly one of url and url_file", receiver)
+	case w.URL != "" && !absolute(w.URL):
+		at(field+".url", "receiver %q: %q is not an absolute URL", receiver, w.URL)
+	}
+	if u, err := url.Parse(w.URL); w.URL != "" && err == nil && u.User != nil {
+		at(field+".url", "receiver %q: holds credentials; put the URL in url_file", receiver)
 	}
 }
 

@@ -75,6 +75,10 @@ type Prometheus struct {
 	// containers: a new replica is scraped at most this long after it
 	// starts. Default 1m, Prometheus' own.
 	RefreshInterval time.Duration
+	// Address is the host:port Prometheus listens at, where it scrapes
+	// itself for the alerting pipeline's self-alerts. Default
+	// DefaultPrometheusAddress.
+	Address string
 	// ExternalURL is where people reach this Prometheus (its
 	// --web.external-url): the graph link of every alert points there.
 	// Default DefaultPrometheusURL.
@@ -91,6 +95,7 @@ const (
 	DefaultCAdvisorPort       = 8080
 	DefaultRefreshInterval    = time.Minute
 	DefaultPrometheusURL      = "http://localhost:9090"
+	DefaultPrometheusAddress  = "localhost:9090"
 )
 
 // WithDefaults returns p with every zero field set to its default.
@@ -115,6 +120,9 @@ func (p Prometheus) WithDefaults() Prometheus {
 	}
 	if p.RefreshInterval == 0 {
 		p.RefreshInterval = DefaultRefreshInterval
+	}
+	if p.Address == "" {
+		p.Address = DefaultPrometheusAddress
 	}
 	if p.ExternalURL == "" {
 		p.ExternalURL = DefaultPrometheusURL

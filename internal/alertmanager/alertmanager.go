@@ -107,6 +107,16 @@ func Config(s spec.Spec) File {
 		GroupInterval:  duration(r.GroupInterval),
 		RepeatInterval: duration(r.RepeatInterval),
 	}
+	// The Watchdog reaches the heartbeat alone: its route comes first and
+	// does not continue.
+	if h := r.Heartbeat; h != nil {
+		root.Routes = append(root.Routes, Route{
+			Receiver:       spec.HeartbeatReceiver,
+			Matchers:       []string{matcher(labels.MatchEqual, conventions.LabelAlertname, conventions.AlertWatchdog)},
+			GroupInterval:  duration(h.Every()),
+			RepeatInterval: duration(h.Every()),
+		})
+	}
 	for _, sev := range conventions.Severities {
 		names := r.BySeverity[sev]
 		for i, name := range names {
@@ -140,6 +150,10 @@ func Config(s spec.Spec) File {
 			out.WebhookConfigs = []Webhook{{URL: w.URL, URLFile: w.URLFile}}
 		}
 		f.Receivers = append(f.Receivers, out)
+	}
+	if h := r.Heartbeat; h != nil {
+		f.Receivers = append(f.Receivers, Receiver{Name: spec.HeartbeatReceiver,
+			WebhookConfigs: []Webhook{{URL: h.Webhook.URL, URLFile: h.Webhook.URLFile}}})
 	}
 	return f
 }
@@ -194,6 +208,9 @@ type Case struct {
 func Cases(s spec.Spec) []Case {
 	r := s.Routing
 	want := func(a spec.Alert) []string {
+		if a.Name == conventions.AlertWatchdog && r.Heartbeat != nil {
+			return []string{spec.HeartbeatReceiver}
+		}
 		if names := r.BySeverity[a.Severity]; len(names) > 0 {
 			return slices.Clone(names)
 		}
