@@ -59,6 +59,9 @@ func TestNotificationsMatchTheirGoldenTexts(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				if len(fields) == 0 {
+					continue // a webhook: Alertmanager posts its data as JSON
+				}
 				golden := filepath.Join("testdata", "notifications", name, rc.Name+"."+g.Name+".txt")
 				got := show(fields)
 				if *update {
