@@ -9,9 +9,11 @@ import (
 	"time"
 
 	amtemplate "github.com/prometheus/alertmanager/template"
+	"github.com/prometheus/prometheus/util/strutil"
 
 	"github.com/sre-tools/promgen/catalog"
 	"github.com/sre-tools/promgen/conventions"
+	"github.com/sre-tools/promgen/internal/dashboard"
 	"github.com/sre-tools/promgen/spec"
 )
 
@@ -260,57 +262,75 @@ type SampleGroup struct {
 // it recovered at 15:53 UTC, as in the runbook's Communication section. The
 // annotations are written as the rules render them.
 func SampleGroups(s spec.Spec) []SampleGroup {
-	svc := "service"
+	svc := spec.Service{Name: "service"}
 	if len(s.Services) > 0 {
-		svc = s.Services[0].Name
+		svc = s.Services[0]
 	}
-	runbook := s.RunbookURL
-	if len(s.Services) > 0 && s.Services[0].RunbookURL != "" {
-		runbook = s.Services[0].RunbookURL
-	}
-	if runbook == "" {
-		runbook = "https://runbooks.example.com/" + svc
-	}
-	prom := s.Prometheus.WithDefaults().ExternalURL
-	started := time.Date(2025, 10, 23, 15, 45, 0, 0, time.UTC)
-	ended := started.Add(8 * time.Minute)
-	container := "promgen-" + svc + "-1"
-	annotations := func(summary, description, panel string) amtemplate.KV {
-		kv := amtemplate.KV{
-			conventions.AnnotationSummary:     summary,
-			conventions.AnnotationDescription: description,
-			conventions.AnnotationRunbookURL:  runbook,
+	// The links as the rules write them: the alert's runbook, else its
+	// service's, else the spec's; its dashboard panel.
+	alert := func(name string) spec.Alert {
+		for _, a := range svc.Alerts {
+			if a.Name == name {
+				return a
+			}
 		}
-		if s.GrafanaURL != "" {
-			kv[conventions.AnnotationDashboardURL] = strings.TrimSuffix(s.GrafanaURL, "/") + "/d/promgen-" + svc + "?viewPanel=" + panel
+		return spec.Alert{Name: name}
+	}
+	// Prometheus links each alert to its expression's graph.
+	graph := func(name string) string {
+		expr := ""
+		if a := alert(name); a.Expr != nil {
+			expr = a.Expr.String()
+		}
+		return s.Prometheus.WithDefaults().ExternalURL + strutil.TableLinkForExpression(expr)
+	}
+	links := func(name string) amtemplate.KV {
+		a := alert(name)
+		kv := amtemplate.KV{}
+		for _, u := range []string{a.RunbookURL, svc.RunbookURL, s.RunbookURL} {
+			if u != "" {
+				kv[conventions.AnnotationRunbookURL] = u
+				break
+			}
+		}
+		if u := dashboard.URL(s, svc, a); u != "" {
+			kv[conventions.AnnotationDashboardURL] = u
 		}
 		return kv
 	}
+	started := time.Date(2025, 10, 23, 15, 45, 0, 0, time.UTC)
+	ended := started.Add(8 * time.Minute)
+	job := svc.JobName()
+	container := "promgen-" + svc.Name + "-1"
+	annotations := func(name, summary, description string) amtemplate.KV {
+		kv := links(name)
+		kv[conventions.AnnotationSummary] = summary
+		kv[conventions.AnnotationDescription] = description
+		return kv
+	}
 	down := amtemplate.Alert{
-		Labels: amtemplate.KV{conventions.LabelAlertname: "ServiceDown", "job": svc, conventions.LabelSeverity: string(spec.Critical), conventions.LabelService: svc},
-		Annotations: annotations(svc+" is down ("+catalog.ReasonOOMKilled+", exit code 137)",
-			"No target of job "+svc+" answers Prometheus' scrapes. Last termination: "+catalog.ReasonOOMKilled+", exit code 137 ("+container+"). Restarts: 3. Peak memory: 98.4% of the limit.",
-			"1"),
+		Labels: amtemplate.KV{conventions.LabelAlertname: "ServiceDown", "job": job, conventions.LabelSeverity: string(spec.Critical), conventions.LabelService: svc.Name},
+		Annotations: annotations("ServiceDown", job+" is down ("+catalog.ReasonOOMKilled+", exit code 137)",
+			"No target of job "+job+" answers Prometheus' scrapes. Last termination: "+catalog.ReasonOOMKilled+", exit code 137 ("+container+"). Restarts: 3. Peak memory: 98.4% of the limit."),
 		StartsAt:     started,
-		GeneratorURL: prom + "/graph?g0.expr=" + "max+by+%28job%29+%28up%7Bjob%3D%22" + svc + "%22%7D%29+%3D%3D+0&g0.tab=1",
+		GeneratorURL: graph("ServiceDown"),
 		Fingerprint:  "5f0c2a1e3b4d6f70",
 	}
 	oom := amtemplate.Alert{
-		Labels: amtemplate.KV{conventions.LabelAlertname: "ContainerOOMKilled", conventions.LabelSeverity: string(spec.Critical), conventions.LabelService: svc,
+		Labels: amtemplate.KV{conventions.LabelAlertname: "ContainerOOMKilled", conventions.LabelSeverity: string(spec.Critical), conventions.LabelService: svc.Name,
 			catalog.LabelName: container, catalog.LabelHost: "local", catalog.LabelReason: catalog.ReasonOOMKilled, catalog.LabelExitCode: "137"},
-		Annotations:  annotations(container+" was OOM-killed (exit code 137)", "The kernel's OOM killer ended "+container+" at its memory limit.", "2"),
+		Annotations:  annotations("ContainerOOMKilled", container+" was OOM-killed (exit code 137)", "The kernel's OOM killer ended "+container+" at its memory limit."),
 		StartsAt:     started.Add(-time.Minute),
-		GeneratorURL: prom + "/graph?g0.expr=docker_container_last_termination_info&g0.tab=1",
+		GeneratorURL: graph("ContainerOOMKilled"),
 		Fingerprint:  "1a2b3c4d5e6f7081",
 	}
 	group := func(status string, alerts ...amtemplate.Alert) amtemplate.Data {
 		d := amtemplate.Data{
-			Status:            status,
-			Alerts:            alerts,
-			GroupLabels:       amtemplate.KV{conventions.LabelService: svc},
-			CommonLabels:      amtemplate.KV{conventions.LabelService: svc, conventions.LabelSeverity: string(spec.Critical)},
-			CommonAnnotations: amtemplate.KV{conventions.AnnotationRunbookURL: runbook},
-			ExternalURL:       s.Routing.AlertmanagerURL(),
+			Status:       status,
+			Alerts:       alerts,
+			GroupLabels:  amtemplate.KV{conventions.LabelService: svc.Name},
+			CommonLabels: amtemplate.KV{conventions.LabelService: svc.Name, conventions.LabelSeverity: string(spec.Critical)},
+			ExternalURL:  s.Routing.AlertmanagerURL(),
 		}
 		for i := range d.Alerts {
 			d.Alerts[i].Status = status
