@@ -340,8 +340,25 @@ func SampleGroups(s spec.Spec) []SampleGroup {
 		}
 		return d
 	}
+	// A warning of the pipeline, which belongs to no service.
+	exporter := amtemplate.Alert{
+		Labels: amtemplate.KV{conventions.LabelAlertname: "GatewayExporterDown", "job": s.Sources.Exporter(), "instance": "localhost:19818",
+			catalog.LabelHost: "local", conventions.LabelSeverity: string(spec.Warning)},
+		Annotations: amtemplate.KV{
+			conventions.AnnotationSummary:     "gateway-exporter is down: pages arrive without their diagnosis",
+			conventions.AnnotationDescription: "Prometheus cannot scrape job " + s.Sources.Exporter() + ": the container alerts of " + svc.Name + " cannot fire.",
+			conventions.AnnotationRunbookURL:  links("ServiceDown")[conventions.AnnotationRunbookURL],
+		},
+		StartsAt:     started,
+		GeneratorURL: s.Prometheus.WithDefaults().ExternalURL + strutil.TableLinkForExpression(`up{job="`+s.Sources.Exporter()+`"} == 0`),
+		Fingerprint:  "9a8b7c6d5e4f3a2b",
+	}
+	warning := group("firing", exporter)
+	warning.GroupLabels = amtemplate.KV{}
+	warning.CommonLabels = exporter.Labels
 	return []SampleGroup{
 		{Name: "firing", Data: group("firing", down, oom)},
 		{Name: "resolved", Data: group("resolved", down, oom)},
+		{Name: "warning", Data: warning},
 	}
 }
