@@ -64,11 +64,14 @@ type Receiver struct {
 // Pagerduty is a pagerduty_configs entry, its fields templates of the
 // notification template file. Details are strings: v0.28.1 takes no other.
 type Pagerduty struct {
-	RoutingKeyFile string            `yaml:"routing_key_file"`
-	Description    string            `yaml:"description,omitempty"`
-	Severity       string            `yaml:"severity,omitempty"`
-	Details        map[string]string `yaml:"details,omitempty"`
-	Links          []PagerdutyLink   `yaml:"links,omitempty"`
+	RoutingKeyFile string `yaml:"routing_key_file"`
+	// URL is the Events API; empty is PagerDuty's own. Tests point it at a
+	// stand-in.
+	URL         string            `yaml:"url,omitempty"`
+	Description string            `yaml:"description,omitempty"`
+	Severity    string            `yaml:"severity,omitempty"`
+	Details     map[string]string `yaml:"details,omitempty"`
+	Links       []PagerdutyLink   `yaml:"links,omitempty"`
 }
 
 // PagerdutyLink is a link of a PagerDuty incident.
