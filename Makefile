@@ -26,7 +26,7 @@ LDFLAGS := -X $(VERSION_PKG).Version=$(shell git describe --tags --always --dirt
 	-X $(VERSION_PKG).BuildUser=$(shell id -un)@$(shell hostname) \
 	-X $(VERSION_PKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
 
-.PHONY: help build generate check test test-steps mutate lint e2e kube-dry-run bench soak tools docker-up docker-down clean
+.PHONY: help build generate check test test-steps mutate lint e2e kube-dry-run bench fuzz soak tools docker-up docker-down clean
 
 help: ## Show the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z0-9-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -53,7 +53,7 @@ test: ## Run go tests (with Docker, promtool, Prometheus, Alertmanager, amtool),
 	$(DOCKERD) run $(MAKE) --no-print-directory test-steps
 
 test-steps:
-	$(GO) test ./...
+	$(GO) test -timeout 30m ./...
 	$(MAKE) --no-print-directory check
 	$(PROMTOOL) check rules generated/rules/*.yml generated/e2e/rules/*.yml generated/kubernetes/rules/*.yml $(addsuffix /generated/rules/*.yml,$(EXAMPLES)) \
 		$(wildcard $(addsuffix /generated/kubernetes/rules/*.yml,$(EXAMPLES)))
@@ -85,7 +85,7 @@ e2e: ## Run the end-to-end fault matrix (dockerd, docker compose, Prometheus, Al
 	@tools_bin=$$($(TOOLS) promtool prometheus alertmanager compose) && \
 	export PROMTOOL=$$tools_bin/promtool PROMETHEUS=$$tools_bin/prometheus \
 		ALERTMANAGER=$$tools_bin/alertmanager DOCKER_COMPOSE=$$tools_bin/docker-compose && \
-	$(DOCKERD) run $(GO) test -tags e2e -count=1 -v -timeout 75m ./test/e2e/
+	$(DOCKERD) run sh -c 'DOCKER_GID=$$(stat -c %g /var/run/docker.sock) exec $(GO) test -tags e2e -count=1 -v -timeout 75m ./test/e2e/'
 
 # kube-apiserver and etcd take 10-15 minutes to build once (then cached), so
 # the dry-run is a target of its own; go test skips it without them.
@@ -97,6 +97,10 @@ kube-dry-run: ## Apply generated/kubernetes to a real kube-apiserver with server
 
 bench: ## Run the benchmarks (figures go into docs/)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+FUZZTIME ?= 60s
+fuzz: ## Fuzz a build with hostile text in the spec's free-text fields for FUZZTIME (default 60s)
+	$(GO) test -run '^$$' -fuzz '^FuzzBuildStrings$$' -fuzztime $(FUZZTIME) ./internal/generate
 
 # make test runs the same soak with 300 containers; docs/exporter.md records both.
 soak: ## Churn soak of gateway-exporter: 1,000 containers created, ended and removed on the real engine under a continuous scraper

@@ -26,11 +26,17 @@ const GatewayPort = 8000
 // runs it, with a replica discovered within 5s of its start.
 func GatewayPrometheus(p Profile) spec.Prometheus {
 	if p.Name == E2E.Name {
+		// The fault matrix's Prometheus keeps Prometheus' default 15d.
 		return spec.Prometheus{ScrapeInterval: time.Second, ScrapeTimeout: time.Second, EvaluationInterval: time.Second,
-			RefreshInterval: 5 * time.Second}
+			RefreshInterval: 5 * time.Second, Retention: 15 * 24 * time.Hour}
 	}
-	return spec.Prometheus{ExternalURL: PrometheusURL}
+	return spec.Prometheus{Retention: GatewayRetention, ExternalURL: PrometheusURL}
 }
+
+// GatewayRetention is how long the stack's Prometheus keeps samples
+// (compose/docker-compose.yml): the 30-day objectives' window and a day,
+// so the oldest block still holds the window's first sample.
+const GatewayRetention = 31 * 24 * time.Hour
 
 // GatewaySources are the stack's diagnosis sources: gateway-exporter and
 // cAdvisor, and in the e2e profile gateway-exporter alone, reading memory
@@ -149,8 +155,8 @@ var GatewayLatencyBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5}
 
 // GatewaySLOs are the gateway's objectives: 99.9% of requests succeed, and
 // 99% are served within 0.5s, over 30 days (3 days in the e2e profile, whose
-// alert windows are ten times shorter too). Time the gateway cannot be
-// scraped counts as failed requests.
+// alert windows are ten times shorter too). Time no replica of the gateway
+// answers counts as failed requests.
 func GatewaySLOs(p Profile) []spec.SLO {
 	window := p.D(30 * 24 * time.Hour)
 	return []spec.SLO{

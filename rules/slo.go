@@ -18,9 +18,14 @@ import (
 // with Sloth's semantics, so a team can compare: error ratios recorded over
 // every alert window, a page when two windows burn the budget fast, a ticket
 // when two burn it slowly. Unlike Sloth's rules:
-//   - an availability SLI counts the time the service cannot be scraped as
-//     wholly bad, so an outage burns budget although the service's own
-//     counters stop;
+//   - an availability SLI counts the time no replica answers (or no target
+//     is left at all) as wholly bad, at the traffic of the time up, so an
+//     outage burns budget although the service's own counters stop, and a
+//     stopped replica whose sibling serves every request burns none;
+//   - a ratio over a window without a request is absent, never NaN;
+//   - each burn alert also needs the budget burning now (the ratio over a
+//     fifth of the shortest window, with the service's up now), so an
+//     incident that is over sends nothing more;
 //   - ratios are recorded as one series per objective (sum, no other labels),
 //     so a label that comes and goes cannot break a long window;
 //   - the alerts carry the service and severity labels, so ServiceDown
@@ -62,7 +67,7 @@ func SLOs(svc spec.Service) ([]spec.Record, []spec.Alert) {
 
 func slo(svc spec.Service, o spec.SLO) ([]spec.Record, []spec.Alert) {
 	sloLabel := map[string]string{catalog.LabelSLO: o.Name}
-	var recs []spec.Record
+	recs := []spec.Record{{Name: recordErrorRatio(o.NowWindow()), Expr: nowRatio(svc, o), Labels: sloLabel}}
 	for _, w := range o.Ranges() {
 		recs = append(recs, spec.Record{Name: recordErrorRatio(w), Expr: errorRatio(svc, o, w), Labels: sloLabel})
 	}
@@ -81,7 +86,33 @@ func slo(svc spec.Service, o spec.SLO) ([]spec.Record, []spec.Alert) {
 			Labels: sloLabel,
 		},
 	)
+	recs[len(recs)-2].Tests = []spec.Test{idleTest(svc, o)}
 	return recs, burnAlerts(svc, o)
+}
+
+// idleTest is a service up and serving nothing for twice the shortest
+// window, after an hour of traffic: no series the objective records may
+// be NaN, and a ratio with no request in its window is absent.
+func idleTest(svc spec.Service, o spec.SLO) spec.Test {
+	step, long, idle := o.Ranges()[0]/10, o.BurnWindows()[0].Long, 2*o.Ranges()[0]
+	at := long + idle
+	windows := append(o.Ranges(), o.NowWindow())
+	var qs []spec.Query
+	for _, w := range windows {
+		qs = append(qs, isNumber(recorded(svc, o, recordErrorRatio(w)), at, o.Latency != nil && w <= idle))
+	}
+	qs = append(qs, isNumber(recorded(svc, o, recordBudgetRemaining), at, false), isNumber(recorded(svc, o, recordBudgetSpent(o)), at, false))
+	if o.Availability != nil {
+		for _, name := range []string{recordUpMax, recordRequestsRate, recordDowntime(o), recordRequestsLost(o)} {
+			qs = append(qs, isNumber(spec.Metric(name, spec.Eq(conventions.LabelService, svc.Name)), at, false))
+		}
+	}
+	return spec.Test{
+		Name:     fmt.Sprintf("no series is NaN after %s without a request", promDuration(idle)),
+		Interval: step,
+		Series:   sliSeries(svc, o, step, phase{d: long}, phase{d: idle, idle: true}),
+		Queries:  qs,
+	}
 }
 
 // longestUpTo is the longest recorded window not above d.
@@ -100,22 +131,45 @@ func jobUp(svc spec.Service) *parser.VectorSelector {
 	return spec.Metric(catalog.Up, spec.Eq("job", svc.JobName()))
 }
 
-// errorRatio is the SLO's bad share over w.
+// errorRatio is the SLO's bad share over w. A window without a request
+// has no request ratio: absent (the division by a rate > 0), never 0/0 =
+// NaN, which would poison every average over it.
 func errorRatio(svc spec.Service, o spec.SLO, w time.Duration) parser.Expr {
+	return ratio(svc, o, w, spec.Aggregate(parser.AVG, spec.Call("avg_over_time", spec.Range(serviceUp(svc), w))))
+}
+
+// nowRatio is the SLO's bad share now: the burn alerts' "now" condition.
+// For availability it takes the service's up now, not over the window, so
+// the ratio is 1 while no replica answers and drops as soon as one does.
+func nowRatio(svc spec.Service, o spec.SLO) parser.Expr {
+	return ratio(svc, o, o.NowWindow(), spec.Max(serviceUp(svc)))
+}
+
+// ratio is the SLO's bad share over w, with up the service's share of w
+// up (a value without labels) for availability.
+func ratio(svc spec.Service, o spec.SLO, w time.Duration, up parser.Expr) parser.Expr {
 	if l := o.Latency; l != nil {
 		fast := spec.Metric(l.Histogram+"_bucket", spec.Eq("job", svc.JobName()), spec.Eq("le", leValue(l.Threshold)))
 		all := spec.Metric(l.Histogram+"_count", spec.Eq("job", svc.JobName()))
-		return spec.Sub(spec.Num(1), spec.Binary(parser.DIV, sumRate(fast, w), sumRate(all, w)))
+		return spec.Sub(spec.Num(1), spec.Binary(parser.DIV, sumRate(fast, w), spec.Filter(sumRate(all, w), spec.OpGt, 0)))
 	}
 	a := o.Availability
 	errs := spec.Metric(a.Requests, append([]*labels.Matcher{spec.Eq("job", svc.JobName())}, a.Errors...)...)
 	all := spec.Metric(a.Requests, spec.Eq("job", svc.JobName()))
-	scraped := spec.Aggregate(parser.AVG, spec.Call("avg_over_time", spec.Range(jobUp(svc), w)))
 	// The requests' error ratio, 0 when there were no requests to count
-	// (or no errors series yet), weighted by the share of time scraped:
-	// 1 - (1 - errors/requests) * scraped. Down for the whole window is 1.
-	requestErrors := spec.Or(spec.Binary(parser.DIV, sumRate(errs, w), sumRate(all, w)), spec.Binary(parser.MUL, scraped, spec.Num(0)))
-	return spec.Sub(spec.Num(1), spec.Binary(parser.MUL, spec.Paren(spec.Sub(spec.Num(1), spec.Paren(requestErrors))), scraped))
+	// (or no errors series yet), weighted by the share of time up:
+	// 1 - (1 - errors/requests) * up. Down for the whole window is 1.
+	// That is the traffic-weighted count: the time down at the rate of
+	// the time up, (errors + lost) / (requests + lost) with lost =
+	// requests * (1-up)/up, since a service that is down counts nothing.
+	requestErrors := spec.Or(spec.Binary(parser.DIV, sumRate(errs, w), spec.Filter(sumRate(all, w), spec.OpGt, 0)), spec.Binary(parser.MUL, up, spec.Num(0)))
+	return spec.Sub(spec.Num(1), spec.Binary(parser.MUL, spec.Paren(spec.Sub(spec.Num(1), spec.Paren(requestErrors))), up))
+}
+
+// serviceUp is the recorded service-level up of svc: 1 while any replica
+// answers, 0 while none does or no target is left.
+func serviceUp(svc spec.Service) *parser.VectorSelector {
+	return spec.Metric(recordUpMax, spec.Eq(conventions.LabelService, svc.Name))
 }
 
 func sumRate(v *parser.VectorSelector, w time.Duration) parser.Expr {
@@ -157,13 +211,20 @@ func impactRecords(svc spec.Service, o spec.SLO) []spec.Record {
 	}
 	downSeconds := down.Seconds()
 	return []spec.Record{
-		{Name: recordUpMax, Expr: spec.Max(jobUp(svc))},
+		// No target at all (the containers removed, never started) is
+		// down too: up is absent then, and the service counts as 0.
+		{Name: recordUpMax, Expr: spec.Or(spec.Max(jobUp(svc)), spec.Call("vector", spec.Num(0)))},
 		{Name: recordRequestsRate, Expr: spec.Aggregate(parser.SUM, spec.Call("rate", spec.Range(spec.Metric(o.Availability.Requests, spec.Eq("job", svc.JobName())), 5*time.Minute))),
 			Tests: []spec.Test{{Name: "is the request rate", Interval: step, Series: fixture,
 				Queries: []spec.Query{within(healthy-step, recordRequestsRate, requestRate)}}}},
 		{Name: recordDowntime(o), Expr: spec.Binary(parser.MUL, spec.Paren(spec.Sub(spec.Num(1), spec.Call("avg_over_time", spec.Range(sel(recordUpMax), iw)))), spec.Num(iw.Seconds())),
-			Tests: []spec.Test{{Name: "counts the time down within its window", Interval: step, Series: fixture,
-				Queries: []spec.Query{within(healthy+down, recordDowntime(o), downSeconds)}}}},
+			Tests: []spec.Test{
+				{Name: "counts the time down within its window", Interval: step, Series: fixture,
+					Queries: []spec.Query{within(healthy+down, recordDowntime(o), downSeconds)}},
+				{Name: "counts the time without any target as down: the containers removed", Interval: step,
+					Series:  sliSeries(svc, o, step, phase{d: healthy}, phase{d: down, gone: true}),
+					Queries: []spec.Query{within(healthy+down, recordDowntime(o), downSeconds)}},
+			}},
 		{Name: recordRequestsLost(o), Expr: spec.Binary(parser.MUL, sel(recordDowntime(o)), spec.Call("max_over_time", spec.Range(sel(recordRequestsRate), iw))),
 			Tests: []spec.Test{{Name: "estimates the requests lost from the rate before the outage", Interval: step, Series: fixture,
 				Queries: []spec.Query{within(healthy+down, recordRequestsLost(o), downSeconds*requestRate)}}}},
@@ -173,49 +234,79 @@ func impactRecords(svc spec.Service, o spec.SLO) []spec.Record {
 // requestRate is the request rate of the SLO test fixtures, per second.
 const requestRate = 10
 
-// phase is a stretch of an SLO test: how long, the share of bad requests,
-// or the service down (not scraped, its counters stopped).
+// phase is a stretch of an SLO test: how long and the share of bad
+// requests, or which replicas answer: all of them (the zero phase), some
+// stopped (up 0, their counters stopped, the others serving every request),
+// none (down), no target at all (gone: the containers removed, up absent),
+// or all up and no request (idle).
 type phase struct {
-	d    time.Duration
-	bad  float64
-	down bool
+	d       time.Duration
+	bad     float64
+	stopped int
+	down    bool
+	gone    bool
+	idle    bool
 }
 
-// sliSeries are the input series of an SLO test: up, and the SLI's
-// counters growing at requestRate with the phase's share of bad requests.
+// sliSeries are the input series of an SLO test of one replica: up, and the
+// SLI's counters growing at requestRate with the phase's share of bad
+// requests.
 func sliSeries(svc spec.Service, o spec.SLO, step time.Duration, phases ...phase) []spec.Series {
-	target := replica(svc, 1)
-	perStep := requestRate * step.Seconds()
-	var good, bad, total, up []spec.Segment
-	var g, b float64
-	for _, ph := range phases {
-		n := float64(ph.d / step)
-		up = append(up, hold(map[bool]float64{false: 1, true: 0}[ph.down], ph.d))
-		if ph.down {
-			for _, segs := range []*[]spec.Segment{&good, &bad, &total} {
-				*segs = append(*segs, stale(ph.d))
+	return sliReplicas(svc, o, step, 1, phases...)
+}
+
+// sliReplicas are the input series of an SLO test of n replicas: each
+// one's up, and its counters; the serving replicas share requestRate.
+func sliReplicas(svc spec.Service, o spec.SLO, step time.Duration, n int, phases ...phase) []spec.Series {
+	var out []spec.Series
+	var good, bad, total [][]spec.Segment
+	for r := 1; r <= n; r++ {
+		var up, gs, bs, ts []spec.Segment
+		var g, b float64
+		for _, ph := range phases {
+			stopped := ph.down || ph.gone || r > n-ph.stopped
+			switch {
+			case ph.gone:
+				up = append(up, stale(ph.d))
+			case stopped:
+				up = append(up, hold(0, ph.d))
+			default:
+				up = append(up, hold(1, ph.d))
 			}
+			if stopped {
+				gs, bs, ts = append(gs, stale(ph.d)), append(bs, stale(ph.d)), append(ts, stale(ph.d))
+				continue
+			}
+			perStep := requestRate * step.Seconds() / float64(n-ph.stopped)
+			if ph.idle {
+				perStep = 0
+			}
+			gi, bi := perStep*(1-ph.bad), perStep*ph.bad
+			gs = append(gs, spec.Segment{Value: g, Increase: gi, For: ph.d})
+			bs = append(bs, spec.Segment{Value: b, Increase: bi, For: ph.d})
+			ts = append(ts, spec.Segment{Value: g + b, Increase: gi + bi, For: ph.d})
+			k := float64(ph.d / step)
+			g, b = g+gi*k, b+bi*k
+		}
+		out = append(out, series(catalog.Up, replica(svc, r), up...))
+		good, bad, total = append(good, gs), append(bad, bs), append(total, ts)
+	}
+	for r := 1; r <= n; r++ {
+		target := replica(svc, r)
+		if l := o.Latency; l != nil {
+			out = append(out,
+				series(l.Histogram+"_bucket", merge(target, "le", leValue(l.Threshold)), good[r-1]...),
+				series(l.Histogram+"_count", target, total[r-1]...))
 			continue
 		}
-		gi, bi := perStep*(1-ph.bad), perStep*ph.bad
-		good = append(good, spec.Segment{Value: g, Increase: gi, For: ph.d})
-		bad = append(bad, spec.Segment{Value: b, Increase: bi, For: ph.d})
-		total = append(total, spec.Segment{Value: g + b, Increase: gi + bi, For: ph.d})
-		g, b = g+gi*n, b+bi*n
+		okLabels, errLabels := merge(target), merge(target)
+		for _, m := range o.Availability.Errors {
+			errLabels[m.Name] = exampleOf(m)
+			okLabels[m.Name] = "ok"
+		}
+		out = append(out, series(o.Availability.Requests, okLabels, good[r-1]...), series(o.Availability.Requests, errLabels, bad[r-1]...))
 	}
-	out := []spec.Series{series(catalog.Up, target, up...)}
-	if l := o.Latency; l != nil {
-		return append(out,
-			series(l.Histogram+"_bucket", merge(target, "le", leValue(l.Threshold)), good...),
-			series(l.Histogram+"_count", target, total...))
-	}
-	a := o.Availability
-	okLabels, errLabels := merge(target), merge(target)
-	for _, m := range a.Errors {
-		errLabels[m.Name] = exampleOf(m)
-		okLabels[m.Name] = "ok"
-	}
-	return append(out, series(a.Requests, okLabels, good...), series(a.Requests, errLabels, bad...))
+	return out
 }
 
 // exampleOf is a label value an error matcher selects, e.g. "500" for
@@ -256,7 +347,10 @@ func burnAlerts(svc spec.Service, o spec.SLO) []spec.Alert {
 			over := func(d time.Duration) parser.Expr {
 				return spec.Filter(recorded(svc, o, recordErrorRatio(d)), spec.OpGt, spec.Round(w.Factor*o.Budget()))
 			}
-			both := spec.And(over(w.Long), over(w.Short))
+			// The workbook's two windows, and the budget burning now: an
+			// incident that is over leaves the windows high for as long as
+			// they are, and must not page or ticket after it.
+			both := spec.And(spec.And(over(w.Long), over(w.Short)), over(o.NowWindow()))
 			if expr == nil {
 				expr = both
 			} else {
@@ -292,13 +386,6 @@ func burnAlerts(svc spec.Service, o spec.SLO) []spec.Alert {
 			Expect: []spec.Expect{quiet(long + short)},
 		},
 	}
-	if o.Availability != nil {
-		page.Tests = append(page.Tests, spec.Test{
-			Name: "pages when the service is down and its own counters stop", Interval: step,
-			Series: sliSeries(svc, o, step, phase{d: long}, phase{d: 2 * short, down: true}),
-			Expect: []spec.Expect{quiet(long - step), fires(long+short, fired(page))},
-		})
-	}
 	ticket.Tests = []spec.Test{
 		{
 			Name: "tickets a slow leak the page ignores", Interval: step,
@@ -311,7 +398,123 @@ func burnAlerts(svc spec.Service, o spec.SLO) []spec.Alert {
 			Expect: []spec.Expect{quiet(long)},
 		},
 	}
+	if o.Availability != nil {
+		page.Tests = append(page.Tests,
+			spec.Test{
+				Name: "pages when the service is down and its own counters stop", Interval: step,
+				Series: sliSeries(svc, o, step, phase{d: long}, phase{d: 2 * short, down: true}),
+				Expect: []spec.Expect{quiet(long - step), fires(long+short, fired(page))},
+			},
+			spec.Test{
+				Name: "pages when the service's containers are removed and no target is left", Interval: step,
+				Series: sliSeries(svc, o, step, phase{d: long}, phase{d: 2 * short, gone: true}),
+				Expect: []spec.Expect{quiet(long - step), fires(long+short, fired(page))},
+			})
+	}
+	// Scenarios both alerts share: what users saw, and an incident that is
+	// over.
+	// After an incident, half an hour healthy: the 6h/30m pair's short
+	// window held the page that long.
+	after := long / 2
+	for _, a := range []*spec.Alert{&page, &ticket} {
+		ws := fast
+		if a == &ticket {
+			ws = slow
+		}
+		// firesDuring expects the alert during the incident when its
+		// burn rates say it must fire (a 5-minute outage pages a 99.9%
+		// objective, not a 99% one); the point is the quiet after it.
+		firesDuring := func(at, badFor time.Duration) []spec.Expect {
+			if burns(ws, o.Budget(), badFor, at) {
+				return []spec.Expect{fires(at, fired(*a))}
+			}
+			return nil
+		}
+		if o.Availability != nil {
+			a.Tests = append(a.Tests,
+				spec.Test{
+					Name: "burns no budget while one replica of two is stopped and the other serves every request", Interval: step,
+					Series:  sliReplicas(svc, o, step, 2, phase{d: long}, phase{d: 2 * short, stopped: 1}),
+					Expect:  []spec.Expect{quiet(long + short), quiet(long + 2*short - step)},
+					Queries: []spec.Query{ratioIs(svc, o, recordErrorRatio(short), long+2*short-step, 0), ratioIs(svc, o, recordErrorRatio(long), long+2*short-step, 0), ratioIs(svc, o, recordBudgetRemaining, long+2*short-step, 1)},
+				},
+				// Quiet from the first evaluation after recovery: one
+				// sample later, whatever the evaluation interval.
+				spec.Test{
+					Name: fmt.Sprintf("sends nothing once a %s outage is over", promDuration(short)), Interval: step,
+					Series: sliSeries(svc, o, step, phase{d: long}, phase{d: short, down: true}, phase{d: after}),
+					Expect: append(firesDuring(long+short/2, short/2), quietAfter(long+short+step, long+short+after-step, step, short)...),
+				})
+		}
+		// Twice the short window of bad requests: enough to page for any
+		// budget up to 1% (a tenth of the hour is over 14.4%).
+		bad := 2 * short
+		a.Tests = append(a.Tests, spec.Test{
+			Name: fmt.Sprintf("sends nothing once %s of %s are over", promDuration(bad), badRequests(o)), Interval: step,
+			Series: sliSeries(svc, o, step, phase{d: long}, phase{d: bad, bad: 1}, phase{d: after}),
+			Expect: append(firesDuring(long+bad-step, bad-step), quietAfter(long+bad+o.NowWindow()+step, long+bad+after-step, step, short)...),
+		})
+	}
 	return []spec.Alert{page, ticket}
+}
+
+// burns reports whether a test whose every request failed for the last
+// badFor of its history (all good before) clearly exceeds, a fifth above,
+// the thresholds of both windows of one of ws: a window longer than the
+// history holds the history alone.
+func burns(ws []spec.BurnWindow, budget float64, badFor, history time.Duration) bool {
+	share := func(w time.Duration) float64 { return badFor.Seconds() / min(w, history).Seconds() }
+	for _, w := range ws {
+		if t := 1.2 * w.Factor * budget; share(w.Long) > t && share(w.Short) > t {
+			return true
+		}
+	}
+	return false
+}
+
+// quietAfter expects the alert quiet from from until until: at every
+// sample for the first short window, then once a short window.
+func quietAfter(from, until, step, short time.Duration) []spec.Expect {
+	var out []spec.Expect
+	for t := from; t <= until; {
+		out = append(out, quiet(t))
+		if t < from+short {
+			t += step
+		} else {
+			t += short
+		}
+	}
+	return out
+}
+
+// badRequests says what o counts as bad, for a test's name.
+func badRequests(o spec.SLO) string {
+	if o.Latency != nil {
+		return "slow requests"
+	}
+	return "failing requests"
+}
+
+// ratioIs expects one of o's recorded series of svc to be v at at.
+func ratioIs(svc spec.Service, o spec.SLO, name string, at time.Duration, v float64) spec.Query {
+	return spec.Query{At: at, Expr: recorded(svc, o, name).String(),
+		Samples: []spec.Sample{{Labels: map[string]string{"__name__": name, conventions.LabelService: svc.Name, catalog.LabelSLO: o.Name}, Value: v}}}
+}
+
+// isNumber expects sel to be a number at at, not NaN (NaN == NaN is false),
+// or absent when absent is set.
+func isNumber(sel *parser.VectorSelector, at time.Duration, absent bool) spec.Query {
+	q := spec.Query{At: at, Expr: fmt.Sprintf("%s == bool %s", sel, sel)}
+	if !absent {
+		ls := map[string]string{}
+		for _, m := range sel.LabelMatchers {
+			if m.Name != "__name__" {
+				ls[m.Name] = m.Value
+			}
+		}
+		q.Samples = []spec.Sample{{Labels: ls, Value: 1}}
+	}
+	return q
 }
 
 func percent(v float64) string { return strconv.FormatFloat(spec.Round(v*100), 'f', -1, 64) + "%" }

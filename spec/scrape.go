@@ -75,6 +75,12 @@ type Prometheus struct {
 	// containers: a new replica is scraped at most this long after it
 	// starts. Default 1m, Prometheus' own.
 	RefreshInterval time.Duration
+	// Retention is how long Prometheus keeps samples
+	// (--storage.tsdb.retention.time): every objective's window must fit
+	// in it, or its budget is computed over part of the window. Zero
+	// declares none, and nothing is checked; Prometheus' own default is
+	// 15 days.
+	Retention time.Duration
 	// Address is the host:port Prometheus listens at, where it scrapes
 	// itself for the alerting pipeline's self-alerts. Default
 	// DefaultPrometheusAddress.
@@ -182,6 +188,9 @@ func (v *validator) scrape() {
 		}
 	}
 	p := s.Prometheus
+	if p.Retention < 0 {
+		v.add(FieldError{Field: "prometheus.retention", Problem: fmt.Sprintf("%s must not be negative", p.Retention)})
+	}
 	if p.ScrapeInterval < 0 || p.ScrapeTimeout < 0 || p.EvaluationInterval < 0 || p.RefreshInterval < 0 {
 		v.add(FieldError{Field: "prometheus", Problem: "intervals and timeout must not be negative"})
 	}

@@ -29,9 +29,9 @@ type SLO struct {
 	Latency      *LatencySLI
 }
 
-// AvailabilitySLI counts failed requests as bad, and the time the service
-// cannot be scraped as wholly bad: its own counters stop exactly when the
-// runbook calls the error rate 100%.
+// AvailabilitySLI counts failed requests as bad, and the time no replica
+// of the service answers (or none is left) as wholly bad: its own counters
+// stop exactly when the runbook calls the error rate 100%.
 type AvailabilitySLI struct {
 	// Requests is the request counter, e.g. http_requests_total.
 	Requests string
@@ -90,6 +90,13 @@ func (o SLO) BurnWindows() []BurnWindow {
 	}
 }
 
+// NowWindow is the window of the burn alerts' "now" condition: a fifth of
+// the shortest alert window (1m of a 30-day objective). A burn alert fires
+// only while the error ratio over it, or the service being down, says the
+// budget is still burning, so an incident that is over sends nothing more
+// although the longer windows still hold it (docs/slo.md).
+func (o SLO) NowWindow() time.Duration { return (o.BurnWindows()[0].Short / 5).Round(time.Second) }
+
 // ImpactWindow is the window the incident's impact is recorded over: an
 // hour of a 30-day objective, scaled with the objective's window as the
 // alert windows are.
@@ -121,6 +128,9 @@ func (v *validator) slos(s *Service) {
 		seen[o.Name] = true
 		if !(o.Objective > 0 && o.Objective < 1) || math.IsNaN(o.Objective) {
 			at(".objective", "%v must be above 0 and below 1 (an objective of 100%% leaves no error budget)", o.Objective)
+		}
+		if r := v.spec.Prometheus.Retention; r > 0 && o.Window > r {
+			at(".window", "objective %q: %s is longer than prometheus.retention %s: Prometheus would compute its budget over part of the window", o.Name, model.Duration(o.Window), model.Duration(r))
 		}
 		if o.Window <= 0 {
 			at(".window", "must be positive")

@@ -73,6 +73,9 @@ func (s Spec) ValidateWith(p *Printer) error {
 	if s.RunbookURL != "" && !absolute(s.RunbookURL) {
 		v.add(FieldError{Field: "runbook_url", Problem: fmt.Sprintf("%q is not an absolute URL", s.RunbookURL)})
 	}
+	rest := s
+	rest.Services, rest.Pipeline = nil, nil
+	textFields(reflect.ValueOf(rest), "", func(field, problem string) { v.add(FieldError{Field: field, Problem: problem}) })
 	// Each service's checks read only the spec, so they run on every
 	// core, each with a validator of its own; their problems are gathered
 	// in the services' order.
@@ -196,6 +199,9 @@ func (v *validator) service(s *Service) {
 	if len(s.Alerts) == 0 {
 		at("alerts", "no alerts")
 	}
+	rest := *s
+	rest.Alerts = nil
+	textFields(reflect.ValueOf(rest), "", func(field, problem string) { at(field, "%s", problem) })
 	v.alerts(s, s.Alerts)
 	v.slos(s)
 	v.records(s)
@@ -235,6 +241,7 @@ func (v *validator) alert(s *Service, a Alert) {
 	at := func(field, format string, args ...any) {
 		v.add(v.at(s, a, "", field, format, args...))
 	}
+	textFields(reflect.ValueOf(a), "", func(field, problem string) { at(field, "%s", problem) })
 	if !conventions.AlertName.MatchString(a.Name) {
 		at("name", "%q is not CamelCase (%s)", a.Name, conventions.AlertNamePattern)
 	}

@@ -173,6 +173,16 @@ func TestValidate(t *testing.T) {
 			o.Window = 24 * time.Hour
 			s.Services[0].SLOs = []spec.SLO{o}
 		}, []string{`service "api": slos[0].window: 24h0m0s is too short: its shortest alert window would be 10s, under 30s`}},
+		{"an objective longer than the retention the spec declares is rejected", func(s *spec.Spec) {
+			s.Prometheus.Retention = 15 * 24 * time.Hour
+			s.Services[0].SLOs = []spec.SLO{availability(0.999)}
+		}, []string{`service "api": slos[0].window: objective "availability": 30d is longer than prometheus.retention 15d: Prometheus would compute its budget over part of the window`}},
+		{"an objective within the declared retention is accepted", func(s *spec.Spec) {
+			s.Prometheus.Retention = 31 * 24 * time.Hour
+			s.Services[0].SLOs = []spec.SLO{availability(0.999)}
+		}, nil},
+		{"a negative retention is rejected", func(s *spec.Spec) { s.Prometheus.Retention = -time.Hour },
+			[]string{`prometheus.retention: -1h0m0s must not be negative`}},
 		{"a latency threshold between buckets is rejected", func(s *spec.Spec) {
 			s.Services[0].SLOs = []spec.SLO{{Name: "latency", Objective: 0.99, Window: 30 * 24 * time.Hour,
 				Latency: &spec.LatencySLI{Histogram: "http_request_duration_seconds", Threshold: 0.3, Buckets: []float64{0.1, 0.25, 0.5}}}}
@@ -270,5 +280,39 @@ func TestValidateWithPrintsAndParsesEachExpressionOnce(t *testing.T) {
 	}
 	if len(parsed) == 0 {
 		t.Fatal("Validate parsed nothing through the Printer")
+	}
+}
+
+// TestTextNoFileCanHoldIsRefusedNamingTheField: invalid UTF-8 (which
+// yaml.v3 writes as !!binary) and a text of several lines that starts with
+// a tab (which it writes as a block no parser reads) are refused, each
+// located by service, alert and field.
+func TestTextNoFileCanHoldIsRefusedNamingTheField(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  func(s *spec.Spec)
+		want string
+	}{
+		{"invalid UTF-8 in a summary", func(s *spec.Spec) { s.Services[0].Alerts[0].Summary = "down \xff" },
+			`alert "ApiDown": summary: not valid UTF-8`},
+		{"a tab before a line break in a description", func(s *spec.Spec) { s.Services[0].Alerts[0].Description = "\tSee the runbook.\n" },
+			`alert "ApiDown": description: a text of several lines may not start with a tab`},
+		{"DEL in a summary, which Kubernetes' YAML writer cannot hold", func(s *spec.Spec) { s.Services[0].Alerts[0].Summary = "down\x7f" },
+			`alert "ApiDown": summary: holds a character YAML 1.1 readers refuse`},
+		{"invalid UTF-8 in a label's value", func(s *spec.Spec) { s.Services[0].Alerts[0].Labels = map[string]string{"team": "\xc3\x28"} },
+			`alert "ApiDown": labels["team"]: not valid UTF-8`},
+		{"invalid UTF-8 in a Slack channel", func(s *spec.Spec) {
+			s.Routing = routing()
+			s.Routing.Receivers[1].Slack.Channel = "#ops\xff"
+		}, `routing.receivers[1].slack.channel: not valid UTF-8`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := valid()
+			tc.set(&s)
+			err := s.Validate()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want an error with %q", err, tc.want)
+			}
+		})
 	}
 }

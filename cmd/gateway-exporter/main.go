@@ -87,6 +87,9 @@ func newApp() *cli.App {
 }
 
 func run(c *cli.Context) error {
+	if err := checkFlags(c); err != nil {
+		return err
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.String("log.level"))); err != nil {
 		return fmt.Errorf("--log.level: %w", err)
@@ -140,7 +143,7 @@ func run(c *cli.Context) error {
 		}
 		mux.Handle("/", landing)
 	}
-	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	server := newServer(mux)
 	go func() {
 		<-ctx.Done()
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -160,6 +163,24 @@ func run(c *cli.Context) error {
 		return nil
 	}
 	return err
+}
+
+// newServer is the exporter's HTTP server, with every timeout set so that a
+// client that sends slowly, stops reading or idles cannot hold a connection
+// for good. A scrape is a GET without a body, answered from the cache in
+// milliseconds; the write timeout leaves a slow reader far more than
+// Prometheus waits (scrape_timeout is at most the scrape interval, 1m by
+// default), and the idle timeout outlasts that interval so Prometheus
+// reuses its connection. docs/security.md lists them.
+func newServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+	}
 }
 
 // newRegistry holds what a scrape gathers besides the cached container

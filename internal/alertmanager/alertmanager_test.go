@@ -18,7 +18,7 @@ import (
 	amconfig "github.com/prometheus/alertmanager/config"
 	"github.com/prometheus/alertmanager/dispatch"
 	"github.com/prometheus/common/model"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/sre-tools/promgen/internal/alertmanager"
 	"github.com/sre-tools/promgen/internal/testenv"

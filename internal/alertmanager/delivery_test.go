@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/sre-tools/promgen/internal/alertmanager"
 	"github.com/sre-tools/promgen/internal/testenv"

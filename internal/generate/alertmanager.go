@@ -10,16 +10,17 @@ import (
 
 // renderAlertmanager writes a target's Alertmanager configuration, its
 // notification templates and its routing cases, when the spec routes its
-// alerts: checked by Alertmanager's own loader, every receiver's templates
-// rendered by its own template package, and its inhibitions against the
-// alerts' labels.
+// alerts: each YAML file read back from its bytes as the values it was
+// written from, the configuration checked by Alertmanager's own loader,
+// every receiver's templates rendered by its own template package, and its
+// inhibitions against the alerts' labels.
 func renderAlertmanager(t Target) (Files, error) {
 	if !t.Spec.Routing.Configured() {
 		return nil, nil
 	}
 	cfgPath := path.Join(t.Dir, "alertmanager", "alertmanager.yml")
 	file := alertmanager.Config(t.Spec)
-	cfg, err := marshal(file)
+	cfg, err := marshalRead(cfgPath, file)
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +35,7 @@ func renderAlertmanager(t Target) (Files, error) {
 	if errs := alertmanager.CheckInhibitions(t.Spec); len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	cases, err := marshal(alertmanager.Cases(t.Spec))
+	cases, err := marshalRead(path.Join(t.Dir, "alertmanager", "routes.yml"), alertmanager.Cases(t.Spec))
 	if err != nil {
 		return nil, err
 	}

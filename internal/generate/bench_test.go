@@ -1,19 +1,15 @@
 package generate
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/sre-tools/promgen/internal/scalespec"
-	"github.com/sre-tools/promgen/rules"
 	"github.com/sre-tools/promgen/spec"
 )
 
@@ -101,69 +97,4 @@ func TestAScaleSpecBuilds(t *testing.T) {
 	if len(files) != 4*20+3 {
 		t.Fatalf("got %d files, want %d", len(files), 4*20+3)
 	}
-}
-
-// TestYAMLIsWrittenAsYAMLv3WritesIt builds the gateway's specs (every
-// profile: routing, Kubernetes, several hosts), the fixture and a scale
-// spec through yamlenc, then through yaml.v3 alone, and compares every
-// file: yamlenc must change no byte, and must have written every YAML file
-// itself, or the comparison proves nothing of it.
-func TestYAMLIsWrittenAsYAMLv3WritesIt(t *testing.T) {
-	s, base := scaleSpec(t, 12)
-	targets := []Target{{Spec: fixture()}, {Dir: "scale", Spec: s}}
-	for _, p := range rules.Profiles {
-		targets = append(targets, Target{Dir: "gateway-" + p.Name, Spec: rules.Spec(p)})
-	}
-	build := func() Files {
-		t.Helper()
-		var files Files
-		for _, tg := range targets {
-			b := base
-			if tg.Dir != "scale" {
-				b = ""
-			}
-			fs, err := Build(context.Background(), []Target{tg}, Options{ComposeBase: b})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if files == nil {
-				files = fs
-			} else {
-				maps.Copy(files, fs)
-			}
-		}
-		return files
-	}
-	before := yamlFallbacks.Load()
-	fast := build()
-	if n := yamlFallbacks.Load() - before; n > 0 {
-		t.Errorf("%d files were left to yaml.v3", n)
-	}
-	forceYAMLv3 = true
-	defer func() { forceYAMLv3 = false }()
-	slow := build()
-	if len(fast) != len(slow) {
-		t.Fatalf("%d files, yaml.v3 alone %d", len(fast), len(slow))
-	}
-	yamlFiles := 0
-	for _, p := range slow.Paths() {
-		if strings.HasSuffix(p, ".yml") || strings.HasSuffix(p, ".yaml") {
-			yamlFiles++
-		}
-		if !bytes.Equal(fast[p], slow[p]) {
-			t.Errorf("%s differs from yaml.v3's:\n%s", p, lineDiff(string(slow[p]), string(fast[p])))
-		}
-	}
-	t.Logf("%d files compared, %d of them YAML", len(slow), yamlFiles)
-}
-
-// lineDiff shows the first line where got departs from want.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := range min(len(w), len(g)) {
-		if w[i] != g[i] {
-			return fmt.Sprintf("line %d:\n  yaml.v3: %q\n  yamlenc: %q", i+1, w[i], g[i])
-		}
-	}
-	return fmt.Sprintf("yaml.v3 %d lines, yamlenc %d", len(w), len(g))
 }

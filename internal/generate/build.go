@@ -12,13 +12,11 @@ import (
 	"maps"
 	"path"
 	"sort"
-	"sync/atomic"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/sre-tools/promgen/internal/parallel"
 	"github.com/sre-tools/promgen/internal/rulecheck"
-	"github.com/sre-tools/promgen/internal/yamlenc"
 	"github.com/sre-tools/promgen/spec"
 )
 
@@ -138,11 +136,12 @@ func renderGroup(t Target, g group, rc *rulecheck.Checker, pr *spec.Printer) (Fi
 	if err != nil {
 		return nil, err
 	}
-	tests, err := marshal(unitTests(t.Spec, g, "../rules/"+g.name+".rules.yml"))
+	testPath := path.Join(t.Dir, "tests", g.name+".test.yml")
+	tests, err := marshalTests(testPath, unitTests(t.Spec, g, "../rules/"+g.name+".rules.yml"))
 	if err != nil {
 		return nil, err
 	}
-	out := Files{rulePath: rules, path.Join(t.Dir, "tests", g.name+".test.yml"): tests}
+	out := Files{rulePath: rules, testPath: tests}
 	if g.svc != nil {
 		f := newFragment(t.Dir, *g.svc)
 		content, err := f.render()
@@ -159,20 +158,9 @@ func renderGroup(t Target, g group, rc *rulecheck.Checker, pr *spec.Printer) (Fi
 	return out, nil
 }
 
-// marshal writes v after the header as yaml.v3 writes it with indent 2:
-// through yamlenc, which writes the same bytes at a fraction of the cost,
-// or through yaml.v3 itself for a value yamlenc leaves to it.
+// marshal writes v after the header with yaml.v3, indent 2: the copy of
+// yaml.v3 that rulefmt decodes rule files with.
 func marshal(v any) ([]byte, error) {
-	if !forceYAMLv3 {
-		b, err := yamlenc.Marshal([]byte(Header), v, 2)
-		if !errors.Is(err, yamlenc.ErrUnsupported) {
-			if err != nil {
-				return nil, fmt.Errorf("marshal: %w", err)
-			}
-			return b, nil
-		}
-		yamlFallbacks.Add(1)
-	}
 	var b bytes.Buffer
 	b.WriteString(Header)
 	enc := yaml.NewEncoder(&b)
@@ -185,13 +173,6 @@ func marshal(v any) ([]byte, error) {
 	}
 	return b.Bytes(), nil
 }
-
-// forceYAMLv3 and yamlFallbacks let a test compare yamlenc's output with
-// yaml.v3's and see that the comparison covered yamlenc.
-var (
-	forceYAMLv3   bool
-	yamlFallbacks atomic.Int64
-)
 
 // prefixed names the target of each spec error when it is not the root.
 func prefixed(dir string, err error) error {

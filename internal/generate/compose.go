@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,12 +49,33 @@ func composeService(svc spec.Service) types.ServiceConfig {
 	if hc := c.Healthcheck; len(hc.Test) > 0 {
 		retries := hc.Retries
 		out.HealthCheck = &types.HealthCheckConfig{
-			Test:        types.HealthCheckTest(hc.Test),
+			Test:        escapeDollars(hc.Test),
 			Interval:    duration(hc.Interval),
 			Timeout:     duration(hc.Timeout),
 			Retries:     &retries,
 			StartPeriod: duration(hc.StartPeriod),
 		}
+	}
+	return out
+}
+
+// escapeDollars writes each $ of a healthcheck command as $$: compose
+// interpolates every value of a file it loads, so a bare $PORT would be
+// replaced by the host's PORT (or nothing) before the container ever saw it,
+// and $$ is how a compose file says a literal $. unescapeDollars is how
+// compose reads it back.
+func escapeDollars(test []string) types.HealthCheckTest {
+	out := make(types.HealthCheckTest, len(test))
+	for i, s := range test {
+		out[i] = strings.ReplaceAll(s, "$", "$$")
+	}
+	return out
+}
+
+func unescapeDollars(test types.HealthCheckTest) types.HealthCheckTest {
+	out := make(types.HealthCheckTest, len(test))
+	for i, s := range test {
+		out[i] = strings.ReplaceAll(s, "$$", "$")
 	}
 	return out
 }
@@ -318,8 +340,16 @@ func sameService(got, want types.ServiceConfig) error {
 	if want.Deploy != nil && want.Deploy.Replicas != nil && (got.Deploy == nil || got.Deploy.Replicas == nil || *got.Deploy.Replicas != *want.Deploy.Replicas) {
 		return fmt.Errorf("merged replicas differ from the spec's %d", *want.Deploy.Replicas)
 	}
-	if want.HealthCheck != nil && (got.HealthCheck == nil || fmt.Sprint(got.HealthCheck.Test) != fmt.Sprint(want.HealthCheck.Test)) {
-		return fmt.Errorf("merged healthcheck differs from the spec's %v", want.HealthCheck.Test)
+	// want is the fragment as written, each $ as $$; compose-go read got
+	// from it, and reads $$ as $.
+	if want.HealthCheck != nil {
+		if spec := unescapeDollars(want.HealthCheck.Test); got.HealthCheck == nil || !slices.Equal(got.HealthCheck.Test, spec) {
+			var merged types.HealthCheckTest
+			if got.HealthCheck != nil {
+				merged = got.HealthCheck.Test
+			}
+			return fmt.Errorf("merged healthcheck %q differs from the spec's %q", merged, spec)
+		}
 	}
 	// A base's `disable: true` stays beside the spec's test, and compose
 	// runs no healthcheck at all.

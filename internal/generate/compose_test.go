@@ -9,9 +9,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/prometheus/common/model"
 
+	"github.com/sre-tools/promgen/rules"
 	"github.com/sre-tools/promgen/spec"
 )
 
@@ -269,5 +272,58 @@ func BenchmarkValidateCompose(b *testing.B) {
 			}
 			b.ReportMetric(float64((cpuTime(b)-start).Milliseconds())/float64(b.N), "cpu-ms/op")
 		})
+	}
+}
+
+// TestComposePrometheusHoldsTheObjectives reads the stack's compose file as
+// docker compose does: its Prometheus keeps at least the retention the
+// gateway's spec declares, which holds every objective's window (the spec's
+// validation says so), on a named volume that outlives `compose down`.
+func TestComposePrometheusHoldsTheObjectives(t *testing.T) {
+	load, base, err := composeLoader(context.Background(), "../../compose/docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := load(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prom, ok := p.Services["prometheus"]
+	if !ok {
+		t.Fatal("compose/docker-compose.yml has no prometheus service")
+	}
+	s := rules.Spec(rules.Production)
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	declared := s.Prometheus.Retention
+	if declared == 0 {
+		t.Fatal("the gateway's spec declares no Prometheus retention")
+	}
+	var retention, storage string
+	for _, arg := range prom.Command {
+		if v, ok := strings.CutPrefix(arg, "--storage.tsdb.retention.time="); ok {
+			retention = v
+		}
+		if v, ok := strings.CutPrefix(arg, "--storage.tsdb.path="); ok {
+			storage = v
+		}
+	}
+	got, err := model.ParseDuration(retention)
+	if err != nil {
+		t.Fatalf("prometheus: --storage.tsdb.retention.time=%q: %v (Prometheus' default of 15d does not hold a 30-day objective)", retention, err)
+	}
+	if time.Duration(got) < declared {
+		t.Errorf("prometheus keeps %s, the spec declares %s", got, model.Duration(declared))
+	}
+	var named bool
+	for _, v := range prom.Volumes {
+		if v.Target == storage {
+			_, declaredVolume := p.Volumes[v.Source]
+			named = v.Type == types.VolumeTypeVolume && v.Source != "" && declaredVolume
+		}
+	}
+	if !named {
+		t.Errorf("prometheus' storage %q is not on a named volume: %+v", storage, prom.Volumes)
 	}
 }

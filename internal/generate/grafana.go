@@ -12,11 +12,12 @@ import (
 )
 
 // renderDashboard writes a service's Grafana dashboard, built with Grafana's
-// SDK, after checking that every query parses as PromQL: the queries carry
-// the spec's own expressions. That the JSON decodes strictly back into the
-// SDK's types depends only on the SDK and the dashboard builder, so
-// TestEveryDashboardDecodesStrictly proves it for every kind of service
-// instead of every build paying for it (a tenth of a build's CPU).
+// SDK, after checking that every query parses as PromQL (the queries carry
+// the spec's own expressions) and that its bytes decode as JSON. That the
+// JSON decodes strictly back into the SDK's types depends only on the SDK
+// and the dashboard builder, so TestEveryDashboardDecodesStrictly proves it
+// for every kind of service instead of every build paying for it (a tenth
+// of a build's CPU).
 func renderDashboard(t Target, svc spec.Service) (string, []byte, error) {
 	p := path.Join(t.Dir, "grafana", svc.Name+".json")
 	d, err := grafana.Build(t.Spec, svc)
@@ -31,6 +32,12 @@ func renderDashboard(t Target, svc spec.Service) (string, []byte, error) {
 	b, err := json.MarshalIndent(d, "", "  ")
 	if err != nil {
 		return "", nil, fmt.Errorf("%s: %w", p, err)
+	}
+	// Read back as Grafana reads a dashboard file: JSON, whatever the
+	// spec's text in it.
+	var back map[string]any
+	if err := json.Unmarshal(b, &back); err != nil {
+		return "", nil, fmt.Errorf("%s: does not read back: %w", p, err)
 	}
 	return p, append(b, '\n'), nil
 }

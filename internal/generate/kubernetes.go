@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"path"
 
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	sigsyaml "sigs.k8s.io/yaml"
+
 	"github.com/sre-tools/promgen/internal/kubernetes"
 	"github.com/sre-tools/promgen/internal/rulecheck"
 	"github.com/sre-tools/promgen/spec"
@@ -51,18 +54,25 @@ func renderKubernetes(t Target, rc *rulecheck.Checker, pr *spec.Printer) (Files,
 			errs = append(errs, err)
 			continue
 		}
-		tests, err := marshal(unitTests(ks, g, "../rules/"+svc.Name+".rules.yml"))
+		testPath := path.Join(dir, "tests", svc.Name+".test.yml")
+		tests, err := marshalTests(testPath, unitTests(ks, g, "../rules/"+svc.Name+".rules.yml"))
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		files[rulePath] = rules
-		files[path.Join(dir, "tests", svc.Name+".test.yml")] = tests
+		files[testPath] = tests
 
 		prPath := path.Join(dir, "prometheusrules", svc.Name+".yaml")
-		pr, err := kubernetes.Marshal(kubernetes.PrometheusRule(svc.Name, w.Namespace, k.RuleLabels, rg))
-		if err == nil {
+		obj := kubernetes.PrometheusRule(svc.Name, w.Namespace, k.RuleLabels, rg)
+		pr, err := kubernetes.Marshal(obj)
+		if err != nil {
+			err = fmt.Errorf("%s: %w", prPath, err)
+		} else {
 			err = kubernetes.ValidatePrometheusRule(prPath, pr)
+		}
+		if err == nil {
+			err = readBack(prPath, obj, pr, strictlyK8s[monitoringv1.PrometheusRule])
 		}
 		if err != nil {
 			errs = append(errs, err)
@@ -92,12 +102,26 @@ func renderKubernetes(t Target, rc *rulecheck.Checker, pr *spec.Printer) (Files,
 		return nil, errors.Join(errs...)
 	}
 	comp.APIVersion, comp.Kind = "kustomize.config.k8s.io/v1alpha1", "Component"
+	compPath := path.Join(dir, "kustomization.yaml")
 	b, err := kubernetes.Marshal(comp)
+	if err == nil {
+		err = readBack(compPath, comp, b, strictlyK8s[component])
+	}
 	if err != nil {
 		return nil, err
 	}
-	files[path.Join(dir, "kustomization.yaml")] = append([]byte(Header), b...)
+	files[compPath] = append([]byte(Header), b...)
 	return files, nil
+}
+
+// strictlyK8s decodes a manifest as kubectl and the API server read it:
+// YAML into JSON, strictly, into the Kubernetes or Operator type.
+func strictlyK8s[T any](content []byte) (T, error) {
+	var v T
+	if err := sigsyaml.UnmarshalStrict(content, &v); err != nil {
+		return v, fmt.Errorf("does not read back: %w", err)
+	}
+	return v, nil
 }
 
 // component is the part of a kustomize Component the Kubernetes target

@@ -108,24 +108,24 @@ func staticLabels(a spec.Alert) map[string]string {
 	return l
 }
 
-// checkRules reports the problems Prometheus would find in a rendered rule
-// file, content, the encoding of groups: rc answers for valid groups, and
-// rulefmt.Parse says what is wrong with any other, with lines. Lint, in
-// `promgen build`, reads the groups rc kept instead of decoding the file.
+// checkRules reads a rendered rule file, content, back as Prometheus loads
+// it, with rulefmt.Parse, and holds what it reads to groups, the values it
+// was encoded from: a rule file Prometheus refuses, or reads as other
+// rules, is an error naming the file, and rulefmt's problems name the
+// group, the rule and the line. Lint, in `promgen build`, reads the groups
+// rc keeps instead of decoding the file again.
 func checkRules(rc *rulecheck.Checker, path string, groups rulefmt.RuleGroups, content []byte) error {
-	if rc.ValidEncoding(&groups, content) {
-		return nil
-	}
-	_, errs := rulefmt.Parse(content, false, model.UTF8Validation, rulecheck.Parser, slog.New(slog.DiscardHandler))
-	if len(errs) == 0 {
-		// The checks are rulefmt's; should they ever disagree, the
-		// stricter one wins.
-		return fmt.Errorf("%s: rulefmt accepts the generated rules, but promgen's check of them does not", path)
-	}
-	msgs := make([]string, len(errs))
-	for i, e := range errs {
-		msgs[i] = e.Error()
-	}
-	sort.Strings(msgs)
-	return fmt.Errorf("%s: rulefmt rejects the generated rules: %v", path, msgs)
+	return readBack(path, groups, content, func(b []byte) (rulefmt.RuleGroups, error) {
+		got, errs := rulefmt.Parse(b, false, model.UTF8Validation, rc.Parser(), slog.New(slog.DiscardHandler))
+		if len(errs) > 0 {
+			msgs := make([]string, len(errs))
+			for i, e := range errs {
+				msgs[i] = e.Error()
+			}
+			sort.Strings(msgs)
+			return rulefmt.RuleGroups{}, fmt.Errorf("rulefmt rejects the generated rules: %v", msgs)
+		}
+		rc.Accept(b, got)
+		return *got, nil
+	})
 }

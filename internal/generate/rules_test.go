@@ -11,9 +11,9 @@ import (
 	"github.com/sre-tools/promgen/internal/rulecheck"
 )
 
-// TestABadRuleFileFailsTheBuildWithRulefmtsMessage: what rulecheck refuses
-// (rulecheck's tests hold it to rulefmt) fails the build, named by path,
-// with rulefmt's own message; a valid file passes.
+// TestABadRuleFileFailsTheBuildWithRulefmtsMessage: what rulefmt.Parse
+// refuses in the bytes of a rule file fails the build, named by path, with
+// rulefmt's own message; a valid file passes.
 func TestABadRuleFileFailsTheBuildWithRulefmtsMessage(t *testing.T) {
 	rc := &rulecheck.Checker{}
 	good := "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n        annotations:\n          summary: '{{ $labels.job }} is down'\n"
@@ -31,6 +31,43 @@ func TestABadRuleFileFailsTheBuildWithRulefmtsMessage(t *testing.T) {
 	}
 }
 
+// TestARuleFileItsLoaderCannotReadFailsTheBuild: yaml.v3 writes a text of
+// several lines that starts with a tab as a literal block no YAML parser
+// reads. Spec validation refuses such a text; should anything else write
+// one, the build reads the bytes back and fails, naming the file and
+// rulefmt's problem, instead of writing it and saying it succeeded.
+func TestARuleFileItsLoaderCannotReadFailsTheBuild(t *testing.T) {
+	rg := rulefmt.RuleGroups{Groups: []rulefmt.RuleGroup{{Name: "worker", Rules: []rulefmt.Rule{{
+		Alert: "WorkerDown", Expr: "up == 0", Annotations: map[string]string{"description": "\tSee the runbook.\n"},
+	}}}}}
+	content, err := marshal(rg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = checkRules(&rulecheck.Checker{}, "rules/worker.rules.yml", rg, content)
+	const want = "rules/worker.rules.yml: rulefmt rejects the generated rules: [yaml: line 9: found a tab character where an indentation space is expected"
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("got %v, want %s...\n%s", err, want, content)
+	}
+}
+
+// TestAFileThatReadsBackAsOtherValuesFailsTheBuild: a file whose loader
+// reads other values than were written is an error naming the field.
+func TestAFileThatReadsBackAsOtherValuesFailsTheBuild(t *testing.T) {
+	want := expAlert{ExpAnnotations: map[string]string{"summary": "\nstarts with a line break"}}
+	lossy := func([]byte) (expAlert, error) {
+		return expAlert{ExpAnnotations: map[string]string{"summary": "starts with a line break"}}, nil
+	}
+	err := readBack("tests/a.test.yml", want, nil, lossy)
+	const msg = `tests/a.test.yml: reads back as something else: exp_annotations["summary"]: wrote "\nstarts with a line break", read "starts with a line break"`
+	if err == nil || err.Error() != msg {
+		t.Fatalf("got  %v\nwant %s", err, msg)
+	}
+	if err := readBack("tests/a.test.yml", want, nil, func([]byte) (expAlert, error) { return want, nil }); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func decodeRules(t *testing.T, content string) rulefmt.RuleGroups {
 	t.Helper()
 	var rg rulefmt.RuleGroups
@@ -40,11 +77,11 @@ func decodeRules(t *testing.T, content string) rulefmt.RuleGroups {
 	return rg
 }
 
-// TestEveryRuleFileDecodesToTheGroupsItWasCheckedAs: the build checks the
-// rule groups it encoded, not a decoding of the file (rulecheck's
-// ValidEncoding), and lint reads those groups. This decodes every rule file
-// the builders write, strictly, as Prometheus does, and holds the result to
-// the groups checked: what the build checked is what Prometheus loads.
+// TestEveryRuleFileDecodesToTheGroupsItWasCheckedAs: the build reads every
+// rule file back with rulefmt.Parse and hands what it read to lint, which
+// reads those groups instead of the file. This decodes every rule file the
+// builders write again, strictly, as Prometheus does, and holds the result
+// to the groups the build kept.
 func TestEveryRuleFileDecodesToTheGroupsItWasCheckedAs(t *testing.T) {
 	rc := &rulecheck.Checker{}
 	n := 0

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -113,9 +114,13 @@ func firstError(errs []error) error {
 
 // Diff returns a unified diff from what is under root to files, empty when
 // they agree. Files under root that the build would not produce show as
-// removed.
+// removed. Diff opens only regular files: anything else under root (a
+// symlink, a FIFO, a socket, a device) is named as such, never followed or
+// read, since promgen writes none and reading one could print a link's
+// target (a secret) or wait on a pipe for ever.
 func Diff(root string, files Files) (string, error) {
 	onDisk := Files{}
+	odd := map[string]fs.FileMode{} // entries that are not regular files, by path
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if errors.Is(err, fs.ErrNotExist) && p == root {
 			return fs.SkipAll
@@ -127,9 +132,21 @@ func Diff(root string, files Files) (string, error) {
 		if err != nil {
 			return err
 		}
-		b, err := os.ReadFile(p)
-		onDisk[filepath.ToSlash(rel)] = b
-		return err
+		rel = filepath.ToSlash(rel)
+		if !d.Type().IsRegular() {
+			odd[rel] = d.Type()
+			return nil
+		}
+		b, mode, err := readRegular(p)
+		if err != nil {
+			return err
+		}
+		if !mode.IsRegular() {
+			odd[rel] = mode.Type()
+			return nil
+		}
+		onDisk[rel] = b
+		return nil
 	})
 	if err != nil {
 		return "", err
@@ -142,7 +159,14 @@ func Diff(root string, files Files) (string, error) {
 		all[p] = nil
 	}
 	var out strings.Builder
+	for p := range odd {
+		all[p] = nil
+	}
 	for _, p := range all.Paths() {
+		if mode, ok := odd[p]; ok {
+			fmt.Fprintf(&out, "%s: is %s, promgen writes regular files\n", filepath.Join(root, p), kind(mode))
+			continue
+		}
 		have, want := onDisk[p], files[p]
 		if bytes.Equal(have, want) {
 			continue
@@ -164,4 +188,43 @@ func Diff(root string, files Files) (string, error) {
 		out.WriteString(d)
 	}
 	return out.String(), nil
+}
+
+// readRegular reads the file at p if it is a regular file, and returns its
+// mode either way: the walk saw a regular file, but one could have taken
+// its place since.
+func readRegular(p string) ([]byte, fs.FileMode, error) {
+	f, err := os.OpenFile(p, os.O_RDONLY|openFlags, 0)
+	if err != nil {
+		if fi, lerr := os.Lstat(p); lerr == nil && !fi.Mode().IsRegular() {
+			return nil, fi.Mode(), nil
+		}
+		return nil, 0, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, 0, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fi.Mode(), nil
+	}
+	b, err := io.ReadAll(f)
+	return b, fi.Mode(), err
+}
+
+// kind names a file mode's type for a message: "a symlink".
+func kind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symlink"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	default:
+		return "not a regular file (" + m.Type().String() + ")"
+	}
 }

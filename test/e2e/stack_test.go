@@ -20,7 +20,7 @@ import (
 
 	"github.com/moby/moby/client"
 	"github.com/prometheus/prometheus/model/rulefmt"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/sre-tools/promgen/internal/testenv"
 	"github.com/sre-tools/promgen/rules"

@@ -228,7 +228,7 @@ var mutations = []mutation{
 		Regenerate: true,
 	},
 	{
-		Name:       "ContainerOOMKilled looks for a pending ServiceDown: the kill pages again after the outage is over",
+		Name:       "ContainerOOMKilled stands down for a merely pending ServiceDown: a kill the restart recovers from never pages",
 		File:       "rules/failures.go",
 		Original:   `spec.Eq("alertstate", "firing")`,
 		Mutant:     `spec.Eq("alertstate", "pending")`,

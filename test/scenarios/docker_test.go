@@ -92,9 +92,10 @@ var all = []scenario{
 				firing(t, healthy+down-t.step(), false, "ServiceDown"))
 			st.Queries = append(st.Queries, oneIdentity("ServiceDown", healthy+down-t.step(), healthy)...)
 			if t.availabilitySLO {
-				// The outage burns budget: every request it turned away failed.
+				// The outage burns budget: every request it turned away
+				// failed, so the shortest window's error ratio is 1.
 				st.Queries = append(st.Queries, spec.Query{At: healthy + t.d(30*time.Minute),
-					Expr:    `max(service:sli_errors:ratio_rate5m{slo="availability"})`,
+					Expr:    `max({__name__=~"service:sli_errors:ratio_rate.+",slo="availability"})`,
 					Samples: []spec.Sample{{Labels: map[string]string{}, Value: 1}}})
 			}
 			return st
@@ -111,6 +112,22 @@ var all = []scenario{
 			for _, at := range []time.Duration{t.d(2 * time.Minute), t.d(61 * time.Minute), t.d(119 * time.Minute)} {
 				st.Queries = append(st.Queries, oneIdentity("ServiceDown", healthy+at, healthy)...)
 			}
+			return st
+		},
+	},
+	{
+		name:    "an OOM kill the restart policy recovers from within seconds still pages, once, as the OOM kill",
+		applies: func(t target) bool { return scraped(t) && t.has("ContainerOOMKilled") },
+		build: func(t target) spec.Test {
+			healthy, blip, after := t.d(10*time.Minute), t.d(30*time.Second), t.d(20*time.Minute)
+			total := healthy + blip + after
+			st := spec.Test{Series: append([]spec.Series{
+				t.up(1, host1, hold(1, healthy), hold(0, blip), hold(1, after)),
+				t.requests(1, host1, "200", grow(0, 100, healthy), stale(blip), grow(0, 100, after)),
+			}, t.terminated(1, host1, "137", catalog.ReasonOOMKilled, healthy, total)...)}
+			st.Queries = append(st.Queries,
+				firing(t, healthy+t.d(5*time.Minute), false, "ContainerOOMKilled"),
+				firing(t, healthy+t.d(17*time.Minute), false))
 			return st
 		},
 	},

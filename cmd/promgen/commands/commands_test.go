@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -103,7 +104,7 @@ func TestABadSpecIsReportedWholeAndWritesNothing(t *testing.T) {
 	for _, want := range []string{
 		"nothing written (3 problems)",
 		`rules/: service "inference-gateway": alert "ServiceDown": for: must not be negative`,
-		`rules/: service "inference-gateway": alert "HighMemoryUsage": severity: "urgent" is not one of critical, warning, info`,
+		`rules/: service "inference-gateway": alert "ReplicaDown": severity: "urgent" is not one of critical, warning, info`,
 		`rules/: service "inference-gateway": container.memory.reservation: 8589934592 bytes exceeds the limit of 4294967296 bytes`,
 	} {
 		if !strings.Contains(err.Error(), want) {
@@ -229,6 +230,34 @@ func TestEveryProblemOfAManyServiceSpecIsReportedAndNothingWritten(t *testing.T)
 		`rules/: service "ranker": alert "ServiceDown": name: duplicate alert: an alert name may appear once per service`,
 		`rules/: service "inference-gateway": name: duplicate service`,
 		`rules/: pipeline alert "GatewayExporterDown": name: duplicate alert: an alert name may appear once per spec (pipeline alerts)`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "generated")); !os.IsNotExist(err) {
+		t.Errorf("a refused build wrote generated/ (%v)", err)
+	}
+}
+
+// TestTextNoRuleFileCanHoldFailsTheBuild reproduces issue 23: an
+// annotation with a leading tab and a line break was written as a block
+// Prometheus cannot read, and invalid UTF-8 as !!binary, while the build
+// said it wrote every file. Both now fail the build, named by service,
+// alert and field, and nothing is written.
+func TestTextNoRuleFileCanHoldFailsTheBuild(t *testing.T) {
+	dir := workdir(t)
+	s := rules.Spec(rules.Production)
+	s.Services[0].Alerts[0].Description = "\tSee the runbook.\n"
+	s.Services[0].Alerts[1].Summary = "down \xff"
+	a0, a1 := s.Services[0].Alerts[0].Name, s.Services[0].Alerts[1].Name
+	_, err := run(t, Config{Origin: "rules/", Outputs: []Output{{Spec: s}}}, dir, "build")
+	if err == nil {
+		t.Fatal("the build succeeded")
+	}
+	for _, want := range []string{
+		fmt.Sprintf(`service "inference-gateway": alert %q: description: a text of several lines may not start with a tab`, a0),
+		fmt.Sprintf(`service "inference-gateway": alert %q: summary: not valid UTF-8`, a1),
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)

@@ -38,10 +38,24 @@ type Source struct {
 	client   *http.Client
 
 	// buf holds the last answer's body: the next read of about the same
-	// size reuses it instead of growing a new one from nothing.
+	// size reuses it instead of growing a new one from nothing. It is let
+	// go when it is far larger than the answer just read, or larger than
+	// maxKept (release), so one unusually large answer does not pin its
+	// memory for the life of the process.
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
+
+// Bounds of the read buffer kept between reads. A buffer up to keptFloor is
+// kept whatever the answer (1,000 containers make about 5 MB, and growing
+// one from nothing costs more than holding it); above that, only while it
+// is at most twice the answer just read (bytes.Buffer grows by doubling),
+// and never above maxKept, about 13,000 containers' answer: past that, a
+// fresh buffer each interval costs less than holding one for good.
+const (
+	keptFloor = 16 << 20
+	maxKept   = 64 << 20
+)
 
 // maxBody bounds an answer, so that a cAdvisor (or anything else at its
 // address) sending without end cannot exhaust memory. 1,000 containers make
@@ -105,6 +119,7 @@ func (s *Source) Read(ctx context.Context) (map[string]memory.Stats, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.release()
 	s.buf.Reset()
 	if _, err := s.buf.ReadFrom(io.LimitReader(resp.Body, maxBody+1)); err != nil {
 		return nil, fmt.Errorf("cadvisor stats %s: read: %w", s.statsURL, err)
@@ -117,6 +132,15 @@ func (s *Source) Read(ctx context.Context) (map[string]memory.Stats, error) {
 		return nil, fmt.Errorf("cadvisor stats %s: %w", s.statsURL, err)
 	}
 	return stats, nil
+}
+
+// release lets the read buffer go when it is larger than the answer just
+// read calls for (see keptFloor and maxKept); the next read grows a new one.
+func (s *Source) release() {
+	c := s.buf.Cap()
+	if c > maxKept || c > keptFloor && c > 2*s.buf.Len() {
+		s.buf = bytes.Buffer{}
+	}
 }
 
 // isID reports whether s is a full Docker container ID: 64 lower-case hex
