@@ -69,6 +69,11 @@ func (s Severity) Valid() bool {
 	return false
 }
 
+// AlertWatchdog is the dead man's switch: an alert that always fires, which
+// routing sends to the heartbeat receiver alone, never to a person, and
+// which no inhibition may name (it would mute, or be muted, forever).
+const AlertWatchdog = "Watchdog"
+
 // AlertNamePattern is the shape of an alert name: CamelCase, as silences,
 // inhibitions, routes and dashboards key on it.
 const AlertNamePattern = `^[A-Z][A-Za-z0-9]*$`

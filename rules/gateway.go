@@ -30,7 +30,7 @@ func GatewayPrometheus(p Profile) spec.Prometheus {
 		return spec.Prometheus{ScrapeInterval: time.Second, ScrapeTimeout: time.Second, EvaluationInterval: time.Second,
 			RefreshInterval: 5 * time.Second, Retention: 15 * 24 * time.Hour}
 	}
-	return spec.Prometheus{Retention: GatewayRetention}
+	return spec.Prometheus{Retention: GatewayRetention, ExternalURL: PrometheusURL}
 }
 
 // GatewayRetention is how long the stack's Prometheus keeps samples
@@ -77,6 +77,9 @@ const (
 	PagerDutyKeyFile = "/etc/alertmanager/secrets/pagerduty-routing-key"
 	SlackURLFile     = "/etc/alertmanager/secrets/slack-incidents-url"
 	SlackChannel     = "#incidents"
+	// HeartbeatURLFile holds the dead man's switch's URL (healthchecks.io,
+	// say), where the Watchdog is posted every minute.
+	HeartbeatURLFile = "/etc/alertmanager/secrets/heartbeat-url"
 )
 
 // GrafanaURL is the Grafana the stack's users add (compose/grafana
@@ -86,6 +89,24 @@ const GrafanaURL = "http://localhost:3000"
 // E2EWebhookAddr is where the fault matrix listens for the e2e profile's
 // notifications: one path per receiver.
 const E2EWebhookAddr = "127.0.0.1:19095"
+
+// GatewayIncident is how the runbook's Communication section speaks of an
+// incident: in #incidents, led by the on-call engineer, in the war room,
+// a critical alert being a P0.
+var GatewayIncident = spec.Incident{
+	Channel:       SlackChannel,
+	WarRoom:       "https://zoom.us/j/emergency",
+	Commander:     "@oncall-engineer",
+	SeverityNames: map[spec.Severity]string{spec.Critical: "P0 - All Hands"},
+}
+
+// PrometheusURL and AlertmanagerURL are where the stack's users reach its
+// Prometheus and Alertmanager (compose/docker-compose.yml runs them with
+// these --web.external-url): every link of a notification points there.
+const (
+	PrometheusURL   = "http://localhost:9090"
+	AlertmanagerURL = "http://localhost:9093"
+)
 
 // GatewayRouting is the gateway's Alertmanager routing in a profile:
 // critical pages and posts in #incidents, warnings only post. The e2e
@@ -106,6 +127,12 @@ func GatewayRouting(p Profile) spec.Routing {
 		GroupWait:      30 * time.Second,
 		GroupInterval:  5 * time.Minute,
 		RepeatInterval: 4 * time.Hour,
+		// The runbook's status updates: every 5 minutes while a P0 lasts.
+		RepeatBySeverity: map[spec.Severity]time.Duration{spec.Critical: 5 * time.Minute},
+		Incident:         GatewayIncident,
+		// The dead man's switch: the Watchdog every minute.
+		Heartbeat:   &spec.Heartbeat{Webhook: spec.Webhook{URLFile: HeartbeatURLFile}, Interval: time.Minute},
+		ExternalURL: AlertmanagerURL,
 	}
 	if p.Name == E2E.Name {
 		r.Receivers = []spec.Receiver{
@@ -115,6 +142,9 @@ func GatewayRouting(p Profile) spec.Routing {
 		r.BySeverity = map[spec.Severity][]string{spec.Critical: {"page", "chat"}, spec.Warning: {"chat"}, spec.Info: {"chat"}}
 		r.Default = "chat"
 		r.GroupWait, r.GroupInterval, r.RepeatInterval = time.Second, 5*time.Second, time.Hour
+		// One notification per incident, as the fault matrix counts them.
+		r.RepeatBySeverity = nil
+		r.Heartbeat = nil
 	}
 	return r
 }

@@ -38,6 +38,13 @@ var runbookInhibitions = []spec.Inhibition{
 	},
 	// With gateway-exporter gone from a host, its report on that host's
 	// sources is stale: the exporter is the one thing to fix there.
+	// With no Alertmanager to send to, Prometheus drops every alert: the
+	// missing Alertmanager is the one thing to fix.
+	{
+		Source:  "PrometheusAlertmanagerMissing",
+		Targets: []string{"PrometheusNotificationsDropped"},
+		Equal:   []string{"instance"},
+	},
 	{
 		Source:  "GatewayExporterDown",
 		Targets: []string{"DiagnosisSourceDown"},

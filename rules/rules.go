@@ -25,13 +25,18 @@ func Runbook(svc spec.Service, p Profile) []spec.Alert {
 	}
 }
 
-// Pipeline returns the spec-wide alerts on the diagnosis pipeline of s,
+// Pipeline returns the spec-wide alerts on the diagnosis pipeline of s, and
+// the alerting pipeline's own (SelfMonitoring) unless the profile leaves
+// them out,
 // declared once per spec: call it after s.Services is complete, since their
 // descriptions name the services whose pages lose their diagnosis.
 func Pipeline(s spec.Spec, p Profile) []spec.Alert {
 	out := []spec.Alert{GatewayExporterDown(s, p), DiagnosisSourceDown(s, p)}
 	if !s.Sources.WithoutCAdvisor {
 		out = append(out, CAdvisorDown(s, p))
+	}
+	if !p.WithoutSelfMonitoring {
+		out = append(out, SelfMonitoring(s, p)...)
 	}
 	return out
 }

@@ -10,6 +10,10 @@ import "time"
 const (
 	DefaultExporterJob = "gateway-exporter"
 	DefaultCAdvisorJob = "cadvisor"
+	// DefaultPrometheusJob and DefaultAlertmanagerJob are the jobs the
+	// alerting pipeline scrapes itself in.
+	DefaultPrometheusJob   = "prometheus"
+	DefaultAlertmanagerJob = "alertmanager"
 )
 
 // RunbookContainer returns the runbook's container policy for a service whose
@@ -60,6 +64,22 @@ func (s Sources) Exporter() string {
 		return s.ExporterJob
 	}
 	return DefaultExporterJob
+}
+
+// Prometheus returns the job Prometheus scrapes itself in.
+func (s Sources) Prometheus() string {
+	if s.PrometheusJob != "" {
+		return s.PrometheusJob
+	}
+	return DefaultPrometheusJob
+}
+
+// Alertmanager returns the job Prometheus scrapes its Alertmanagers in.
+func (s Sources) Alertmanager() string {
+	if s.AlertmanagerJob != "" {
+		return s.AlertmanagerJob
+	}
+	return DefaultAlertmanagerJob
 }
 
 // CAdvisor returns cAdvisor's job name.

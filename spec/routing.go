@@ -32,8 +32,75 @@ type Routing struct {
 	// GroupWait, GroupInterval and RepeatInterval of the root route. Zero
 	// keeps Alertmanager's defaults (30s, 5m, 4h).
 	GroupWait, GroupInterval, RepeatInterval time.Duration
+	// RepeatBySeverity overrides RepeatInterval for the routes of a
+	// severity: how often a notification is sent again while its alerts
+	// fire, e.g. the runbook's status update every 5 minutes for a P0.
+	RepeatBySeverity map[Severity]time.Duration
 	// Inhibitions mute alerts while another fires.
 	Inhibitions []Inhibition
+	// Heartbeat is the dead man's switch: where the always-firing
+	// Watchdog (conventions.AlertWatchdog) goes, and nothing else. A spec
+	// whose alerts include a Watchdog must set it.
+	Heartbeat *Heartbeat
+	// Incident holds the team's words the notifications are written in.
+	Incident Incident
+	// ExternalURL is where people reach this Alertmanager (its
+	// --web.external-url): the silence links of notifications point there.
+	// Default DefaultAlertmanagerURL.
+	ExternalURL string
+}
+
+// Heartbeat sends the Watchdog to a dead man's switch (a service such as
+// healthchecks.io, or PagerDuty's or Opsgenie's heartbeats) that alerts
+// when the heartbeats stop: when Prometheus, Alertmanager or the path
+// between them is down, and no other alert could say so.
+type Heartbeat struct {
+	// Webhook is where the heartbeats are posted; its URL in URLFile.
+	Webhook Webhook
+	// Interval between heartbeats. Default DefaultHeartbeatInterval.
+	Interval time.Duration
+}
+
+// HeartbeatReceiver names the generated receiver of the heartbeats; no
+// receiver of the spec may take the name.
+const HeartbeatReceiver = "heartbeat"
+
+// DefaultHeartbeatInterval is how often a heartbeat is sent.
+const DefaultHeartbeatInterval = time.Minute
+
+// Every returns Interval or its default.
+func (h Heartbeat) Every() time.Duration {
+	if h.Interval > 0 {
+		return h.Interval
+	}
+	return DefaultHeartbeatInterval
+}
+
+// DefaultAlertmanagerURL is the external URL of the stack's Alertmanager.
+const DefaultAlertmanagerURL = "http://localhost:9093"
+
+// AlertmanagerURL returns ExternalURL or its default.
+func (r Routing) AlertmanagerURL() string {
+	if r.ExternalURL != "" {
+		return r.ExternalURL
+	}
+	return DefaultAlertmanagerURL
+}
+
+// Incident is how a team speaks of an incident in its notifications, as its
+// runbook's Communication section does: where the incident is run, who
+// leads it and what each severity is called. Every field is optional: a
+// notification leaves out what is not set.
+type Incident struct {
+	// Channel is where the incident is discussed, e.g. "#incidents".
+	Channel string
+	// WarRoom is the link of the incident's call, e.g. a Zoom room.
+	WarRoom string
+	// Commander names who leads the incident, e.g. "@incident-commander".
+	Commander string
+	// SeverityNames are the team's names of the severities, e.g.
+	// critical: "P0 - All Hands". A severity without one is named as is.
+	SeverityNames map[Severity]string
 }
 
 // Receiver is one destination. Exactly one integration is set.
@@ -94,6 +161,11 @@ func (v *validator) routing() {
 	at := func(field, format string, args ...any) {
 		v.add(FieldError{Field: "routing." + field, Problem: fmt.Sprintf(format, args...)})
 	}
+	// Checked here, beside Alertmanager's, as both are the links people
+	// follow from a notification.
+	if u := v.spec.Prometheus.ExternalURL; u != "" && !absolute(u) {
+		v.add(FieldError{Field: "prometheus.external_url", Problem: fmt.Sprintf("%q is not an absolute URL", u)})
+	}
 	if !r.Configured() {
 		if len(r.BySeverity) > 0 || r.Default != "" || len(r.Inhibitions) > 0 {
 			at("receivers", "none, but routes or inhibitions are set")
@@ -128,15 +200,10 @@ func (v *validator) routing() {
 		}
 		if w := rc.Webhook; w != nil {
 			n++
-			switch {
-			case (w.URL == "") == (w.URLFile == ""):
-				at(field+".webhook", "receiver %q: set exactly one of url and url_file", rc.Name)
-			case w.URL != "" && !absolute(w.URL):
-				at(field+".webhook.url", "receiver %q: %q is not an absolute URL", rc.Name, w.URL)
-			}
-			if u, err := url.Parse(w.URL); w.URL != "" && err == nil && u.User != nil {
-				at(field+".webhook.url", "receiver %q: holds credentials; put the URL in url_file", rc.Name)
-			}
+			webhook(at, field+".webhook", rc.Name, *w)
+		}
+		if rc.Name == HeartbeatReceiver && r.Heartbeat != nil {
+			at(field+".name", "%q is the heartbeat's receiver", rc.Name)
 		}
 		if n != 1 {
 			at(field, "receiver %q: set exactly one of pagerduty, slack and webhook, not %d", rc.Name, n)
@@ -153,7 +220,22 @@ func (v *validator) routing() {
 		known("default", r.Default)
 	}
 	used := map[Severity][]string{}
-	v.eachAlert(func(svc *Service, a Alert) { used[a.Severity] = append(used[a.Severity], a.Name) })
+	watchdog := false
+	v.eachAlert(func(svc *Service, a Alert) {
+		if a.Name == conventions.AlertWatchdog {
+			watchdog = true
+			return // routed to the heartbeat alone
+		}
+		used[a.Severity] = append(used[a.Severity], a.Name)
+	})
+	if h := r.Heartbeat; h != nil {
+		webhook(at, "heartbeat.webhook", HeartbeatReceiver, h.Webhook)
+		if h.Interval < 0 {
+			at("heartbeat.interval", "must not be negative")
+		}
+	} else if watchdog {
+		at("heartbeat", "missing: alert %q always fires and must reach a heartbeat receiver, never a person", conventions.AlertWatchdog)
+	}
 	for _, sev := range conventions.Severities {
 		for i, name := range r.BySeverity[sev] {
 			known(fmt.Sprintf("by_severity.%s[%d]", sev, i), name)
@@ -174,6 +256,27 @@ func (v *validator) routing() {
 	}
 	if r.GroupWait < 0 || r.GroupInterval < 0 || r.RepeatInterval < 0 {
 		at("group_wait", "group_wait, group_interval and repeat_interval must not be negative")
+	}
+	for sev, d := range r.RepeatBySeverity {
+		switch {
+		case !sev.Valid():
+			at("repeat_by_severity."+string(sev), "not a severity (%v)", conventions.SeverityNames())
+		case d <= 0:
+			at("repeat_by_severity."+string(sev), "must be > 0")
+		case len(r.BySeverity[sev]) == 0:
+			at("repeat_by_severity."+string(sev), "no route of this severity to repeat")
+		}
+	}
+	for sev := range r.Incident.SeverityNames {
+		if !sev.Valid() {
+			at("incident.severity_names."+string(sev), "not a severity (%v)", conventions.SeverityNames())
+		}
+	}
+	if w := r.Incident.WarRoom; w != "" && !absolute(w) {
+		at("incident.war_room", "%q is not an absolute URL", w)
+	}
+	if u := r.ExternalURL; u != "" && !absolute(u) {
+		at("external_url", "%q is not an absolute URL", u)
 	}
 	for i, in := range r.Inhibitions {
 		v.inhibition(fmt.Sprintf("inhibitions[%d]", i), in)
@@ -197,6 +300,11 @@ func (v *validator) inhibition(field string, in Inhibition) {
 			at(sub, "%q is not an alert of the spec", name)
 		}
 	}
+	for i, name := range append([]string{in.Source}, in.Targets...) {
+		if name == conventions.AlertWatchdog {
+			at(fmt.Sprintf(".names[%d]", i), "%q always fires: it would mute, or be muted, forever", name)
+		}
+	}
 	find(".source", in.Source)
 	if len(in.Targets) == 0 {
 		at(".targets", "none")
@@ -214,6 +322,20 @@ func (v *validator) inhibition(field string, in Inhibition) {
 	}
 	if perService && !slices.Contains(in.Equal, conventions.LabelService) {
 		at(".equal", "must contain %q: the inhibition involves a service's alert, and nothing may mute across services", conventions.LabelService)
+	}
+}
+
+// webhook checks a webhook's URL: exactly one of url and url_file, and a
+// plain url that is absolute and holds no credentials.
+func webhook(at func(field, format string, args ...any), field, receiver string, w Webhook) {
+	switch {
+	case (w.URL == "") == (w.URLFile == ""):
+		at(field, "receiver %q: set exactly one of url and url_file", receiver)
+	case w.URL != "" && !absolute(w.URL):
+		at(field+".url", "receiver %q: %q is not an absolute URL", receiver, w.URL)
+	}
+	if u, err := url.Parse(w.URL); w.URL != "" && err == nil && u.User != nil {
+		at(field+".url", "receiver %q: holds credentials; put the URL in url_file", receiver)
 	}
 }
 

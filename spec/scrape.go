@@ -81,6 +81,14 @@ type Prometheus struct {
 	// declares none, and nothing is checked; Prometheus' own default is
 	// 15 days.
 	Retention time.Duration
+	// Address is the host:port Prometheus listens at, where it scrapes
+	// itself for the alerting pipeline's self-alerts. Default
+	// DefaultPrometheusAddress.
+	Address string
+	// ExternalURL is where people reach this Prometheus (its
+	// --web.external-url): the graph link of every alert points there.
+	// Default DefaultPrometheusURL.
+	ExternalURL string
 }
 
 // Defaults of Prometheus.
@@ -92,6 +100,8 @@ const (
 	DefaultExporterPort       = 19818
 	DefaultCAdvisorPort       = 8080
 	DefaultRefreshInterval    = time.Minute
+	DefaultPrometheusURL      = "http://localhost:9090"
+	DefaultPrometheusAddress  = "localhost:9090"
 )
 
 // WithDefaults returns p with every zero field set to its default.
@@ -116,6 +126,12 @@ func (p Prometheus) WithDefaults() Prometheus {
 	}
 	if p.RefreshInterval == 0 {
 		p.RefreshInterval = DefaultRefreshInterval
+	}
+	if p.Address == "" {
+		p.Address = DefaultPrometheusAddress
+	}
+	if p.ExternalURL == "" {
+		p.ExternalURL = DefaultPrometheusURL
 	}
 	return p
 }

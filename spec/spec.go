@@ -60,6 +60,10 @@ type Sources struct {
 	// stats API (--cadvisor.url=""), so there is no cAdvisor to scrape:
 	// prometheus.yml has no cAdvisor job and rules.Pipeline no CAdvisorDown.
 	WithoutCAdvisor bool
+	// PrometheusJob is the job Prometheus scrapes itself in, and
+	// AlertmanagerJob its Alertmanagers': the alerting pipeline's own health
+	// (rules.SelfMonitoring). Defaults "prometheus" and "alertmanager".
+	PrometheusJob, AlertmanagerJob string
 }
 
 // Service is one monitored service: a Prometheus job backed by a docker

@@ -144,6 +144,16 @@ func routing() spec.Routing {
 			spec.Warning:  {"ml-platform-chat"},
 		},
 		Default: "ml-platform-chat",
+		// Updates every 10 minutes while a page lasts, in the team's words.
+		RepeatBySeverity: map[spec.Severity]time.Duration{spec.Critical: 10 * time.Minute},
+		Incident: spec.Incident{
+			Channel:       "#ml-platform-alerts",
+			Commander:     "@ml-oncall",
+			SeverityNames: map[spec.Severity]string{spec.Critical: "SEV1", spec.Warning: "SEV3"},
+		},
+		ExternalURL: "https://alertmanager.ml.example.com",
+		// The dead man's switch: the Watchdog every 5 minutes.
+		Heartbeat: &spec.Heartbeat{Webhook: spec.Webhook{URLFile: "/etc/alertmanager/secrets/ml-heartbeat-url"}, Interval: 5 * time.Minute},
 	}
 }
 

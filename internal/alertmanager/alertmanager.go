@@ -27,6 +27,8 @@ import (
 
 // File is an Alertmanager configuration file.
 type File struct {
+	// Templates are the notification template files, relative to this one.
+	Templates    []string      `yaml:"templates,omitempty"`
 	Route        Route         `yaml:"route"`
 	InhibitRules []InhibitRule `yaml:"inhibit_rules,omitempty"`
 	Receivers    []Receiver    `yaml:"receivers"`
@@ -59,9 +61,23 @@ type Receiver struct {
 	WebhookConfigs   []Webhook   `yaml:"webhook_configs,omitempty"`
 }
 
-// Pagerduty is a pagerduty_configs entry.
+// Pagerduty is a pagerduty_configs entry, its fields templates of the
+// notification template file. Details are strings: v0.28.1 takes no other.
 type Pagerduty struct {
 	RoutingKeyFile string `yaml:"routing_key_file"`
+	// URL is the Events API; empty is PagerDuty's own. Tests point it at a
+	// stand-in.
+	URL         string            `yaml:"url,omitempty"`
+	Description string            `yaml:"description,omitempty"`
+	Severity    string            `yaml:"severity,omitempty"`
+	Details     map[string]string `yaml:"details,omitempty"`
+	Links       []PagerdutyLink   `yaml:"links,omitempty"`
+}
+
+// PagerdutyLink is a link of a PagerDuty incident.
+type PagerdutyLink struct {
+	Href string `yaml:"href"`
+	Text string `yaml:"text"`
 }
 
 // Slack is a slack_configs entry; resolved notifications are sent too.
@@ -69,6 +85,8 @@ type Slack struct {
 	APIURLFile   string `yaml:"api_url_file"`
 	Channel      string `yaml:"channel"`
 	SendResolved bool   `yaml:"send_resolved"`
+	Title        string `yaml:"title,omitempty"`
+	Text         string `yaml:"text,omitempty"`
 }
 
 // Webhook is a webhook_configs entry.
@@ -80,7 +98,9 @@ type Webhook struct {
 // Config is the Alertmanager configuration of a spec with Routing: a root
 // route to the default receiver, grouped as the spec says, with one child
 // route per severity and receiver (all but the last of a severity continue,
-// so each of them is notified), and the spec's inhibitions.
+// so each of them is notified, at the severity's repeat interval), the
+// spec's inhibitions, and the notification templates (TemplateFile) the
+// Slack and PagerDuty receivers are written with.
 func Config(s spec.Spec) File {
 	r := s.Routing
 	root := Route{
@@ -90,17 +110,28 @@ func Config(s spec.Spec) File {
 		GroupInterval:  duration(r.GroupInterval),
 		RepeatInterval: duration(r.RepeatInterval),
 	}
+	// The Watchdog reaches the heartbeat alone: its route comes first and
+	// does not continue.
+	if h := r.Heartbeat; h != nil {
+		root.Routes = append(root.Routes, Route{
+			Receiver:       spec.HeartbeatReceiver,
+			Matchers:       []string{matcher(labels.MatchEqual, conventions.LabelAlertname, conventions.AlertWatchdog)},
+			GroupInterval:  duration(h.Every()),
+			RepeatInterval: duration(h.Every()),
+		})
+	}
 	for _, sev := range conventions.Severities {
 		names := r.BySeverity[sev]
 		for i, name := range names {
 			root.Routes = append(root.Routes, Route{
-				Receiver: name,
-				Matchers: []string{matcher(labels.MatchEqual, conventions.LabelSeverity, string(sev))},
-				Continue: i < len(names)-1,
+				Receiver:       name,
+				Matchers:       []string{matcher(labels.MatchEqual, conventions.LabelSeverity, string(sev))},
+				Continue:       i < len(names)-1,
+				RepeatInterval: duration(r.RepeatBySeverity[sev]),
 			})
 		}
 	}
-	f := File{Route: root}
+	f := File{Templates: []string{TemplateFile}, Route: root}
 	for _, in := range r.Inhibitions {
 		f.InhibitRules = append(f.InhibitRules, InhibitRule{
 			SourceMatchers: []string{matcher(labels.MatchEqual, conventions.LabelAlertname, in.Source)},
@@ -111,15 +142,21 @@ func Config(s spec.Spec) File {
 	for _, rc := range r.Receivers {
 		out := Receiver{Name: rc.Name}
 		if p := rc.PagerDuty; p != nil {
-			out.PagerdutyConfigs = []Pagerduty{{RoutingKeyFile: p.RoutingKeyFile}}
+			out.PagerdutyConfigs = []Pagerduty{{RoutingKeyFile: p.RoutingKeyFile,
+				Description: pdDesc, Severity: pdSeverity, Details: pdDetails, Links: pdLinks}}
 		}
 		if sl := rc.Slack; sl != nil {
-			out.SlackConfigs = []Slack{{APIURLFile: sl.APIURLFile, Channel: sl.Channel, SendResolved: true}}
+			out.SlackConfigs = []Slack{{APIURLFile: sl.APIURLFile, Channel: sl.Channel, SendResolved: true,
+				Title: slackTitle, Text: slackText}}
 		}
 		if w := rc.Webhook; w != nil {
 			out.WebhookConfigs = []Webhook{{URL: w.URL, URLFile: w.URLFile}}
 		}
 		f.Receivers = append(f.Receivers, out)
+	}
+	if h := r.Heartbeat; h != nil {
+		f.Receivers = append(f.Receivers, Receiver{Name: spec.HeartbeatReceiver,
+			WebhookConfigs: []Webhook{{URL: h.Webhook.URL, URLFile: h.Webhook.URLFile}}})
 	}
 	return f
 }
@@ -174,6 +211,9 @@ type Case struct {
 func Cases(s spec.Spec) []Case {
 	r := s.Routing
 	want := func(a spec.Alert) []string {
+		if a.Name == conventions.AlertWatchdog && r.Heartbeat != nil {
+			return []string{spec.HeartbeatReceiver}
+		}
 		if names := r.BySeverity[a.Severity]; len(names) > 0 {
 			return slices.Clone(names)
 		}

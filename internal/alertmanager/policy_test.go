@@ -3,6 +3,7 @@ package alertmanager_test
 import (
 	"slices"
 	"testing"
+	"time"
 
 	amconfig "github.com/prometheus/alertmanager/config"
 	"github.com/prometheus/alertmanager/dispatch"
@@ -35,6 +36,11 @@ var routingPolicy = []struct {
 	{"generated/alertmanager/alertmanager.yml", "an alert of no known severity still reaches #incidents",
 		map[string]string{"alertname": "Unknown"}, []string{"slack-incidents"}},
 
+	{"generated/alertmanager/alertmanager.yml", "the Watchdog reaches the heartbeat alone, never a person",
+		map[string]string{"alertname": "Watchdog", "severity": "info"}, []string{"heartbeat"}},
+	{"generated/alertmanager/alertmanager.yml", "Alertmanager failing to deliver pages and posts, so that whichever integration works carries it",
+		map[string]string{"alertname": "AlertmanagerNotificationsFailing", "severity": "critical", "integration": "slack"}, []string{"pagerduty", "slack-incidents"}},
+
 	{"generated/e2e/alertmanager/alertmanager.yml", "in the fault matrix, a critical ServiceDown reaches page and chat",
 		map[string]string{"alertname": "ServiceDown", "severity": "critical", "service": "inference-gateway"}, []string{"page", "chat"}},
 	{"generated/e2e/alertmanager/alertmanager.yml", "in the fault matrix, a warning reaches chat alone",
@@ -46,6 +52,8 @@ var routingPolicy = []struct {
 		map[string]string{"alertname": "ServiceDown", "severity": "critical", "service": "embedder"}, []string{"ml-oncall", "ml-platform-chat"}},
 	{"examples/ml-platform/generated/alertmanager/alertmanager.yml", "a critical OOM kill of the batch worker pages ML on-call and posts in the team's channel",
 		map[string]string{"alertname": "ContainerOOMKilled", "severity": "critical", "service": "batch-worker", "name": "batch-worker-1"}, []string{"ml-oncall", "ml-platform-chat"}},
+	{"examples/ml-platform/generated/alertmanager/alertmanager.yml", "the ML platform's Watchdog reaches its heartbeat alone, never a person",
+		map[string]string{"alertname": "Watchdog", "severity": "info"}, []string{"heartbeat"}},
 	{"examples/ml-platform/generated/alertmanager/alertmanager.yml", "a warning of the ranker only posts in the team's channel",
 		map[string]string{"alertname": "HighMemoryUsage", "severity": "warning", "service": "ranker", "name": "ranker-1"}, []string{"ml-platform-chat"}},
 	{"examples/ml-platform/generated/alertmanager/alertmanager.yml", "a warning of the embedder only posts in the team's channel",
@@ -96,5 +104,30 @@ func TestRoutingFollowsThePolicy(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAP0IsRepeatedOnTheRunbooksCadence: while a P0 fires, both of its
+// receivers hear of it again every 5 minutes (the runbook's status
+// updates); a warning every 4 hours; the heartbeat every minute.
+func TestAP0IsRepeatedOnTheRunbooksCadence(t *testing.T) {
+	cfg, err := amconfig.LoadFile(render(t, rules.Spec(rules.Production)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := dispatch.NewRoute(cfg.Route, nil)
+	for _, c := range []struct {
+		labels model.LabelSet
+		want   time.Duration
+	}{
+		{model.LabelSet{"alertname": "ServiceDown", "severity": "critical", "service": "inference-gateway"}, 5 * time.Minute},
+		{model.LabelSet{"alertname": "HighMemoryUsage", "severity": "warning", "service": "inference-gateway"}, 4 * time.Hour},
+		{model.LabelSet{"alertname": "Watchdog", "severity": "info"}, time.Minute},
+	} {
+		for _, r := range root.Match(c.labels) {
+			if r.RouteOpts.RepeatInterval != c.want {
+				t.Errorf("%v reaches %s every %s, want %s", c.labels, r.RouteOpts.Receiver, r.RouteOpts.RepeatInterval, c.want)
+			}
+		}
 	}
 }

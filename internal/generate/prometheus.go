@@ -50,7 +50,8 @@ func renderPrometheus(t Target) (Files, error) {
 
 // prometheusConfig is the spec's Prometheus configuration: the rule files
 // promgen writes beside it, its Alertmanagers, a scrape job per service
-// (per host, with several hosts) and gateway-exporter's and cAdvisor's.
+// (per host, with several hosts), gateway-exporter's and cAdvisor's, and
+// Prometheus' own and its Alertmanagers'.
 // Every target carries the host label of its host.
 func prometheusConfig(s spec.Spec) *config.Config {
 	p := s.Prometheus.WithDefaults()
@@ -76,6 +77,11 @@ func prometheusConfig(s spec.Spec) *config.Config {
 	if !s.Sources.WithoutCAdvisor {
 		cfg.ScrapeConfigs = append(cfg.ScrapeConfigs, hostJob(s.Sources.CAdvisor(), p.CAdvisorPort, hosts))
 	}
+	// The alerting pipeline itself: Prometheus and its Alertmanagers, whose
+	// own metrics the self-alerts read (rules.SelfMonitoring).
+	cfg.ScrapeConfigs = append(cfg.ScrapeConfigs,
+		scrapeConfig(s.Sources.Prometheus(), "", discovery.Configs{discovery.StaticConfig{targetGroup([]string{p.Address}, nil)}}),
+		scrapeConfig(s.Sources.Alertmanager(), "", discovery.Configs{discovery.StaticConfig{targetGroup(p.Alertmanagers, nil)}}))
 	return cfg
 }
 

@@ -151,7 +151,7 @@ func TestOneHostKeepsTheJobNameAndLabelsTheSourcesWithTheHost(t *testing.T) {
 			t.Errorf("job %s does not have Prometheus' defaults: %+v", sc.JobName, sc)
 		}
 	}
-	if want := []string{rules.GatewayService, spec.DefaultExporterJob, spec.DefaultCAdvisorJob}; !slices.Equal(jobs, want) {
+	if want := []string{rules.GatewayService, spec.DefaultExporterJob, spec.DefaultCAdvisorJob, spec.DefaultPrometheusJob, spec.DefaultAlertmanagerJob}; !slices.Equal(jobs, want) {
 		t.Fatalf("jobs %v, want %v", jobs, want)
 	}
 	got := targetLabels(t, cfg, rules.GatewayService, container("promgen-inference-gateway-1", rules.GatewayService, "promgen", "host", "localhost", ""))
@@ -178,8 +178,36 @@ func TestWithoutCAdvisorScrapesNoCAdvisor(t *testing.T) {
 	for _, sc := range loadPrometheus(t, s).ScrapeConfigs {
 		jobs = append(jobs, sc.JobName)
 	}
-	if want := []string{rules.GatewayService, spec.DefaultExporterJob}; !slices.Equal(jobs, want) {
+	if want := []string{rules.GatewayService, spec.DefaultExporterJob, spec.DefaultPrometheusJob, spec.DefaultAlertmanagerJob}; !slices.Equal(jobs, want) {
 		t.Errorf("jobs %v, want %v", jobs, want)
+	}
+}
+
+// TestPrometheusScrapesItselfAndItsAlertmanagers: the self-alerts read
+// Prometheus' and Alertmanager's own metrics, from the addresses the spec
+// says they listen at.
+func TestPrometheusScrapesItselfAndItsAlertmanagers(t *testing.T) {
+	s := rules.Spec(rules.Production)
+	s.Prometheus.Address = "prom.example.com:9090"
+	s.Prometheus.Alertmanagers = []string{"am-1.example.com:9093", "am-2.example.com:9093"}
+	cfg := loadPrometheus(t, s)
+	for job, want := range map[string][]string{
+		spec.DefaultPrometheusJob:   {"prom.example.com:9090"},
+		spec.DefaultAlertmanagerJob: {"am-1.example.com:9093", "am-2.example.com:9093"},
+	} {
+		i := slices.IndexFunc(cfg.ScrapeConfigs, func(c *config.ScrapeConfig) bool { return c.JobName == job })
+		if i < 0 {
+			t.Fatalf("no job %s", job)
+		}
+		var got []string
+		for _, g := range staticGroups(t, cfg.ScrapeConfigs[i]) {
+			for _, tg := range g.Targets {
+				got = append(got, string(tg[model.AddressLabel]))
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("job %s scrapes %v, want %v", job, got, want)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package generate
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	amconfig "github.com/prometheus/alertmanager/config"
+	amtemplate "github.com/prometheus/alertmanager/template"
 	"github.com/prometheus/common/model"
 	promconfig "github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/model/rulefmt"
@@ -76,6 +78,13 @@ var textFields = []textField{
 		},
 	},
 	{
+		name: "an incident commander", names: []string{"routing", "incident", "commander"},
+		set: func(s *spec.Spec, text string) { s.Routing.Incident.Commander = text },
+		read: func(t *testing.T, files Files) []string {
+			return []string{renderTemplate(t, files, `{{ template "promgen.words.commander" . }}`)}
+		},
+	},
+	{
 		name: "a Slack channel", names: []string{"routing", "slack", "channel"},
 		set: func(s *spec.Spec, text string) { s.Routing.Receivers[0].Slack.Channel = text },
 		read: func(t *testing.T, files Files) []string {
@@ -86,6 +95,33 @@ var textFields = []textField{
 			return []string{cfg.Receivers[0].SlackConfigs[0].Channel}
 		},
 	},
+}
+
+// parseTemplates parses a notification template file as Alertmanager does.
+func parseTemplates(b []byte) error {
+	t, err := amtemplate.New()
+	if err != nil {
+		return err
+	}
+	return t.Parse(bytes.NewReader(b))
+}
+
+// renderTemplate renders text with the written notification templates, as
+// Alertmanager renders a receiver's field.
+func renderTemplate(t *testing.T, files Files, text string) string {
+	t.Helper()
+	tmpl, err := amtemplate.New()
+	if err == nil {
+		err = tmpl.Parse(bytes.NewReader(files["alertmanager/notifications.tmpl"]))
+	}
+	if err != nil {
+		t.Fatalf("Alertmanager refuses the written notifications.tmpl: %v", err)
+	}
+	out, err := tmpl.ExecuteTextString(text, &amtemplate.Data{})
+	if err != nil {
+		t.Fatalf("%s: %v", text, err)
+	}
+	return out
 }
 
 // stringsSpec is the fixture with a Slack receiver for every alert.
@@ -167,9 +203,12 @@ func checkText(t *testing.T, f textField, text string) (refused bool) {
 	}
 	for _, p := range files.Paths() {
 		var v any
-		if strings.HasSuffix(p, ".json") {
+		switch {
+		case strings.HasSuffix(p, ".json"):
 			err = json.Unmarshal(files[p], &v)
-		} else {
+		case strings.HasSuffix(p, ".tmpl"):
+			err = parseTemplates(files[p])
+		default:
 			err = yaml.Unmarshal(files[p], &v)
 		}
 		if err != nil {

@@ -77,7 +77,7 @@ func NewApp(cfg Config) *cli.App {
 	app := &cli.App{
 		Name: name,
 		Usage: "build, from one typed spec, Prometheus rule files with the promtool tests that prove them, prometheus.yml, " +
-			"alertmanager.yml with its routing tests, Grafana dashboards, compose fragments and the Kubernetes target; lint rule files",
+			"alertmanager.yml with its notification templates and routing tests, Grafana dashboards, compose fragments and the Kubernetes target; lint rule files",
 		HideHelpCommand: true,
 		Commands:        []*cli.Command{buildCommand(cfg), lintCommand(cfg)},
 		OnUsageError:    usageError,

@@ -16,7 +16,7 @@ import (
 func buildCommand(cfg Config) *cli.Command {
 	return &cli.Command{
 		Name:  "build",
-		Usage: "write every artifact to --out: rule files and promtool tests, prometheus.yml, alertmanager.yml and its routing tests, Grafana dashboards, compose fragments, the Kubernetes target",
+		Usage: "write every artifact to --out: rule files and promtool tests, prometheus.yml, alertmanager.yml with its notification templates and routing tests, Grafana dashboards, compose fragments, the Kubernetes target",
 		Description: "Validates the whole spec, renders every file in memory, validates the rules with rulefmt and\n" +
 			"promgen lint and the compose fragments with compose-go, then replaces --out in one step. On any\n" +
 			"error nothing is written (lint warnings are printed and do not fail). With --check nothing is\n" +
