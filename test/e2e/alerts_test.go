@@ -87,15 +87,20 @@ type want struct {
 	alert string
 	// labels must all be present with these values.
 	labels map[string]string
-	// without names labels that must be absent, e.g. the diagnosis of a page
-	// sent while gateway-exporter is down.
+	// without names labels that must be absent.
 	without []string
+	// exact: the alert carries no label but alertname and labels, as a
+	// service-scoped page keeps one identity for the whole outage.
+	exact bool
 	// annotations maps an annotation to a text it must contain.
 	annotations map[string]string
 }
 
 func (w want) String() string {
 	s := w.alert + fmt.Sprint(w.labels)
+	if w.exact {
+		s += " (exactly)"
+	}
 	if len(w.without) > 0 {
 		s += " without " + strings.Join(w.without, ", ")
 	}
@@ -117,6 +122,13 @@ func (w want) matches(a amAlert) bool {
 	for _, k := range w.without {
 		if _, ok := a.Labels[k]; ok {
 			return false
+		}
+	}
+	if w.exact {
+		for k := range a.Labels {
+			if _, ok := w.labels[k]; !ok && k != model.AlertNameLabel {
+				return false
+			}
 		}
 	}
 	return true
