@@ -730,6 +730,11 @@ func (s *stack) startReplica(t *testing.T) {
 		if out, err := s.replicaOutput("down", "--volumes", "--timeout=5"); err != nil {
 			t.Errorf("compose down (%s): %v\n%s", replicaProject, err, out)
 		}
+		// Discovery drops the removed replica's target only at its next
+		// refresh, and until then the target does not answer: ReplicaDown
+		// may fire for it meanwhile (the recovery waits for it to resolve).
+		// The next case starts once the target is gone.
+		s.awaitPromQuiet(t, fmt.Sprintf(`up{job=%q, instance=%q}`, rules.GatewayService, replicaAddr), time.Minute)
 	})
 	s.replicaRun(t, "up", "--detach", "--wait", "--wait-timeout=60", "--no-deps", rules.GatewayService)
 	q := fmt.Sprintf(`up{job=%q, instance=%q} == 1`, rules.GatewayService, replicaAddr)

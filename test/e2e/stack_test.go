@@ -111,12 +111,7 @@ func startStack(t *testing.T) *stack {
 		"--storage.path="+filepath.Join(s.dir, "alertmanager-data"),
 		"--web.listen-address="+alertmanagerAddr,
 		"--cluster.listen-address=")
-	startProcess(t, s.dir, "prometheus", prometheus,
-		"--config.file="+promConfig,
-		"--storage.tsdb.path="+filepath.Join(s.dir, "prometheus-data"),
-		"--web.listen-address="+prometheusAddr)
 	waitReady(t, "http://"+alertmanagerAddr+"/-/ready")
-	waitReady(t, "http://"+prometheusAddr+"/-/ready")
 
 	// The project's own images are built from their Dockerfiles around the
 	// static binaries in bin/, as `make build` leaves them.
@@ -141,6 +136,14 @@ func startStack(t *testing.T) *stack {
 	})
 	s.composeRun(t, "build")
 	s.composeRun(t, "up", "--detach", "--wait", "--wait-timeout=60", rules.GatewayService, spec.DefaultExporterJob)
+	// Prometheus starts once the gateway runs: ServiceDown fires when the
+	// job has no target at all (absent(up)), and a stack still being built
+	// has none; that page would be the test's, not the gateway's.
+	startProcess(t, s.dir, "prometheus", prometheus,
+		"--config.file="+promConfig,
+		"--storage.tsdb.path="+filepath.Join(s.dir, "prometheus-data"),
+		"--web.listen-address="+prometheusAddr)
+	waitReady(t, "http://"+prometheusAddr+"/-/ready")
 	return s
 }
 
