@@ -625,7 +625,12 @@ func prometheusAlerts(ctx context.Context) ([]map[string]any, error) {
 	err := prometheusAPI(ctx, "alerts", nil, &res)
 	out := res.Alerts[:0]
 	for _, a := range res.Alerts {
-		if l, _ := a["labels"].(map[string]any); l[catalog.LabelSLO] == nil {
+		l, _ := a["labels"].(map[string]any)
+		strs := map[string]string{}
+		for k, v := range l {
+			strs[k] = fmt.Sprint(v)
+		}
+		if l[catalog.LabelSLO] == nil && !foreign(strs) {
 			out = append(out, a)
 		}
 	}
@@ -872,7 +877,7 @@ func (s *stack) oneoffStaged(t *testing.T, faultAt time.Time) {
 			Metric map[string]string `json:"metric"`
 		} `json:"result"`
 	}
-	q := fmt.Sprintf(`max_over_time(ALERTS{%s=""}[%s])`, catalog.LabelSLO, window)
+	q := fmt.Sprintf(`max_over_time(ALERTS{%s="", %s=~"|%s|%s"}[%s])`, catalog.LabelSLO, catalog.LabelComposeProject, project, replicaProject, window)
 	if err := prometheusAPI(context.Background(), "query", url.Values{"query": {q}}, &res); err != nil {
 		t.Fatal(err)
 	}

@@ -138,7 +138,7 @@ func sent(notes []notification, faultAt time.Time) string {
 func firingIn(n notification) []amAlert {
 	var out []amAlert
 	for _, a := range n.alerts {
-		if _, ok := a.Labels[catalog.LabelSLO]; !ok && a.Status.State == "firing" {
+		if _, ok := a.Labels[catalog.LabelSLO]; !ok && a.Status.State == "firing" && !foreign(a.Labels) {
 			out = append(out, a)
 		}
 	}
