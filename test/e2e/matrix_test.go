@@ -601,7 +601,9 @@ func (s *stack) watched(ctx context.Context) error {
 			return fmt.Errorf("alert %s of the e2e rule file is not loaded", name)
 		}
 	}
-	q := fmt.Sprintf(`%s{%s=%q, %s=%q} == 1`, catalog.ContainerState, catalog.LabelComposeService, rules.GatewayService, catalog.LabelState, "running")
+	// The test's own project: another test on the engine may run a
+	// service of the same name (see foreign).
+	q := fmt.Sprintf(`%s{%s=%q, %s=%q, %s=%q} == 1`, catalog.ContainerState, catalog.LabelComposeProject, project, catalog.LabelComposeService, rules.GatewayService, catalog.LabelState, "running")
 	var vec struct {
 		Result []json.RawMessage `json:"result"`
 	}
