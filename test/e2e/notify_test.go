@@ -187,14 +187,21 @@ func checkNotifications(t *testing.T, hooks *webhooks, faultAt time.Time, nw not
 	}
 	// One incident, one page: every notification to the receiver since
 	// the fault, whichever alert it carried first, is of one group.
-	// Notifications that carry no firing alert, or only burn-rate alerts,
-	// are left out: the first close an earlier incident (its resolved
-	// alerts can be sent a group interval after the fault), the second come
-	// to chat by a route of their own (critical), so a group key of their
-	// own.
+	// Notifications that carry no firing alert, or only burn-rate alerts
+	// (unless the wanted one), are left out: the first close an earlier
+	// incident (its resolved alerts can be sent a group interval after the
+	// fault), the second come to chat by a route of their own (critical),
+	// so a group key of their own.
 	incidents := map[string]bool{}
 	for _, n := range notes {
-		if n.receiver == receiver && len(firingIn(n)) > 0 {
+		if n.receiver != receiver {
+			continue
+		}
+		relevant := len(firingIn(n)) > 0
+		for _, a := range n.alerts {
+			relevant = relevant || (a.Status.State == "firing" && nw.page.matches(a))
+		}
+		if relevant {
 			incidents[n.groupKey] = true
 		}
 	}
