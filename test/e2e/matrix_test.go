@@ -565,6 +565,11 @@ func (s *stack) watched(ctx context.Context) error {
 	}
 	up := map[string]string{}
 	for _, tg := range targets.ActiveTargets {
+		// Another test's gateway on the engine is discovered too (see
+		// foreign): only the test's own target counts.
+		if p, ok := tg.Labels[catalog.LabelComposeProject]; ok && p != project {
+			continue
+		}
 		up[tg.Labels["job"]] = tg.Health
 	}
 	for _, job := range []string{rules.GatewayService, spec.DefaultExporterJob} {
