@@ -96,30 +96,82 @@ func (w *webhooks) since(t time.Time) []notification {
 // notifyTimeout bounds the wait for a case's page after its alerts arrived.
 const notifyTimeout = time.Minute
 
-// notifyWant is what a fault must notify: the one page of the incident, and
-// the symptoms that page mutes while it fires.
+// notifyWant is what a fault must notify: the one notification of the
+// incident, and the symptoms it mutes while it fires.
 type notifyWant struct {
-	// page must reach the page receiver, firing, in exactly one incident:
-	// every notification to the page receiver since the fault shares one
-	// group key (PagerDuty's dedup key), whichever alert came first.
+	// page must reach receiver, firing, in exactly one incident: every
+	// notification to receiver since the fault shares one group key
+	// (PagerDuty's dedup key), whichever alert came first.
 	page want
+	// receiver is "page" when empty; "chat" for a warning.
+	receiver string
 	// muted are alert names no notification may carry as firing, to any
 	// receiver, after the page was sent.
 	muted []string
 	// never are alerts no notification may carry, firing, at any time
 	// since the fault.
 	never []want
+	// noPage: no notification to the page receiver carries a firing
+	// alert since the fault (the objectives' burn-rate alerts aside, see
+	// alertmanagerAlerts): nobody is woken.
+	noPage bool
+	// silent: no notification to any receiver carries a firing alert
+	// since the fault (burn-rate alerts aside); page is not used.
+	silent bool
+}
+
+// sent lists notifications for a failure message, burn-rate alerts aside.
+func sent(notes []notification, faultAt time.Time) string {
+	var all []string
+	for _, n := range notes {
+		for _, a := range n.alerts {
+			if _, ok := a.Labels[catalog.LabelSLO]; ok {
+				continue // burn-rate alerts: see alertmanagerAlerts
+			}
+			all = append(all, fmt.Sprintf("%s +%.1fs %s %s", n.receiver, n.at.Sub(faultAt).Seconds(), a.Status.State, a))
+		}
+	}
+	return strings.Join(all, "\n  ")
+}
+
+// firingIn returns the alerts of n that fire, burn-rate alerts aside.
+func firingIn(n notification) []amAlert {
+	var out []amAlert
+	for _, a := range n.alerts {
+		if _, ok := a.Labels[catalog.LabelSLO]; !ok && a.Status.State == "firing" && !foreign(a.Labels) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // checkNotifications checks the notifications sent since the fault, once
-// the page came or notifyTimeout passed.
+// the page came or notifyTimeout passed. It returns when the page was sent
+// (zero for a silent want).
 func checkNotifications(t *testing.T, hooks *webhooks, faultAt time.Time, nw notifyWant) (time.Time, error) {
 	t.Helper()
+	if nw.silent {
+		notes := hooks.since(faultAt)
+		var errs []error
+		for _, n := range notes {
+			for _, a := range firingIn(n) {
+				errs = append(errs, fmt.Errorf("%s reached %s %.1fs after the fault, but nothing may", a, n.receiver, n.at.Sub(faultAt).Seconds()))
+			}
+		}
+		if len(errs) > 0 {
+			errs = append(errs, fmt.Errorf("notifications since the fault:\n  %s", sent(notes, faultAt)))
+		}
+		return time.Time{}, errors.Join(errs...)
+	}
+	receiver := nw.receiver
+	if receiver == "" {
+		receiver = "page"
+	}
 	var notes, pages []notification
 	for deadline := time.Now().Add(notifyTimeout); ; time.Sleep(500 * time.Millisecond) {
 		notes, pages = hooks.since(faultAt), nil
 		for _, n := range notes {
-			if n.receiver != "page" {
+			if n.receiver != receiver {
 				continue
 			}
 			for _, a := range n.alerts {
@@ -133,48 +185,54 @@ func checkNotifications(t *testing.T, hooks *webhooks, faultAt time.Time, nw not
 			break
 		}
 	}
-	var all []string
-	for _, n := range notes {
-		for _, a := range n.alerts {
-			if _, ok := a.Labels[catalog.LabelSLO]; ok {
-				continue // burn-rate alerts: see alertmanagerAlerts
-			}
-			all = append(all, fmt.Sprintf("%s +%.1fs %s %s", n.receiver, n.at.Sub(faultAt).Seconds(), a.Status.State, a))
-		}
-	}
-	// One incident, one page: every notification to the page receiver
-	// since the fault, whichever alert it carried first, is of one group.
+	// One incident, one page: every notification to the receiver since
+	// the fault, whichever alert it carried first, is of one group.
+	// Notifications that carry no firing alert, or only burn-rate alerts
+	// (unless the wanted one), are left out: the first close an earlier
+	// incident (its resolved alerts can be sent a group interval after the
+	// fault), the second come to chat by a route of their own (critical),
+	// so a group key of their own.
 	incidents := map[string]bool{}
 	for _, n := range notes {
-		if n.receiver == "page" {
+		if n.receiver != receiver {
+			continue
+		}
+		relevant := len(firingIn(n)) > 0
+		for _, a := range n.alerts {
+			relevant = relevant || (a.Status.State == "firing" && nw.page.matches(a))
+		}
+		if relevant {
 			incidents[n.groupKey] = true
 		}
 	}
 	if len(pages) == 0 || len(incidents) != 1 {
-		return time.Time{}, fmt.Errorf("%d notifications carried %s, and the page receiver got %d incidents, want exactly one; notifications since the fault:\n  %s", len(pages), nw.page.alert, len(incidents), strings.Join(all, "\n  "))
+		return time.Time{}, fmt.Errorf("%d notifications to %s carried %s, and %s got %d incidents, want exactly one; notifications since the fault:\n  %s", len(pages), receiver, nw.page.alert, receiver, len(incidents), sent(notes, faultAt))
 	}
 	var errs []error
 	for _, n := range notes {
-		for _, a := range n.alerts {
+		for _, a := range firingIn(n) {
 			for _, w := range nw.never {
-				if a.Status.State == "firing" && w.matches(a) {
+				if w.matches(a) {
 					errs = append(errs, fmt.Errorf("%s reached %s %.1fs after the fault, but must never", a, n.receiver, n.at.Sub(faultAt).Seconds()))
 				}
+			}
+			if nw.noPage && n.receiver == "page" {
+				errs = append(errs, fmt.Errorf("%s paged %.1fs after the fault, but nothing may page", a, n.at.Sub(faultAt).Seconds()))
 			}
 		}
 		if n.at.Before(pages[0].at) {
 			continue
 		}
-		for _, a := range n.alerts {
+		for _, a := range firingIn(n) {
 			for _, m := range nw.muted {
-				if a.Labels["alertname"] == m && a.Status.State == "firing" {
+				if a.Labels["alertname"] == m {
 					errs = append(errs, fmt.Errorf("%s reached %s %.1fs after the page, while it should be muted", a, n.receiver, n.at.Sub(pages[0].at).Seconds()))
 				}
 			}
 		}
 	}
 	if len(errs) > 0 {
-		errs = append(errs, fmt.Errorf("notifications since the fault:\n  %s", strings.Join(all, "\n  ")))
+		errs = append(errs, fmt.Errorf("notifications since the fault:\n  %s", sent(notes, faultAt)))
 	}
 	return pages[0].at, errors.Join(errs...)
 }

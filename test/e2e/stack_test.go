@@ -47,6 +47,11 @@ const (
 	replicaProject = "promgen-e2e-2"
 	replicaPort    = "8001"
 	replicaAddr    = "localhost:" + replicaPort
+
+	// oneoffName is the `docker compose run` one-off of the gateway's
+	// service, listening on loopback beside the serving gateway.
+	oneoffName = project + "-oneoff"
+	oneoffAddr = "127.0.0.1:8002"
 )
 
 // stack is the monitored stack under test: the gateway and gateway-exporter
@@ -63,6 +68,10 @@ type stack struct {
 	// memoryLimit is the gateway's limit in the e2e profile's compose
 	// fragment, as the alerts' descriptions print it (humanize1024, e.g. "256MiB").
 	memoryLimit string
+	// memoryLimitBytes is the same limit in bytes.
+	memoryLimitBytes int64
+	// lastGateway is the gateway container's name when the last fault began.
+	lastGateway string
 	// hooks records the notifications of the e2e profile's receivers.
 	hooks *webhooks
 }
@@ -74,7 +83,7 @@ func startStack(t *testing.T) *stack {
 	prometheus := tool(t, "PROMETHEUS", "prometheus")
 	alertmanager := tool(t, "ALERTMANAGER", "alertmanager")
 	compose := tool(t, "DOCKER_COMPOSE", "docker-compose")
-	for _, addr := range []string{prometheusAddr, alertmanagerAddr, gatewayAddr, exporterAddr, replicaAddr} {
+	for _, addr := range []string{prometheusAddr, alertmanagerAddr, gatewayAddr, exporterAddr, replicaAddr, oneoffAddr} {
 		requireFreePort(t, addr)
 	}
 
@@ -87,7 +96,7 @@ func startStack(t *testing.T) *stack {
 		t.Fatalf("want the gateway's and the pipeline's rule files in %s, got %v (%v)", generated, ruleFiles, err)
 	}
 	s.forOf = alertDurations(t, ruleFiles...)
-	s.memoryLimit = memoryLimit(t, filepath.Join(generated, "compose", rules.GatewayService+".compose.yml"))
+	s.memoryLimit, s.memoryLimitBytes = memoryLimit(t, filepath.Join(generated, "compose", rules.GatewayService+".compose.yml"))
 
 	// Prometheus runs the e2e profile's generated configuration as it is:
 	// it discovers the gateway's containers on the engine's socket, each a
@@ -102,12 +111,7 @@ func startStack(t *testing.T) *stack {
 		"--storage.path="+filepath.Join(s.dir, "alertmanager-data"),
 		"--web.listen-address="+alertmanagerAddr,
 		"--cluster.listen-address=")
-	startProcess(t, s.dir, "prometheus", prometheus,
-		"--config.file="+promConfig,
-		"--storage.tsdb.path="+filepath.Join(s.dir, "prometheus-data"),
-		"--web.listen-address="+prometheusAddr)
 	waitReady(t, "http://"+alertmanagerAddr+"/-/ready")
-	waitReady(t, "http://"+prometheusAddr+"/-/ready")
 
 	// The project's own images are built from their Dockerfiles around the
 	// static binaries in bin/, as `make build` leaves them.
@@ -132,6 +136,14 @@ func startStack(t *testing.T) *stack {
 	})
 	s.composeRun(t, "build")
 	s.composeRun(t, "up", "--detach", "--wait", "--wait-timeout=60", rules.GatewayService, spec.DefaultExporterJob)
+	// Prometheus starts once the gateway runs: ServiceDown fires when the
+	// job has no target at all (absent(up)), and a stack still being built
+	// has none; that page would be the test's, not the gateway's.
+	startProcess(t, s.dir, "prometheus", prometheus,
+		"--config.file="+promConfig,
+		"--storage.tsdb.path="+filepath.Join(s.dir, "prometheus-data"),
+		"--web.listen-address="+prometheusAddr)
+	waitReady(t, "http://"+prometheusAddr+"/-/ready")
 	return s
 }
 
@@ -245,8 +257,8 @@ func alertDurations(t *testing.T, paths ...string) map[string]time.Duration {
 }
 
 // memoryLimit reads the gateway's memory limit from a generated compose
-// fragment and writes it in whole MiB.
-func memoryLimit(t *testing.T, path string) string {
+// fragment and writes it in whole MiB; it also returns it in bytes.
+func memoryLimit(t *testing.T, path string) (string, int64) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -271,7 +283,7 @@ func memoryLimit(t *testing.T, path string) string {
 	if err != nil || n <= 0 || n%(1<<20) != 0 {
 		t.Fatalf("%s: memory limit %q: want a whole number of MiB in bytes", path, raw)
 	}
-	return fmt.Sprintf("%dMiB", n>>20)
+	return fmt.Sprintf("%dMiB", n>>20), n
 }
 
 // startProcess runs a host process for the rest of the test, logging to a
@@ -343,33 +355,49 @@ func tail(b []byte, n int) string {
 	return string(bytes.Join(lines, []byte("\n")))
 }
 
-// gateway returns the gateway container's name and inspect state.
+// gateway returns the gateway container's name and inspect state (not a
+// one-off's); with no container (removed), "" and status "removed".
 func (s *stack) gateway(t *testing.T) (name string, st gatewayState) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	list, err := s.docker.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).
-		Add("label", "com.docker.compose.project="+project, "com.docker.compose.service="+rules.GatewayService)})
+		Add("label", "com.docker.compose.project="+project, "com.docker.compose.service="+rules.GatewayService, "com.docker.compose.oneoff=False")})
+	if err == nil && len(list.Items) == 0 {
+		return "", gatewayState{Status: "removed"}
+	}
 	if err != nil || len(list.Items) != 1 {
 		t.Fatalf("want one %s container, got %d: %v", rules.GatewayService, len(list.Items), err)
 	}
-	res, err := s.docker.ContainerInspect(ctx, list.Items[0].ID, client.ContainerInspectOptions{})
+	return s.inspect(t, list.Items[0].ID)
+}
+
+// inspect returns a container's name and state.
+func (s *stack) inspect(t *testing.T, id string) (name string, st gatewayState) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := s.docker.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := res.Container
 	st = gatewayState{Status: string(c.State.Status), ExitCode: c.State.ExitCode, OOMKilled: c.State.OOMKilled, Restarts: c.RestartCount}
+	if c.HostConfig != nil {
+		st.MemoryLimit = c.HostConfig.Memory
+	}
 	st.FinishedAt, _ = time.Parse(time.RFC3339Nano, c.State.FinishedAt)
 	return strings.TrimPrefix(c.Name, "/"), st
 }
 
 // gatewayState is what Docker says about the gateway container.
 type gatewayState struct {
-	Status     string
-	ExitCode   int
-	OOMKilled  bool
-	Restarts   int
-	FinishedAt time.Time
+	Status      string
+	ExitCode    int
+	OOMKilled   bool
+	Restarts    int
+	FinishedAt  time.Time
+	MemoryLimit int64
 }
 
 func (g gatewayState) String() string {
