@@ -19,7 +19,7 @@ import (
 func textFields(v reflect.Value, path string, report func(field, problem string)) {
 	w := textWalk{report: report}
 	if path != "" {
-		w.path = []any{path}
+		w.path = FieldPath{path}
 	}
 	w.walk(v)
 }
@@ -28,19 +28,25 @@ func textFields(v reflect.Value, path string, report func(field, problem string)
 // out only for a problem: a valid spec of 1,000 services has hundreds of
 // thousands of strings and no problem.
 type textWalk struct {
-	path   []any // field names (string), indexes (int), map keys (mapKey)
+	path   FieldPath
 	report func(field, problem string)
 }
 
-type mapKey string
+// MapKey is a map key in a FieldPath.
+type MapKey string
 
-func (w *textWalk) field() string {
+// FieldPath locates a value inside a spec or a written file: field names
+// (string), indexes (int) and map keys (MapKey), printed as
+// services[0].alerts[2].labels["team"].
+type FieldPath []any
+
+func (fp FieldPath) String() string {
 	var b strings.Builder
-	for _, p := range w.path {
+	for _, p := range fp {
 		switch p := p.(type) {
 		case int:
 			fmt.Fprintf(&b, "[%d]", p)
-		case mapKey:
+		case MapKey:
 			fmt.Fprintf(&b, "[%q]", string(p))
 		case string:
 			if b.Len() > 0 {
@@ -51,6 +57,8 @@ func (w *textWalk) field() string {
 	}
 	return b.String()
 }
+
+func (w *textWalk) field() string { return w.path.String() }
 
 func (w *textWalk) walk(v reflect.Value) {
 	switch v.Kind() {
@@ -87,7 +95,7 @@ func (w *textWalk) walk(v reflect.Value) {
 		keys := v.MapKeys()
 		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
 		for _, k := range keys {
-			w.path = append(w.path, mapKey(k.String()))
+			w.path = append(w.path, MapKey(k.String()))
 			if p := textProblem(k.String()); p != "" {
 				w.report(w.field()+" (the key)", p)
 			}

@@ -11,6 +11,8 @@ import (
 
 	yamlv2 "go.yaml.in/yaml/v2"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/sre-tools/promgen/spec"
 )
 
 // readBack checks that content, the encoding of want, reads back as want
@@ -73,7 +75,7 @@ func marshalRead[T any](path string, v T) ([]byte, error) {
 func difference(want, got reflect.Value, path string) string {
 	d := differ{}
 	if path != "" {
-		d.path = []any{path}
+		d.path = spec.FieldPath{path}
 	}
 	return d.diff(want, got)
 }
@@ -82,31 +84,10 @@ func difference(want, got reflect.Value, path string) string {
 // out only for a difference: a build compares millions of values and
 // finds none.
 type differ struct {
-	path []any // field names (string), indexes (int), map keys (mapKey)
+	path spec.FieldPath
 }
 
-type mapKey string
-
-func (d *differ) at() string {
-	var b strings.Builder
-	for _, p := range d.path {
-		switch p := p.(type) {
-		case int:
-			fmt.Fprintf(&b, "[%d]", p)
-		case mapKey:
-			fmt.Fprintf(&b, "[%q]", string(p))
-		case string:
-			if b.Len() > 0 {
-				b.WriteByte('.')
-			}
-			b.WriteString(p)
-		}
-	}
-	if b.Len() == 0 {
-		return "the file"
-	}
-	return b.String()
-}
+func (d *differ) at() string { return d.path.String() }
 
 func (d *differ) push(p any) { d.path = append(d.path, p) }
 func (d *differ) pop()       { d.path = d.path[:len(d.path)-1] }
@@ -185,7 +166,7 @@ func (d *differ) diff(want, got reflect.Value) string {
 
 // entry compares want's entry k, v with got's.
 func (d *differ) entry(k, v, got reflect.Value) string {
-	d.push(mapKey(keyString(k)))
+	d.push(spec.MapKey(keyString(k)))
 	defer d.pop()
 	g := got.MapIndex(k)
 	if !g.IsValid() {
