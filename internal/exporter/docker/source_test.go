@@ -106,9 +106,11 @@ func (f *fakeEngine) Events(ctx context.Context, opts client.EventsListOptions) 
 		ms := s.events
 		if s.lasts > 0 || s.then != nil {
 			// The source reads the stream only once synced: a network
-			// event, which it ignores, is taken only then, so the clock
-			// moves after the sync.
-			ms = append(ms, events.Message{Type: events.NetworkEventType})
+			// event, which it ignores, sent first is taken only then, so
+			// the clock moves and the containers change after the sync and
+			// before the first container event is handled (sent last, the
+			// change raced the first event's inspect).
+			ms = append([]events.Message{{Type: events.NetworkEventType}}, ms...)
 		}
 		for i, m := range ms {
 			if i == 1 && s.then != nil {
