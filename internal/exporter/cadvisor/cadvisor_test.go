@@ -123,21 +123,21 @@ func TestRead(t *testing.T) {
 			handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				fmt.Fprintf(w, `{"/docker/%s": {"spec": {"namespace": "docker"`, id("web"))
 			}),
-			wantMsg: "decode: unexpected EOF",
+			wantMsg: "decode: unexpected end of JSON input",
 		},
 		{
 			name: "fails on JSON that is not a map of containers",
 			handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				fmt.Fprint(w, `[{"spec": {}}]`)
 			}),
-			wantMsg: `decode: offset 0: want an object, found '['`,
+			wantMsg: `decode: json: cannot unmarshal array`,
 		},
 		{
 			name: "fails on an HTML error page from a proxy in front of cAdvisor",
 			handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				fmt.Fprint(w, "<html><body>502 Bad Gateway</body></html>")
 			}),
-			wantMsg: `decode: offset 0: want an object, found '<'`,
+			wantMsg: `decode: invalid character '<' looking for beginning of value`,
 		},
 		{
 			name:    "gives up at the caller's deadline when cAdvisor hangs",
