@@ -98,9 +98,15 @@ kube-dry-run: ## Apply generated/kubernetes to a real kube-apiserver with server
 bench: ## Run the benchmarks (figures go into docs/)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+# Each fuzz target with the package it lives in; CI runs each for a short
+# FUZZTIME, and a finding fails the run with its input saved under testdata/fuzz.
+FUZZ_TARGETS := FuzzBuildStrings:./internal/generate FuzzLint:./internal/lint FuzzDecode:./internal/exporter/cadvisor
 FUZZTIME ?= 60s
-fuzz: ## Fuzz a build with hostile text in the spec's free-text fields for FUZZTIME (default 60s)
-	$(GO) test -run '^$$' -fuzz '^FuzzBuildStrings$$' -fuzztime $(FUZZTIME) ./internal/generate
+fuzz: ## Fuzz the build (hostile spec text), lint (hostile rule files) and the cAdvisor decode, each for FUZZTIME (default 60s)
+	@for t in $(FUZZ_TARGETS); do \
+		echo "$(GO) test -run '^$$' -fuzz '^$${t%%:*}$$' -fuzztime $(FUZZTIME) $${t#*:}"; \
+		$(GO) test -run '^$$' -fuzz "^$${t%%:*}\$$" -fuzztime $(FUZZTIME) $${t#*:} || exit 1; \
+	done
 
 # make test runs the same soak with 300 containers; docs/exporter.md records both.
 soak: ## Churn soak of gateway-exporter: 1,000 containers created, ended and removed on the real engine under a continuous scraper
