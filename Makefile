@@ -26,7 +26,7 @@ LDFLAGS := -X $(VERSION_PKG).Version=$(shell git describe --tags --always --dirt
 	-X $(VERSION_PKG).BuildUser=$(shell id -un)@$(shell hostname) \
 	-X $(VERSION_PKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
 
-.PHONY: help build generate check test test-steps mutate lint e2e kube-dry-run bench fuzz soak tools docker-up docker-down clean
+.PHONY: help build generate check test test-steps mutate lint e2e kube-dry-run release release-check bench fuzz soak tools docker-up docker-down clean
 
 help: ## Show the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z0-9-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -94,6 +94,23 @@ kube-dry-run: ## Apply generated/kubernetes to a real kube-apiserver with server
 	@tools_bin=$$($(TOOLS) kube-apiserver etcd) && \
 	export KUBE_APISERVER=$$tools_bin/kube-apiserver ETCD=$$tools_bin/etcd && \
 	$(GO) test -tags kubeapi -count=1 -v -run TestTheManifestsPassARealAPIServersDryRun ./internal/kubernetes/
+
+release: ## Build release archives (linux and darwin, amd64 and arm64) with checksums into dist/
+	scripts/release.sh
+
+# CI's check of the release: one platform's archive, built twice to the same
+# bytes, its checksum verified and its binaries' --version naming the version.
+release-check: ## Build the linux/amd64 release twice; check checksums, reproducibility and --version
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	VERSION=v0.0.0-check PLATFORMS=linux/amd64 DIST=$$tmp/a scripts/release.sh >/dev/null; \
+	VERSION=v0.0.0-check PLATFORMS=linux/amd64 DIST=$$tmp/b scripts/release.sh >/dev/null; \
+	cmp $$tmp/a/sha256sums.txt $$tmp/b/sha256sums.txt || { echo "release: two builds of one commit differ"; exit 1; }; \
+	(cd $$tmp/a && sha256sum -c --quiet sha256sums.txt && tar xzf promgen-v0.0.0-check.linux-amd64.tar.gz); \
+	for cmd in promgen gateway-exporter; do \
+		$$tmp/a/promgen-v0.0.0-check.linux-amd64/$$cmd --version | grep -q "^$$cmd, version v0.0.0-check " || \
+			{ echo "release: $$cmd --version does not name v0.0.0-check"; exit 1; }; \
+	done; \
+	echo "release-check: reproducible, checksums verified, --version names the version"
 
 bench: ## Run the benchmarks (figures go into docs/)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
