@@ -89,6 +89,12 @@ type Prometheus struct {
 	// --web.external-url): the graph link of every alert points there.
 	// Default DefaultPrometheusURL.
 	ExternalURL string
+	// Base is a Prometheus configuration file of the team's own, read
+	// where promgen runs: its global settings (external_labels and the
+	// like), remote_write and remote_read, storage, alert_relabel_configs
+	// and its own scrape jobs are kept, and promgen adds its rule files,
+	// Alertmanagers and jobs. Empty: promgen's configuration alone.
+	Base string
 }
 
 // Defaults of Prometheus.

@@ -119,6 +119,9 @@ func services(p rules.Profile) spec.Spec {
 		},
 		RunbookURL: "https://runbooks.example.com/ml-platform/service-down",
 		Kubernetes: k8s,
+		// The team's own prometheus.yml (its node and redis jobs, labels
+		// and remote storage); promgen adds its rules and jobs to it.
+		Prometheus: spec.Prometheus{Base: "examples/ml-platform/prometheus-base.yml"},
 	}
 	// Pipeline alerts are declared once, after the services: they name the
 	// services whose pages would lose their diagnosis.

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"path"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -30,14 +31,31 @@ const prometheusDir = "prometheus"
 func renderPrometheus(t Target) (Files, error) {
 	p := path.Join(t.Dir, prometheusDir, "prometheus.yml")
 	cfg := prometheusConfig(t.Spec)
+	ours := promgenJobs(t.Spec, cfg)
+	if t.Spec.Prometheus.Base != "" {
+		merged, err := withBase(t.Spec, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		cfg = merged
+	}
 	b, err := marshal(cfg)
 	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	if err := checkBaseSecrets(t.Spec, b); err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
 	loaded, err := config.Load(string(b), slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, fmt.Errorf("%s: Prometheus' config loader rejects it: %w", p, err)
 	}
+	// The joins are proven over promgen's own jobs; the base's are the
+	// team's.
+	loaded.ScrapeConfigs = slices.DeleteFunc(slices.Clone(loaded.ScrapeConfigs), func(sc *config.ScrapeConfig) bool {
+		_, own := ours[sc.JobName]
+		return !own
+	})
 	targets, err := jobTargets(loaded, t.Spec)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
