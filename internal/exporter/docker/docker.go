@@ -121,14 +121,17 @@ func (s *Source) Run(ctx context.Context) {
 			return
 		}
 		s.cache.SetSourceUp(Name, false)
-		// A full queue is no failed request: dropped_total counts it.
-		if !errors.Is(err, errQueueFull) {
+		msg := "docker source disconnected, retrying"
+		if errors.Is(err, errQueueFull) {
+			// No failed request: events_dropped_total counts it.
+			msg = "docker source resyncing"
+		} else {
 			s.cache.SourceError(Name)
 		}
 		if !synced.IsZero() && s.now().Sub(synced) > backoff {
 			backoff = s.opts.MinBackoff
 		}
-		s.log.Warn("docker source disconnected, retrying", "err", err, "backoff", backoff)
+		s.log.Warn(msg, "err", err, "backoff", backoff)
 		select {
 		case <-ctx.Done():
 			return
@@ -210,8 +213,7 @@ func (s *Source) read(ctx context.Context, stream client.EventsResult, queue cha
 			case queue <- m:
 			default:
 				s.cache.EventDropped()
-				s.log.Warn("docker event queue full, dropping the stream to resync", "queue", cap(queue), "action", m.Action, "id", m.Actor.ID)
-				return fmt.Errorf("docker events: %w (%d waiting)", errQueueFull, cap(queue))
+				return fmt.Errorf("docker events: %w (%d waiting), dropped %s of %s", errQueueFull, cap(queue), m.Action, m.Actor.ID)
 			}
 		case err := <-stream.Err:
 			if errors.Is(err, io.EOF) {
