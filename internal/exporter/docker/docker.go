@@ -35,9 +35,10 @@ type Options struct {
 	RequestTimeout time.Duration
 	// EventQueue is how many events read from the stream may wait for the
 	// handler (default 1024). The stream is read apart from the handler,
-	// because dockerd drops events for a client that stops reading and
-	// says nothing; when the queue is full the source drops the event,
-	// counts it, and resyncs.
+	// which waits on inspects, because dockerd drops, unannounced, an
+	// event a subscriber does not take within 100ms once 1024 wait for
+	// it; when the queue is full the source drops the event, counts it,
+	// and resyncs.
 	EventQueue int
 }
 
@@ -76,6 +77,8 @@ type Source struct {
 
 	// opened is when the last stream that synced was opened: with no event
 	// applied since, it is the earliest time a resync must replay from.
+	// Zero after an overflow: the events dropped may be older (a replay),
+	// and only the cursor bounds them.
 	opened time.Time
 
 	// now and wait are time.Now and time.After; unit tests replace them to
@@ -191,6 +194,9 @@ func (s *Source) session(ctx context.Context) (synced time.Time, err error) {
 	// that is what moves the cursor on, so that a replay longer than the
 	// queue still gets through, a queue at a time.
 	for m := range queue {
+		if ctx.Err() != nil {
+			return synced, ctx.Err() // shutting down: no inspect would answer
+		}
 		s.handle(ctx, m)
 	}
 	if errors.Is(readErr, errQueueFull) {
