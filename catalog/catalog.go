@@ -199,6 +199,7 @@ const (
 	ExporterSourceUp                  = "gateway_exporter_source_up"
 	ExporterSourceErrorsTotal         = "gateway_exporter_source_errors_total"
 	ExporterEventsTotal               = "gateway_exporter_events_total"
+	ExporterEventsDroppedTotal        = "gateway_exporter_events_dropped_total"
 	ExporterBuildInfo                 = "gateway_exporter_build_info"
 	ExporterIdentityCollisionsTotal   = "gateway_exporter_identity_collisions_total"
 	CAdvisorContainerMemoryWorkingSet = "container_memory_working_set_bytes"
@@ -253,6 +254,8 @@ var metrics = []Metric{
 		Help: "Failed requests to a source (docker, docker_stats, cadvisor)."},
 	{Name: ExporterEventsTotal, Type: Counter, Source: SourceExporter, Labels: []string{LabelAction},
 		Help: "Docker container events applied, by action."},
+	{Name: ExporterEventsDroppedTotal, Type: Counter, Source: SourceExporter,
+		Help: "Docker events read while the exporter's event queue was full; each one ends the event stream and forces a resync, which lists every container again and replays the events since the last one applied."},
 	{Name: ExporterIdentityCollisionsTotal, Type: Counter, Source: SourceExporter,
 		Help: "Containers left out of a scrape because another one carried the same name, compose project and service; the exporter keeps one container per identity, so anything but 0 is a bug to report."},
 	// client_golang's version collector writes this metric; a test of

@@ -114,6 +114,7 @@ type Cache struct {
 	seenCap   int       // size of seen that triggers the next trim
 	cursor    time.Time // time of the latest event applied
 	events    map[string]float64
+	dropped   float64 // events a source had no room to queue
 	sourceUp  map[string]bool
 	sourceErr map[string]float64
 
@@ -298,6 +299,13 @@ func (c *Cache) SourceError(source string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.sourceErr[source]++
+}
+
+// EventDropped counts one event a source read but had no room to queue.
+func (c *Cache) EventDropped() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.dropped++
 }
 
 // upsert updates or creates the entry of a live container, and returns it;

@@ -73,8 +73,8 @@ const (
 
 // descs are the exporter's metric families.
 type descs struct {
-	container                                  [numFamilies]family
-	sourceUp, sourceErrors, events, collisions family
+	container                                           [numFamilies]family
+	sourceUp, sourceErrors, events, dropped, collisions family
 
 	labelKeys []string // allowlisted Docker label keys, in info's label order
 }
@@ -103,6 +103,7 @@ func newDescs(labelKeys []string) descs {
 		sourceUp:     newFamily(catalog.ExporterSourceUp),
 		sourceErrors: newFamily(catalog.ExporterSourceErrorsTotal),
 		events:       newFamily(catalog.ExporterEventsTotal),
+		dropped:      newFamily(catalog.ExporterEventsDroppedTotal),
 		collisions:   newFamily(catalog.ExporterIdentityCollisionsTotal),
 		labelKeys:    labelKeys,
 	}
@@ -245,7 +246,7 @@ func (c *Cache) series(e *entry) [numFamilies][]sample {
 // container series are written by WriteText.
 func (c *Cache) Describe(ch chan<- *prometheus.Desc) {
 	d := &c.descs
-	for _, f := range []family{d.sourceUp, d.sourceErrors, d.events, d.collisions} {
+	for _, f := range []family{d.sourceUp, d.sourceErrors, d.events, d.dropped, d.collisions} {
 		ch <- f.desc
 	}
 }
@@ -264,6 +265,7 @@ func (c *Cache) Collect(ch chan<- prometheus.Metric) {
 	for a, n := range c.events {
 		ch <- d.events.metric(n, a)
 	}
+	ch <- d.dropped.metric(c.dropped)
 	ch <- d.collisions.metric(float64(c.collisions.Load()))
 }
 

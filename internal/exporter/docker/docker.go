@@ -1,7 +1,8 @@
 // Package docker keeps the exporter's cache in step with a Docker engine:
 // a full list and inspect, then the container events stream, and after any
 // break a reconnect with backoff that lists again and replays the events
-// missed since the last one applied.
+// missed since the last one applied. A handler that falls a whole queue
+// behind the stream is such a break.
 package docker
 
 import (
@@ -32,7 +33,30 @@ type Options struct {
 	MinBackoff, MaxBackoff time.Duration
 	// RequestTimeout bounds each list or inspect call (default 10s).
 	RequestTimeout time.Duration
+	// EventQueue is how many events read from the stream may wait for the
+	// handler (default 1024). The stream is read apart from the handler,
+	// which waits on inspects, because dockerd drops, unannounced, an
+	// event a subscriber does not take within 100ms once 1024 wait for
+	// it; when the queue is full the source drops the event, counts it,
+	// and resyncs.
+	EventQueue int
 }
+
+// followed are the container actions the source asks the engine for: the
+// ones Cache.Apply reads and the ones after which an inspect shows a
+// change (state, health, restart count, name, memory limit). The others,
+// exec_* above all (three per healthcheck probe), stay on the engine, so
+// that they neither cost a read nor take room in the queue. kill is left
+// out: the die that follows it is what changes anything.
+var followed = []events.Action{
+	events.ActionCreate, events.ActionStart, events.ActionRestart, events.ActionStop,
+	events.ActionDie, events.ActionOOM, events.ActionPause, events.ActionUnPause,
+	events.ActionRename, events.ActionUpdate, events.ActionDestroy, events.ActionHealthStatus,
+}
+
+// errQueueFull ends a session whose handler fell a whole queue behind the
+// event stream.
+var errQueueFull = errors.New("event queue full")
 
 // Engine is the part of the Docker Engine API the source uses.
 // *client.Client implements it; unit tests put a fake in its place.
@@ -53,12 +77,17 @@ type Source struct {
 
 	// opened is when the last stream that synced was opened: with no event
 	// applied since, it is the earliest time a resync must replay from.
+	// Zero after an overflow: the events dropped may be older (a replay),
+	// and only the cursor bounds them.
 	opened time.Time
 
 	// now and wait are time.Now and time.After; unit tests replace them to
-	// read the backoff without waiting it out.
-	now  func() time.Time
-	wait func(time.Duration) <-chan time.Time
+	// read the backoff without waiting it out. onSync runs when a session
+	// has synced; unit tests change their fake engine there, as the stream
+	// is read from its opening on.
+	now    func() time.Time
+	wait   func(time.Duration) <-chan time.Time
+	onSync func()
 }
 
 // New returns a Source reading from engine into c. A *client.Client
@@ -74,7 +103,10 @@ func New(engine Engine, c *cache.Cache, log *slog.Logger, opts Options) *Source 
 	if opts.RequestTimeout <= 0 {
 		opts.RequestTimeout = 10 * time.Second
 	}
-	return &Source{engine: engine, cache: c, log: log, opts: opts, now: time.Now, wait: time.After}
+	if opts.EventQueue <= 0 {
+		opts.EventQueue = 1024
+	}
+	return &Source{engine: engine, cache: c, log: log, opts: opts, now: time.Now, wait: time.After, onSync: func() {}}
 }
 
 // Run follows the engine until ctx ends. It starts whether or not the
@@ -92,11 +124,17 @@ func (s *Source) Run(ctx context.Context) {
 			return
 		}
 		s.cache.SetSourceUp(Name, false)
-		s.cache.SourceError(Name)
+		msg := "docker source disconnected, retrying"
+		if errors.Is(err, errQueueFull) {
+			// No failed request: events_dropped_total counts it.
+			msg = "docker source resyncing"
+		} else {
+			s.cache.SourceError(Name)
+		}
 		if !synced.IsZero() && s.now().Sub(synced) > backoff {
 			backoff = s.opts.MinBackoff
 		}
-		s.log.Warn("docker source disconnected, retrying", "err", err, "backoff", backoff)
+		s.log.Warn(msg, "err", err, "backoff", backoff)
 		select {
 		case <-ctx.Done():
 			return
@@ -107,14 +145,20 @@ func (s *Source) Run(ctx context.Context) {
 }
 
 // session opens the event stream, resyncs, then applies events until the
-// stream breaks, and returns when it synced (zero if it did not). The
-// stream is opened before the listing so that nothing happening during the
-// listing is lost; replays it causes are deduplicated by the cache.
+// stream breaks or the queue overflows, and returns when it synced (zero if
+// it did not). The stream is opened before the listing so that nothing
+// happening during the listing is lost; replays it causes are deduplicated
+// by the cache. It is read into the queue from then on, the listing's time
+// included.
 func (s *Source) session(ctx context.Context) (synced time.Time, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	opts := client.EventsListOptions{Filters: make(client.Filters).Add("type", string(events.ContainerEventType))}
+	actions := make([]string, len(followed))
+	for i, a := range followed {
+		actions[i] = string(a)
+	}
+	opts := client.EventsListOptions{Filters: make(client.Filters).Add("type", string(events.ContainerEventType)).Add("event", actions...)}
 	since := s.cache.Cursor()
 	if s.opened.After(since) {
 		since = s.opened
@@ -130,6 +174,12 @@ func (s *Source) session(ctx context.Context) (synced time.Time, err error) {
 	if !timer.Stop() {
 		return time.Time{}, fmt.Errorf("docker events: no answer within %s", s.opts.RequestTimeout)
 	}
+	queue := make(chan events.Message, s.opts.EventQueue)
+	var readErr error // written before queue is closed
+	go func() {
+		readErr = s.read(ctx, stream, queue)
+		close(queue)
+	}()
 
 	if err := s.resync(ctx); err != nil {
 		return time.Time{}, err
@@ -138,16 +188,46 @@ func (s *Source) session(ctx context.Context) (synced time.Time, err error) {
 	synced = s.now()
 	s.cache.SetSourceUp(Name, true)
 	s.log.Info("docker source synced", "since", opts.Since)
+	s.onSync()
 
+	// The events queued before a break are applied: with a full queue
+	// that is what moves the cursor on, so that a replay longer than the
+	// queue still gets through, a queue at a time.
+	for m := range queue {
+		if ctx.Err() != nil {
+			return synced, ctx.Err() // shutting down: no inspect would answer
+		}
+		s.handle(ctx, m)
+	}
+	if errors.Is(readErr, errQueueFull) {
+		// The dropped events came after the last one applied, maybe
+		// before the opening of this stream (a replay): replay from the
+		// cursor.
+		s.opened = time.Time{}
+	}
+	return synced, readErr
+}
+
+// read moves the stream's events to queue until the stream breaks or an
+// event finds the queue full; it stops reading at that event, so that every
+// event dropped comes after every event queued.
+func (s *Source) read(ctx context.Context, stream client.EventsResult, queue chan<- events.Message) error {
 	for {
 		select {
 		case m := <-stream.Messages:
-			s.handle(ctx, m)
+			select {
+			case queue <- m:
+			default:
+				s.cache.EventDropped()
+				return fmt.Errorf("docker events: %w (%d waiting), dropped %s of %s", errQueueFull, cap(queue), m.Action, m.Actor.ID)
+			}
 		case err := <-stream.Err:
 			if errors.Is(err, io.EOF) {
 				err = errors.New("event stream ended")
 			}
-			return synced, fmt.Errorf("docker events: %w", err)
+			return fmt.Errorf("docker events: %w", err)
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 }
@@ -200,21 +280,22 @@ func (s *Source) resync(ctx context.Context) error {
 }
 
 // handle applies one event, then inspects the container for the state,
-// restart count and health the event implies. Exec events (a healthcheck
-// makes three per probe) change none of these and are not followed up.
+// restart count and health the event implies. An action the source does not
+// follow is ignored, should an engine send one the filter left out.
 func (s *Source) handle(ctx context.Context, m events.Message) {
-	if m.Type != events.ContainerEventType || m.Actor.ID == "" {
+	action := string(m.Action)
+	name, _, _ := strings.Cut(action, ":") // "health_status: healthy"
+	if m.Type != events.ContainerEventType || m.Actor.ID == "" || !slices.Contains(followed, events.Action(name)) {
 		return
 	}
 	t := time.Unix(0, m.TimeNano)
 	if m.TimeNano == 0 {
 		t = time.Unix(m.Time, 0)
 	}
-	action := string(m.Action)
 	if !s.cache.Apply(cache.Event{ID: m.Actor.ID, Action: action, Time: t, Attributes: m.Actor.Attributes}) {
 		return
 	}
-	if action == string(events.ActionDestroy) || strings.HasPrefix(action, "exec_") {
+	if m.Action == events.ActionDestroy {
 		return
 	}
 	c, err := s.inspect(ctx, m.Actor.ID)

@@ -2,10 +2,12 @@ package docker_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/sre-tools/promgen/catalog"
+	"github.com/sre-tools/promgen/internal/exporter/docker"
 	"github.com/sre-tools/promgen/internal/testenv"
 )
 
@@ -366,5 +369,88 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 	cmd.Stdin = resp.Body
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+// stallEngine is the real engine with inspects that can be held: a
+// handler stuck on a slow engine while the event stream carries on.
+type stallEngine struct {
+	*client.Client
+	mu   sync.Mutex
+	hold chan struct{} // nil: inspects go through
+}
+
+func (e *stallEngine) ContainerInspect(ctx context.Context, id string, opts client.ContainerInspectOptions) (client.ContainerInspectResult, error) {
+	e.mu.Lock()
+	hold := e.hold
+	e.mu.Unlock()
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-ctx.Done():
+			return client.ContainerInspectResult{}, ctx.Err()
+		}
+	}
+	return e.Client.ContainerInspect(ctx, id, opts)
+}
+
+// TestRenameFloodWhileStalled holds the exporter's inspects while a
+// container is renamed far more times than the event queue holds, another
+// one is killed and a third one started: events are dropped and counted,
+// and once the inspects go through again the exporter resyncs until it
+// publishes the last name only, the kill counted once, and the container
+// whose events it dropped.
+func TestRenameFloodWhileStalled(t *testing.T) {
+	const queue, renames = 16, 100
+	cli := testenv.RequireDocker(t)
+	testenv.Standin(t, cli)
+	stall := &stallEngine{}
+	e := startExporter(t, exporterOptions{retention: time.Hour, eventQueue: queue, requestTimeout: 5 * time.Minute,
+		engine: func(c *client.Client) docker.Engine { stall.Client = c; return stall }})
+
+	renamed, victim := run(t, cli, spec{}), run(t, cli, spec{})
+	for _, c := range []ctr{renamed, victim} {
+		e.wait(t, 20*time.Second, c.name+" running", func(s []string) bool {
+			return has(s, c.series(catalog.ContainerState, "1", "state", "running"))
+		})
+	}
+
+	release := make(chan struct{})
+	stall.mu.Lock()
+	stall.hold = release
+	stall.mu.Unlock()
+	ctx := context.Background()
+	name := renamed.name
+	for i := 1; i <= renames; i++ {
+		name = fmt.Sprintf("%s-r%d", renamed.name, i)
+		if _, err := cli.ContainerRename(ctx, renamed.id, client.ContainerRenameOptions{NewName: name}); err != nil {
+			t.Fatalf("rename %d: %v", i, err)
+		}
+	}
+	if _, err := cli.ContainerKill(ctx, victim.id, client.ContainerKillOptions{Signal: "KILL"}); err != nil {
+		t.Fatalf("kill: %v", err)
+	}
+	late := run(t, cli, spec{})
+	e.wait(t, 30*time.Second, "an event dropped", func(s []string) bool {
+		return len(testenv.Grep(s, catalog.ExporterEventsDroppedTotal+"{} 0")) == 0
+	})
+	stall.mu.Lock()
+	stall.hold = nil
+	stall.mu.Unlock()
+	close(release)
+
+	// Every series of the container carries its name; its info alone its ID.
+	info := func(s []string) []string { return testenv.Grep(s, `id="`+renamed.id+`"`) }
+	s := e.wait(t, 60*time.Second, "the last name, the kill and the late container", func(s []string) bool {
+		return len(info(s)) == 1 && strings.Contains(info(s)[0], `name="`+name+`"`) &&
+			has(s, victim.series(catalog.ContainerExitsTotal, "1", "reason", catalog.ReasonKilled)) &&
+			has(s, late.series(catalog.ContainerState, "1", "state", "running")) &&
+			has(s, catalog.ExporterSourceUp+`{source="docker"} 1`)
+	})
+	if got := testenv.Grep(s, renamed.name+`-r`); len(testenv.Grep(got, `name="`+name+`"`)) != len(got) {
+		t.Errorf("series under a name the container no longer has:\n%s", strings.Join(got, "\n"))
+	}
+	if len(testenv.Grep(s, catalog.ExporterSourceErrorsTotal+`{source="docker"} 0`)) == 0 {
+		t.Errorf("a full queue was counted as a source error")
 	}
 }

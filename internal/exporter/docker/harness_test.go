@@ -42,9 +42,12 @@ type exporterOptions struct {
 	retention time.Duration
 	host      string // DOCKER_HOST for the exporter; empty for the test's own
 	memory    bool   // run the memory refresher on Docker's stats API
-	// requestTimeout is the source's Options.RequestTimeout; 0 for the
-	// default.
+	// requestTimeout and eventQueue are the source's
+	// Options.RequestTimeout and EventQueue; 0 for the defaults.
 	requestTimeout time.Duration
+	eventQueue     int
+	// engine wraps the client the source reads; nil for the client itself.
+	engine func(*client.Client) docker.Engine
 	// now and afterFunc are the cache's Options.Now and AfterFunc; nil
 	// for the wall clock and time.AfterFunc.
 	now       func() time.Time
@@ -103,8 +106,12 @@ func startExporter(t *testing.T, o exporterOptions) *exporter {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
+	var engine docker.Engine = cli
+	if o.engine != nil {
+		engine = o.engine(cli)
+	}
 	wg.Go(func() {
-		docker.New(cli, c, log, docker.Options{MaxBackoff: time.Second, RequestTimeout: o.requestTimeout}).Run(ctx)
+		docker.New(engine, c, log, docker.Options{MaxBackoff: time.Second, RequestTimeout: o.requestTimeout, EventQueue: o.eventQueue}).Run(ctx)
 	})
 	if o.memory {
 		wg.Go(func() {

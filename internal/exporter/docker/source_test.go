@@ -48,6 +48,10 @@ type fakeEngine struct {
 	goneAfter map[string]int
 	// beforeEvent runs before each event is sent; tests scrape there.
 	beforeEvent func()
+	// stall, when set, holds every inspect after the first sync until the
+	// test closes it: a handler stuck on a slow engine. stalled is closed
+	// when the first inspect is held.
+	stall, stalled chan struct{}
 
 	mu       sync.Mutex
 	inspects map[string]int
@@ -55,6 +59,16 @@ type fakeEngine struct {
 	calls    []string // "events since=...", "list", "inspect <id>"
 	waits    []time.Duration
 	listErr  error
+	gate     chan struct{} // closed when the current session has synced
+	syncs    int
+}
+
+// synced is the source's onSync: it lets the current session's events go.
+func (f *fakeEngine) synced() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.syncs++
+	close(f.gate)
 }
 
 // t0 is near the real time: the cache expires removed containers by it.
@@ -96,6 +110,8 @@ func (f *fakeEngine) Events(ctx context.Context, opts client.EventsListOptions) 
 	}
 	s := f.sessions[0]
 	f.sessions, f.listErr = f.sessions[1:], s.listErr
+	gate := make(chan struct{})
+	f.gate = gate
 	f.mu.Unlock()
 	if s.hang {
 		<-ctx.Done()
@@ -103,22 +119,22 @@ func (f *fakeEngine) Events(ctx context.Context, opts client.EventsListOptions) 
 		return res
 	}
 	go func() {
-		ms := s.events
-		if s.lasts > 0 || s.then != nil {
-			// The source reads the stream only once synced: a network
-			// event, which it ignores, sent first is taken only then, so
-			// the clock moves and the containers change after the sync and
-			// before the first container event is handled (sent last, the
-			// change raced the first event's inspect).
-			ms = append([]events.Message{{Type: events.NetworkEventType}}, ms...)
+		// The source reads the stream from its opening on: the events
+		// wait for the sync, so that the containers change and the clock
+		// moves after it and before the first event is handled.
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			errs <- ctx.Err()
+			return
 		}
-		for i, m := range ms {
-			if i == 1 && s.then != nil {
-				f.mu.Lock()
-				f.containers = s.then
-				f.mu.Unlock()
-			}
-			if f.beforeEvent != nil && m.Type == events.ContainerEventType {
+		if s.then != nil {
+			f.mu.Lock()
+			f.containers = s.then
+			f.mu.Unlock()
+		}
+		for i, m := range s.events {
+			if f.beforeEvent != nil {
 				f.beforeEvent()
 			}
 			select {
@@ -126,6 +142,15 @@ func (f *fakeEngine) Events(ctx context.Context, opts client.EventsListOptions) 
 			case <-ctx.Done():
 				errs <- ctx.Err()
 				return
+			}
+			if i == 0 && f.stall != nil {
+				// The rest come once the first one's inspect is held.
+				select {
+				case <-f.stalled:
+				case <-ctx.Done():
+					errs <- ctx.Err()
+					return
+				}
 			}
 		}
 		if s.err == nil {
@@ -170,6 +195,21 @@ func (f *fakeEngine) ContainerInspect(ctx context.Context, id string, _ client.C
 	}
 	f.record("inspect " + id)
 	f.mu.Lock()
+	if f.stall != nil && f.syncs > 0 {
+		stall := f.stall
+		select {
+		case <-f.stalled:
+		default:
+			close(f.stalled)
+		}
+		f.mu.Unlock()
+		select {
+		case <-stall:
+		case <-ctx.Done():
+			return client.ContainerInspectResult{}, ctx.Err()
+		}
+		f.mu.Lock()
+	}
 	c, ok := f.containers[id]
 	if n, limited := f.goneAfter[id]; limited && f.inspects[id] >= n {
 		ok = false
@@ -212,7 +252,7 @@ func TestSource(t *testing.T) {
 		series     []string        // lines the scrape must hold
 		goneAfter  map[string]int
 	}{{
-		name:       "the stream opens before the listing, a container gone by its inspect is skipped, and destroy and exec events are not followed by an inspect",
+		name:       "the stream opens before the listing, a container gone by its inspect is skipped, a destroy is not followed by an inspect, and an action the source does not follow (exec) is ignored",
 		containers: map[string]container.InspectResponse{"a": running("a", "web")},
 		sessions: []session{{events: []events.Message{
 			event("a", "exec_start: /bin/true", t0.Add(time.Second)),
@@ -296,19 +336,7 @@ func TestSource(t *testing.T) {
 					scrapeErrs = append(scrapeErrs, err)
 				}
 			}
-			s := New(f, c, slog.New(slog.DiscardHandler), Options{MinBackoff: 500 * time.Millisecond, MaxBackoff: 4 * time.Second, RequestTimeout: 50 * time.Millisecond})
-			s.now, s.wait = f.now, f.wait
-			ctx, cancel := context.WithCancel(context.Background())
-			ran := make(chan struct{})
-			go func() { s.Run(ctx); close(ran) }()
-			select {
-			case <-f.done:
-			case <-time.After(30 * time.Second):
-				t.Fatalf("the source did not use up its sessions; calls: %q", f.calls)
-			}
-			cancel()
-			close(f.stop)
-			<-ran
+			f.drive(t, c, Options{RequestTimeout: 50 * time.Millisecond}, nil)
 
 			f.mu.Lock()
 			defer f.mu.Unlock()
@@ -337,6 +365,105 @@ func TestSource(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// drive runs a source on f into c until f's sessions are used up, with
+// the backoff of TestSource, and runs during (if set) while it runs.
+func (f *fakeEngine) drive(t *testing.T, c *cache.Cache, o Options, during func()) {
+	t.Helper()
+	o.MinBackoff, o.MaxBackoff = 500*time.Millisecond, 4*time.Second
+	s := New(f, c, slog.New(slog.DiscardHandler), o)
+	s.now, s.wait, s.onSync = f.now, f.wait, f.synced
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	go func() { s.Run(ctx); close(ran) }()
+	if during != nil {
+		during()
+	}
+	select {
+	case <-f.done:
+	case <-time.After(30 * time.Second):
+		f.mu.Lock()
+		t.Errorf("the source did not use up its sessions; calls: %q", f.calls)
+		f.mu.Unlock()
+	}
+	cancel()
+	close(f.stop)
+	<-ran
+}
+
+// TestQueueOverflow stalls the handler on an inspect while the engine
+// replays more events than the queue holds: the event that finds the queue
+// full is dropped and counted, the events queued before it are applied, and
+// the source resyncs, replaying from the last one applied although that is
+// older than the opening of the stream, and lists the container whose
+// event was never read.
+func TestQueueOverflow(t *testing.T) {
+	const queue, renames = 4, 20
+	// A replay: events from before the stream was opened, at t0.
+	at := func(i int) time.Time { return t0.Add(-time.Minute + time.Duration(i)*time.Second) }
+	var flood []events.Message
+	for i := 1; i <= renames; i++ {
+		flood = append(flood, event("a", "rename", at(i), "name", fmt.Sprintf("web-%d", i)))
+	}
+	flood = append(flood, event("b", "create", at(renames+1), "name", "worker"))
+	f := &fakeEngine{
+		containers: map[string]container.InspectResponse{"a": running("a", "web")},
+		sessions: []session{
+			{then: map[string]container.InspectResponse{"a": running("a", fmt.Sprint("web-", renames)), "b": running("b", "worker")}, events: flood},
+			{err: io.EOF},
+		},
+		done: make(chan struct{}), stop: make(chan struct{}), clock: t0, inspects: map[string]int{},
+		stall: make(chan struct{}), stalled: make(chan struct{}),
+	}
+	c := cache.New(cache.Options{Retention: time.Hour})
+	dropped := func() bool {
+		return slices.Contains(testenv.Parse(t, serve(c).Body), `gateway_exporter_events_dropped_total{} 1`)
+	}
+	f.drive(t, c, Options{EventQueue: queue, RequestTimeout: time.Minute}, func() {
+		// The first rename's inspect is held; the next ones fill the
+		// queue, and one more finds it full.
+		for i := 0; !dropped(); i++ {
+			if i == 3000 {
+				t.Errorf("no event dropped with the handler stalled")
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		close(f.stall)
+	})
+
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var since []string
+	for _, call := range f.calls {
+		if s, ok := strings.CutPrefix(call, "events since="); ok {
+			since = append(since, s)
+		}
+	}
+	// One rename handled, queue more queued; the second session opened
+	// at t0 plus the first backoff.
+	want := []string{"", at(1 + queue).Format(time.RFC3339Nano), t0.Add(500 * time.Millisecond).Format(time.RFC3339Nano)}
+	if !slices.Equal(since, want) {
+		t.Errorf("since= of each events request: %q, want %q", since, want)
+	}
+	if n := f.inspects["a"]; n != 2+queue+1 {
+		// The two listings, each rename applied, nothing after the drop.
+		t.Errorf("a inspected %d times, want %d", n, 2+queue+1)
+	}
+	got := scrape(t, c)
+	for _, want := range []string{
+		`docker_container_info{compose_oneoff="false",compose_project="stack",compose_service="web-20",id="a",image="gw:1",name="web-20"} 1`,
+		`docker_container_info{compose_oneoff="false",compose_project="stack",compose_service="worker",id="b",image="gw:1",name="worker"} 1`,
+		`gateway_exporter_events_dropped_total{} 1`,
+		// The stream that ended counts; the full queue does not.
+		`gateway_exporter_source_errors_total{source="docker"} 1`,
+		`gateway_exporter_events_total{action="rename"} 5`,
+	} {
+		if !slices.Contains(got, want) {
+			t.Errorf("missing %s in:\n%s", want, strings.Join(got, "\n"))
+		}
 	}
 }
 
