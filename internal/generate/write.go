@@ -50,6 +50,9 @@ func Write(root string, files Files) error {
 		return fmt.Errorf("lock %s against other builds writing beside it: %w", parent, err)
 	}
 	defer unlock()
+	if fi, err := os.Stat(root); err == nil && !fi.IsDir() {
+		return fmt.Errorf("%s is not a folder", root)
+	}
 	files = withManifest(files)
 	if err := removeLeftovers(root); err != nil {
 		return err
