@@ -33,7 +33,8 @@ var rename = os.Rename
 // anything else is refused and nothing changes. Everything is written and
 // fsynced in a fresh sibling folder first and swapped in by rename, so a
 // failure at any point leaves root as it was; when root cannot be renamed
-// (a mount point), the files are swapped in one by one inside it instead. A
+// (a mount point), or is the working folder, the files are swapped in one
+// by one inside it instead. A
 // symlinked root keeps its link: its target is written. Builds into one
 // folder take turns on a lock of its parent.
 func Write(root string, files Files) error {
@@ -59,6 +60,11 @@ func Write(root string, files Files) error {
 	}
 	if err := checkOwned(root, files); err != nil {
 		return err
+	}
+	if wd, err := os.Getwd(); err == nil && wd == root {
+		// Renamed, the folder would leave the shell that ran the build
+		// in the removed old one.
+		return writeInside(root, files)
 	}
 	err = swap(root, files)
 	if errors.Is(err, errCannotRename) {

@@ -276,3 +276,28 @@ func BenchmarkWrite(b *testing.B) {
 		}
 	}
 }
+
+// TestWriteIntoTheWorkingFolderKeepsIt: `--out .` in an empty folder writes
+// inside it, so the shell that ran the build is not left in a removed one.
+func TestWriteIntoTheWorkingFolderKeepsIt(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	before, err := os.Stat(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := Files{"rules/a.rules.yml": []byte("a\n")}
+	if err := Write(".", files); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !os.SameFile(before, after) {
+		t.Error("the working folder was replaced by another")
+	}
+	if diff, err := Diff(".", files); err != nil || diff != "" {
+		t.Errorf("the working folder is not the build's (%v):\n%s", err, diff)
+	}
+}
