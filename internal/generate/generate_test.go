@@ -290,7 +290,7 @@ func TestDiffShowsChangedAddedAndRemovedFiles(t *testing.T) {
 			t.Errorf("diff lacks %q:\n%s", want, diff)
 		}
 	}
-	if strings.Contains(diff, "same.yml") {
+	if strings.Contains(diff, filepath.Join(root, "same.yml")) {
 		t.Errorf("diff shows an unchanged file:\n%s", diff)
 	}
 }

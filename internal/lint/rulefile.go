@@ -41,8 +41,11 @@ type RuleFile struct {
 	// is read once, into rulefmt's types.
 	posOnce sync.Once
 	pos     *positions
-	// directives are the promgen-lint comments of the file.
+	// directives are the promgen-lint comments of the file, and off what
+	// they turn off, worked out once a problem asks.
 	directives []directive
+	offOnce    sync.Once
+	off        *suppressions
 }
 
 // positions are the lines of a file's groups and rules.

@@ -31,6 +31,20 @@ func TestSuppressionComments(t *testing.T) {
 `,
 		},
 		{
+			name: "a comment inside a rule's expression is about that rule, not the next",
+			in: `groups:
+- name: g
+  rules:
+  - alert: A
+    expr: |
+      # promgen-lint disable impossible-comparison
+      up > 1
+  - alert: B
+    expr: up > 2
+`,
+			want: []string{`rules.yml:9: error impossible-comparison: alert "B": up > 2 can never be true (up is 0 or 1): the alert never fires`},
+		},
+		{
 			name: "file/disable turns it off for the whole file, all for every check",
 			in: `# promgen-lint file/disable all
 groups:

@@ -18,11 +18,13 @@ func buildCommand(cfg Config) *cli.Command {
 		Name:  "build",
 		Usage: "write every artifact to --out: rule files and promtool tests, prometheus.yml, alertmanager.yml with its notification templates and routing tests, Grafana dashboards, compose fragments, the Kubernetes target",
 		Description: "Validates the whole spec, renders every file in memory, validates the rules with rulefmt and\n" +
-			"promgen lint and the compose fragments with compose-go, then replaces --out in one step. On any\n" +
+			"promgen lint and the compose fragments with compose-go, then replaces --out in one step. --out may\n" +
+			"hold only what promgen wrote (listed in its .promgen-manifest): a folder holding anything else is\n" +
+			"refused, its files named, and nothing is changed. On any\n" +
 			"error nothing is written (lint warnings are printed and do not fail). With --check nothing is\n" +
 			"written either: it prints a unified diff and fails when --out differs from what the spec produces.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "out", Value: cfg.out(), Usage: "output folder, owned by promgen: files it does not produce are removed"},
+			&cli.StringFlag{Name: "out", Value: cfg.out(), Usage: "output folder: promgen replaces what it wrote there before (listed in its .promgen-manifest) and refuses a folder holding anything else"},
 			&cli.StringFlag{Name: "compose-base", Value: cfg.composeBase(), Usage: "compose file the fragments are merged over to validate them"},
 			&cli.BoolFlag{Name: "check", Usage: "write nothing; fail with a diff when --out is stale"},
 		},

@@ -311,3 +311,32 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildRefusesAProjectsOwnFolder runs `promgen build --out .` in a
+// project: its files are named, and none is changed or removed.
+func TestBuildRefusesAProjectsOwnFolder(t *testing.T) {
+	dir := workdir(t)
+	mine := map[string]string{"go.mod": "module example.com/team\n", "README.md": "# team\n"}
+	for p, c := range mine {
+		if err := os.WriteFile(filepath.Join(dir, p), []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := run(t, gateway(), dir, "build", "--out", ".")
+	if err == nil {
+		t.Fatalf("build --out . succeeded in a project:\n%s", out)
+	}
+	for _, want := range []string{"promgen did not write", "README.md", "compose/docker-compose.yml", "go.mod"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error lacks %q: %v", want, err)
+		}
+	}
+	for p, c := range mine {
+		if b, err := os.ReadFile(filepath.Join(dir, p)); err != nil || string(b) != c {
+			t.Errorf("%s changed (%v): %q", p, err, b)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "rules")); err == nil {
+		t.Error("the refused build wrote rules/")
+	}
+}
