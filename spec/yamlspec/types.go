@@ -86,7 +86,10 @@ func (b *Bytes) UnmarshalYAML(n *yaml.Node) error {
 
 // JSONSchema describes a size for editors.
 func (Bytes) JSONSchema() *jsonschema.Schema {
-	return &jsonschema.Schema{Type: "string", Pattern: bytesRE.String(), Description: "a size: bytes, or KiB, MiB, GiB, e.g. 4GiB"}
+	return &jsonschema.Schema{Description: "a size: bytes, or KiB, MiB, GiB, e.g. 4GiB", OneOf: []*jsonschema.Schema{
+		{Type: "integer", Minimum: "0"},
+		{Type: "string", Pattern: bytesRE.String()},
+	}}
 }
 
 // Matchers are PromQL label matchers, written as a selector's braces:
