@@ -1,6 +1,7 @@
 package yamlspec
 
 import (
+	"errors"
 	"slices"
 	"time"
 
@@ -8,11 +9,12 @@ import (
 	"github.com/sre-tools/promgen/spec"
 )
 
-// Spec is the file's spec.Spec: the named alerts built by package rules'
-// builders at the runbook's timings (rules.Production), each objective's
-// records and burn-rate alerts added (rules.SLOs), as a Go spec assembles
-// them (rules.Spec).
-func (d *Doc) Spec() spec.Spec {
+// spec assembles the file's spec.Spec: the named alerts built by package
+// rules' builders at the runbook's timings (rules.Production), the custom
+// alerts parsed, each objective's records and burn-rate alerts added
+// (rules.SLOs), as a Go spec assembles them (rules.Spec). Its errors are
+// the custom alerts' PromQL the parser refuses, each an *Error.
+func (d *Doc) spec() (spec.Spec, error) {
 	f, p := d.File, rules.Production
 	s := spec.Spec{
 		RunbookURL: f.RunbookURL,
@@ -37,8 +39,11 @@ func (d *Doc) Spec() spec.Spec {
 	if f.Kubernetes != nil {
 		s.Kubernetes = &spec.Kubernetes{Namespace: f.Kubernetes.Namespace, RuleLabels: f.Kubernetes.RuleLabels}
 	}
+	var errs []error
 	for _, fs := range f.Services {
-		s.Services = append(s.Services, service(s.Kubernetes, fs, p))
+		svc, err := service(d.Path, s.Kubernetes, fs, p)
+		errs = append(errs, err...)
+		s.Services = append(s.Services, svc)
 	}
 	for _, a := range f.Pipeline {
 		s.Pipeline = append(s.Pipeline, rules.PipelineAlerts[a.Name](s, p))
@@ -47,10 +52,10 @@ func (d *Doc) Spec() spec.Spec {
 	if f.Routing.RunbookInhibitions {
 		s.Routing.Inhibitions = append(rules.Inhibitions(s), s.Routing.Inhibitions...)
 	}
-	return s
+	return s, errors.Join(errs...)
 }
 
-func service(k *spec.Kubernetes, fs Service, p rules.Profile) spec.Service {
+func service(file string, k *spec.Kubernetes, fs Service, p rules.Profile) (spec.Service, []error) {
 	c := fs.Container
 	svc := spec.Service{
 		Name:               fs.Name,
@@ -94,6 +99,12 @@ func service(k *spec.Kubernetes, fs Service, p rules.Profile) spec.Service {
 	for _, a := range fs.Alerts {
 		alerts = append(alerts, rules.Alerts[a.Name](svc, p))
 	}
+	var errs []error
+	for _, c := range fs.CustomAlerts {
+		a, err := custom(file, c)
+		errs = append(errs, err...)
+		alerts = append(alerts, a)
+	}
 	if k != nil && !svc.Kubernetes.Omit {
 		svc.Kubernetes.Alerts = kubernetesAlerts(k, svc, fs.Kubernetes.Alerts, p)
 		if len(svc.SLOs) > 0 {
@@ -106,7 +117,7 @@ func service(k *spec.Kubernetes, fs Service, p rules.Profile) spec.Service {
 		records, burns := rules.SLOs(svc)
 		svc.Records, svc.Alerts = records, append(svc.Alerts, burns...)
 	}
-	return svc
+	return svc, errs
 }
 
 // kubernetesAlerts are the runbook's alerts on Kubernetes that the file

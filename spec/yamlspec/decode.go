@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/sre-tools/promgen/spec"
 )
 
 // Error is one problem of a spec file, where it is written.
@@ -37,6 +39,8 @@ type Doc struct {
 	// Path is the file's path, as errors name it.
 	Path string
 	File File
+	// Spec is what the file says, as a Go spec would say it.
+	Spec spec.Spec
 	root *yaml.Node
 }
 
@@ -51,7 +55,9 @@ func Load(path string) (*Doc, error) {
 
 // Parse decodes a spec file strictly: an unknown field, a value of the
 // wrong type, an unknown alert name or a bad duration, size or matcher is
-// an error, and every one of them is reported, joined, each an *Error.
+// an error, and every one of them is reported, joined, each an *Error;
+// then the PromQL of every custom alert, whose problems are reported
+// likewise.
 func Parse(path string, data []byte) (*Doc, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
@@ -79,6 +85,9 @@ func Parse(path string, data []byte) (*Doc, error) {
 	}
 	if dec.Decode(new(yaml.Node)) != io.EOF {
 		return nil, &Error{File: path, Problem: "more than one YAML document: a spec is one"}
+	}
+	if doc.Spec, err = doc.spec(); err != nil {
+		return nil, err
 	}
 	return doc, nil
 }

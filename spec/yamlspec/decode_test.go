@@ -87,7 +87,7 @@ routing:
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = doc.Spec().Validate()
+	err = doc.Spec.Validate()
 	if err == nil {
 		t.Fatal("the spec validated")
 	}

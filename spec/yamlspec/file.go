@@ -185,6 +185,9 @@ type Service struct {
 	Scrape Scrape `yaml:"scrape,omitempty"`
 	// Alerts name the runbook's alerts on the service (package rules).
 	Alerts []Alert `yaml:"alerts,omitempty"`
+	// CustomAlerts are the team's own alerts, written as PromQL, with
+	// their scenarios in promtool's test format; after Alerts.
+	CustomAlerts []CustomAlert `yaml:"custom_alerts,omitempty"`
 	// SLOs are the service's objectives; their records and burn-rate
 	// alerts are added (rules.SLOs).
 	SLOs []SLO `yaml:"slos,omitempty"`

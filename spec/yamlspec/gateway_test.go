@@ -20,7 +20,7 @@ func TestGatewayYAMLBuildsTheGoSpecsGeneratedFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	built, err := generate.Build(context.Background(), []generate.Target{{Spec: doc.Spec()}},
+	built, err := generate.Build(context.Background(), []generate.Target{{Spec: doc.Spec}},
 		generate.Options{ComposeBase: filepath.Join(doc.Dir(), doc.File.ComposeBase)})
 	if err != nil {
 		t.Fatal(err)

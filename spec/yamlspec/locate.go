@@ -28,13 +28,20 @@ func (d *Doc) Where(err error) string {
 func (d *Doc) node(fe *spec.FieldError) *yaml.Node {
 	base := d.root
 	if fe.Service != "" {
-		if svcs := value(d.root, "services"); svcs != nil {
+		svcs := valueOf(d.root, "services")
+		if s := item(svcs, fe.Service); s != nil {
+			base = s
+		} else if svcs != nil {
 			base = svcs
-			for _, s := range svcs.Content {
-				if n := value(s, "name"); n != nil && n.Value == fe.Service {
-					base = s
-				}
+		}
+	}
+	if fe.Alert != "" && !fe.Pipeline {
+		// A custom alert: its field, in the test when the problem is one's.
+		if n := item(valueOf(base, "custom_alerts"), fe.Alert); n != nil {
+			if t := item(valueOf(n, "tests"), fe.Test); fe.Test != "" && t != nil {
+				return walk(t, fe.Field)
 			}
+			return walk(n, fe.Field)
 		}
 	}
 	if fe.Alert != "" {
@@ -45,7 +52,7 @@ func (d *Doc) node(fe *spec.FieldError) *yaml.Node {
 		for _, path := range lists {
 			list := base
 			for _, k := range path {
-				if list = value(list, k); list == nil {
+				if list = valueOf(list, k); list == nil {
 					break
 				}
 			}
@@ -62,12 +69,30 @@ func (d *Doc) node(fe *spec.FieldError) *yaml.Node {
 		}
 		return base
 	}
-	n := base
-	for _, step := range fieldRE.FindAllStringSubmatch(fe.Field, -1) {
+	return walk(base, fe.Field)
+}
+
+// item is the mapping of sequence n whose name is name.
+func item(n *yaml.Node, name string) *yaml.Node {
+	if n == nil {
+		return nil
+	}
+	for _, c := range n.Content {
+		if v := valueOf(c, "name"); v != nil && v.Value == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// walk follows a FieldError's field path down from n as far as the file
+// has it.
+func walk(n *yaml.Node, field string) *yaml.Node {
+	for _, step := range fieldRE.FindAllStringSubmatch(field, -1) {
 		var next *yaml.Node
 		switch {
 		case step[1] != "":
-			next = value(n, step[1])
+			next = valueOf(n, step[1])
 		case step[2] != "":
 			if i, _ := strconv.Atoi(step[2]); n.Kind == yaml.SequenceNode && i < len(n.Content) {
 				next = n.Content[i]
@@ -75,7 +100,7 @@ func (d *Doc) node(fe *spec.FieldError) *yaml.Node {
 		default:
 			key, err := strconv.Unquote(step[3])
 			if err == nil {
-				next = value(n, key)
+				next = valueOf(n, key)
 			}
 		}
 		if next == nil {
@@ -89,8 +114,8 @@ func (d *Doc) node(fe *spec.FieldError) *yaml.Node {
 // fieldRE reads a FieldError's field path: names, [index] and ["key"].
 var fieldRE = regexp.MustCompile(`([a-z][a-z0-9_]*)|\[([0-9]+)\]|\[("(?:[^"\\]|\\.)*")\]`)
 
-// value is the value of key in mapping n, nil when there is none.
-func value(n *yaml.Node, key string) *yaml.Node {
+// valueOf is the value of key in mapping n, nil when there is none.
+func valueOf(n *yaml.Node, key string) *yaml.Node {
 	if n == nil || n.Kind != yaml.MappingNode {
 		return nil
 	}

@@ -122,7 +122,7 @@ func TestTheSchemaRefusesWhatTheDecoderRefuses(t *testing.T) {
 			if bad == string(Starter) {
 				t.Fatalf("the starter lacks %q", tc.from)
 			}
-			if doc, err := Parse("f.yaml", []byte(bad)); err == nil && doc.Spec().Validate() == nil {
+			if doc, err := Parse("f.yaml", []byte(bad)); err == nil && doc.Spec.Validate() == nil {
 				t.Errorf("promgen accepts it")
 			}
 			if err := s.Validate(asJSON(t, []byte(bad))); err == nil {

@@ -58,7 +58,7 @@ func withFile(c *cli.Context, cfg Config, need bool) (Config, error) {
 		return cfg, cli.Exit(fmt.Sprintf("spec file refused, nothing written (%d problems):%s", len(each), strings.Join(lines, "")), 1)
 	}
 	cfg.Origin, cfg.doc = path, doc
-	cfg.Outputs = []Output{{Spec: doc.Spec()}}
+	cfg.Outputs = []Output{{Spec: doc.Spec}}
 	return cfg, nil
 }
 
