@@ -32,7 +32,7 @@ services:
               - series: 'http_requests_total{job="api",status="200"}'
                 values: '0+90x20'
               - series: 'http_requests_total{job="api",status="500"}'
-                values: '0+10x15 stale _x4'
+                values: '0+10x12 120x2 stale _x3'
             alert_rule_test:
               - eval_time: 4m
               - eval_time: 12m
@@ -41,7 +41,9 @@ services:
                     exp_annotations:
                       summary: '` + expect + `'
                       description: More than 5% of requests fail.
-              - eval_time: 20m
+              # The errors stopped at 12m: resolved.
+              - eval_time: 15m
+              - eval_time: 19m
 `
 }
 
@@ -73,7 +75,7 @@ func TestCustomAlertScenariosRunInPromtool(t *testing.T) {
 				t.Fatal(err)
 			}
 			test := filepath.Join(dir, "tests", "api.test.yml")
-			if !strings.Contains(string(files["tests/api.test.yml"]), "values: 0+10x15 stale _x4") {
+			if !strings.Contains(string(files["tests/api.test.yml"]), "values: 0+10x12 120x2 stale _x3") {
 				t.Errorf("the series are not written as given:\n%s", files["tests/api.test.yml"])
 			}
 			out, err := exec.Command(promtool, "test", "rules", test).CombinedOutput()
@@ -87,7 +89,7 @@ func TestCustomAlertScenariosRunInPromtool(t *testing.T) {
 // PromQL the parser refuses names the file, line and column of the
 // expression and the alert, with every other such problem.
 func TestCustomAlertParseErrorsNameFileLineAndAlert(t *testing.T) {
-	bad := strings.Replace(customSpec("sum(rate(http_requests_total[5m]) > 0.05", "x"), "'0+10x15 stale _x4'", "'0+10x15 _ 3'", 1)
+	bad := strings.Replace(customSpec("sum(rate(http_requests_total[5m]) > 0.05", "x"), "'0+10x12 120x2 stale _x3'", "'0+10x12 _ 3'", 1)
 	_, err := Parse("f.yaml", []byte(bad))
 	if err == nil {
 		t.Fatal("a broken expression parsed")
