@@ -1,5 +1,8 @@
-// Command promgen builds the inference gateway's alerting from its spec in
-// package rules: Prometheus rules, promtool tests and compose fragments.
+// Command promgen builds alerting from a YAML spec (-f, or a promgen.yaml
+// found from the working folder up; promgen init writes one), else from the
+// inference gateway's spec in package rules: Prometheus rules with their
+// promtool tests, prometheus.yml, alertmanager.yml, dashboards, compose
+// fragments and the Kubernetes target.
 package main
 
 import (

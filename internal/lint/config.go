@@ -19,13 +19,18 @@ var ConfigNames = []string{".promgen-lint.yml", ".promgen-lint.yaml"}
 // FindConfig looks for a config file in dir and its parents up to the root
 // of the repository (the first folder with a .git) and returns its path, or
 // "" when there is none.
-func FindConfig(dir string) (string, error) {
+func FindConfig(dir string) (string, error) { return FindFile(dir, ConfigNames) }
+
+// FindFile looks for a file of one of names, in order, in dir and its
+// parents up to the root of the repository, as FindConfig does: promgen's
+// YAML spec is found the same way.
+func FindFile(dir string, names []string) (string, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return "", err
 	}
 	for {
-		for _, name := range ConfigNames {
+		for _, name := range names {
 			p := filepath.Join(dir, name)
 			if _, err := os.Stat(p); err == nil {
 				return p, nil

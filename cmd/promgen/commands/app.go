@@ -14,6 +14,7 @@ import (
 	"github.com/sre-tools/promgen/internal/buildinfo"
 	"github.com/sre-tools/promgen/internal/generate"
 	"github.com/sre-tools/promgen/spec"
+	"github.com/sre-tools/promgen/spec/yamlspec"
 )
 
 // Output is one spec and the folder under the output root it builds into
@@ -37,6 +38,17 @@ type Config struct {
 	// ComposeBase is the default of --compose-base, the compose file the
 	// fragments are validated over. Default "compose/docker-compose.yml".
 	ComposeBase string
+
+	// doc is the YAML spec the Outputs come from, which locates their
+	// problems; nil for a Go spec.
+	doc *yamlspec.Doc
+}
+
+func (c Config) name() string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return "promgen"
 }
 
 func (c Config) out() string {
@@ -67,22 +79,22 @@ const exitUsage = 2
 
 // NewApp returns the promgen command line for cfg.
 func NewApp(cfg Config) *cli.App {
-	name := cfg.Name
-	if name == "" {
-		name = "promgen"
-	}
+	name := cfg.name()
 	usageError := func(_ *cli.Context, err error, _ bool) error {
 		return cli.Exit(name+": "+err.Error(), exitUsage)
 	}
 	app := &cli.App{
 		Name: name,
-		Usage: "build, from one typed spec, Prometheus rule files with the promtool tests that prove them, prometheus.yml, " +
+		Usage: "build, from one spec (Go, or a YAML file), Prometheus rule files with the promtool tests that prove them, prometheus.yml, " +
 			"alertmanager.yml with its notification templates and routing tests, Grafana dashboards, compose fragments and the Kubernetes target; lint rule files",
 		HideHelpCommand: true,
-		Commands:        []*cli.Command{buildCommand(cfg), lintCommand(cfg)},
-		OnUsageError:    usageError,
+		// --generate-bash-completion lists the candidates for the scripts
+		// of the completion command.
+		EnableBashCompletion: true,
+		Commands:             []*cli.Command{buildCommand(cfg), lintCommand(cfg), initCommand(cfg), completionCommand(cfg)},
+		OnUsageError:         usageError,
 		CommandNotFound: func(c *cli.Context, command string) {
-			fmt.Fprintf(c.App.ErrWriter, "%s: no command %q (commands: build, lint)\n", name, command)
+			fmt.Fprintf(c.App.ErrWriter, "%s: no command %q (commands: build, lint, init, completion)\n", name, command)
 			cli.OsExiter(exitUsage)
 		},
 	}

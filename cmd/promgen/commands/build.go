@@ -27,10 +27,18 @@ func buildCommand(cfg Config) *cli.Command {
 			&cli.StringFlag{Name: "out", Value: cfg.out(), Usage: "output folder: promgen replaces what it wrote there before (listed in its .promgen-manifest) and refuses a folder holding anything else"},
 			&cli.StringFlag{Name: "compose-base", Value: cfg.composeBase(), Usage: "compose file the fragments are merged over to validate them"},
 			&cli.BoolFlag{Name: "check", Usage: "write nothing; fail with a diff when --out is stale"},
+			fileFlag(),
 		},
 		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return cli.Exit(fmt.Sprintf("%s build: no arguments, got %q (the spec file is -f FILE)", cfg.name(), c.Args().Slice()), exitUsage)
+			}
+			cfg, err := withFile(c, cfg, true)
+			if err != nil {
+				return err
+			}
 			rc := &rulecheck.Checker{}
-			files, err := generate.Build(c.Context, cfg.targets(), generate.Options{ComposeBase: c.String("compose-base"), Rules: rc})
+			files, err := generate.Build(c.Context, cfg.targets(), generate.Options{ComposeBase: cfg.composeBaseOf(c), Rules: rc})
 			if err != nil {
 				return cli.Exit(specError(cfg, err), 1)
 			}
@@ -67,16 +75,19 @@ func buildCommand(cfg Config) *cli.Command {
 }
 
 // specError lists every problem of a failed build on its own line, under
-// the spec's origin.
+// the spec's origin: for a YAML spec, the file, line and column.
 func specError(cfg Config, err error) string {
 	each := flatten(err)
 	var b strings.Builder
 	fmt.Fprintf(&b, "build failed, nothing written (%d problems):", len(each))
 	for _, e := range each {
 		var fe *spec.FieldError
-		if errors.As(e, &fe) {
+		switch {
+		case errors.As(e, &fe) && cfg.doc != nil:
+			fmt.Fprintf(&b, "\n  %s: %s", cfg.doc.Where(e), e)
+		case errors.As(e, &fe):
 			fmt.Fprintf(&b, "\n  %s: %s", cfg.Origin, e)
-		} else {
+		default:
 			fmt.Fprintf(&b, "\n  %s", e)
 		}
 	}

@@ -289,6 +289,12 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"--nope"},
 		{"lint", "--no-such-flag"},
 		{"nope"},
+		{"build", "extra"},
+		{"build", "-f"},
+		{"build", "-f", "no-such.yaml"},
+		{"init", "a.yaml", "b.yaml"},
+		{"completion"},
+		{"completion", "tcsh"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			code := -1

@@ -41,8 +41,15 @@ func lintCommand(cfg Config) *cli.Command {
 			&cli.DurationFlag{Name: "timeout", Value: 30 * time.Second, Usage: "timeout of the --prometheus request"},
 			&cli.StringFlag{Name: "out", Value: cfg.out(), Usage: "folder the spec's files are shown under"},
 			&cli.StringFlag{Name: "compose-base", Value: cfg.composeBase(), Usage: "compose file the fragments are merged over"},
+			fileFlag(),
 		},
 		Action: func(c *cli.Context) error {
+			// Rule files given are linted with the spec's services as
+			// context when there is a spec, and without one otherwise.
+			cfg, err := withFile(c, cfg, !c.Args().Present())
+			if err != nil {
+				return err
+			}
 			write, err := writer(c.String("format"))
 			if err != nil {
 				return cli.Exit(err, exitUsage)
@@ -65,7 +72,7 @@ func lintCommand(cfg Config) *cli.Command {
 				problems = lint.Lint(files, lc)
 			} else {
 				rc := &rulecheck.Checker{}
-				built, err := generate.Build(c.Context, cfg.targets(), generate.Options{ComposeBase: c.String("compose-base"), Rules: rc})
+				built, err := generate.Build(c.Context, cfg.targets(), generate.Options{ComposeBase: cfg.composeBaseOf(c), Rules: rc})
 				if err != nil {
 					return cli.Exit(specError(cfg, err), exitFindings)
 				}
