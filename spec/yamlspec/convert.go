@@ -31,6 +31,7 @@ func (d *Doc) spec() (spec.Spec, error) {
 			Retention:          time.Duration(f.Prometheus.Retention),
 			Address:            f.Prometheus.Address,
 			ExternalURL:        f.Prometheus.ExternalURL,
+			Base:               f.Prometheus.Base,
 		},
 	}
 	for _, h := range f.Hosts {

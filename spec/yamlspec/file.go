@@ -74,6 +74,9 @@ type Prometheus struct {
 	Address string `yaml:"address,omitempty"`
 	// ExternalURL is Prometheus' --web.external-url. Default http://localhost:9090.
 	ExternalURL string `yaml:"external_url,omitempty" jsonschema:"format=uri"`
+	// Base is the team's own prometheus.yml, read where promgen runs:
+	// its settings and jobs are kept and promgen's added.
+	Base string `yaml:"base,omitempty"`
 }
 
 // Host is spec.Host: a Docker daemon.

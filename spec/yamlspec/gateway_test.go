@@ -32,7 +32,9 @@ func TestGatewayYAMLBuildsTheGoSpecsGeneratedFiles(t *testing.T) {
 			return err
 		}
 		rel, _ := filepath.Rel(root, p)
-		if rel = filepath.ToSlash(rel); !strings.HasPrefix(rel, "e2e/") {
+		// The manifest is the writer's record of the files, not a file
+		// the spec builds.
+		if rel = filepath.ToSlash(rel); !strings.HasPrefix(rel, "e2e/") && rel != generate.Manifest {
 			onDisk[rel], err = os.ReadFile(p)
 		}
 		return err
