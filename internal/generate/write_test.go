@@ -11,6 +11,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // entries names what is in dir, for a message.
@@ -231,6 +232,31 @@ func TestConcurrentWritesTakeTurns(t *testing.T) {
 	}
 	if !whole {
 		t.Errorf("the output is no one build's: %v", entries(t, filepath.Join(root, "rules")))
+	}
+}
+
+// TestABuildBehindAHungOneGivesUp: a build holding the lock for ever (hung,
+// or stopped in a debugger) makes the next one give up with a message
+// saying so, leaving the folder as it was, instead of waiting for ever.
+func TestABuildBehindAHungOneGivesUp(t *testing.T) {
+	defer func(d time.Duration) { lockWait = d }(lockWait)
+	lockWait = 200 * time.Millisecond
+	parent := t.TempDir()
+	root := filepath.Join(parent, "generated")
+	if err := Write(root, Files{"rules/a.rules.yml": []byte("first\n")}); err != nil {
+		t.Fatal(err)
+	}
+	hung, err := lock(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hung()
+	err = Write(root, Files{"rules/a.rules.yml": []byte("second\n")})
+	if err == nil || !strings.Contains(err.Error(), "another promgen build") || !strings.Contains(err.Error(), parent) {
+		t.Fatalf("got %v, want an error naming %s and the other build", err, parent)
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, "rules", "a.rules.yml")); string(b) != "first\n" {
+		t.Errorf("the folder changed: %q", b)
 	}
 }
 
