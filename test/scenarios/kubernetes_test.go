@@ -271,8 +271,9 @@ func (c *cluster) segments(cells []cell, gap [2]time.Duration) []spec.Segment {
 			seen := i > 0 && !c.in(i, gap)
 			out = append(out, spec.Segment{Stale: seen, Gap: !seen, For: time.Duration(j-i) * s})
 		default:
+			// promtool's notation grows a run, never shrinks it.
 			by := 0.0
-			if j < len(cells) && cells[j].ok {
+			if j < len(cells) && cells[j].ok && cells[j].v > cells[i].v {
 				by = cells[j].v - cells[i].v
 			}
 			for j < len(cells) && cells[j].ok && cells[j].v-cells[j-1].v == by {
