@@ -931,13 +931,17 @@ func KubernetesSLOs(k *spec.Kubernetes, svc spec.Service) ([]spec.Record, []spec
 }
 
 // upMax is the service's availability on Kubernetes, as rules.SLOs'
-// record reads it: 1 while a target of its job answers, 0 while none does
-// or none is left; a Deployment scaled to zero on purpose is not down (no
-// one is meant to be served, so no budget burns).
+// record reads it: 1 while a target of its job answers and a pod is ready,
+// 0 while none answers, none is left, or kube-state-metrics sees no pod
+// ready (an unready pod answers scrapes but the Service sends it no
+// request); a Deployment scaled to zero on purpose is not down (no one is
+// meant to be served, so no budget burns). Without kube-state-metrics it
+// is up's word alone: a monitoring gap is not downtime.
 func (k Kube) upMax() parser.Expr {
+	noneReady := spec.Filter(spec.Aggregate(parser.SUM, k.pods(catalog.KubePodStatusReady, spec.Eq(catalog.LabelCondition, "true"))), spec.OpEq, 0)
 	scaledToZero := spec.Binary(parser.EQLC, spec.Max(k.deployment(catalog.KubeDeploymentSpecReplicas)), spec.Num(0))
 	scaledToZero.ReturnBool = true
-	return spec.Or(orAny(spec.Max(k.up()), scaledToZero), spec.Call("vector", spec.Num(0)))
+	return spec.Or(orAny(unlessAny(spec.Max(k.up()), noneReady), scaledToZero), spec.Call("vector", spec.Num(0)))
 }
 
 // upMaxTests prove upMax on kube-state-metrics' and Prometheus' series.
@@ -956,6 +960,10 @@ func (k Kube) upMaxTests() []spec.Test {
 			Series: append(pods, spec0(0)), Queries: []spec.Query{is(before-step, 1), is(before+after-step, 1)}},
 		{Name: "counts a Deployment that wants pods and has no target as down", Interval: step,
 			Series: append(pods, spec0(2)), Queries: []spec.Query{is(before+after-step, 0)}},
+		{Name: "counts no pod ready as down although the pods answer scrapes, and a silent kube-state-metrics as up", Interval: step,
+			Series: concat(k.readiness(1, hold(1, before), hold(0, after), stale(after)),
+				[]spec.Series{series(catalog.Up, k.target(1), hold(1, before+2*after))}),
+			Queries: []spec.Query{is(before-step, 1), is(before+after-step, 0), is(before+2*after-step, 1)}},
 	}
 }
 

@@ -399,6 +399,13 @@ var kubernetesScenarios = []scenario{
 			st := spec.Test{Series: c.series()}
 			st.Queries = append(st.Queries, pages(t, healthy+t.d(3*time.Minute), "ServiceDown"), pages(t, healthy+down-t.step(), "ServiceDown"))
 			st.Queries = append(st.Queries, oneIdentity("ServiceDown", healthy+down-t.step(), healthy)...)
+			if t.availabilitySLO {
+				// No request reaches an unready pod: the outage burns
+				// budget as if every request failed.
+				st.Queries = append(st.Queries, spec.Query{At: healthy + t.d(20*time.Minute),
+					Expr:    `max({__name__=~"service:sli_errors:ratio_rate.+",slo="availability"})`,
+					Samples: []spec.Sample{{Labels: map[string]string{}, Value: 1}}})
+			}
 			return st
 		},
 	},
