@@ -97,7 +97,7 @@ func TestLintExitCodes(t *testing.T) {
 		{"--retention refuses a range reaching further back", "", map[string]string{"a.yml": longRules}, []string{"--retention", "15d", "a.yml"}, 1,
 			"a.yml:5: error retention-range: alert \"Budget\": [30d] reaches back 30d, further than the Prometheus retention of 15d"},
 		{"the config's retention does too", "retention: 15d\n", map[string]string{"a.yml": longRules}, []string{"a.yml"}, 1, "a.yml:5: error retention-range:"},
-		{"--retention overrides the config's",  "retention: 15d\n", map[string]string{"a.yml": longRules}, []string{"--retention", "31d", "a.yml"}, 0, ""},
+		{"--retention overrides the config's", "retention: 15d\n", map[string]string{"a.yml": longRules}, []string{"--retention", "31d", "a.yml"}, 0, ""},
 		{"a bad --retention is 2", "", map[string]string{"a.yml": goodRules}, []string{"--retention", "15x", "a.yml"}, 2, `--retention: "15x"`},
 		{"a bad retention in the config is 2, with file and line", "retention: forever\n", map[string]string{"a.yml": goodRules}, []string{"a.yml"}, 2,
 			`.promgen-lint.yml:1: retention: "forever" is not a positive duration such as 15d`},
