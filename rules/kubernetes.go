@@ -107,14 +107,18 @@ func (k Kube) exitCodes() parser.Expr {
 }
 
 // diagnosis is the last termination of each of the service's containers
-// that ended within window, with the labels reason (in the Docker target's
-// words) and exit_code; its value is the termination's time, so topk picks
-// the most recent.
-func (k Kube) diagnosis(window time.Duration) parser.Expr {
+// since diagnosisLead before since (ServiceDown's activation time), with
+// the labels reason (in the Docker target's words) and exit_code; its
+// value is the termination's time, so topk picks the most recent.
+// Anchored to the page, never to the wall clock, it holds for an outage of
+// any length.
+func (k Kube) diagnosis(since parser.Expr) parser.Expr {
+	when := spec.Binary(spec.OpGe, byContainer(k.containers(catalog.KubePodContainerLastTerminatedTimestamp)),
+		spec.Sub(since, spec.Num(k.P.D(diagnosisLead).Seconds())))
 	reasons := spec.Max(k.containers(catalog.KubePodContainerLastTerminatedReason), append(catalog.KubePodLabels, catalog.LabelReason)...)
 	info := spec.Join(k.exitCodes(), reasons, catalog.KubePodLabels, []string{catalog.LabelReason})
 	// group_left keeps info's labels, which one-to-one on() would drop.
-	var e parser.Expr = spec.Join(info, k.recent(window), catalog.KubePodLabels, nil)
+	var e parser.Expr = spec.Join(info, when, catalog.KubePodLabels, nil)
 	e = spec.Call("label_join", e, spec.Str(catalog.LabelReason), spec.Str(";"), spec.Str(catalog.LabelReason), spec.Str(catalog.LabelExitCode))
 	for _, r := range KubeReasons {
 		e = spec.Call("label_replace", e, spec.Str(catalog.LabelReason), spec.Str(r.Reason), spec.Str(catalog.LabelReason), spec.Str(r.Match))
@@ -203,7 +207,6 @@ func (k Kube) memoryLimit() string {
 // label it would change, and re-page, when a termination arrives or ages.
 func (k Kube) ServiceDown() spec.Alert {
 	w, p := k.W, k.P
-	window := p.D(diagnosisWindow)
 	replicas := func(metric string) *parser.AggregateExpr { return spec.Max(k.deployment(metric)) }
 	readyPods := spec.Aggregate(parser.SUM, k.pods(catalog.KubePodStatusReady, spec.Eq(catalog.LabelCondition, "true")))
 	unserved := andAny(spec.Filter(replicas(catalog.KubeDeploymentSpecReplicas), spec.OpGt, 0),
@@ -215,7 +218,7 @@ func (k Kube) ServiceDown() spec.Alert {
 		expr = spec.SetLabel(expr, l[0], l[1])
 	}
 
-	last := spec.TopK(1, k.diagnosis(window))
+	last := spec.TopK(1, k.diagnosis(spec.Call("scalar", k.serviceDownAlerts(catalog.AlertsForState))))
 	lastTermination := func(format, fallback string) string {
 		return fmt.Sprintf("{{ range query `%s` }}%s{{ else }}%s{{ end }}", last.String(), format, fallback)
 	}
@@ -245,6 +248,13 @@ func (k Kube) ServiceDown() spec.Alert {
 	return a
 }
 
+// serviceDownAlerts selects what Prometheus records of the service's
+// ServiceDown in metric (ALERTS or ALERTS_FOR_STATE).
+func (k Kube) serviceDownAlerts(metric string, extra ...*labels.Matcher) *parser.VectorSelector {
+	m := []*labels.Matcher{spec.Eq("alertname", "ServiceDown"), spec.Eq("job", k.W.Job), spec.Eq(catalog.LabelNamespace, k.W.Namespace)}
+	return spec.Metric(metric, append(m, extra...)...)
+}
+
 // serviceState is what ServiceDown's description reports, as the tests
 // expect it.
 type serviceState struct {
@@ -255,7 +265,7 @@ type serviceState struct {
 // Prometheus' raw series: what pages, once, and what stays quiet.
 func (k Kube) serviceDownTests(a spec.Alert) []spec.Test {
 	w, p := k.W, k.P
-	window := p.D(diagnosisWindow)
+	lead := p.D(diagnosisLead)
 	step, f := p.step(), a.For
 	healthyFor, downFor := p.D(time.Minute), p.D(5*time.Minute)
 	total := healthyFor + downFor
@@ -427,12 +437,21 @@ func (k Kube) serviceDownTests(a spec.Alert) []spec.Test {
 			},
 		},
 		{
-			Name:     "does not blame the page on a termination older than the diagnosis window",
+			Name:     "does not blame the page on a termination from well before the outage began",
 			Interval: step,
-			Series: concat(k.terminated(1, catalog.KubeReasonOOMKilled, 137, step, window+total),
-				[]spec.Series{series(catalog.Up, t1, hold(1, window+healthyFor), hold(0, downFor))}),
+			Series: concat(k.terminated(1, catalog.KubeReasonOOMKilled, 137, step, lead+total),
+				[]spec.Series{series(catalog.Up, t1, hold(1, lead+healthyFor), hold(0, downFor))}),
 			Expect: []spec.Expect{
-				fires(window+healthyFor+f, page("", serviceState{answering: "0", targets: "1"})),
+				fires(lead+healthyFor+f, page("", serviceState{answering: "0", targets: "1"})),
+			},
+		},
+		{
+			Name:     "keeps the OOM kill that took the service down as the diagnosis for an outage of two hours",
+			Interval: p.D(time.Minute),
+			Series: concat(k.terminated(1, catalog.KubeReasonOOMKilled, 137, healthyFor, healthyFor+p.D(2*time.Hour)),
+				[]spec.Series{series(catalog.Up, t1, hold(1, healthyFor), hold(0, p.D(2*time.Hour)))}),
+			Expect: []spec.Expect{
+				fires(healthyFor+p.D(110*time.Minute), page(" (oom_killed, exit code 137)", serviceState{answering: "0", targets: "1", last: lastOf(1, "137", "oom_killed")})),
 			},
 		},
 		{
@@ -473,22 +492,33 @@ func (k Kube) serviceDownTests(a spec.Alert) []spec.Test {
 // ContainerOOMKilled fires for 15 minutes after the kernel OOM-killed the
 // service's container in a pod, from kube-state-metrics' last terminated
 // reason.
+//
+// One incident, one page, as on Docker: when the kill took the whole
+// service down, ServiceDown pages with the kill as its diagnosis, so the
+// kill stays quiet while a ServiceDown of the service fired within its
+// window, after recovery too; its for gives ServiceDown the time to fire
+// first.
 func (k Kube) ContainerOOMKilled() spec.Alert {
 	p := k.P
 	window := p.D(15 * time.Minute)
+	outage := spec.Call("max_over_time", spec.Range(k.serviceDownAlerts(catalog.Alerts, spec.Eq("alertstate", "firing")), window))
 	oom := spec.Join(k.exitCodes(), byContainer(k.containers(catalog.KubePodContainerLastTerminatedReason, spec.Eq(catalog.LabelReason, catalog.KubeReasonOOMKilled))),
 		catalog.KubePodLabels, nil)
 	a := spec.Alert{
 		Name:     "ContainerOOMKilled",
-		Expr:     named(spec.And(oom, k.recent(window), catalog.KubePodLabels...)),
+		Expr:     spec.UnlessAny(named(spec.And(oom, k.recent(window), catalog.KubePodLabels...)), outage),
+		For:      p.D(2 * time.Minute),
 		Severity: spec.Critical,
 		Summary:  "{{ $labels.name }} was OOM-killed (exit code {{ $labels.exit_code }})",
 		Description: "The kernel killed {{ $labels.name }} for exceeding its memory limit (" + queried(k.memoryLimit(), catalog.LabelPod, "humanize1024", "B", "size unknown") +
 			") in the last " + promDuration(window) + ". Raise the limit or find the leak (runbook strategy 4).",
 	}
 	step, total, killedAt := p.step(), p.D(20*time.Minute), p.D(time.Minute)
+	// The service serves throughout, as after a restart or with another
+	// pod, unless a test says otherwise.
 	killed := func(reason string, code float64) []spec.Series {
 		return []spec.Series{
+			series(catalog.Up, k.target(2), hold(1, total)),
 			series(catalog.KubePodContainerLastTerminatedReason, k.ksm(1, catalog.LabelReason, reason), hold(1, total)),
 			series(catalog.KubePodContainerLastTerminatedExitCode, k.ksm(1), hold(code, total)),
 			series(catalog.KubePodContainerLastTerminatedTimestamp, k.ksm(1), hold(killedAt.Seconds(), total)),
@@ -502,7 +532,8 @@ func (k Kube) ContainerOOMKilled() spec.Alert {
 			Series: append(killed(catalog.KubeReasonOOMKilled, 137),
 				series(catalog.KubePodContainerResourceLimits, k.ksm(1, catalog.LabelResource, "memory", catalog.LabelUnit, "byte"), hold(float64(128*spec.MiB), total))),
 			Expect: []spec.Expect{
-				fires(killedAt+step, spec.Firing{
+				quiet(a.For - step),
+				fires(a.For, spec.Firing{
 					Labels:  merge(c, catalog.LabelExitCode, "137"),
 					Summary: c[catalog.LabelName] + " was OOM-killed (exit code 137)",
 					Description: "The kernel killed " + c[catalog.LabelName] + " for exceeding its memory limit (128MiB) in the last " +
@@ -515,7 +546,17 @@ func (k Kube) ContainerOOMKilled() spec.Alert {
 			Name:     "stays quiet after a SIGKILL that was not the OOM killer",
 			Interval: step,
 			Series:   killed(catalog.KubeReasonError, 137),
-			Expect:   []spec.Expect{quiet(killedAt + step)},
+			Expect:   []spec.Expect{quiet(killedAt + a.For + step)},
+		},
+		{
+			Name:     "stays quiet, during and after, when the kill took the whole service down and ServiceDown paged it",
+			Interval: step,
+			Series: append(killed(catalog.KubeReasonOOMKilled, 137),
+				// As Prometheus writes it once ServiceDown fires, whether or
+				// not this service's group has the rule.
+				series(catalog.Alerts, merge(k.service(), "alertname", "ServiceDown", "alertstate", "firing", "severity", "critical"),
+					hold(0, killedAt+p.D(time.Minute)), hold(1, p.D(4*time.Minute)), stale(total-killedAt-p.D(5*time.Minute)))),
+			Expect: []spec.Expect{quiet(killedAt + a.For), quiet(killedAt + p.D(5*time.Minute) + step), quiet(killedAt + window - step)},
 		},
 	}
 	return a
@@ -870,8 +911,13 @@ func KubernetesSLOs(k *spec.Kubernetes, svc spec.Service) ([]spec.Record, []spec
 	ks.Job = w.Job
 	recs, alerts := SLOs(ks)
 	ns := w.Namespace
+	kb := Kube{W: w, P: Production}
 	for i := range recs {
 		r := &recs[i]
+		if r.Name == recordUpMax {
+			r.Expr = kb.upMax()
+			r.Tests = append(r.Tests, kb.upMaxTests()...)
+		}
 		r.Expr = inNamespace(r.Expr, ns)
 		r.Labels = merge(r.Labels, catalog.LabelNamespace, ns)
 		r.Tests = testsInNamespace(r.Tests, ns)
@@ -882,6 +928,43 @@ func KubernetesSLOs(k *spec.Kubernetes, svc spec.Service) ([]spec.Record, []spec
 		a.Tests = testsInNamespace(a.Tests, ns)
 	}
 	return recs, alerts
+}
+
+// upMax is the service's availability on Kubernetes, as rules.SLOs'
+// record reads it: 1 while a target of its job answers and a pod is ready,
+// 0 while none answers, none is left, or kube-state-metrics sees no pod
+// ready (an unready pod answers scrapes but the Service sends it no
+// request); a Deployment scaled to zero on purpose is not down (no one is
+// meant to be served, so no budget burns). Without kube-state-metrics it
+// is up's word alone: a monitoring gap is not downtime.
+func (k Kube) upMax() parser.Expr {
+	noneReady := spec.Filter(spec.Aggregate(parser.SUM, k.pods(catalog.KubePodStatusReady, spec.Eq(catalog.LabelCondition, "true"))), spec.OpEq, 0)
+	scaledToZero := spec.Binary(parser.EQLC, spec.Max(k.deployment(catalog.KubeDeploymentSpecReplicas)), spec.Num(0))
+	scaledToZero.ReturnBool = true
+	return spec.Or(orAny(unlessAny(spec.Max(k.up()), noneReady), scaledToZero), spec.Call("vector", spec.Num(0)))
+}
+
+// upMaxTests prove upMax on kube-state-metrics' and Prometheus' series.
+func (k Kube) upMaxTests() []spec.Test {
+	step, before, after := k.P.step(), k.P.D(5*time.Minute), k.P.D(5*time.Minute)
+	sel := spec.Metric(recordUpMax, spec.Eq(conventions.LabelService, k.W.Service))
+	is := func(at time.Duration, v float64) spec.Query {
+		return spec.Query{At: at, Expr: fmt.Sprintf("%s == bool %g", sel, v), Samples: []spec.Sample{{Labels: map[string]string{conventions.LabelService: k.W.Service}, Value: 1}}}
+	}
+	spec0 := func(n float64) spec.Series {
+		return series(catalog.KubeDeploymentSpecReplicas, k.ksmDeployment(), hold(2, before), hold(n, after))
+	}
+	pods := []spec.Series{series(catalog.Up, k.target(1), hold(1, before), stale(after)), series(catalog.Up, k.target(2), hold(1, before), stale(after))}
+	return []spec.Test{
+		{Name: "counts a Deployment scaled to zero on purpose as not down", Interval: step,
+			Series: append(pods, spec0(0)), Queries: []spec.Query{is(before-step, 1), is(before+after-step, 1)}},
+		{Name: "counts a Deployment that wants pods and has no target as down", Interval: step,
+			Series: append(pods, spec0(2)), Queries: []spec.Query{is(before+after-step, 0)}},
+		{Name: "counts no pod ready as down although the pods answer scrapes, and a silent kube-state-metrics as up", Interval: step,
+			Series: concat(k.readiness(1, hold(1, before), hold(0, after), stale(after)),
+				[]spec.Series{series(catalog.Up, k.target(1), hold(1, before+2*after))}),
+			Queries: []spec.Query{is(before-step, 1), is(before+after-step, 0), is(before+2*after-step, 1)}},
+	}
 }
 
 // inNamespace adds a namespace matcher to every selector of e that selects

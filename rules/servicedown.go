@@ -20,10 +20,6 @@ import (
 // one would blame today's outage on yesterday's crash.
 const diagnosisLead = 10 * time.Minute
 
-// diagnosisWindow is how recent a termination must be, by the wall clock,
-// to explain the Kubernetes target's page.
-const diagnosisWindow = time.Hour
-
 // ServiceDown pages when the service cannot serve (the runbook's up == 0,
 // at service scope): no target of its job answers, or the job has no target
 // at all (the containers were removed, or never started). Its only labels

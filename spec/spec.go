@@ -264,6 +264,10 @@ type Segment struct {
 	// Stale ends the series with a staleness marker, as Prometheus writes
 	// when a target stops answering; the rest of the segment is missing.
 	Stale bool
+	// Gap leaves the segment without samples and, unlike Stale, writes no
+	// staleness marker: a series not yet born, or a gap in every series
+	// while Prometheus itself was restarting.
+	Gap bool
 	// Increase is added at every sample after the segment's first, as a
 	// counter grows: Value, Value+Increase, Value+2*Increase, ...
 	Increase float64

@@ -203,6 +203,8 @@ func values(s spec.Series, step time.Duration) string {
 			if n > 1 {
 				b = strconv.AppendInt(append(b, " _x"...), int64(n-1), 10)
 			}
+		case seg.Gap:
+			b = strconv.AppendInt(append(b, "_x"...), int64(n), 10)
 		case seg.Increase != 0:
 			b = appendNum(append(appendNum(b, seg.Value), '+'), seg.Increase)
 			b = strconv.AppendInt(append(b, 'x'), int64(n-1), 10)

@@ -45,8 +45,11 @@ func TestValuesWritesPromtoolsExpandingNotation(t *testing.T) {
 		{Value: -2, Increase: 1.5, For: 3 * step},
 		{Value: 4.25201762304e9, For: step, Stale: true},
 		{Stale: true, For: 20 * step},
+		{Gap: true, For: 3 * step},
+		{Value: 2, For: step},
 	}}
-	if got, want := values(s, step), "1 0.5x3 -2+1.5x2 stale stale _x19"; got != want {
+	// _xN is N missing samples, where 1xN is N+1 samples.
+	if got, want := values(s, step), "1 0.5x3 -2+1.5x2 stale stale _x19 _x3 2"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }

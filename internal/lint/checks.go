@@ -29,6 +29,7 @@ var checks = []Check{
 	recordName{},
 	counterFunctions{},
 	rateRange{},
+	retentionRange{},
 	rateAggregation{},
 	alertCondition{},
 	impossibleComparison{},

@@ -68,6 +68,7 @@ func LoadConfig(path string) (*Policy, error) {
 type (
 	configFile struct {
 		ScrapeInterval yaml.Node        `yaml:"scrape_interval"`
+		Retention      yaml.Node        `yaml:"retention"`
 		Checks         yaml.Node        `yaml:"checks"`
 		Conventions    yaml.Node        `yaml:"conventions"`
 		Overrides      []overrideConfig `yaml:"overrides"`
@@ -76,6 +77,7 @@ type (
 		Paths          []yaml.Node `yaml:"paths"`
 		Rules          []yaml.Node `yaml:"rules"`
 		ScrapeInterval yaml.Node   `yaml:"scrape_interval"`
+		Retention      yaml.Node   `yaml:"retention"`
 		Checks         yaml.Node   `yaml:"checks"`
 		Conventions    yaml.Node   `yaml:"conventions"`
 	}
@@ -100,11 +102,13 @@ func ParseConfig(path string, content []byte) (*Policy, error) {
 		return nil, yamlError(path, err)
 	}
 	p := &Policy{}
-	p.ScrapeInterval = duration(&cf.ScrapeInterval, fail)
+	p.ScrapeInterval = duration("scrape_interval", "30s", &cf.ScrapeInterval, fail)
+	p.Retention = duration("retention", "15d", &cf.Retention, fail)
 	p.Checks = checkSettings(&cf.Checks, fail)
 	p.Conventions, _ = conventionsOf(&cf.Conventions, fail)
 	for _, oc := range cf.Overrides {
-		o := Override{ScrapeInterval: duration(&oc.ScrapeInterval, fail), Checks: checkSettings(&oc.Checks, fail)}
+		o := Override{ScrapeInterval: duration("scrape_interval", "30s", &oc.ScrapeInterval, fail), Retention: duration("retention", "15d", &oc.Retention, fail),
+			Checks: checkSettings(&oc.Checks, fail)}
 		o.Conventions, o.NoConventions = conventionsOf(&oc.Conventions, fail)
 		for _, n := range oc.Paths {
 			if err := validGlob(n.Value); err != nil {
@@ -152,13 +156,13 @@ func yamlError(path string, err error) error {
 	return fmt.Errorf("%s: %w", path, err)
 }
 
-func duration(n *yaml.Node, fail func(int, string, ...any)) time.Duration {
+func duration(key, example string, n *yaml.Node, fail func(int, string, ...any)) time.Duration {
 	if n.Kind == 0 {
 		return 0
 	}
 	d, err := model.ParseDuration(n.Value)
 	if err != nil || d <= 0 {
-		fail(n.Line, "scrape_interval: %q is not a positive duration such as 30s", n.Value)
+		fail(n.Line, "%s: %q is not a positive duration such as %s", key, n.Value, example)
 		return 0
 	}
 	return time.Duration(d)

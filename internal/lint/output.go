@@ -118,6 +118,7 @@ var checkSummaries = map[string]string{
 	"record-name":           "A recording rule name is not level:metric:operations.",
 	"counter-functions":     "A counter or gauge is read with the wrong function, or a counter raw.",
 	"rate-range":            "rate() and the like over a range shorter than two scrape intervals.",
+	"retention-range":       "A range reaches back further than Prometheus keeps samples.",
 	"rate-aggregation":      "rate() of an aggregate hides counter resets.",
 	"alert-condition":       "An alert has no condition, so it fires all the time.",
 	"impossible-comparison": "A comparison can never be true.",

@@ -65,9 +65,13 @@ type Policy struct {
 	// ScrapeInterval is the scrape interval rate-range assumes; 0 is
 	// Prometheus' default of 1m.
 	ScrapeInterval time.Duration
-	Checks         map[string]Setting
-	Conventions    *Conventions
-	Overrides      []Override
+	// Retention is how long the Prometheus that loads the rules keeps
+	// samples, which the retention check holds ranges to; 0 is unknown,
+	// and the check stays quiet.
+	Retention   time.Duration
+	Checks      map[string]Setting
+	Conventions *Conventions
+	Overrides   []Override
 }
 
 // Override is a part of a policy that applies to the files matching one of
@@ -77,6 +81,7 @@ type Override struct {
 	Paths          []string
 	Rules          []*regexp.Regexp
 	ScrapeInterval time.Duration
+	Retention      time.Duration
 	Checks         map[string]Setting
 	// Conventions replace the ones in force when set; NoConventions turns
 	// them off.
@@ -108,8 +113,10 @@ type Effective struct {
 	// ScrapeIntervalSet is false when ScrapeInterval is Prometheus' default,
 	// assumed because no config says.
 	ScrapeIntervalSet bool
-	Conventions       *Conventions
-	checks            map[string]Setting
+	// Retention is the Prometheus retention; 0 when no one says.
+	Retention   time.Duration
+	Conventions *Conventions
+	checks      map[string]Setting
 }
 
 // DefaultScrapeInterval is Prometheus' default global scrape_interval.
@@ -118,7 +125,7 @@ const DefaultScrapeInterval = time.Minute
 // For returns the policy in force for the rule named rule ("" for the file
 // as a whole) of the file at path.
 func (p *Policy) For(path, rule string) *Effective {
-	eff := &Effective{ScrapeInterval: p.ScrapeInterval, Conventions: p.Conventions, checks: map[string]Setting{}}
+	eff := &Effective{ScrapeInterval: p.ScrapeInterval, Retention: p.Retention, Conventions: p.Conventions, checks: map[string]Setting{}}
 	for k, v := range p.Checks {
 		eff.checks[k] = v
 	}
@@ -130,6 +137,9 @@ func (p *Policy) For(path, rule string) *Effective {
 		}
 		if o.ScrapeInterval > 0 {
 			eff.ScrapeInterval = o.ScrapeInterval
+		}
+		if o.Retention > 0 {
+			eff.Retention = o.Retention
 		}
 		if o.Conventions != nil {
 			eff.Conventions = o.Conventions

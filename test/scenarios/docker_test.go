@@ -76,8 +76,8 @@ func grow(v, by float64, d time.Duration) spec.Segment {
 
 func scraped(t target) bool { return t.has("ServiceDown") }
 
-// all lists the scenarios.
-var all = []scenario{
+// dockerScenarios are the Docker target's situations.
+var dockerScenarios = []scenario{
 	{
 		name:    "the container is removed (compose rm) and the service stays down: ServiceDown pages and keeps one identity",
 		applies: scraped,

@@ -8,6 +8,7 @@
 package scenarios
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -21,7 +22,9 @@ import (
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/prometheus/prometheus/template"
 
 	"github.com/sre-tools/promgen/catalog"
 	"github.com/sre-tools/promgen/internal/generate"
@@ -30,24 +33,49 @@ import (
 	"github.com/sre-tools/promgen/spec"
 )
 
+// platform is the target a rule group was built for: each has its own
+// scenarios, in its own series.
+type platform string
+
+const (
+	docker     platform = "docker"
+	kubernetes platform = "kubernetes"
+)
+
+// scenarios are each platform's situations.
+var scenarios = map[platform][]scenario{docker: dockerScenarios, kubernetes: kubernetesScenarios}
+
 // ruleDirs are the generated rule folders the suite runs against, with the
-// profile each was built in.
+// profile and platform each was built for.
 var ruleDirs = []struct {
-	glob    string
-	profile rules.Profile
+	glob     string
+	profile  rules.Profile
+	platform platform
 }{
-	{"../../generated/rules", rules.Production},
-	{"../../generated/e2e/rules", rules.E2E},
-	{"../../examples/*/generated/rules", rules.Production},
+	{"../../generated/rules", rules.Production, docker},
+	{"../../generated/e2e/rules", rules.E2E, docker},
+	{"../../examples/*/generated/rules", rules.Production, docker},
+	{"../../generated/kubernetes/rules", rules.Production, kubernetes},
+	{"../../examples/*/generated/kubernetes/rules", rules.Production, kubernetes},
 }
+
+// minTargets is how many services each platform's folders hold at least:
+// the gateway's and the examples'.
+var minTargets = map[platform]int{docker: 4, kubernetes: 3}
 
 // target is one service's generated rule group, as a scenario sees it: the
 // names its series carry and the alerts and records it has.
 type target struct {
-	file            string
-	service, job    string
-	project         string
-	profile         rules.Profile
+	file         string
+	service, job string
+	project      string
+	profile      rules.Profile
+	platform     platform
+	// namespace, deployment and container name the service on Kubernetes.
+	namespace, deployment, podContainer string
+	// summaries are the queries each alert's summary template runs: what
+	// a person reads on the page.
+	summaries       map[string][]string
 	alerts          map[string]string // name -> severity
 	records         []string
 	interval        time.Duration
@@ -77,6 +105,7 @@ type scenario struct {
 func loadTargets(t *testing.T) []target {
 	t.Helper()
 	var out []target
+	n := map[platform]int{}
 	for _, d := range ruleDirs {
 		dirs, err := filepath.Glob(d.glob)
 		if err != nil || len(dirs) == 0 {
@@ -89,17 +118,20 @@ func loadTargets(t *testing.T) []target {
 					continue
 				}
 				abs, _ := filepath.Abs(f)
-				out = append(out, readTarget(t, abs, d.profile))
+				out = append(out, readTarget(t, abs, d.profile, d.platform))
+				n[d.platform]++
 			}
 		}
 	}
-	if len(out) < 4 {
-		t.Fatalf("found %d services in the generated rule files; expected the gateway's two profiles and the examples'", len(out))
+	for p, want := range minTargets {
+		if n[p] < want {
+			t.Fatalf("found %d services in the generated %s rule files; expected at least %d, the gateway's and the examples'", n[p], p, want)
+		}
 	}
 	return out
 }
 
-func readTarget(t *testing.T, file string, p rules.Profile) target {
+func readTarget(t *testing.T, file string, p rules.Profile, pl platform) target {
 	t.Helper()
 	groups, errs := rulefmt.ParseFile(file, false, model.UTF8Validation, parser.NewParser(parser.Options{}), slog.New(slog.DiscardHandler))
 	if len(errs) > 0 {
@@ -109,7 +141,7 @@ func readTarget(t *testing.T, file string, p rules.Profile) target {
 		t.Fatalf("%s: %d groups, want one per service", file, len(groups.Groups))
 	}
 	g := groups.Groups[0]
-	tg := target{file: file, service: g.Name, profile: p, alerts: map[string]string{}, interval: time.Duration(g.Interval)}
+	tg := target{file: file, service: g.Name, profile: p, platform: pl, alerts: map[string]string{}, summaries: map[string][]string{}, interval: time.Duration(g.Interval)}
 	jobs, projects := map[string]bool{}, map[string]bool{}
 	for _, r := range g.Rules {
 		expr, err := parser.NewParser(parser.Options{}).ParseExpr(r.Expr)
@@ -127,12 +159,19 @@ func readTarget(t *testing.T, file string, p rules.Profile) target {
 					jobs[m.Value] = true
 				case m.Name == catalog.LabelComposeProject:
 					projects[m.Value] = true
+				case vs.Name == catalog.Up && m.Name == catalog.LabelNamespace:
+					tg.namespace = m.Value
+				case vs.Name == catalog.KubeDeploymentSpecReplicas && m.Name == catalog.LabelDeployment:
+					tg.deployment = m.Value
+				case strings.HasPrefix(vs.Name, "kube_pod_container_") && m.Name == catalog.LabelContainer:
+					tg.podContainer = m.Value
 				}
 			}
 			return nil
 		})
 		if r.Alert != "" {
 			tg.alerts[r.Alert] = r.Labels["severity"]
+			tg.summaries[r.Alert] = templateQueries(t, file, r.Alert, r.Annotations["summary"])
 		} else if !slices.Contains(tg.records, r.Record) {
 			tg.records = append(tg.records, r.Record)
 			if r.Labels["slo"] == "availability" {
@@ -152,7 +191,28 @@ func readTarget(t *testing.T, file string, p rules.Profile) target {
 	for p := range projects {
 		tg.project = p
 	}
+	if pl == kubernetes && (tg.namespace == "" || tg.deployment == "" || tg.podContainer == "") {
+		t.Fatalf("%s: no namespace, Deployment or container found in the selectors (%q, %q, %q)", file, tg.namespace, tg.deployment, tg.podContainer)
+	}
 	return tg
+}
+
+// templateQueries are the queries text runs when Prometheus expands it as
+// an alert's annotation, with no labels and every query empty: those a
+// page shows whatever the data.
+func templateQueries(t *testing.T, file, alert, text string) []string {
+	t.Helper()
+	var qs []string
+	record := func(_ context.Context, q string, _ time.Time) (promql.Vector, error) {
+		qs = append(qs, q)
+		return nil, nil
+	}
+	data := template.AlertTemplateData(map[string]string{}, map[string]string{}, "", promql.Sample{})
+	defs := "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}"
+	if _, err := template.NewTemplateExpander(context.Background(), defs+text, alert, data, 0, record, nil, nil).Expand(); err != nil {
+		t.Fatalf("%s: alert %q: summary: %v", file, alert, err)
+	}
+	return qs
 }
 
 // TestScenarios runs every scenario against every service it applies to,
@@ -165,7 +225,7 @@ func TestScenarios(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			var tests []spec.Test
-			for _, sc := range all {
+			for _, sc := range scenarios[tg.platform] {
 				if sc.applies != nil && !sc.applies(tg) {
 					continue
 				}
@@ -244,4 +304,29 @@ func noNaN(t target, at time.Duration) []spec.Query {
 		out = append(out, spec.Query{At: at, Expr: fmt.Sprintf("%s unless %s >= -Inf", r, r)})
 	}
 	return out
+}
+
+// diagnosis expects alert's summary, rendered at at, to name the
+// termination with reason and exit code: the query its template runs,
+// evaluated then, finds that termination and only that one.
+func diagnosis(t target, alert string, at time.Duration, reason, code string) spec.Query {
+	qs := t.summaries[alert]
+	if len(qs) != 1 {
+		panic(fmt.Sprintf("%s: alert %s: the summary runs %d queries, want the termination's only", t.file, alert, len(qs)))
+	}
+	return spec.Query{At: at, Expr: "count by (reason, exit_code) (" + qs[0] + ")",
+		Samples: []spec.Sample{{Labels: map[string]string{catalog.LabelReason: reason, catalog.LabelExitCode: code}, Value: 1}}}
+}
+
+// pages expects exactly the named alerts to be firing at at among the
+// critical ones that are not an objective's burn (those ServiceDown mutes
+// during an outage): what reaches the pager, whatever the warnings.
+func pages(t target, at time.Duration, names ...string) spec.Query {
+	q := spec.Query{At: at, Expr: `group by (alertname) (ALERTS{alertstate="firing",severity="critical",slo=""})`}
+	for _, n := range names {
+		if t.has(n) {
+			q.Samples = append(q.Samples, spec.Sample{Labels: map[string]string{"alertname": n}, Value: 1})
+		}
+	}
+	return q
 }

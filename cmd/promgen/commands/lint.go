@@ -9,6 +9,7 @@ import (
 	"time"
 
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
 	"github.com/urfave/cli/v2"
 
 	"github.com/sre-tools/promgen/internal/generate"
@@ -38,6 +39,7 @@ func lintCommand(cfg Config) *cli.Command {
 			&cli.StringFlag{Name: "config", Usage: "lint config file (default: .promgen-lint.yml found from here up to the repository root)"},
 			&cli.StringFlag{Name: "metadata", Usage: "metric metadata file: a saved Prometheus /api/v1/metadata response"},
 			&cli.StringFlag{Name: "prometheus", Usage: "URL of a Prometheus whose /api/v1/metadata gives metric types (and its config the scrape interval, unless the lint config sets one)"},
+			&cli.StringFlag{Name: "retention", Usage: "how long the Prometheus that loads the files keeps samples, e.g. 15d: retention-range refuses ranges reaching further (overrides the lint config's)"},
 			&cli.DurationFlag{Name: "timeout", Value: 30 * time.Second, Usage: "timeout of the --prometheus request"},
 			&cli.StringFlag{Name: "out", Value: cfg.out(), Usage: "folder the spec's files are shown under"},
 			&cli.StringFlag{Name: "compose-base", Value: cfg.composeBase(), Usage: "compose file the fragments are merged over"},
@@ -63,6 +65,16 @@ func lintCommand(cfg Config) *cli.Command {
 				lc, err := lintConfig(c.Context, c.String("config"), c.String("metadata"), c.String("prometheus"), c.Duration("timeout"))
 				if err != nil {
 					return cli.Exit(err, exitUsage)
+				}
+				if r := c.String("retention"); r != "" {
+					d, err := model.ParseDuration(r)
+					if err != nil || d <= 0 {
+						return cli.Exit(fmt.Sprintf("--retention: %q is not a positive duration such as 15d", r), exitUsage)
+					}
+					if lc.Policy == nil {
+						lc.Policy = lint.DefaultPolicy()
+					}
+					lc.Policy.Retention = time.Duration(d)
 				}
 				lc.Services = services(cfg.Outputs...)
 				files, err := lint.ReadInputs(c.Args().Slice())
@@ -173,6 +185,9 @@ func lintSpec(cfg Config, built generate.Files, out string, rc *rulecheck.Checke
 				// e2e profile's every second.
 				policy := lint.HousePolicy()
 				policy.ScrapeInterval = o.Spec.Prometheus.WithDefaults().ScrapeInterval
+				// What the spec declares it keeps; spec validation already
+				// refuses a longer objective, this holds every rule to it.
+				policy.Retention = o.Spec.Prometheus.Retention
 				problems = append(problems, lint.Lint(files, lint.Config{Services: services(o), Metadata: specMetadata(o), Policy: policy, Rules: rc})...)
 			}
 		}

@@ -58,6 +58,7 @@ func lintDir(t *testing.T, config string, files map[string]string) string {
 const (
 	goodRules = "groups:\n- name: g\n  rules:\n  - alert: etcdMembersDown\n    expr: up{job=\"etcd\"} == 0\n    labels:\n      severity: none\n"
 	badRules  = "groups:\n- name: g\n  rules:\n  - alert: Flapping\n    expr: up > 1\n"
+	longRules = "groups:\n- name: g\n  rules:\n  - alert: Budget\n    expr: avg_over_time(up[30d]) < 0.99\n"
 	warnRules = "groups:\n- name: g\n  rules:\n  - record: ifNiceName\n    expr: sum(up)\n"
 )
 
@@ -93,6 +94,13 @@ func TestLintExitCodes(t *testing.T) {
 		{"a missing file is 2", "", map[string]string{}, []string{"missing.yml"}, 2, "missing.yml"},
 		{"a bad format is 2", "", map[string]string{"a.yml": goodRules}, []string{"--format", "xml", "a.yml"}, 2, `--format: "xml"`},
 		{"a bad --fail-on is 2", "", map[string]string{"a.yml": goodRules}, []string{"--fail-on", "fatal", "a.yml"}, 2, `--fail-on: "fatal"`},
+		{"--retention refuses a range reaching further back", "", map[string]string{"a.yml": longRules}, []string{"--retention", "15d", "a.yml"}, 1,
+			"a.yml:5: error retention-range: alert \"Budget\": [30d] reaches back 30d, further than the Prometheus retention of 15d"},
+		{"the config's retention does too", "retention: 15d\n", map[string]string{"a.yml": longRules}, []string{"a.yml"}, 1, "a.yml:5: error retention-range:"},
+		{"--retention overrides the config's", "retention: 15d\n", map[string]string{"a.yml": longRules}, []string{"--retention", "31d", "a.yml"}, 0, ""},
+		{"a bad --retention is 2", "", map[string]string{"a.yml": goodRules}, []string{"--retention", "15x", "a.yml"}, 2, `--retention: "15x"`},
+		{"a bad retention in the config is 2, with file and line", "retention: forever\n", map[string]string{"a.yml": goodRules}, []string{"a.yml"}, 2,
+			`.promgen-lint.yml:1: retention: "forever" is not a positive duration such as 15d`},
 		{"a bad metadata file is 2", "", map[string]string{"a.yml": goodRules, "md.json": "[]"}, []string{"--metadata", "md.json", "a.yml"}, 2, "--metadata: md.json"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
