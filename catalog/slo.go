@@ -13,6 +13,9 @@ const (
 	RecordUpMax           = "service:up:max"
 	RecordRequestsRate    = "service:requests:rate5m"
 	RecordBudgetRemaining = "service:error_budget:remaining"
+	// RecordRequestsRateServed is the request rate of the last time the
+	// service answered, held through an outage: the traffic it loses.
+	RecordRequestsRateServed = "service:requests:rate_served"
 	LabelSLO              = "slo"
 )
 
