@@ -16,7 +16,7 @@ const (
 	// RecordRequestsRateServed is the request rate of the last time the
 	// service answered, held through an outage: the traffic it loses.
 	RecordRequestsRateServed = "service:requests:rate_served"
-	LabelSLO              = "slo"
+	LabelSLO                 = "slo"
 )
 
 // RecordErrorRatio names an objective's error ratio over a window.
