@@ -93,10 +93,11 @@ func availability(svc spec.Service) (spec.SLO, bool) {
 	return spec.SLO{}, false
 }
 
-// impactFiring is what impactAnnotations render down into an outage at
-// the held rate served (negative: none held), with Prometheus' own
-// template functions.
-func impactFiring(svc spec.Service, down time.Duration, served float64) map[string]string {
+// ImpactAfter is what ServiceDown's impact annotations render down into
+// an outage of svc at the held rate served (negative: none held), with
+// Prometheus' own template functions: its tests' expectations, and the
+// sample notifications' annotations.
+func ImpactAfter(svc spec.Service, down time.Duration, served float64) map[string]string {
 	human := func(fn string, v float64) string {
 		out, err := promtemplate.NewTemplateExpander(context.Background(), "{{ . | "+fn+" }}", "impact", v, 0, nil, nil, nil).Expand()
 		if err != nil {

@@ -206,7 +206,7 @@ func serviceDownTests(svc spec.Service, p Profile, a spec.Alert) []spec.Test {
 			Labels:      page,
 			Summary:     fmt.Sprintf("%s is down (%s)", job, diag),
 			Description: fmt.Sprintf(head, job) + fmt.Sprintf(" Last termination: %s. Restarts: %s. Peak memory: %s of the limit.", named, restarts, peak),
-			Annotations: impactFiring(svc, down, served),
+			Annotations: ImpactAfter(svc, down, served),
 		}
 	}
 	name := func(n int) string { return containerName(svc, n) }
