@@ -32,27 +32,9 @@ func ServedRate(svc spec.Service, p Profile) spec.Record {
 	// Both sides of or carry no label, so the held value stands in only
 	// while the live rate is absent.
 	held := spec.Aggregate(parser.SUM, spec.Metric(catalog.RecordRequestsRateServed, spec.Eq(conventions.LabelService, svc.Name)))
-	step := p.step()
-	healthy, down := p.D(10*time.Minute), p.D(2*time.Hour)
-	requests := map[string]string{"job": job, "instance": "target:80"}
-	rate := func(at time.Duration, want float64) spec.Query {
-		sel := spec.Metric(catalog.RecordRequestsRateServed, spec.Eq(conventions.LabelService, svc.Name)).String()
-		return spec.Query{At: at, Expr: fmt.Sprintf("(%s > bool %g) * (%s < bool %g)", sel, want*0.99, sel, want*1.01),
-			Samples: []spec.Sample{{Labels: map[string]string{conventions.LabelService: svc.Name}, Value: 1}}}
-	}
-	return spec.Record{
-		Name: catalog.RecordRequestsRateServed,
-		Expr: spec.Or(spec.And(served, answering), held),
-		Tests: []spec.Test{{
-			Name:     "holds the rate the service last served through a two-hour outage, after its traffic stopped",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.Up, requests, hold(1, healthy), hold(0, down)),
-				series(requestsOf(svc), requests, spec.Segment{Increase: requestRate * step.Seconds(), For: healthy}, stale(down)),
-			},
-			Queries: []spec.Query{rate(healthy-step, requestRate), rate(healthy+down-step, requestRate)},
-		}},
-	}
+	// ServiceDown's tests prove it: its impact reads it past an hour
+	// after the service's counters stopped.
+	return spec.Record{Name: catalog.RecordRequestsRateServed, Expr: spec.Or(spec.And(served, answering), held)}
 }
 
 // requestsOf is the counter of the requests svc answers: its availability

@@ -217,8 +217,9 @@ func serviceDownTests(svc spec.Service, p Profile, a spec.Alert) []spec.Test {
 	// (replica 1's) took it down.
 	long := p.D(time.Hour)
 	killedAt := long + healthyFor
-	// Traffic for longer than ServedRate's rate window before an outage.
-	traffic := p.D(10 * time.Minute)
+	// Traffic for longer than ServedRate's rate window before an outage
+	// past an hour.
+	traffic, outage := p.D(10*time.Minute), long+p.D(35*time.Minute)
 
 	return []spec.Test{
 		{
@@ -251,15 +252,18 @@ func serviceDownTests(svc spec.Service, p Profile, a spec.Alert) []spec.Test {
 			},
 		},
 		{
-			Name:     "keeps the diagnosis for an outage of any length, not for a wall-clock hour",
+			Name:     "keeps the diagnosis, and counts the impact from the outage's start at the traffic it lost, for an outage of any length, not for a wall-clock hour",
 			Interval: step,
 			Series: []spec.Series{
-				series(catalog.Up, gw, hold(1, healthyFor), hold(0, 2*long)),
-				info(1, testHost, "137", catalog.ReasonOOMKilled, healthyFor+2*long), when(1, testHost, healthyFor-step, healthyFor+2*long),
+				series(catalog.Up, gw, hold(1, traffic), hold(0, outage)),
+				// The service's counters stop with it.
+				series(requestsOf(svc), gw, spec.Segment{Increase: requestRate * step.Seconds(), For: traffic}, stale(outage)),
+				info(1, testHost, "137", catalog.ReasonOOMKilled, traffic+outage), when(1, testHost, traffic-step, traffic+outage),
 			},
 			Expect: []spec.Expect{
-				fires(healthyFor+f, firing(answers, name(1), catalog.ReasonOOMKilled, "137", "unknown", "unknown", f, -1)),
-				fires(healthyFor+long+p.D(30*time.Minute), firing(answers, name(1), catalog.ReasonOOMKilled, "137", "unknown", "unknown", long+p.D(30*time.Minute), -1)),
+				quiet(traffic + f - step),
+				fires(traffic+f, firing(answers, name(1), catalog.ReasonOOMKilled, "137", "unknown", "unknown", f, requestRate)),
+				fires(traffic+long+p.D(30*time.Minute), firing(answers, name(1), catalog.ReasonOOMKilled, "137", "unknown", "unknown", long+p.D(30*time.Minute), requestRate)),
 			},
 		},
 		{
@@ -324,19 +328,6 @@ func serviceDownTests(svc spec.Service, p Profile, a spec.Alert) []spec.Test {
 				fires(healthyFor+f+step, firing(answers, "", "", "", "unknown", "unknown", f, -1)),
 				fires(healthyFor+f+3*step, firing(answers, "", "", "", "unknown", "unknown", f+2*step, -1)),
 				quiet(healthyFor + f + 3*step + a.KeepFiringFor + step),
-			},
-		},
-		{
-			Name:     "counts the impact from the outage's start, past an hour, at the traffic it lost when its counters stopped",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.Up, gw, hold(1, traffic), hold(0, 2*long)),
-				series(requestsOf(svc), gw, spec.Segment{Increase: requestRate * step.Seconds(), For: traffic}, stale(2*long)),
-			},
-			Expect: []spec.Expect{
-				quiet(traffic + f - step),
-				fires(traffic+f, firing(answers, "", "", "", "unknown", "unknown", f, requestRate)),
-				fires(traffic+long+p.D(30*time.Minute), firing(answers, "", "", "", "unknown", "unknown", long+p.D(30*time.Minute), requestRate)),
 			},
 		},
 		{
