@@ -13,7 +13,10 @@ const (
 	RecordUpMax           = "service:up:max"
 	RecordRequestsRate    = "service:requests:rate5m"
 	RecordBudgetRemaining = "service:error_budget:remaining"
-	LabelSLO              = "slo"
+	// RecordRequestsRateServed is the request rate of the last time the
+	// service answered, held through an outage: the traffic it loses.
+	RecordRequestsRateServed = "service:requests:rate_served"
+	LabelSLO                 = "slo"
 )
 
 // RecordErrorRatio names an objective's error ratio over a window.

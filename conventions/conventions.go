@@ -33,6 +33,21 @@ const (
 	AnnotationDashboardURL = "dashboard_url"
 )
 
+// Annotations of the incident's impact so far (the runbook's Step 3),
+// which ServiceDown computes at every evaluation and Alertmanager carries
+// into the resolution message as last computed.
+const (
+	// AnnotationImpactDowntime is how long the service has been down.
+	AnnotationImpactDowntime = "impact_downtime"
+	// AnnotationImpactRequestsFailing is the requests per second failing now.
+	AnnotationImpactRequestsFailing = "impact_requests_failing"
+	// AnnotationImpactRequestsLost is the requests lost since the outage began.
+	AnnotationImpactRequestsLost = "impact_requests_lost"
+	// AnnotationImpactBudgetConsumed is the share of the availability
+	// objective's error budget the outage consumed.
+	AnnotationImpactBudgetConsumed = "impact_budget_consumed"
+)
+
 // RequiredAnnotations are the annotations every alert must carry.
 var RequiredAnnotations = []string{AnnotationSummary, AnnotationDescription, AnnotationRunbookURL}
 

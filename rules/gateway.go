@@ -186,10 +186,11 @@ func Spec(p Profile) spec.Spec {
 		Container:          GatewayContainer(p),
 		Scrape:             spec.Scrape{Port: GatewayPort},
 	}
-	svc.Alerts = Runbook(svc, p)
+	// Objectives first: ServiceDown counts the budget its outage consumes.
 	svc.SLOs = GatewaySLOs(p)
+	svc.Alerts = Runbook(svc, p)
 	records, sloAlerts := SLOs(svc)
-	svc.Records, svc.Alerts = records, append(svc.Alerts, sloAlerts...)
+	svc.Records, svc.Alerts = append([]spec.Record{ServedRate(svc, p)}, records...), append(svc.Alerts, sloAlerts...)
 	s := spec.Spec{RunbookURL: GatewayRunbookURL, GrafanaURL: GrafanaURL, Prometheus: GatewayPrometheus(p), Sources: GatewaySources(p)}
 	// The runbook runs on Kubernetes too (it rolls back with kubectl
 	// rollout undo): the production spec also builds that target.

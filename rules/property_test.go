@@ -85,7 +85,6 @@ func randomSpec(r *rand.Rand, p rules.Profile, withSLOs bool) spec.Spec {
 		if r.IntN(2) == 0 {
 			svc.Scrape.Path = "/" + randomName(r, false)
 		}
-		svc.Alerts = rules.Runbook(svc, p)
 		if withSLOs {
 			objectives := []float64{0.99, 0.995, 0.999, 0.9995}
 			svc.SLOs = []spec.SLO{
@@ -94,8 +93,13 @@ func randomSpec(r *rand.Rand, p rules.Profile, withSLOs bool) spec.Spec {
 				{Name: "fast_enough", Objective: objectives[r.IntN(len(objectives))], Window: p.D(30 * 24 * time.Hour),
 					Latency: &spec.LatencySLI{Histogram: "rpc_duration_seconds", Threshold: 1, Buckets: []float64{0.1, 1, 10}}},
 			}
+		}
+		// Objectives first: ServiceDown counts the budget an outage consumes.
+		svc.Alerts = rules.Runbook(svc, p)
+		svc.Records = []spec.Record{rules.ServedRate(svc, p)}
+		if withSLOs {
 			recs, alerts := rules.SLOs(svc)
-			svc.Records, svc.Alerts = recs, append(svc.Alerts, alerts...)
+			svc.Records, svc.Alerts = append(svc.Records, recs...), append(svc.Alerts, alerts...)
 		}
 		s.Services = append(s.Services, svc)
 	}

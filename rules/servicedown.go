@@ -35,13 +35,18 @@ const diagnosisLead = 10 * time.Minute
 // of any length. With gateway-exporter away the annotations say so and the
 // page stays the same.
 //
+// The impact so far (downtime, requests failing and lost, budget consumed)
+// is in annotations of its own, anchored to the same activation time, at
+// the traffic ServedRate holds: the service's Records need ServedRate.
+//
 // It keeps firing for as long as its for after a target answers again: a
 // crash-looping service that answers one scrape between two crashes must not
 // resolve the page and page again a minute later.
 func ServiceDown(svc spec.Service, p Profile) spec.Alert {
 	job := svc.JobName()
 	up := spec.Metric(catalog.Up, spec.Eq("job", job))
-	activeSince := spec.Call("scalar", spec.Metric(catalog.AlertsForState, spec.Eq("alertname", "ServiceDown"), spec.Eq("job", job)))
+	forState := spec.Metric(catalog.AlertsForState, spec.Eq("alertname", "ServiceDown"), spec.Eq("job", job))
+	activeSince := spec.Call("scalar", forState)
 	cause := "query `" + lastTermination(svc, p, activeSince) + "`"
 	window := p.D(10 * time.Minute)
 	restarts := spec.Max(containers(svc, catalog.ContainerRestartsTotal)).String()
@@ -61,6 +66,7 @@ func ServiceDown(svc spec.Service, p Profile) spec.Alert {
 			"Last termination: " + diagnosis(cause, true) + ". " +
 			"Restarts: " + queryValue(restarts, "", "unknown") + ". " +
 			"Peak memory: " + queryValue(peak, "humanizePercentage", "unknown") + " of the limit.",
+		Annotations: impactAnnotations(svc, spec.Max(forState)),
 	}
 	a.Tests = serviceDownTests(svc, p, a)
 	return a
@@ -181,7 +187,9 @@ func serviceDownTests(svc spec.Service, p Profile, a spec.Alert) []spec.Test {
 		answers = "No target of job %s answers Prometheus' scrapes."
 		noneAt  = "Job %s has no target: its containers are gone or never started."
 	)
-	firing := func(head, of, reason, code, restarts, peak string) spec.Firing {
+	// down is how long the service has been down at the expectation's
+	// time, served the rate ServedRate holds (negative: none).
+	firing := func(head, of, reason, code, restarts, peak string, down time.Duration, served float64) spec.Firing {
 		diag := "no termination recorded by gateway-exporter"
 		if reason != "" {
 			diag = reason + ", exit code " + code
@@ -194,6 +202,7 @@ func serviceDownTests(svc spec.Service, p Profile, a spec.Alert) []spec.Test {
 			Labels:      page,
 			Summary:     fmt.Sprintf("%s is down (%s)", job, diag),
 			Description: fmt.Sprintf(head, job) + fmt.Sprintf(" Last termination: %s. Restarts: %s. Peak memory: %s of the limit.", named, restarts, peak),
+			Annotations: ImpactAfter(svc, down, served),
 		}
 	}
 	name := func(n int) string { return containerName(svc, n) }
@@ -204,6 +213,9 @@ func serviceDownTests(svc spec.Service, p Profile, a spec.Alert) []spec.Test {
 	// (replica 1's) took it down.
 	long := p.D(time.Hour)
 	killedAt := long + healthyFor
+	// Traffic for longer than ServedRate's rate window before an outage
+	// past an hour.
+	traffic, outage := p.D(10*time.Minute), long+p.D(35*time.Minute)
 
 	return []spec.Test{
 		{
@@ -216,7 +228,7 @@ func serviceDownTests(svc spec.Service, p Profile, a spec.Alert) []spec.Test {
 			},
 			Expect: []spec.Expect{
 				quiet(healthyFor + f - step),
-				fires(healthyFor+f, firing(answers, name(1), catalog.ReasonOOMKilled, "137", "2", "99%")),
+				fires(healthyFor+f, firing(answers, name(1), catalog.ReasonOOMKilled, "137", "2", "99%", f, -1)),
 			},
 		},
 		{
@@ -232,19 +244,22 @@ func serviceDownTests(svc spec.Service, p Profile, a spec.Alert) []spec.Test {
 			Expect: []spec.Expect{
 				quiet(healthyFor + f),
 				quiet(killedAt - step),
-				fires(killedAt+f, firing(answers, name(1), catalog.ReasonOOMKilled, "137", "3", "unknown")),
+				fires(killedAt+f, firing(answers, name(1), catalog.ReasonOOMKilled, "137", "3", "unknown", f, -1)),
 			},
 		},
 		{
-			Name:     "keeps the diagnosis for an outage of any length, not for a wall-clock hour",
+			Name:     "keeps the diagnosis, and counts the impact from the outage's start at the traffic it lost, for an outage of any length, not for a wall-clock hour",
 			Interval: step,
 			Series: []spec.Series{
-				series(catalog.Up, gw, hold(1, healthyFor), hold(0, 2*long)),
-				info(1, testHost, "137", catalog.ReasonOOMKilled, healthyFor+2*long), when(1, testHost, healthyFor-step, healthyFor+2*long),
+				series(catalog.Up, gw, hold(1, traffic), hold(0, outage)),
+				// The service's counters stop with it.
+				series(requestsOf(svc), gw, spec.Segment{Increase: requestRate * step.Seconds(), For: traffic}, stale(outage)),
+				info(1, testHost, "137", catalog.ReasonOOMKilled, traffic+outage), when(1, testHost, traffic-step, traffic+outage),
 			},
 			Expect: []spec.Expect{
-				fires(healthyFor+f, firing(answers, name(1), catalog.ReasonOOMKilled, "137", "unknown", "unknown")),
-				fires(healthyFor+long+p.D(30*time.Minute), firing(answers, name(1), catalog.ReasonOOMKilled, "137", "unknown", "unknown")),
+				quiet(traffic + f - step),
+				fires(traffic+f, firing(answers, name(1), catalog.ReasonOOMKilled, "137", "unknown", "unknown", f, requestRate)),
+				fires(traffic+long+p.D(30*time.Minute), firing(answers, name(1), catalog.ReasonOOMKilled, "137", "unknown", "unknown", long+p.D(30*time.Minute), requestRate)),
 			},
 		},
 		{
@@ -255,7 +270,7 @@ func serviceDownTests(svc spec.Service, p Profile, a spec.Alert) []spec.Test {
 				info(1, testHost, "143", catalog.ReasonTerminated, long+downFor), when(1, testHost, step, long+downFor),
 			},
 			Expect: []spec.Expect{
-				fires(long+f, firing(answers, "", "", "", "unknown", "unknown")),
+				fires(long+f, firing(answers, "", "", "", "unknown", "unknown", f, -1)),
 			},
 		},
 		{
@@ -267,7 +282,7 @@ func serviceDownTests(svc spec.Service, p Profile, a spec.Alert) []spec.Test {
 			},
 			Expect: []spec.Expect{
 				quiet(healthyFor + f - step),
-				fires(healthyFor+f, firing(noneAt, name(1), catalog.ReasonKilled, "137", "unknown", "unknown")),
+				fires(healthyFor+f, firing(noneAt, name(1), catalog.ReasonKilled, "137", "unknown", "unknown", f, -1)),
 			},
 		},
 		{
@@ -281,7 +296,7 @@ func serviceDownTests(svc spec.Service, p Profile, a spec.Alert) []spec.Test {
 				series(catalog.ContainerLastTerminationTimestamp, merge(onHost(svc, 1, testHost), "instance", "localhost:19819"), hold(at(healthyFor-step), total)),
 			},
 			Expect: []spec.Expect{
-				fires(healthyFor+f, firing(answers, name(1), catalog.ReasonOOMKilled, "137", "unknown", "unknown")),
+				fires(healthyFor+f, firing(answers, name(1), catalog.ReasonOOMKilled, "137", "unknown", "unknown", f, -1)),
 			},
 		},
 		{
@@ -294,7 +309,7 @@ func serviceDownTests(svc spec.Service, p Profile, a spec.Alert) []spec.Test {
 				series(catalog.ContainerRestartsTotal, onHost(svc, 1, testHost), hold(0, healthyFor), stale(downFor)),
 			},
 			Expect: []spec.Expect{
-				fires(healthyFor+f, firing(answers, "", "", "", "unknown", "unknown")),
+				fires(healthyFor+f, firing(answers, "", "", "", "unknown", "unknown", f, -1)),
 			},
 		},
 		{
@@ -304,8 +319,10 @@ func serviceDownTests(svc spec.Service, p Profile, a spec.Alert) []spec.Test {
 				series(catalog.Up, gw, hold(1, healthyFor), hold(0, f+step), hold(1, step), hold(0, step), hold(1, downFor)),
 			},
 			Expect: []spec.Expect{
-				fires(healthyFor+f+step, firing(answers, "", "", "", "unknown", "unknown")),
-				fires(healthyFor+f+3*step, firing(answers, "", "", "", "unknown", "unknown")),
+				// While only keep_firing_for holds it, the annotations stay
+				// as last rendered while the service was down.
+				fires(healthyFor+f+step, firing(answers, "", "", "", "unknown", "unknown", f, -1)),
+				fires(healthyFor+f+3*step, firing(answers, "", "", "", "unknown", "unknown", f+2*step, -1)),
 				quiet(healthyFor + f + 3*step + a.KeepFiringFor + step),
 			},
 		},

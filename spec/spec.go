@@ -207,6 +207,9 @@ type Alert struct {
 	// Summary and Description are annotation templates.
 	Summary     string
 	Description string
+	// Annotations are further annotation templates, by conventions' names
+	// (e.g. the impact of ServiceDown).
+	Annotations map[string]string
 	// RunbookURL is the runbook_url annotation. Default: the service's, then
 	// the spec's RunbookURL.
 	RunbookURL string
@@ -291,4 +294,6 @@ type Firing struct {
 	// Summary and Description as rendered.
 	Summary     string
 	Description string
+	// Annotations are the alert's further annotations as rendered.
+	Annotations map[string]string
 }

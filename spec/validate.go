@@ -282,6 +282,16 @@ func (v *validator) alert(s *Service, a Alert) {
 	if strings.TrimSpace(a.Description) == "" {
 		at("description", "missing")
 	}
+	for _, k := range slices.Sorted(maps.Keys(a.Annotations)) {
+		switch {
+		case setByPromgen(k):
+			at("annotations."+k, "is set by promgen")
+		case !model.LabelName(k).IsValid():
+			at("annotations."+k, "is not a valid annotation name")
+		case strings.TrimSpace(a.Annotations[k]) == "":
+			at("annotations."+k, "missing")
+		}
+	}
 	if rb := v.spec.Runbook(s, a); rb == "" {
 		at("runbook_url", "missing: set it on the alert, its service or the spec")
 	} else if !absolute(rb) {
@@ -333,7 +343,25 @@ func (v *validator) test(s *Service, a Alert, t Test) {
 		if e.At < 0 || e.At >= longest {
 			at(fmt.Sprintf("expect[%d].at", i), "%s is outside the series (0 to %s)", e.At, longest)
 		}
+		// promtool compares every annotation: a firing must render each.
+		for j, f := range e.Firing {
+			for _, k := range slices.Sorted(maps.Keys(a.Annotations)) {
+				if _, ok := f.Annotations[k]; !ok && !setByPromgen(k) {
+					at(fmt.Sprintf("expect[%d].firing[%d].annotations.%s", i, j, k), "missing: the alert renders it")
+				}
+			}
+			for _, k := range slices.Sorted(maps.Keys(f.Annotations)) {
+				if _, ok := a.Annotations[k]; !ok {
+					at(fmt.Sprintf("expect[%d].firing[%d].annotations.%s", i, j, k), "the alert has no such annotation")
+				}
+			}
+		}
 	}
+}
+
+// setByPromgen tells the annotations promgen writes on every alert.
+func setByPromgen(annotation string) bool {
+	return slices.Contains(conventions.RequiredAnnotations, annotation) || annotation == conventions.AnnotationDashboardURL
 }
 
 // shape describes a tree's structure, node by node in walk order with depth

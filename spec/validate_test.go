@@ -73,6 +73,15 @@ func TestValidate(t *testing.T) {
 		}, []string{`labels.value: holds a template`}},
 		{"a label promgen sets is rejected", func(s *spec.Spec) { s.Services[0].Alerts[0].Labels = map[string]string{"severity": "x"} },
 			[]string{`labels.severity: is set by promgen`}},
+		{"an annotation promgen sets is rejected", func(s *spec.Spec) {
+			s.Services[0].Alerts[0].Annotations = map[string]string{"summary": "x"}
+		}, []string{`alert "ApiDown": annotations.summary: is set by promgen`}},
+		{"a firing that leaves out one of the alert's annotations is named, as promtool compares them all", func(s *spec.Spec) {
+			s.Services[0].Alerts[0].Annotations = map[string]string{"impact_downtime": "{{ $value }}"}
+		}, []string{`test "fires when down": expect[1].firing[0].annotations.impact_downtime: missing: the alert renders it`}},
+		{"a firing with an annotation the alert lacks is named", func(s *spec.Spec) {
+			s.Services[0].Alerts[0].Tests[0].Expect[1].Firing[0].Annotations = map[string]string{"impact_downtime": "1m"}
+		}, []string{`test "fires when down": expect[1].firing[0].annotations.impact_downtime: the alert has no such annotation`}},
 		{"a relative runbook URL is rejected", func(s *spec.Spec) { s.Services[0].Alerts[0].RunbookURL = "runbooks/api" },
 			[]string{`runbook_url: "runbooks/api" is not an absolute URL`}},
 		{"a range vector expression is rejected", func(s *spec.Spec) {

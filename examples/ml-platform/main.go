@@ -48,17 +48,19 @@ func services(p rules.Profile) spec.Spec {
 		Scrape: spec.Scrape{Port: 9000},
 	}
 	ranker.Container.Replicas = 2
-	ranker.Alerts = rules.Runbook(ranker, p)
 	// On Kubernetes the Deployment keeps the job's name.
 	ranker.Kubernetes.Deployment = "ranker-api"
 	// 99.5% of ranking requests succeed over 28 days; time the ranker
-	// cannot be scraped counts as failed.
+	// cannot be scraped counts as failed. Declared before the alerts:
+	// ServiceDown counts the budget an outage consumes.
 	ranker.SLOs = []spec.SLO{{
 		Name: "availability", Objective: 0.995, Window: p.D(28 * 24 * time.Hour),
 		Availability: &spec.AvailabilitySLI{Requests: "ranker_requests_total", Errors: []*labels.Matcher{spec.Re("code", "5..")}},
 	}}
+	ranker.Alerts = rules.Runbook(ranker, p)
 	records, burns := rules.SLOs(ranker)
-	ranker.Records, ranker.Alerts = records, append(ranker.Alerts, burns...)
+	// ServiceDown's impact reads the traffic ServedRate holds.
+	ranker.Records, ranker.Alerts = append([]spec.Record{rules.ServedRate(ranker, p)}, records...), append(ranker.Alerts, burns...)
 
 	// The embedder runs without a memory limit, so no memory alerts (lint
 	// would refuse them), and has a runbook of its own.
@@ -74,6 +76,7 @@ func services(p rules.Profile) spec.Spec {
 	embedder.Container.Memory = spec.Memory{}
 	// Its pod's container is called server.
 	embedder.Kubernetes.Container = "server"
+	embedder.Records = []spec.Record{rules.ServedRate(embedder, p)}
 	embedder.Alerts = []spec.Alert{
 		rules.ServiceDown(embedder, p),
 		rules.ReplicaDown(embedder, p),

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	amtemplate "github.com/prometheus/alertmanager/template"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sre-tools/promgen/internal/alertmanager"
@@ -120,11 +121,19 @@ func TestTheRealNotifiersDeliverTheTemplates(t *testing.T) {
 	base := "http://" + addr
 	waitReady(t, base+"/-/ready")
 
-	outage := alertmanager.SampleGroups(s)[0].Data
-	// An outage of 8 minutes, over 2 minutes ago once resolved.
+	groups := map[string]amtemplate.Data{}
+	for _, g := range alertmanager.SampleGroups(s) {
+		groups[g.Name] = g.Data
+	}
+	// An outage of 8 minutes, over 2 minutes ago once resolved. Prometheus
+	// sends the resolved alerts with their annotations as last rendered.
 	start := time.Now().Add(-10 * time.Minute).Truncate(time.Second)
 	post := func(resolved bool) {
 		t.Helper()
+		outage := groups["firing"]
+		if resolved {
+			outage = groups["resolved"]
+		}
 		var body []map[string]any
 		for _, a := range outage.Alerts {
 			m := map[string]any{"labels": a.Labels, "annotations": a.Annotations, "generatorURL": a.GeneratorURL,
@@ -190,7 +199,8 @@ func TestTheRealNotifiersDeliverTheTemplates(t *testing.T) {
 	}
 	contains("the Slack post's title", sl.Attachments[0].Title, "🚨 MAJOR INCIDENT: inference-gateway is down: OOM kill (exit code 137)")
 	contains("the Slack post's text", sl.Attachments[0].Text, "Severity: P0 - All Hands (critical)", "Root Cause: OOM kill (exit code 137)",
-		"Restarts: 3", "Peak memory: 98.4% of the limit", "Silence: http://localhost:9093/#/silences/new?filter=", "War Room: https://zoom.us/j/emergency")
+		"Restarts: 3", "Peak memory: 98.4% of the limit", "Silence: http://localhost:9093/#/silences/new?filter=", "War Room: https://zoom.us/j/emergency",
+		"Down for: 1m 0s", "Requests lost: 1.2k (estimate)")
 	if sl.Channel != rules.SlackChannel {
 		t.Errorf("posted in %q, want %q", sl.Channel, rules.SlackChannel)
 	}
@@ -201,7 +211,8 @@ func TestTheRealNotifiersDeliverTheTemplates(t *testing.T) {
 	if pd.EventAction != "trigger" || pd.Payload.Severity != "critical" || pd.Payload.Summary != "inference-gateway is down: OOM kill (exit code 137)" {
 		t.Errorf("PagerDuty event %+v", pd)
 	}
-	if pd.Payload.CustomDetails["root_cause"] != "OOM kill (exit code 137)" || pd.Payload.CustomDetails["commander"] != "@oncall-engineer" {
+	if pd.Payload.CustomDetails["root_cause"] != "OOM kill (exit code 137)" || pd.Payload.CustomDetails["commander"] != "@oncall-engineer" ||
+		pd.Payload.CustomDetails["requests_lost"] != "1.2k" {
 		t.Errorf("PagerDuty custom details %v", pd.Payload.CustomDetails)
 	}
 	if len(pd.Links) != 4 || pd.Links[0].Href != rules.GatewayRunbookURL {
@@ -214,13 +225,13 @@ func TestTheRealNotifiersDeliverTheTemplates(t *testing.T) {
 		t.Fatalf("slack post: %v %+v", err, sl)
 	}
 	contains("the resolved Slack post", sl.Attachments[0].Title+"\n"+sl.Attachments[0].Text, "✅ RESOLVED", "Incident Duration: 8m0s",
-		"Root Cause: OOM kill (exit code 137)", "Status: MONITORING")
+		"Root Cause: OOM kill (exit code 137)", "Downtime: 9m 0s", "Requests lost: 10.8k (estimate)", "Status: MONITORING")
 	pds := await("/pagerduty", 2)
 	var resolved pdEvent
 	if err := json.Unmarshal(pds[len(pds)-1], &resolved); err != nil {
 		t.Fatal(err)
 	}
-	if resolved.EventAction != "resolve" || resolved.DedupKey != pd.DedupKey {
+	if resolved.EventAction != "resolve" || resolved.DedupKey != pd.DedupKey || resolved.Payload.CustomDetails["requests_lost"] != "10.8k" {
 		t.Errorf("PagerDuty resolve %+v, want a resolve of incident %s", resolved, pd.DedupKey)
 	}
 }

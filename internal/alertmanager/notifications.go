@@ -3,6 +3,7 @@ package alertmanager
 import (
 	_ "embed"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/sre-tools/promgen/catalog"
 	"github.com/sre-tools/promgen/conventions"
 	"github.com/sre-tools/promgen/internal/dashboard"
+	"github.com/sre-tools/promgen/rules"
 	"github.com/sre-tools/promgen/spec"
 )
 
@@ -170,9 +172,14 @@ var (
 		"root_cause": tmpl("promgen.pagerduty.root_cause"),
 		"diagnosis":  tmpl("promgen.pagerduty.diagnosis"),
 		"firing":     tmpl("promgen.pagerduty.firing"),
-		"commander":  tmpl("promgen.words.commander"),
-		"war_room":   tmpl("promgen.words.war_room"),
-		"channel":    tmpl("promgen.words.channel"),
+		// The impact so far, as the alert's annotations last had it.
+		"downtime":         tmpl("promgen.pagerduty.downtime"),
+		"requests_failing": tmpl("promgen.pagerduty.requests_failing"),
+		"requests_lost":    tmpl("promgen.pagerduty.requests_lost"),
+		"budget_consumed":  tmpl("promgen.pagerduty.budget_consumed"),
+		"commander":        tmpl("promgen.words.commander"),
+		"war_room":         tmpl("promgen.words.war_room"),
+		"channel":          tmpl("promgen.words.channel"),
 	}
 	pdLinks = []PagerdutyLink{
 		{Href: tmpl("promgen.pagerduty.runbook"), Text: "Runbook"},
@@ -300,6 +307,14 @@ func SampleGroups(s spec.Spec) []SampleGroup {
 	}
 	started := time.Date(2025, 10, 23, 15, 45, 0, 0, time.UTC)
 	ended := started.Add(8 * time.Minute)
+	// ServiceDown's impact as Prometheus last rendered it before each
+	// notification, at 20 requests/s before the outage: it began a for
+	// (1m) before the page, and resolved 8m after it.
+	impact := func(kv amtemplate.KV, down time.Duration) amtemplate.KV {
+		kv = maps.Clone(kv)
+		maps.Copy(kv, rules.ImpactAfter(svc, down, 20))
+		return kv
+	}
 	job := svc.JobName()
 	container := "promgen-" + svc.Name + "-1"
 	annotations := func(name, summary, description string) amtemplate.KV {
@@ -356,9 +371,16 @@ func SampleGroups(s spec.Spec) []SampleGroup {
 	warning := group("firing", exporter)
 	warning.GroupLabels = amtemplate.KV{}
 	warning.CommonLabels = exporter.Labels
+	updated := down
+	updated.Annotations = impact(down.Annotations, 6*time.Minute)
+	resolved := down
+	resolved.Annotations = impact(down.Annotations, 9*time.Minute)
+	down.Annotations = impact(down.Annotations, time.Minute)
 	return []SampleGroup{
 		{Name: "firing", Data: group("firing", down, oom)},
-		{Name: "resolved", Data: group("resolved", down, oom)},
+		// The repeat 5 minutes on, with the impact Prometheus renders anew.
+		{Name: "updated", Data: group("firing", updated, oom)},
+		{Name: "resolved", Data: group("resolved", resolved, oom)},
 		{Name: "warning", Data: warning},
 	}
 }

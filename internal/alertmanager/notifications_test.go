@@ -102,10 +102,15 @@ func TestTheMessagesSayWhatTheRunbookSays(t *testing.T) {
 			"Root Cause: OOM kill (exit code 137)", "Restarts: 3", "Peak memory: 98.4% of the limit",
 			"Runbook: https://runbooks.example.com/inference-gateway/service-down", "Dashboard: http://localhost:3000/",
 			"Prometheus: http://localhost:9090/graph?", "Silence: http://localhost:9093/#/silences/new?filter=%7Bservice%3D%22inference-gateway%22%7D",
-			"War Room: https://zoom.us/j/emergency", "Next Update: in 5 min, while it fires, in #incidents"},
-		"slack-incidents.resolved.txt": {"✅ RESOLVED [2025-10-23 15:53 UTC]", "Incident Duration: 8m0s", "Root Cause: OOM kill (exit code 137)", "Status: MONITORING"},
-		"pagerduty.firing.txt":         {"── severity ──\ncritical\n", "── details.root_cause ──\nOOM kill (exit code 137)\n", "── links[3].href ──\nhttp://localhost:9093/#/silences/new?"},
-		"pagerduty.resolved.txt":       {"RESOLVED: inference-gateway is down: OOM kill (exit code 137)", "resolved after 8m0s, monitoring"},
+			"War Room: https://zoom.us/j/emergency", "Next Update: in 5 min, while it fires, in #incidents",
+			// The runbook's Step 3 figures, from when the outage began: 1m
+			// before the page, at 20 requests/s, against 43m12s of budget.
+			"Down for: 1m 0s", "Requests failing: 20/s (the traffic before the outage)", "Requests lost: 1.2k (estimate)", "Error budget consumed: 2.315%"},
+		// Each update carries the elapsed time and the impact anew.
+		"slack-incidents.updated.txt":  {"🚨 MAJOR INCIDENT: inference-gateway is down: OOM kill (exit code 137)", "Down for: 6m 0s", "Requests lost: 7.2k (estimate)", "Error budget consumed: 13.89%", "Next Update: in 5 min"},
+		"slack-incidents.resolved.txt": {"✅ RESOLVED [2025-10-23 15:53 UTC]", "Incident Duration: 8m0s", "Root Cause: OOM kill (exit code 137)", "Downtime: 9m 0s", "Requests lost: 10.8k (estimate)", "Error budget consumed: 20.83%", "Status: MONITORING"},
+		"pagerduty.firing.txt":         {"── severity ──\ncritical\n", "── details.root_cause ──\nOOM kill (exit code 137)\n", "── links[3].href ──\nhttp://localhost:9093/#/silences/new?", "── details.requests_failing ──\n20/s\n", "── details.requests_lost ──\n1.2k\n"},
+		"pagerduty.resolved.txt":       {"RESOLVED: inference-gateway is down: OOM kill (exit code 137)", "resolved after 8m0s, monitoring", "── details.downtime ──\n9m 0s\n", "── details.requests_lost ──\n10.8k\n", "── details.budget_consumed ──\n20.83%\n"},
 	} {
 		got := read(file)
 		for _, w := range want {

@@ -79,7 +79,7 @@ func ruleGroups(s spec.Spec, g group, pr *spec.Printer) rulefmt.RuleGroups {
 			For:           model.Duration(a.For),
 			KeepFiringFor: model.Duration(a.KeepFiringFor),
 			Labels:        staticLabels(a),
-			Annotations:   annotations(s, g, a, a.Summary, a.Description),
+			Annotations:   annotations(s, g, a, a.Summary, a.Description, a.Annotations),
 		})
 	}
 	return rulefmt.RuleGroups{Groups: []rulefmt.RuleGroup{rg}}
@@ -87,12 +87,16 @@ func ruleGroups(s spec.Spec, g group, pr *spec.Printer) rulefmt.RuleGroups {
 
 // annotations are an alert's annotations: the templates in a rule, their
 // rendering in a test's expectation.
-func annotations(s spec.Spec, g group, a spec.Alert, summary, description string) map[string]string {
-	out := map[string]string{
+func annotations(s spec.Spec, g group, a spec.Alert, summary, description string, more map[string]string) map[string]string {
+	out := maps.Clone(more)
+	if out == nil {
+		out = map[string]string{}
+	}
+	maps.Copy(out, map[string]string{
 		conventions.AnnotationSummary:     summary,
 		conventions.AnnotationDescription: description,
 		conventions.AnnotationRunbookURL:  s.Runbook(g.svc, a),
-	}
+	})
 	if g.svc != nil {
 		if u := grafana.URL(s, *g.svc, a); u != "" {
 			out[conventions.AnnotationDashboardURL] = u

@@ -73,7 +73,7 @@ func unitTests(s spec.Spec, g group, ruleFile string) testFile {
 				for _, fi := range e.Firing {
 					tc.ExpAlerts = append(tc.ExpAlerts, expAlert{
 						ExpLabels:      merged(fi.Labels, groupLabels, static),
-						ExpAnnotations: annotations(s, g, a, fi.Summary, fi.Description),
+						ExpAnnotations: annotations(s, g, a, fi.Summary, fi.Description, fi.Annotations),
 					})
 				}
 				tg.AlertRuleTest = append(tg.AlertRuleTest, tc)

@@ -207,6 +207,17 @@ var mutations = []mutation{
 		Run:      "^TestGatewayAlertsAreProvenByPromtool$",
 	},
 
+	// The outage's impact, from when it began: caught by ServiceDown's
+	// promtool scenario of an outage past an hour.
+	{
+		Name:     "ServedRate reads the traffic before the outage over a fixed hour: past it, the impact reads unknown",
+		File:     "rules/impact.go",
+		Original: "held := spec.Aggregate(parser.SUM, spec.Metric(catalog.RecordRequestsRateServed, spec.Eq(conventions.LabelService, svc.Name)))",
+		Mutant:   "held := spec.Call(\"max_over_time\", &parser.SubqueryExpr{Expr: served, Range: time.Hour})",
+		Packages: []string{"./internal/generate"},
+		Run:      "^TestGatewayAlertsAreProvenByPromtool$",
+	},
+
 	// The pages' meaning, caught by the scenario suite over the output the
 	// mutated spec builds.
 	{
