@@ -166,35 +166,48 @@ func LabelsOf(e parser.Expr, src Source) (Labels, bool) {
 	if src == nil {
 		src = Unbounded
 	}
-	return labelsOf(e, src)
+	var of Operands
+	of = func(e parser.Expr) (Labels, bool) {
+		if vs, ok := e.(*parser.VectorSelector); ok {
+			return src(vs).clone(), true
+		}
+		return Step(e, of)
+	}
+	return of(e)
 }
 
-func labelsOf(e parser.Expr, src Source) (Labels, bool) {
+// Operands gives the labels of a node's operands: LabelsOf's own
+// recursion, or a caller's that follows one alternative of each.
+type Operands func(operand parser.Expr) (Labels, bool)
+
+// Step works out the labels of one node's result from its operands'. It is
+// PromQL's label semantics, once; LabelsOf folds it over an expression.
+func Step(e parser.Expr, of Operands) (Labels, bool) {
 	switch e := e.(type) {
 	case *parser.ParenExpr:
-		return labelsOf(e.Expr, src)
+		return of(e.Expr)
 	case *parser.StepInvariantExpr:
-		return labelsOf(e.Expr, src)
+		return of(e.Expr)
 	case *parser.SubqueryExpr:
-		return labelsOf(e.Expr, src)
+		return of(e.Expr)
 	case *parser.MatrixSelector:
-		return labelsOf(e.VectorSelector, src)
+		return of(e.VectorSelector)
 	case *parser.UnaryExpr:
-		return labelsOf(e.Expr, src)
+		return of(e.Expr)
 	case *parser.VectorSelector:
-		return src(e).clone(), true
+		return Unbounded(e), true
 	case *parser.AggregateExpr:
-		return aggregateLabels(e, src)
+		return aggregateLabels(e, of)
 	case *parser.Call:
-		return callLabels(e, src)
+		return callLabels(e, of)
 	case *parser.BinaryExpr:
-		return binaryLabels(e, src)
+		return binaryLabels(e, of)
 	}
 	return Labels{}, false
 }
 
-func aggregateLabels(e *parser.AggregateExpr, src Source) (Labels, bool) {
-	inner, ok := labelsOf(e.Expr, src)
+func aggregateLabels(e *parser.AggregateExpr, of Operands) (Labels, bool) {
+	inner, ok := of(e.Expr)
 	if !ok {
 		return inner, false
 	}
@@ -216,7 +229,7 @@ func aggregateLabels(e *parser.AggregateExpr, src Source) (Labels, bool) {
 	return out, true
 }
 
-func callLabels(e *parser.Call, src Source) (Labels, bool) {
+func callLabels(e *parser.Call, of Operands) (Labels, bool) {
 	str := func(i int) (string, bool) {
 		if i >= len(e.Args) {
 			return "", false
@@ -233,10 +246,10 @@ func callLabels(e *parser.Call, src Source) (Labels, bool) {
 	case "vector":
 		return Exactly("vector()"), true
 	case "histogram_quantile":
-		inner, ok := labelsOf(e.Args[1], src)
+		inner, ok := of(e.Args[1])
 		return inner.drop("histogram_quantile()", labels.BucketLabel), ok
 	case "label_replace":
-		inner, ok := labelsOf(e.Args[0], src)
+		inner, ok := of(e.Args[0])
 		dst, dok := str(1)
 		repl, rok := str(2)
 		srcLabel, sok := str(3)
@@ -255,7 +268,7 @@ func callLabels(e *parser.Call, src Source) (Labels, bool) {
 		}
 		return inner.maybe(dst), true
 	case "label_join":
-		inner, ok := labelsOf(e.Args[0], src)
+		inner, ok := of(e.Args[0])
 		dst, dok := str(1)
 		if !ok || !dok {
 			return inner, ok
@@ -278,7 +291,7 @@ func callLabels(e *parser.Call, src Source) (Labels, bool) {
 	}
 	for _, a := range e.Args {
 		if t := a.Type(); t == parser.ValueTypeVector || t == parser.ValueTypeMatrix {
-			return labelsOf(a, src)
+			return of(a)
 		}
 	}
 	return Unbounded(nil), true
@@ -308,9 +321,9 @@ func absentLabels(e *parser.Call) Labels {
 	return l
 }
 
-func binaryLabels(e *parser.BinaryExpr, src Source) (Labels, bool) {
-	l, lok := labelsOf(e.LHS, src)
-	r, rok := labelsOf(e.RHS, src)
+func binaryLabels(e *parser.BinaryExpr, of Operands) (Labels, bool) {
+	l, lok := of(e.LHS)
+	r, rok := of(e.RHS)
 	switch {
 	case !lok && !rok:
 		return Labels{}, false
