@@ -343,14 +343,8 @@ func joinKey(a analysis.Labels, vm *parser.VectorMatching) []string {
 
 // readsExporter reports whether e selects any of gateway-exporter's series.
 func readsExporter(e parser.Expr) bool {
-	found := false
-	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
-		if vs, ok := n.(*parser.VectorSelector); ok {
-			if m, ok := catalog.Lookup(vs.Name); ok && m.Source == catalog.SourceExporter {
-				found = true
-			}
-		}
-		return nil
+	return slices.ContainsFunc(analysis.Selectors(e), func(vs *parser.VectorSelector) bool {
+		m, ok := catalog.Lookup(vs.Name)
+		return ok && m.Source == catalog.SourceExporter
 	})
-	return found
 }
