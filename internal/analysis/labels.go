@@ -371,6 +371,44 @@ func include(modifier string, many, one Labels, names []string) Labels {
 	return out
 }
 
+// CanMatch reports whether series with labels a and b can match in a binary
+// operation: no label the match compares is certainly on one side and certainly not on the other.
+func CanMatch(a, b Labels, vm *parser.VectorMatching) bool {
+	var compared []string
+	if vm != nil && vm.On {
+		compared = vm.MatchingLabels
+	} else {
+		for _, side := range []Labels{a, b} {
+			for l := range side.Guaranteed {
+				if l != labels.MetricName && (vm == nil || !slices.Contains(vm.MatchingLabels, l)) {
+					compared = append(compared, l)
+				}
+			}
+		}
+	}
+	for _, l := range compared {
+		if a.Guaranteed[l] && b.Missing(l) != "" || b.Guaranteed[l] && a.Missing(l) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// MatchKey is the labels a binary operation compares, as far as a side's
+// labels are known.
+func MatchKey(a Labels, vm *parser.VectorMatching) []string {
+	if vm != nil && vm.On {
+		return slices.Sorted(slices.Values(vm.MatchingLabels))
+	}
+	var out []string
+	for _, l := range a.Names() {
+		if vm == nil || !slices.Contains(vm.MatchingLabels, l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 // matchesAll reports whether a label_replace regexp, anchored as
 // Prometheus anchors it, matches every value.
 func matchesAll(re string) bool {

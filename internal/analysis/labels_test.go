@@ -127,3 +127,30 @@ func TestSelectors(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+func TestCanMatch(t *testing.T) {
+	for _, c := range []struct {
+		name, expr string // a binary operation whose sides' labels decide
+		want       bool
+		key        string // of the left side
+	}{
+		{"sides sure of a label they both keep can match", `sum by (a) (x{a="1"}) * sum by (a) (y{a="2"})`, true, "a"},
+		{"a label sure on one side and removed on the other never matches", `x{a="1"} * sum by (b) (y)`, false, ""},
+		{"ignoring() leaves that label out of the match", `sum by (a, b) (x{a="1", b="1"}) * ignoring (a) sum by (b) (y{b="2"})`, true, "b"},
+		{"on() compares only its labels", `x{b="1"} * on (a) sum by (a) (y)`, true, "a"},
+		{"on() of a label one side certainly lacks never matches", `sum by (a) (x{a="1"}) * on (a) sum by (b) (y)`, false, "a"},
+		{"unknown sides can match", `x * y`, true, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := Unparen(parse(t, c.expr)).(*parser.BinaryExpr)
+			l, _ := LabelsOf(b.LHS, nil)
+			r, _ := LabelsOf(b.RHS, nil)
+			if got := CanMatch(l, r, b.VectorMatching); got != c.want {
+				t.Errorf("CanMatch: got %v, want %v", got, c.want)
+			}
+			if got := strings.Join(MatchKey(l, b.VectorMatching), " "); got != c.key {
+				t.Errorf("MatchKey: got %q, want %q", got, c.key)
+			}
+		})
+	}
+}

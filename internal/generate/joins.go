@@ -280,7 +280,7 @@ func (in inference) binary(n *parser.BinaryExpr) []alt {
 	var out []alt
 	for _, a := range lhs {
 		for _, b := range rhs {
-			if !matches(a.labels, b.labels, vm) {
+			if !analysis.CanMatch(a.labels, b.labels, vm) {
 				continue
 			}
 			r := a
@@ -296,46 +296,9 @@ func (in inference) binary(n *parser.BinaryExpr) []alt {
 			r.fromJob, r.fromExporter = a.fromJob || b.fromJob, a.fromExporter || b.fromExporter
 			r.key = slices.Concat(a.key, b.key)
 			if (a.fromJob && b.fromExporter) || (a.fromExporter && b.fromJob) {
-				r.key = joinKey(a.labels, vm)
+				r.key = analysis.MatchKey(a.labels, vm)
 			}
 			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// matches reports whether series of kinds a and b can match: no label the
-// match compares is certainly on one side and certainly not on the other.
-func matches(a, b analysis.Labels, vm *parser.VectorMatching) bool {
-	var compared []string
-	if vm != nil && vm.On {
-		compared = vm.MatchingLabels
-	} else {
-		for _, side := range []analysis.Labels{a, b} {
-			for l := range side.Guaranteed {
-				if l != model.MetricNameLabel && (vm == nil || !slices.Contains(vm.MatchingLabels, l)) {
-					compared = append(compared, l)
-				}
-			}
-		}
-	}
-	for _, l := range compared {
-		if a.Guaranteed[l] && b.Missing(l) != "" || b.Guaranteed[l] && a.Missing(l) != "" {
-			return false
-		}
-	}
-	return true
-}
-
-// joinKey is the labels a join of the job's series compares.
-func joinKey(a analysis.Labels, vm *parser.VectorMatching) []string {
-	if vm != nil && vm.On {
-		return slices.Sorted(slices.Values(vm.MatchingLabels))
-	}
-	var out []string
-	for _, l := range a.Names() {
-		if vm == nil || !slices.Contains(vm.MatchingLabels, l) {
-			out = append(out, l)
 		}
 	}
 	return out
