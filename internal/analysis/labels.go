@@ -27,11 +27,14 @@ type Labels struct {
 // Unbounded is a selector's labels when nothing is known of its targets:
 // any name may be present, and its equality matchers' are certain.
 func Unbounded(vs *parser.VectorSelector) Labels {
-	l := Labels{Guaranteed: map[string]bool{}, Gone: map[string]string{}}
+	var l Labels
 	if vs != nil {
 		for _, m := range vs.LabelMatchers {
 			// A matcher on "" selects series without the label.
 			if m.Type == labels.MatchEqual && m.Name != labels.MetricName && m.Value != "" {
+				if l.Guaranteed == nil {
+					l.Guaranteed = map[string]bool{}
+				}
 				l.Guaranteed[m.Name] = true
 			}
 		}
@@ -41,7 +44,7 @@ func Unbounded(vs *parser.VectorSelector) Labels {
 
 // Exactly is the labels of series known to carry just these names.
 func Exactly(why string, names ...string) Labels {
-	l := Labels{Bounded: true, Possible: map[string]bool{}, Guaranteed: map[string]bool{}, Gone: map[string]string{}, Why: why}
+	l := Labels{Bounded: true, Possible: map[string]bool{}, Guaranteed: map[string]bool{}, Why: why}
 	for _, n := range names {
 		l.Possible[n], l.Guaranteed[n] = true, true
 	}
@@ -116,7 +119,7 @@ func (l Labels) drop(why string, names ...string) Labels {
 
 // keep bounds the labels to names, as "by" and "on" do.
 func (l Labels) keep(why string, names ...string) Labels {
-	out := Exactly(why)
+	out := Exactly(why).clone()
 	for _, n := range names {
 		if why := l.Missing(n); why != "" {
 			out.Gone[n] = why
@@ -157,7 +160,9 @@ func union(a, b Labels) Labels {
 	return out
 }
 
-// Source gives the labels of a selector's series. Nil means Unbounded.
+// Source gives the labels of a selector's series. Nil means Unbounded. The
+// analysis copies Labels before it changes them, so a Source may share its
+// answers.
 type Source func(vs *parser.VectorSelector) Labels
 
 // LabelsOf works out the labels of an expression's result series; ok is
@@ -169,7 +174,7 @@ func LabelsOf(e parser.Expr, src Source) (Labels, bool) {
 	var of Operands
 	of = func(e parser.Expr) (Labels, bool) {
 		if vs, ok := e.(*parser.VectorSelector); ok {
-			return src(vs).clone(), true
+			return src(vs), true
 		}
 		return Step(e, of)
 	}
