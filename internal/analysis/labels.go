@@ -126,9 +126,8 @@ func (l Labels) keep(why string, names ...string) Labels {
 			continue
 		}
 		out.Possible[n] = true
-		out.Guaranteed[n] = l.Guaranteed[n]
-		if !out.Guaranteed[n] {
-			delete(out.Guaranteed, n)
+		if l.Guaranteed[n] {
+			out.Guaranteed[n] = true
 		}
 	}
 	return out
@@ -264,7 +263,7 @@ func callLabels(e *parser.Call, of Operands) (Labels, bool) {
 		}
 		// Where the regexp matches, dst takes the replacement, and an
 		// empty one removes it; elsewhere dst is left as it was.
-		always := matchesAll(re) || srcLabel == "" && matchesEmpty(re) || inner.Missing(srcLabel) != "" && matchesEmpty(re)
+		always := matchesAll(re) || (srcLabel == "" || inner.Missing(srcLabel) != "") && matchesEmpty(re)
 		switch {
 		case repl == "" && always:
 			return inner.drop(name+"() with an empty replacement", dst), true

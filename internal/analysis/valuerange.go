@@ -229,8 +229,8 @@ func AlwaysTrue(v Range, op parser.ItemType, c float64) bool {
 	return false
 }
 
-// Flip turns "c op v" into "v op' c".
-func Flip(op parser.ItemType) parser.ItemType {
+// flip turns "c op v" into "v op' c".
+func flip(op parser.ItemType) parser.ItemType {
 	switch op {
 	case parser.GTR:
 		return parser.LSS
@@ -255,7 +255,7 @@ func ConstComparison(b *parser.BinaryExpr) (parser.Expr, parser.ItemType, float6
 		return b.LHS, b.Op, n.Val, true
 	}
 	if n, ok := Unparen(b.LHS).(*parser.NumberLiteral); ok {
-		return b.RHS, Flip(b.Op), n.Val, true
+		return b.RHS, flip(b.Op), n.Val, true
 	}
 	return nil, 0, 0, false
 }
