@@ -196,49 +196,48 @@ type inference struct {
 }
 
 func (in inference) eval(e parser.Expr) []alt {
+	if !isVector(e) {
+		return []alt{{scalar: true}}
+	}
 	switch n := e.(type) {
 	case *parser.VectorSelector:
 		return []alt{in.selector(n)}
 	case *parser.BinaryExpr:
 		return in.binary(n)
-	case *parser.NumberLiteral, *parser.StringLiteral:
-		return []alt{{scalar: true}}
 	}
 	// Every other node has at most one vector operand: follow each of its
 	// alternatives through the node.
 	var operand parser.Expr
-	var alts []alt
 	for _, c := range parser.Children(e) {
-		if x, ok := c.(parser.Expr); ok {
-			if a := in.eval(x); len(a) == 0 || !a[0].scalar {
-				operand, alts = x, a
-				break
-			}
+		if x, ok := c.(parser.Expr); ok && isVector(x) {
+			operand = x
+			break
 		}
 	}
 	if operand == nil {
-		l, ok := analysis.Step(e, in.labelsOf)
-		return []alt{{labels: l, scalar: !ok}}
+		l, _ := analysis.Step(e, in.labelsOf)
+		return []alt{{labels: l}}
 	}
 	var out []alt
-	for _, a := range alts {
-		l, ok := analysis.Step(e, func(x parser.Expr) (analysis.Labels, bool) {
+	for _, a := range in.eval(operand) {
+		a.labels, _ = analysis.Step(e, func(x parser.Expr) (analysis.Labels, bool) {
 			if x == operand {
 				return a.labels, true
 			}
 			return in.labelsOf(x)
 		})
-		if !ok {
-			return []alt{{scalar: true}}
-		}
-		a.labels = l
-		if l.Absent {
+		if a.labels.Absent {
 			// absent()'s series is none of its operand's.
-			a = alt{labels: l}
+			a = alt{labels: a.labels}
 		}
 		out = append(out, a)
 	}
 	return out
+}
+
+func isVector(e parser.Expr) bool {
+	t := e.Type()
+	return t == parser.ValueTypeVector || t == parser.ValueTypeMatrix
 }
 
 // labelsOf is the labels of an operand that is not followed, such as a
