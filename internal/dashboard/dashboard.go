@@ -22,6 +22,7 @@ import (
 
 	"github.com/sre-tools/promgen/catalog"
 	"github.com/sre-tools/promgen/conventions"
+	"github.com/sre-tools/promgen/internal/analysis"
 	"github.com/sre-tools/promgen/spec"
 )
 
@@ -84,14 +85,7 @@ func PanelOf(a spec.Alert) uint32 {
 }
 
 func selects(e parser.Expr, metric string) bool {
-	found := false
-	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
-		if vs, ok := n.(*parser.VectorSelector); ok && vs.Name == metric {
-			found = true
-		}
-		return nil
-	})
-	return found
+	return slices.ContainsFunc(analysis.Selectors(e), func(vs *parser.VectorSelector) bool { return vs.Name == metric })
 }
 
 // MemoryThresholds are the thresholds of the service's alerts on the memory

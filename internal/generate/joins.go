@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/prometheus/scrape"
 
 	"github.com/sre-tools/promgen/catalog"
+	"github.com/sre-tools/promgen/internal/analysis"
 	"github.com/sre-tools/promgen/spec"
 )
 
@@ -174,20 +175,19 @@ func joinProblem(e parser.Expr, job string, t labelSet, s spec.Spec, targets map
 	return ""
 }
 
-// alt is one kind of series an expression may return: its label names, and
-// whether it holds the job's targets, gateway-exporter's series, and the
-// key they were joined on.
+// alt is one kind of series an expression may return: what is known of
+// its labels, and whether it holds the job's targets, gateway-exporter's
+// series, and the key they were joined on.
 type alt struct {
-	labels                labelSet
-	unknown               bool // labels not known: matches any join
+	labels                analysis.Labels
 	scalar                bool
 	fromJob, fromExporter bool
 	key                   []string
 }
 
 // inference finds the kinds of series each subexpression returns, for one
-// kind of target of the job: a small abstract evaluation of PromQL over
-// label names, not values.
+// kind of target of the job: analysis.Step's label semantics followed down
+// each alternative an "or" offers, with where the series came from.
 type inference struct {
 	job      string
 	target   labelSet
@@ -196,29 +196,54 @@ type inference struct {
 }
 
 func (in inference) eval(e parser.Expr) []alt {
-	switch n := e.(type) {
-	case *parser.ParenExpr:
-		return in.eval(n.Expr)
-	case *parser.StepInvariantExpr:
-		return in.eval(n.Expr)
-	case *parser.UnaryExpr:
-		return in.eval(n.Expr)
-	case *parser.MatrixSelector:
-		return in.eval(n.VectorSelector)
-	case *parser.SubqueryExpr:
-		return in.eval(n.Expr)
-	case *parser.NumberLiteral, *parser.StringLiteral:
+	if !isVector(e) {
 		return []alt{{scalar: true}}
+	}
+	switch n := e.(type) {
 	case *parser.VectorSelector:
 		return []alt{in.selector(n)}
-	case *parser.AggregateExpr:
-		return in.aggregate(n)
-	case *parser.Call:
-		return in.call(n)
 	case *parser.BinaryExpr:
 		return in.binary(n)
 	}
-	return []alt{{unknown: true}}
+	// Every other node has at most one vector operand: follow each of its
+	// alternatives through the node.
+	var operand parser.Expr
+	for _, c := range parser.Children(e) {
+		if x, ok := c.(parser.Expr); ok && isVector(x) {
+			operand = x
+			break
+		}
+	}
+	if operand == nil {
+		l, _ := analysis.Step(e, in.labelsOf)
+		return []alt{{labels: l}}
+	}
+	var out []alt
+	for _, a := range in.eval(operand) {
+		a.labels, _ = analysis.Step(e, func(x parser.Expr) (analysis.Labels, bool) {
+			if x == operand {
+				return a.labels, true
+			}
+			return in.labelsOf(x)
+		})
+		if a.labels.Absent {
+			// absent()'s series is none of its operand's.
+			a = alt{labels: a.labels}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func isVector(e parser.Expr) bool {
+	t := e.Type()
+	return t == parser.ValueTypeVector || t == parser.ValueTypeMatrix
+}
+
+// labelsOf is the labels of an operand that is not followed, such as a
+// scalar or string argument.
+func (in inference) labelsOf(e parser.Expr) (analysis.Labels, bool) {
+	return analysis.LabelsOf(e, func(vs *parser.VectorSelector) analysis.Labels { return in.selector(vs).labels })
 }
 
 // selector: the job's series carry its target's labels; gateway-exporter's
@@ -226,77 +251,14 @@ func (in inference) eval(e parser.Expr) []alt {
 func (in inference) selector(vs *parser.VectorSelector) alt {
 	for _, m := range vs.LabelMatchers {
 		if m.Name == model.JobLabel && m.Type == labels.MatchEqual && m.Value == in.job {
-			return alt{labels: clone(in.target), fromJob: true}
+			return alt{labels: analysis.Exactly("job "+in.job+"'s targets", in.target.names()...), fromJob: true}
 		}
 	}
 	if m, ok := catalog.Lookup(vs.Name); ok && m.Source == catalog.SourceExporter && len(in.targets[in.exporter]) > 0 {
-		set := clone(in.targets[in.exporter][0])
-		for _, l := range m.AllLabels() {
-			set[l] = true
-		}
-		return alt{labels: set, fromExporter: true}
+		names := append(in.targets[in.exporter][0].names(), m.AllLabels()...)
+		return alt{labels: analysis.Exactly(vs.Name, names...), fromExporter: true}
 	}
-	return alt{unknown: true}
-}
-
-func (in inference) aggregate(n *parser.AggregateExpr) []alt {
-	out := in.eval(n.Expr)
-	switch n.Op {
-	case parser.TOPK, parser.BOTTOMK, parser.LIMITK, parser.LIMIT_RATIO:
-		return out
-	}
-	for i, a := range out {
-		if a.unknown || a.scalar {
-			continue
-		}
-		kept := labelSet{}
-		for l := range a.labels {
-			if slices.Contains(n.Grouping, l) != n.Without {
-				kept[l] = true
-			}
-		}
-		out[i].labels = kept
-	}
-	return out
-}
-
-func (in inference) call(n *parser.Call) []alt {
-	var vector []alt
-	for _, arg := range n.Args {
-		if a := in.eval(arg); len(a) > 0 && !a[0].scalar {
-			vector = a
-			break
-		}
-	}
-	if vector == nil {
-		return []alt{{scalar: true}}
-	}
-	switch n.Func.Name {
-	case "label_replace", "label_join":
-		dst, ok := n.Args[1].(*parser.StringLiteral)
-		if !ok {
-			return vector
-		}
-		// label_replace with an empty replacement removes the label.
-		empty := false
-		if r, ok := n.Args[2].(*parser.StringLiteral); ok && n.Func.Name == "label_replace" && r.Val == "" {
-			empty = true
-		}
-		for i := range vector {
-			if vector[i].labels == nil {
-				continue
-			}
-			vector[i].labels = clone(vector[i].labels)
-			if empty {
-				delete(vector[i].labels, dst.Val)
-			} else {
-				vector[i].labels[dst.Val] = true
-			}
-		}
-	case "absent", "absent_over_time":
-		return []alt{{unknown: true}}
-	}
-	return vector
+	return alt{labels: analysis.Unbounded(vs)}
 }
 
 func (in inference) binary(n *parser.BinaryExpr) []alt {
@@ -317,123 +279,34 @@ func (in inference) binary(n *parser.BinaryExpr) []alt {
 	var out []alt
 	for _, a := range lhs {
 		for _, b := range rhs {
-			if !matches(a, b, vm) {
+			if !analysis.CanMatch(a.labels, b.labels, vm) {
 				continue
 			}
 			r := a
 			if vm != nil && vm.Card == parser.CardOneToMany {
 				r = b
 			}
+			r.labels, _ = analysis.Step(n, func(x parser.Expr) (analysis.Labels, bool) {
+				if x == n.LHS {
+					return a.labels, true
+				}
+				return b.labels, true
+			})
 			r.fromJob, r.fromExporter = a.fromJob || b.fromJob, a.fromExporter || b.fromExporter
 			r.key = slices.Concat(a.key, b.key)
 			if (a.fromJob && b.fromExporter) || (a.fromExporter && b.fromJob) {
-				r.key = joinKey(a, vm)
+				r.key = analysis.MatchKey(a.labels, vm)
 			}
-			out = append(out, r.result(a, b, vm))
+			out = append(out, r)
 		}
 	}
-	return out
-}
-
-// result gives r the labels Prometheus gives a matched pair: the matching
-// labels only for one-to-one with on, else its side's plus the included
-// labels of the other.
-func (r alt) result(a, b alt, vm *parser.VectorMatching) alt {
-	if r.unknown || vm == nil {
-		return r
-	}
-	out := clone(r.labels)
-	switch vm.Card {
-	case parser.CardOneToOne:
-		if vm.On {
-			out = labelSet{}
-			for _, l := range vm.MatchingLabels {
-				if a.labels[l] || a.unknown {
-					out[l] = true
-				}
-			}
-		}
-	case parser.CardManyToOne, parser.CardOneToMany:
-		other := b
-		if vm.Card == parser.CardOneToMany {
-			other = a
-		}
-		for _, l := range vm.Include {
-			if other.labels[l] || other.unknown {
-				out[l] = true
-			}
-		}
-	}
-	r.labels = out
-	return r
-}
-
-// matches reports whether series of kinds a and b can match: each label
-// the match compares is present on both sides or on neither.
-func matches(a, b alt, vm *parser.VectorMatching) bool {
-	if a.unknown || b.unknown {
-		return true
-	}
-	compared := map[string]bool{}
-	if vm != nil && vm.On {
-		for _, l := range vm.MatchingLabels {
-			compared[l] = true
-		}
-	} else {
-		for l := range a.labels {
-			compared[l] = true
-		}
-		for l := range b.labels {
-			compared[l] = true
-		}
-		if vm != nil {
-			for _, l := range vm.MatchingLabels {
-				delete(compared, l)
-			}
-		}
-		delete(compared, model.MetricNameLabel)
-	}
-	for l := range compared {
-		if a.labels[l] != b.labels[l] {
-			return false
-		}
-	}
-	return true
-}
-
-// joinKey is the labels a join of the job's series compares.
-func joinKey(a alt, vm *parser.VectorMatching) []string {
-	if vm != nil && vm.On {
-		return slices.Sorted(slices.Values(vm.MatchingLabels))
-	}
-	var out []string
-	for l := range a.labels {
-		if vm == nil || !slices.Contains(vm.MatchingLabels, l) {
-			out = append(out, l)
-		}
-	}
-	slices.Sort(out)
 	return out
 }
 
 // readsExporter reports whether e selects any of gateway-exporter's series.
 func readsExporter(e parser.Expr) bool {
-	found := false
-	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
-		if vs, ok := n.(*parser.VectorSelector); ok {
-			if m, ok := catalog.Lookup(vs.Name); ok && m.Source == catalog.SourceExporter {
-				found = true
-			}
-		}
-		return nil
+	return slices.ContainsFunc(analysis.Selectors(e), func(vs *parser.VectorSelector) bool {
+		m, ok := catalog.Lookup(vs.Name)
+		return ok && m.Source == catalog.SourceExporter
 	})
-	return found
-}
-
-func clone(l labelSet) labelSet {
-	out := make(labelSet, len(l))
-	for k := range l {
-		out[k] = true
-	}
-	return out
 }

@@ -95,6 +95,20 @@ func TestJoinsThatCannotMatchTheTargetsAreRejected(t *testing.T) {
 	}
 }
 
+// The join proof knows PromQL's labels as the lint checks do: count_values
+// adds its label, so a join on it can match.
+func TestJoinsOnALabelCountValuesAddsAreAccepted(t *testing.T) {
+	s := rules.Spec(rules.Production)
+	expr, err := parser.NewParser(parser.Options{}).ParseExpr(`count_values by (host) ("name", up{job="inference-gateway"} == 0) * on (host, name) group_left (exit_code, reason) topk by (host, name) (1, docker_container_last_termination_info{compose_service="inference-gateway"})`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Services[0].Alerts = append(s.Services[0].Alerts, spec.Alert{Name: "Custom", Expr: expr})
+	if _, err := renderPrometheus(Target{Spec: s}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestTargetsWithoutTheJoinedLabelsAreRejected(t *testing.T) {
 	s := rules.Spec(rules.Production)
 	cfg := prometheusConfig(s)

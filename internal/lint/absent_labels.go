@@ -1,5 +1,7 @@
 package lint
 
+import "github.com/sre-tools/promgen/internal/analysis"
+
 // absentLabels reports alerts on absent() whose templates read labels
 // absent() does not return. absent(x{job="a", instance=~".+"}) returns one
 // series with only the labels of its equality matchers (job), so a summary
@@ -16,14 +18,14 @@ func (absentLabels) Check(run *Run) []Problem {
 		if !r.IsAlert() || r.AST == nil {
 			return nil
 		}
-		whole, ok := labelsOf(r.AST)
+		whole, ok := analysis.LabelsOf(r.AST, nil)
 		if !ok {
 			return nil
 		}
-		var branches []resultLabels
-		if !whole.absent {
-			for _, b := range orBranches(r.AST) {
-				if rl, ok := labelsOf(b); ok && rl.absent {
+		var branches []analysis.Labels
+		if !whole.Absent {
+			for _, b := range analysis.OrBranches(r.AST) {
+				if rl, ok := analysis.LabelsOf(b, nil); ok && rl.Absent {
 					branches = append(branches, rl)
 				}
 			}
@@ -32,17 +34,17 @@ func (absentLabels) Check(run *Run) []Problem {
 			if ref.guarded {
 				return nil
 			}
-			if whole.absent {
-				if whole.missing(ref.name) == "" {
+			if whole.Absent {
+				if whole.Missing(ref.name) == "" {
 					return nil
 				}
 				return []Problem{ruleProblem(f, r, line(), templateSeverity(where),
-					"%s reads $labels.%s, but %s: it renders empty whenever the alert fires", where, ref.name, whole.why)}
+					"%s reads $labels.%s, but %s: it renders empty whenever the alert fires", where, ref.name, whole.Why)}
 			}
 			for _, b := range branches {
-				if b.missing(ref.name) != "" {
+				if b.Missing(ref.name) != "" {
 					return []Problem{ruleProblem(f, r, line(), SeverityWarning,
-						"%s reads $labels.%s, which the \"or absent(...)\" side does not return (%s): it renders empty when that side fires; guard it with {{ if $labels.%s }}", where, ref.name, b.why, ref.name)}
+						"%s reads $labels.%s, which the \"or absent(...)\" side does not return (%s): it renders empty when that side fires; guard it with {{ if $labels.%s }}", where, ref.name, b.Why, ref.name)}
 				}
 			}
 			return nil

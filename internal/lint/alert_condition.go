@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"github.com/sre-tools/promgen/internal/analysis"
+
 	"github.com/prometheus/prometheus/promql/parser"
 )
 
@@ -29,7 +31,7 @@ func (alertCondition) Check(run *Run) []Problem {
 			return []Problem{ruleProblem(f, r, r.ExprLine(b.PositionRange().Start), SeverityError,
 				"the comparison has bool, which returns 0 or 1 for every series instead of filtering: the alert fires for every series all the time; drop bool")}
 		}
-		if _, bare := unparen(r.AST).(*parser.VectorSelector); bare {
+		if _, bare := analysis.Unparen(r.AST).(*parser.VectorSelector); bare {
 			return []Problem{ruleProblem(f, r, line, SeverityWarning,
 				"the expression has no condition: every series it returns fires; compare it with a threshold unless the series exists only while something is wrong")}
 		}
@@ -41,12 +43,12 @@ func (alertCondition) Check(run *Run) []Problem {
 // isHeartbeat reports whether an alert is meant to fire always: vector(1)
 // or a number.
 func isHeartbeat(e parser.Expr) bool {
-	switch e := unparen(e).(type) {
+	switch e := analysis.Unparen(e).(type) {
 	case *parser.NumberLiteral:
 		return true
 	case *parser.Call:
 		if e.Func.Name == "vector" {
-			_, ok := unparen(e.Args[0]).(*parser.NumberLiteral)
+			_, ok := analysis.Unparen(e.Args[0]).(*parser.NumberLiteral)
 			return ok
 		}
 	}
@@ -82,7 +84,7 @@ func (run *Run) hasCondition(e parser.Expr, depth int) bool {
 	case *parser.MatrixSelector:
 		return run.hasCondition(e.VectorSelector, depth)
 	case *parser.VectorSelector:
-		name := metricName(e)
+		name := analysis.MetricName(e)
 		if name == "ALERTS" || name == "ALERTS_FOR_STATE" {
 			return true
 		}
@@ -114,8 +116,8 @@ func (run *Run) hasCondition(e parser.Expr, depth int) bool {
 		case e.Op == parser.LOR:
 			return run.hasCondition(e.LHS, depth) && run.hasCondition(e.RHS, depth)
 		case e.Op.IsComparisonOperator() && !e.ReturnBool:
-			if side, op, c, ok := constComparison(e); ok {
-				if v := run.rangeOf(side); v.known() && alwaysTrue(v, op, c) {
+			if side, op, c, ok := analysis.ConstComparison(e); ok {
+				if v := run.rangeOf(side); v.Known() && analysis.AlwaysTrue(v, op, c) {
 					return run.hasCondition(side, depth)
 				}
 				return true

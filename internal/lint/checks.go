@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-
-	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/promql/parser"
 )
 
 // Check is one lint rule. It sees every file of a run at once, so checks
@@ -132,51 +129,4 @@ func (run *Run) eachRule(fn func(f *RuleFile, g *Group, r *Rule) []Problem) []Pr
 // name so it reads on its own.
 func ruleProblem(f *RuleFile, r *Rule, line int, sev Severity, format string, args ...any) Problem {
 	return Problem{Path: f.Path, Line: line, Severity: sev, Message: r.String() + ": " + fmt.Sprintf(format, args...), rule: r.Name(), ruleLine: r.Line()}
-}
-
-// metricName returns the metric a selector reads, whether written as a name
-// or as a __name__ matcher; "" when it matches names by regexp.
-func metricName(vs *parser.VectorSelector) string {
-	if vs.Name != "" {
-		return vs.Name
-	}
-	for _, m := range vs.LabelMatchers {
-		if m.Name == labels.MetricName && m.Type == labels.MatchEqual {
-			return m.Value
-		}
-	}
-	return ""
-}
-
-// selectors returns every vector selector of an expression in source order.
-func selectors(e parser.Expr) []*parser.VectorSelector {
-	var out []*parser.VectorSelector
-	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
-		if vs, ok := n.(*parser.VectorSelector); ok {
-			out = append(out, vs)
-		}
-		return nil
-	})
-	return out
-}
-
-// unparen strips the parentheses around an expression, which do not change
-// what it means.
-func unparen(e parser.Expr) parser.Expr {
-	for {
-		switch p := e.(type) {
-		case *parser.ParenExpr:
-			e = p.Expr
-		case *parser.StepInvariantExpr:
-			e = p.Expr
-		default:
-			return e
-		}
-	}
-}
-
-// sameExpr reports whether two expressions are the same query, however they
-// are spaced or parenthesised.
-func sameExpr(a, b parser.Expr) bool {
-	return unparen(a).String() == unparen(b).String()
 }

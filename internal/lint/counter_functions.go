@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"github.com/sre-tools/promgen/internal/analysis"
+
 	"github.com/prometheus/prometheus/promql/parser"
 )
 
@@ -42,7 +44,7 @@ func (counterFunctions) Check(run *Run) []Problem {
 			if !ok {
 				return nil
 			}
-			name := metricName(vs)
+			name := analysis.MetricName(vs)
 			mt := run.types.of(name)
 			if mt.Type == "" {
 				return nil
@@ -101,9 +103,9 @@ func (counterFunctions) Check(run *Run) []Problem {
 // isOffsetOf reports whether a subtraction takes the same selector from
 // itself at another time (x - x offset 1h).
 func isOffsetOf(b *parser.BinaryExpr, vs *parser.VectorSelector) bool {
-	l, lok := unparen(b.LHS).(*parser.VectorSelector)
-	r, rok := unparen(b.RHS).(*parser.VectorSelector)
-	if !lok || !rok || metricName(l) != metricName(r) {
+	l, lok := analysis.Unparen(b.LHS).(*parser.VectorSelector)
+	r, rok := analysis.Unparen(b.RHS).(*parser.VectorSelector)
+	if !lok || !rok || analysis.MetricName(l) != analysis.MetricName(r) {
 		return false
 	}
 	return (l == vs || r == vs) && l.OriginalOffset != r.OriginalOffset

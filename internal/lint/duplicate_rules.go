@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"github.com/sre-tools/promgen/internal/analysis"
+
 	"fmt"
 	"maps"
 	"slices"
@@ -103,7 +105,7 @@ func identity(r *Rule) string {
 // normalExpr is the expression however it is spaced or parenthesised.
 func normalExpr(r *Rule) string {
 	if r.AST != nil {
-		return unparen(r.AST).String()
+		return analysis.Unparen(r.AST).String()
 	}
 	return r.Expr
 }

@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"github.com/sre-tools/promgen/internal/analysis"
+
 	"github.com/sre-tools/promgen/catalog"
 )
 
@@ -30,8 +32,8 @@ func (healthcheck) Check(run *Run) []Problem {
 
 // readsMetric reports whether r's expression selects metric.
 func readsMetric(r *Rule, metric string) bool {
-	for _, vs := range selectors(r.AST) {
-		if metricName(vs) == metric {
+	for _, vs := range analysis.Selectors(r.AST) {
+		if analysis.MetricName(vs) == metric {
 			return true
 		}
 	}

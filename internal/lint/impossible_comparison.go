@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"github.com/sre-tools/promgen/internal/analysis"
+
 	"strconv"
 
 	"github.com/prometheus/prometheus/promql/parser"
@@ -26,12 +28,12 @@ func (impossibleComparison) Check(run *Run) []Problem {
 			if !ok {
 				return nil
 			}
-			side, op, c, ok := constComparison(b)
+			side, op, c, ok := analysis.ConstComparison(b)
 			if !ok {
 				return nil
 			}
 			v := run.rangeOf(side)
-			if !v.known() || satisfiable(v, op, c) {
+			if !v.Known() || analysis.Satisfiable(v, op, c) {
 				return nil
 			}
 			what := "the alert never fires"
@@ -42,7 +44,7 @@ func (impossibleComparison) Check(run *Run) []Problem {
 				what = "it is always 0"
 			}
 			ps = append(ps, ruleProblem(f, r, r.ExprLine(b.PositionRange().Start), SeverityError,
-				"%s %s %s can never be true (%s): %s", short(unparen(side)), op, strconv.FormatFloat(c, 'g', -1, 64), v.why, what))
+				"%s %s %s can never be true (%s): %s", short(analysis.Unparen(side)), op, strconv.FormatFloat(c, 'g', -1, 64), v.Why, what))
 			return nil
 		})
 		return ps

@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"github.com/sre-tools/promgen/internal/analysis"
+
 	"reflect"
 	"regexp"
 	"slices"
@@ -53,7 +55,7 @@ func (joinFallback) Check(run *Run) []Problem {
 			}
 			ps = append(ps, ruleProblem(f, r, r.ExprLine(j.PositionRange().Start), sev,
 				"%s(%s) join yields nothing while the joined series are absent (exporter down, no data yet), so the alert cannot fire; add an \"or on(...)\" fallback to the %s side: %s",
-				modifier, strings.Join(j.VectorMatching.Include, ", "), side, unparen(base)))
+				modifier, strings.Join(j.VectorMatching.Include, ", "), side, analysis.Unparen(base)))
 			return nil
 		})
 		return ps
@@ -83,16 +85,16 @@ var metadataMetric = regexp.MustCompile(`(_info|_metadata|_labels|_annotations|_
 // metric names do.
 func otherSource(base, joined parser.Expr) (Severity, bool) {
 	var baseSources, baseNS []string
-	for _, vs := range selectors(base) {
-		name := metricName(vs)
+	for _, vs := range analysis.Selectors(base) {
+		name := analysis.MetricName(vs)
 		if m, ok := catalog.Lookup(name); ok {
 			baseSources = append(baseSources, string(m.Source))
 		}
 		baseNS = append(baseNS, namespace(name))
 	}
 	sev, other := SeverityWarning, false
-	for _, vs := range selectors(joined) {
-		name := metricName(vs)
+	for _, vs := range analysis.Selectors(joined) {
+		name := analysis.MetricName(vs)
 		if name == "" || metadataMetric.MatchString(name) && !catalogSourceDiffers(name, baseSources) {
 			continue
 		}
@@ -150,13 +152,13 @@ func hasFallback(j, base parser.Expr, path []parser.Node) bool {
 // printed to compare: printing every subtree of a long expression is
 // quadratic in its length.
 func containsExpr(e, want parser.Expr) bool {
-	want = unparen(want)
+	want = analysis.Unparen(want)
 	text := want.String()
 	kind := reflect.TypeOf(want)
 	found := false
 	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
 		if x, ok := n.(parser.Expr); ok && !found {
-			x = unparen(x)
+			x = analysis.Unparen(x)
 			found = reflect.TypeOf(x) == kind && x.String() == text
 		}
 		return nil

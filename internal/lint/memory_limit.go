@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"github.com/sre-tools/promgen/internal/analysis"
+
 	"slices"
 
 	"github.com/prometheus/common/model"
@@ -43,10 +45,10 @@ func isMemoryRatio(e parser.Expr) bool {
 	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
 		switch n := n.(type) {
 		case *parser.VectorSelector:
-			ratio = ratio || metricName(n) == catalog.ContainerMemoryUsageRatio
+			ratio = ratio || analysis.MetricName(n) == catalog.ContainerMemoryUsageRatio
 		case *parser.BinaryExpr:
-			ratio = ratio || n.Op == parser.DIV && slices.ContainsFunc(selectors(n), func(vs *parser.VectorSelector) bool {
-				return slices.Contains(memoryLimitMetrics, metricName(vs))
+			ratio = ratio || n.Op == parser.DIV && slices.ContainsFunc(analysis.Selectors(n), func(vs *parser.VectorSelector) bool {
+				return slices.Contains(memoryLimitMetrics, analysis.MetricName(vs))
 			})
 		}
 		return nil
@@ -66,7 +68,7 @@ func alertServices(r *Rule, services []Service) []Service {
 			}
 		}
 	}
-	for _, vs := range selectors(r.AST) {
+	for _, vs := range analysis.Selectors(r.AST) {
 		for _, m := range vs.LabelMatchers {
 			if m.Type != labels.MatchEqual {
 				continue

@@ -1,6 +1,10 @@
 package lint
 
 import (
+	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/sre-tools/promgen/internal/analysis"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -219,4 +223,13 @@ func (t *types) exists(name string) bool {
 		}
 	}
 	return false
+}
+
+// rangeOf is an expression's value range, counters as the metadata and
+// catalog type them.
+func (run *Run) rangeOf(e parser.Expr) analysis.Range {
+	return analysis.RangeOf(e, func(name string) bool {
+		mt := run.types.of(name)
+		return mt.Type == "counter" && !mt.Guessed
+	})
 }

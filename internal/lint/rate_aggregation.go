@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"github.com/sre-tools/promgen/internal/analysis"
+
 	"github.com/prometheus/prometheus/promql/parser"
 )
 
@@ -25,9 +27,9 @@ func (rateAggregation) Check(run *Run) []Problem {
 			if !ok || !counterFuncs[c.Func.Name] || len(c.Args) == 0 {
 				return nil
 			}
-			switch a := unparen(c.Args[0]).(type) {
+			switch a := analysis.Unparen(c.Args[0]).(type) {
 			case *parser.SubqueryExpr:
-				if agg, ok := unparen(a.Expr).(*parser.AggregateExpr); ok && agg.Op != parser.TOPK && agg.Op != parser.BOTTOMK {
+				if agg, ok := analysis.Unparen(a.Expr).(*parser.AggregateExpr); ok && agg.Op != parser.TOPK && agg.Op != parser.BOTTOMK {
 					ps = append(ps, ruleProblem(f, r, r.ExprLine(c.PositionRange().Start), SeverityError,
 						"%s() of %s(...) over a subquery: the aggregate hides each series' counter resets, so a restart reads as a huge spike; write %s(%s(...[range]))",
 						c.Func.Name, agg.Op, agg.Op, c.Func.Name))
@@ -37,9 +39,9 @@ func (rateAggregation) Check(run *Run) []Problem {
 				if vs == nil {
 					return nil
 				}
-				name := metricName(vs)
+				name := analysis.MetricName(vs)
 				for _, rec := range run.recorded[name] {
-					if agg, ok := unparen(rec.AST).(*parser.AggregateExpr); ok && rec.AST != nil && !usesCounterFunc(agg) && agg.Op == parser.SUM {
+					if agg, ok := analysis.Unparen(rec.AST).(*parser.AggregateExpr); ok && rec.AST != nil && !usesCounterFunc(agg) && agg.Op == parser.SUM {
 						ps = append(ps, ruleProblem(f, r, r.ExprLine(c.PositionRange().Start), SeverityWarning,
 							"%s() of %q, which a rule records as sum() of raw values: the sum hides each series' counter resets, so a restart reads as a huge spike; record sum(%s(...)) instead",
 							c.Func.Name, name, c.Func.Name))

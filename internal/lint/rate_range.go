@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"github.com/sre-tools/promgen/internal/analysis"
+
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/promql/parser"
 )
@@ -38,7 +40,7 @@ func (rateRange) Check(run *Run) []Problem {
 			if !ok || !twoSampleFuncs[c.Func.Name] || len(c.Args) == 0 {
 				return nil
 			}
-			m, ok := unparen(c.Args[0]).(*parser.MatrixSelector)
+			m, ok := analysis.Unparen(c.Args[0]).(*parser.MatrixSelector)
 			if !ok || m.Range >= 2*interval {
 				return nil
 			}

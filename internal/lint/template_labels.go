@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"github.com/sre-tools/promgen/internal/analysis"
+
 	"maps"
 	"slices"
 
@@ -23,12 +25,12 @@ func (templateLabels) Check(run *Run) []Problem {
 		if !r.IsAlert() || r.AST == nil {
 			return nil
 		}
-		rl, ok := labelsOf(r.AST)
-		if !ok || rl.absent || hasAbsentBranch(r.AST) {
+		rl, ok := analysis.LabelsOf(r.AST, nil)
+		if !ok || rl.Absent || hasAbsentBranch(r.AST) {
 			return nil
 		}
 		return run.eachTemplateRef(r, func(ref labelRef, where string, line func() int) []Problem {
-			why := rl.missing(ref.name)
+			why := rl.Missing(ref.name)
 			if why == "" || ref.guarded {
 				return nil
 			}
@@ -92,8 +94,8 @@ func quote(s string) string { return `"` + s + `"` }
 // hasAbsentBranch reports whether one side of an "or" is absent(), whose
 // labels absent-labels reports on.
 func hasAbsentBranch(e parser.Expr) bool {
-	for _, b := range orBranches(e) {
-		if rl, ok := labelsOf(b); ok && rl.absent {
+	for _, b := range analysis.OrBranches(e) {
+		if rl, ok := analysis.LabelsOf(b, nil); ok && rl.Absent {
 			return true
 		}
 	}

@@ -35,7 +35,7 @@ func TestTemplateLabels(t *testing.T) {
 `,
 		},
 		{
-			name: "labels an aggregation, on() or histogram_quantile() removed are reported, an error in a label",
+			name: "labels an aggregation, on(), histogram_quantile() or an empty label_replace() removed are reported, an error in a label",
 			in: `groups:
 - name: g
   rules:
@@ -59,6 +59,10 @@ func TestTemplateLabels(t *testing.T) {
     expr: count without (instance) (up == 0) > 1
     annotations:
       summary: '{{ $labels.instance }}'
+  - alert: E
+    expr: label_replace(up == 0, "instance", "", "", "")
+    annotations:
+      summary: '{{ $labels.instance }}'
 `,
 			want: []string{
 				`rules.yml:7: error template-labels: alert "A": label "instance" reads $labels.instance, but the expression's sum by (job) removes that label: it renders empty`,
@@ -67,6 +71,7 @@ func TestTemplateLabels(t *testing.T) {
 				`rules.yml:19: warning template-labels: alert "C": annotation "summary" reads $labels.instance, but the expression's on(job) removes that label: it renders empty`,
 				`rules.yml:19: warning template-labels: alert "C": annotation "summary" reads $labels.severity, but the expression's on(job) removes that label: it renders empty ($labels holds the series' labels, not the rule's own)`,
 				`rules.yml:23: warning template-labels: alert "D": annotation "summary" reads $labels.instance, but the expression's count without (instance) removes that label: it renders empty`,
+				`rules.yml:27: warning template-labels: alert "E": annotation "summary" reads $labels.instance, but the expression's label_replace() with an empty replacement removes that label: it renders empty`,
 			},
 		},
 	})

@@ -1,5 +1,7 @@
 package lint
 
+import "github.com/sre-tools/promgen/internal/analysis"
+
 // unknownMetric warns about metric names that no source knows: not the
 // catalog, not Prometheus' own series (up, scrape_*, ALERTS), not the
 // metadata of --metadata or --prometheus, and no rule of the run records
@@ -22,8 +24,8 @@ func (unknownMetric) Check(run *Run) []Problem {
 		}
 		var ps []Problem
 		seen := map[string]bool{}
-		for _, vs := range selectors(r.AST) {
-			name := metricName(vs)
+		for _, vs := range analysis.Selectors(r.AST) {
+			name := analysis.MetricName(vs)
 			if name == "" || seen[name] || run.types.exists(name) || len(run.recorded[name]) > 0 {
 				continue
 			}

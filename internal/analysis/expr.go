@@ -1,0 +1,62 @@
+package analysis
+
+import (
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+)
+
+// MetricName returns the metric a selector reads, whether written as a name
+// or as a __name__ matcher; "" when it matches names by regexp.
+func MetricName(vs *parser.VectorSelector) string {
+	if vs.Name != "" {
+		return vs.Name
+	}
+	for _, m := range vs.LabelMatchers {
+		if m.Name == labels.MetricName && m.Type == labels.MatchEqual {
+			return m.Value
+		}
+	}
+	return ""
+}
+
+// Selectors returns every vector selector of an expression in source order:
+// the series it reads.
+func Selectors(e parser.Expr) []*parser.VectorSelector {
+	var out []*parser.VectorSelector
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		if vs, ok := n.(*parser.VectorSelector); ok {
+			out = append(out, vs)
+		}
+		return nil
+	})
+	return out
+}
+
+// Unparen strips the parentheses around an expression, which do not change
+// what it means.
+func Unparen(e parser.Expr) parser.Expr {
+	for {
+		switch p := e.(type) {
+		case *parser.ParenExpr:
+			e = p.Expr
+		case *parser.StepInvariantExpr:
+			e = p.Expr
+		default:
+			return e
+		}
+	}
+}
+
+// SameExpr reports whether two expressions are the same query, however they
+// are spaced or parenthesised.
+func SameExpr(a, b parser.Expr) bool {
+	return Unparen(a).String() == Unparen(b).String()
+}
+
+// OrBranches returns the alternatives of an expression's "or"s.
+func OrBranches(e parser.Expr) []parser.Expr {
+	if b, ok := Unparen(e).(*parser.BinaryExpr); ok && b.Op == parser.LOR {
+		return append(OrBranches(b.LHS), OrBranches(b.RHS)...)
+	}
+	return []parser.Expr{e}
+}
