@@ -243,6 +243,8 @@ func (v *validator) scrape() {
 			at("tls", "%q is a local socket: TLS and basic auth are for a daemon reached over the network", h.Address)
 		case u.Scheme == "tcp" && (h.TLS != nil || h.BasicAuth != nil):
 			at("address", "%q: docker_sd_configs ignores TLS and auth on tcp://; write https://%s", h.Address, u.Host)
+		case u.Scheme == "http" && h.TLS != nil:
+			at("tls", "set, but %q is plain http://; write https://%s", h.Address, u.Host)
 		case u.Port() == "2376" && u.Scheme != "https":
 			at("tls", "%q is Docker's TLS port but the address is not https:// with tls set", h.Address)
 		}

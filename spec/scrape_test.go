@@ -39,6 +39,9 @@ func TestValidateScrape(t *testing.T) {
 		{"TLS on tcp:// is rejected, as docker_sd would ignore it", func(s *spec.Spec) {
 			s.Hosts = []spec.Host{{Name: "gpu-1", Address: "tcp://gpu-1:2376", TLS: &spec.TLS{CAFile: "ca.pem"}}}
 		}, []string{`host "gpu-1": address: "tcp://gpu-1:2376": docker_sd_configs ignores TLS and auth on tcp://; write https://gpu-1:2376`}},
+		{"TLS on an http:// host is rejected", func(s *spec.Spec) {
+			s.Hosts = []spec.Host{{Name: "gpu-1", Address: "http://gpu-1:2375", TLS: &spec.TLS{CAFile: "ca.pem"}}}
+		}, []string{`host "gpu-1": tls: set, but "http://gpu-1:2375" is plain http://; write https://gpu-1:2375`}},
 		{"TLS on a local socket is rejected", func(s *spec.Spec) {
 			s.Hosts = []spec.Host{{Name: "local", Address: "unix:///var/run/docker.sock", TLS: &spec.TLS{CAFile: "ca.pem"}}}
 		}, []string{`host "local": tls: "unix:///var/run/docker.sock" is a local socket`}},
