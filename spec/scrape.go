@@ -26,7 +26,46 @@ type Host struct {
 	Name string
 	// Address is the Docker daemon's address, as docker_sd_configs' host:
 	// unix:///var/run/docker.sock, tcp://node-2:2375 or https://node-2:2376.
+	// A daemon behind TLS (dockerd --tlsverify, port 2376) takes https://:
+	// docker_sd_configs applies TLS and auth to http(s) addresses only.
 	Address string
+	// TLS is how Prometheus verifies the daemon and proves itself to it
+	// (dockerd --tlsverify wants a client certificate); https:// only.
+	TLS *TLS
+	// BasicAuth is for a daemon behind an authenticating proxy; https://
+	// or http:// only.
+	BasicAuth *BasicAuth
+}
+
+// TLS is the TLS side of a scrape or discovery: file paths as the
+// Prometheus that reads prometheus.yml sees them. There is deliberately no
+// insecure_skip_verify: a daemon or exporter that cannot be verified is
+// one anyone on the path can impersonate.
+type TLS struct {
+	// CAFile verifies the server's certificate. Empty: the system's roots.
+	CAFile string
+	// CertFile and KeyFile are Prometheus' client certificate and its key,
+	// for a server that verifies clients; both or neither.
+	CertFile, KeyFile string
+	// ServerName is the name the server's certificate must hold, when it
+	// is not the name Prometheus dials.
+	ServerName string
+}
+
+// BasicAuth is HTTP basic authentication. The password is only ever read
+// from a file where Prometheus runs: the generated files are committed.
+type BasicAuth struct {
+	// Username is the user name.
+	Username string
+	// PasswordFile holds the password.
+	PasswordFile string
+}
+
+// Remote reports whether Prometheus reaches h over the network, where a
+// container's bridge IP is out of reach and its published port is not.
+func (h Host) Remote() bool {
+	u, err := url.Parse(h.Address)
+	return err == nil && u.Scheme != "unix" && u.Scheme != "npipe"
 }
 
 // DefaultHost is the one local host of a spec that names none.
@@ -71,6 +110,13 @@ type Prometheus struct {
 	ExporterPort int
 	// CAdvisorPort is cAdvisor's port on every host. Default 8080.
 	CAdvisorPort int
+	// ExporterTLS, when set, scrapes gateway-exporter over https with it,
+	// as its --web.config.file's tls_server_config demands; one setting
+	// for every host, each exporter's certificate naming its host.
+	ExporterTLS *TLS
+	// ExporterBasicAuth is the basic auth gateway-exporter's
+	// --web.config.file demands (basic_auth_users).
+	ExporterBasicAuth *BasicAuth
 	// RefreshInterval is how often docker_sd_configs lists each host's
 	// containers: a new replica is scraped at most this long after it
 	// starts. Default 1m, Prometheus' own.
@@ -187,12 +233,26 @@ func (v *validator) scrape() {
 			at("name", "duplicate host")
 		}
 		seen[h.Name] = true
-		if h.Address == "" {
-			at("address", "missing: the Docker daemon's address, e.g. unix:///var/run/docker.sock or tcp://%s:2375", h.Name)
-		} else if u, err := url.Parse(h.Address); err != nil || !slices.Contains(dockerSchemes, u.Scheme) || (u.Scheme != "unix" && u.Hostname() == "") {
+		u, err := url.Parse(h.Address)
+		switch {
+		case h.Address == "":
+			at("address", "missing: the Docker daemon's address, e.g. unix:///var/run/docker.sock or https://%s:2376", h.Name)
+		case err != nil || !slices.Contains(dockerSchemes, u.Scheme) || (u.Scheme != "unix" && u.Hostname() == ""):
 			at("address", "%q is not a Docker daemon address (unix://, tcp://, http:// or https://)", h.Address)
+		case u.Scheme == "unix" && (h.TLS != nil || h.BasicAuth != nil):
+			at("tls", "%q is a local socket: TLS and basic auth are for a daemon reached over the network", h.Address)
+		case u.Scheme == "tcp" && (h.TLS != nil || h.BasicAuth != nil):
+			at("address", "%q: docker_sd_configs ignores TLS and auth on tcp://; write https://%s", h.Address, u.Host)
+		case u.Scheme == "http" && h.TLS != nil:
+			at("tls", "set, but %q is plain http://; write https://%s", h.Address, u.Host)
+		case u.Port() == "2376" && u.Scheme != "https":
+			at("tls", "%q is Docker's TLS port but the address is not https:// with tls set", h.Address)
 		}
+		v.client(at, h.TLS, h.BasicAuth)
 	}
+	v.client(func(field, format string, args ...any) {
+		v.add(FieldError{Field: "prometheus.exporter_" + field, Problem: fmt.Sprintf(format, args...)})
+	}, s.Prometheus.ExporterTLS, s.Prometheus.ExporterBasicAuth)
 	p := s.Prometheus
 	if p.Retention < 0 {
 		v.add(FieldError{Field: "prometheus.retention", Problem: fmt.Sprintf("%s must not be negative", p.Retention)})
@@ -229,6 +289,29 @@ func (v *validator) scrape() {
 				v.add(v.at(svc, a, "", "expr", "reads job %q, which without_cadvisor leaves unscraped: it would never fire", job))
 			}
 		})
+	}
+}
+
+// client checks a TLS and basic auth pair, reporting through at with the
+// field names tls.* and basic_auth.*.
+func (v *validator) client(at func(field, format string, args ...any), t *TLS, b *BasicAuth) {
+	if t != nil {
+		switch {
+		case t.CertFile != "" && t.KeyFile == "":
+			at("tls.key_file", "missing: cert_file %q needs its key", t.CertFile)
+		case t.KeyFile != "" && t.CertFile == "":
+			at("tls.cert_file", "missing: key_file %q needs its certificate", t.KeyFile)
+		case *t == TLS{}:
+			at("tls", "empty: set ca_file, or cert_file and key_file")
+		}
+	}
+	if b != nil {
+		if b.Username == "" {
+			at("basic_auth.username", "missing")
+		}
+		if b.PasswordFile == "" {
+			at("basic_auth.password_file", "missing: the password is read from a file, never written in the spec")
+		}
 	}
 }
 

@@ -27,6 +27,33 @@ func TestValidateScrape(t *testing.T) {
 		{"duplicate host names are rejected", func(s *spec.Spec) {
 			s.Hosts = []spec.Host{{Name: "node-1", Address: "tcp://a:2375"}, {Name: "node-1", Address: "tcp://b:2375"}}
 		}, []string{`host "node-1": name: duplicate host`}},
+		{"a TLS host with its CA, client certificate and basic auth passes", func(s *spec.Spec) {
+			s.Hosts = []spec.Host{{Name: "gpu-1", Address: "https://gpu-1:2376",
+				TLS:       &spec.TLS{CAFile: "/etc/prometheus/docker/ca.pem", CertFile: "/etc/prometheus/docker/cert.pem", KeyFile: "/etc/prometheus/docker/key.pem"},
+				BasicAuth: &spec.BasicAuth{Username: "prometheus", PasswordFile: "/etc/prometheus/docker/password"}}}
+			s.Prometheus.ExporterTLS = &spec.TLS{CAFile: "/etc/prometheus/exporter/ca.pem"}
+		}, nil},
+		{"Docker's TLS port on tcp:// without TLS is named with the host", func(s *spec.Spec) {
+			s.Hosts = []spec.Host{{Name: "gpu-1", Address: "tcp://gpu-1:2376"}}
+		}, []string{`host "gpu-1": tls: "tcp://gpu-1:2376" is Docker's TLS port but the address is not https://`}},
+		{"TLS on tcp:// is rejected, as docker_sd would ignore it", func(s *spec.Spec) {
+			s.Hosts = []spec.Host{{Name: "gpu-1", Address: "tcp://gpu-1:2376", TLS: &spec.TLS{CAFile: "ca.pem"}}}
+		}, []string{`host "gpu-1": address: "tcp://gpu-1:2376": docker_sd_configs ignores TLS and auth on tcp://; write https://gpu-1:2376`}},
+		{"TLS on an http:// host is rejected", func(s *spec.Spec) {
+			s.Hosts = []spec.Host{{Name: "gpu-1", Address: "http://gpu-1:2375", TLS: &spec.TLS{CAFile: "ca.pem"}}}
+		}, []string{`host "gpu-1": tls: set, but "http://gpu-1:2375" is plain http://; write https://gpu-1:2375`}},
+		{"TLS on a local socket is rejected", func(s *spec.Spec) {
+			s.Hosts = []spec.Host{{Name: "local", Address: "unix:///var/run/docker.sock", TLS: &spec.TLS{CAFile: "ca.pem"}}}
+		}, []string{`host "local": tls: "unix:///var/run/docker.sock" is a local socket`}},
+		{"a client certificate without its key is named with the host and field", func(s *spec.Spec) {
+			s.Hosts = []spec.Host{{Name: "gpu-1", Address: "https://gpu-1:2376", TLS: &spec.TLS{CAFile: "ca.pem", CertFile: "cert.pem"}}}
+		}, []string{`host "gpu-1": tls.key_file: missing: cert_file "cert.pem" needs its key`}},
+		{"basic auth without a password file is rejected", func(s *spec.Spec) {
+			s.Hosts = []spec.Host{{Name: "gpu-1", Address: "https://gpu-1:2376", TLS: &spec.TLS{CAFile: "ca.pem"}, BasicAuth: &spec.BasicAuth{Username: "prometheus"}}}
+		}, []string{`host "gpu-1": basic_auth.password_file: missing`}},
+		{"the exporter's key without its certificate is named with the field", func(s *spec.Spec) {
+			s.Prometheus.ExporterTLS = &spec.TLS{KeyFile: "key.pem"}
+		}, []string{`prometheus.exporter_tls.cert_file: missing: key_file "key.pem" needs its certificate`}},
 		{"a host without a name is located by its index", func(s *spec.Spec) {
 			s.Hosts = []spec.Host{{Address: "tcp://a:2375"}}
 		}, []string{`hosts[0].name: missing`}},

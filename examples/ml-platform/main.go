@@ -111,20 +111,31 @@ func services(p rules.Profile) spec.Spec {
 	ranker.Kubernetes.Alerts = rules.KubernetesRunbook(k8s, ranker, p)
 	embedder.Kubernetes.Alerts = rules.KubernetesRunbook(k8s, embedder, p)
 
+	// One client certificate and CA for both Docker daemons, as files on
+	// the Prometheus machine; promgen writes only their paths.
+	dockerTLS := &spec.TLS{CAFile: "/etc/prometheus/docker/ca.pem",
+		CertFile: "/etc/prometheus/docker/client.pem", KeyFile: "/etc/prometheus/docker/client-key.pem"}
 	s := spec.Spec{
 		Services: []spec.Service{ranker, embedder, batch},
 		Sources:  spec.Sources{ExporterJob: "docker-diagnosis"},
 		// Two Docker hosts: every target and every exporter series carries
 		// its host label, so a page joins its own container's diagnosis.
+		// Their daemons run with --tlsverify on 2376: Prometheus shows its
+		// client certificate (files on the Prometheus machine).
 		Hosts: []spec.Host{
-			{Name: "gpu-1", Address: "tcp://gpu-1.ml.example.com:2375"},
-			{Name: "gpu-2", Address: "tcp://gpu-2.ml.example.com:2375"},
+			{Name: "gpu-1", Address: "https://gpu-1.ml.example.com:2376", TLS: dockerTLS},
+			{Name: "gpu-2", Address: "https://gpu-2.ml.example.com:2376", TLS: dockerTLS},
 		},
 		RunbookURL: "https://runbooks.example.com/ml-platform/service-down",
 		Kubernetes: k8s,
 		// The team's own prometheus.yml (its node and redis jobs, labels
 		// and remote storage); promgen adds its rules and jobs to it.
-		Prometheus: spec.Prometheus{Base: "examples/ml-platform/prometheus-base.yml"},
+		Prometheus: spec.Prometheus{Base: "examples/ml-platform/prometheus-base.yml",
+			// The exporters serve behind --web.config.file: TLS with
+			// client certificates and basic auth.
+			ExporterTLS:       &spec.TLS{CAFile: "/etc/prometheus/exporter/ca.pem", CertFile: "/etc/prometheus/exporter/client.pem", KeyFile: "/etc/prometheus/exporter/client-key.pem"},
+			ExporterBasicAuth: &spec.BasicAuth{Username: "prometheus", PasswordFile: "/etc/prometheus/exporter/password"},
+		},
 	}
 	// Pipeline alerts are declared once, after the services: they name the
 	// services whose pages would lose their diagnosis.

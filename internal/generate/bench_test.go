@@ -75,6 +75,32 @@ func BenchmarkMarshal(b *testing.B) {
 	b.ReportMetric(float64((cpuTime(b)-start).Milliseconds())/float64(b.N), "cpu-ms/op")
 }
 
+// BenchmarkPrometheusHosts measures prometheus.yml alone (built, loaded
+// back, its joins checked) for 100 services on two hosts, local sockets
+// against remote daemons over TLS, whose jobs carry the published-port
+// relabelling and a tls_config each; docs/generate.md records the figures.
+func BenchmarkPrometheusHosts(b *testing.B) {
+	tls := &spec.TLS{CAFile: "/etc/prometheus/docker/ca.pem", CertFile: "/etc/prometheus/docker/client.pem", KeyFile: "/etc/prometheus/docker/client-key.pem"}
+	for _, c := range []struct {
+		name  string
+		hosts []spec.Host
+	}{
+		{"local", []spec.Host{{Name: "a", Address: "unix:///var/run/docker.sock"}, {Name: "b", Address: "unix:///run/b/docker.sock"}}},
+		{"remote-tls", []spec.Host{{Name: "a", Address: "https://a:2376", TLS: tls}, {Name: "b", Address: "https://b:2376", TLS: tls}}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			s, _ := scaleSpec(b, 100)
+			s.Hosts = c.hosts
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := renderPrometheus(Target{Spec: s}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // cpuTime is scalespec.CPUTime, failing the benchmark on an error.
 func cpuTime(tb testing.TB) time.Duration {
 	d, err := scalespec.CPUTime()

@@ -96,7 +96,7 @@ func fixture() spec.Spec {
 		}},
 	}
 	return spec.Spec{Services: []spec.Service{api, worker}, Pipeline: []spec.Alert{exporterDown}, RunbookURL: "https://example.com/runbooks/all",
-		Hosts: []spec.Host{{Name: "a", Address: "unix:///var/run/docker.sock"}, {Name: "b", Address: "https://b.example.com:2376"}}}
+		Hosts: []spec.Host{{Name: "a", Address: "unix:///var/run/docker.sock"}, {Name: "b", Address: "https://b.example.com:2376", TLS: &spec.TLS{CAFile: "/etc/prometheus/docker/ca.pem"}}}}
 }
 
 func buildFixture(t *testing.T) Files {

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	commoncfg "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/discovery"
@@ -91,7 +92,12 @@ func prometheusConfig(s spec.Spec) *config.Config {
 	for _, svc := range s.Services {
 		cfg.ScrapeConfigs = append(cfg.ScrapeConfigs, serviceJobs(svc, hosts, p.RefreshInterval)...)
 	}
-	cfg.ScrapeConfigs = append(cfg.ScrapeConfigs, hostJob(s.Sources.Exporter(), p.ExporterPort, hosts))
+	exporter := hostJob(s.Sources.Exporter(), p.ExporterPort, hosts)
+	if p.ExporterTLS != nil {
+		exporter.Scheme = "https"
+	}
+	exporter.HTTPClientConfig = httpClient(p.ExporterTLS, p.ExporterBasicAuth)
+	cfg.ScrapeConfigs = append(cfg.ScrapeConfigs, exporter)
 	if !s.Sources.WithoutCAdvisor {
 		cfg.ScrapeConfigs = append(cfg.ScrapeConfigs, hostJob(s.Sources.CAdvisor(), p.CAdvisorPort, hosts))
 	}
@@ -132,6 +138,19 @@ func scrapeConfig(job, metricsPath string, sd discovery.Configs) *config.ScrapeC
 	return &c
 }
 
+// httpClient is Prometheus' HTTP client with the spec's TLS and basic
+// auth; nil for either leaves Prometheus' default.
+func httpClient(t *spec.TLS, b *spec.BasicAuth) commoncfg.HTTPClientConfig {
+	c := commoncfg.DefaultHTTPClientConfig
+	if t != nil {
+		c.TLSConfig = commoncfg.TLSConfig{CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile, ServerName: t.ServerName}
+	}
+	if b != nil {
+		c.BasicAuth = &commoncfg.BasicAuth{Username: b.Username, PasswordFile: b.PasswordFile}
+	}
+	return c
+}
+
 func hostPort(host string, port int) string {
 	return net.JoinHostPort(host, strconv.Itoa(port))
 }
@@ -162,6 +181,7 @@ func serviceJobs(svc spec.Service, hosts []spec.Host, refresh time.Duration) []*
 		sd.Filters = containerFilters(svc)
 		sd.HostNetworkingHost = h.Machine()
 		sd.RefreshInterval = model.Duration(refresh)
+		sd.HTTPClientConfig = httpClient(h.TLS, h.BasicAuth)
 		c := scrapeConfig(job, sc.Path, discovery.Configs{&sd})
 		c.RelabelConfigs = containerRelabels(h, sc.Port)
 		if len(hosts) > 1 {
@@ -194,6 +214,8 @@ const (
 	metaContainerName  = metaDocker + "container_name"
 	metaNetworkMode    = metaDocker + "container_network_mode"
 	metaNetworkIP      = metaDocker + "network_ip"
+	metaPortPrivate    = metaDocker + "port_private"
+	metaPortPublic     = metaDocker + "port_public"
 	metaContainerLabel = metaDocker + "container_label_"
 )
 
@@ -202,6 +224,13 @@ const (
 func dockerMeta(key string) model.LabelName {
 	return model.LabelName(metaContainerLabel + strutil.SanitizeLabelName(key))
 }
+
+// Scratch labels of the relabelling, dropped with every other __ label
+// once it is done.
+const (
+	tmpMetricsPort = "__tmp_metrics_port"
+	tmpPrivatePort = "__tmp_private_port"
+)
 
 // containerRelabels make each discovered container one target at port,
 // or at the port of its prometheus.io/port label, labelled as
@@ -212,22 +241,47 @@ func dockerMeta(key string) model.LabelName {
 // container's IP, and for a host-network container one target at the
 // host's address without a port; every one is rewritten to its port, and
 // the duplicates that leaves are one target to Prometheus. Later rules win.
+//
+// A remote host's bridge IPs are out of Prometheus' reach, so there a
+// container is scraped where Docker publishes its metrics port: the
+// target of that port, at its public port on the host's address; the
+// targets of its other ports are dropped. A container that has no port
+// listed (stopped, or on the host network) keeps its one target.
 func containerRelabels(h spec.Host, port int) []*relabel.Config {
 	p := strconv.Itoa(port)
 	portLabel := dockerMeta(catalog.DockerLabelMetricsPort)
 	ip, mode := []model.LabelName{metaNetworkIP}, []model.LabelName{metaNetworkMode}
-	return []*relabel.Config{
+	rs := []*relabel.Config{
 		replace(ip, `([^:]+)`, model.AddressLabel, "${1}:"+p),
 		replace(ip, `(.*:.*)`, model.AddressLabel, "[${1}]:"+p),
 		replace(append(ip, portLabel), `([^:]+);([0-9]+)`, model.AddressLabel, "${1}:${2}"),
 		replace(append(ip, portLabel), `(.*:.*);([0-9]+)`, model.AddressLabel, "[${1}]:${2}"),
+	}
+	if h.Remote() {
+		rs = append(rs,
+			set(tmpMetricsPort, p),
+			replace([]model.LabelName{portLabel}, `([0-9]+)`, tmpMetricsPort, "${1}"),
+			replace([]model.LabelName{metaPortPrivate, tmpMetricsPort}, `;(.*)`, tmpPrivatePort, "${1}"),
+			replace([]model.LabelName{metaPortPrivate}, `([0-9]+)`, tmpPrivatePort, "${1}"),
+			keepEqual(tmpPrivatePort, tmpMetricsPort),
+			replace([]model.LabelName{metaPortPublic}, `([0-9]+)`, model.AddressLabel, net.JoinHostPort(h.Machine(), "${1}")),
+		)
+	}
+	return append(rs,
 		replace(mode, `host`, model.AddressLabel, hostPort(h.Machine(), port)),
 		replace(append(mode, portLabel), `host;([0-9]+)`, model.AddressLabel, net.JoinHostPort(h.Machine(), "${1}")),
 		replace([]model.LabelName{metaContainerName}, `/?(.*)`, catalog.LabelName, "${1}"),
 		replace([]model.LabelName{dockerMeta(catalog.DockerLabelComposeProject)}, `(.*)`, catalog.LabelComposeProject, "${1}"),
 		replace([]model.LabelName{dockerMeta(catalog.DockerLabelComposeService)}, `(.*)`, catalog.LabelComposeService, "${1}"),
 		set(catalog.LabelHost, h.Name),
-	}
+	)
+}
+
+// keepEqual keeps the targets whose source equals target's value.
+func keepEqual(source, target model.LabelName) *relabel.Config {
+	d := relabel.DefaultRelabelConfig
+	return &relabel.Config{Action: relabel.KeepEqual, SourceLabels: model.LabelNames{source}, TargetLabel: string(target),
+		Separator: d.Separator, Regex: d.Regex, Replacement: d.Replacement}
 }
 
 // replace is a replace action from source to target. What Prometheus

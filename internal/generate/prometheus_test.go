@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/config"
+	"github.com/prometheus/prometheus/discovery/moby"
 	"github.com/prometheus/prometheus/discovery/targetgroup"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/relabel"
@@ -139,6 +140,102 @@ func TestDiscoveredContainersCarryTheExportersLabelsAndTheirHost(t *testing.T) {
 				t.Errorf("got %v\nwant %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// published is what docker_sd_configs discovers for one listed port of a
+// container: the private port and, when Docker publishes it, the public one.
+func published(c model.LabelSet, private, public string) model.LabelSet {
+	c = maps.Clone(c)
+	c["__meta_docker_port_private"] = model.LabelValue(private)
+	if public != "" {
+		c["__meta_docker_port_public"] = model.LabelValue(public)
+		c["__meta_docker_port_public_ip"] = "0.0.0.0"
+	}
+	return c
+}
+
+// TestRemoteContainersAreScrapedAtTheirPublishedPort: a bridge IP on
+// another machine is out of Prometheus' reach, the port Docker publishes on
+// that machine's address is not.
+func TestRemoteContainersAreScrapedAtTheirPublishedPort(t *testing.T) {
+	s := rules.Spec(rules.Production)
+	s.Hosts = []spec.Host{
+		{Name: "node-1", Address: "unix:///var/run/docker.sock"},
+		{Name: "node-2", Address: "https://node-2.example.com:2376", TLS: &spec.TLS{CAFile: "ca.pem"}},
+	}
+	cfg := loadPrometheus(t, s)
+	gw := rules.GatewayService
+	bridge := container("promgen-inference-gateway-1", gw, "promgen", "promgen_default", "172.18.0.2:8000", "172.18.0.2")
+	labels := func(host, addr string) map[string]string {
+		return map[string]string{"__address__": addr, "instance": addr, "job": gw, "host": host,
+			"name": "promgen-inference-gateway-1", "compose_project": "promgen", "compose_service": gw}
+	}
+	cases := []struct {
+		name, job  string
+		discovered model.LabelSet
+		want       map[string]string // nil: dropped
+	}{
+		{"a remote container's published metrics port is scraped on the host's address",
+			gw + "@node-2", published(bridge, "8000", "32768"), labels("node-2", "node-2.example.com:32768")},
+		{"a remote container's other published port is no target",
+			gw + "@node-2", published(bridge, "8443", "32769"), nil},
+		{"a remote container's port labelled prometheus.io/port is scraped where it is published",
+			gw + "@node-2", published(withPort(maps.Clone(bridge), "9100"), "9100", "32770"), labels("node-2", "node-2.example.com:32770")},
+		{"a stopped remote container, with no port listed, stays a target",
+			gw + "@node-2", bridge, labels("node-2", "172.18.0.2:8000")},
+		{"a local container is still scraped at its bridge IP",
+			gw + "@node-1", published(bridge, "8000", "32768"), labels("node-1", "172.18.0.2:8000")},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := targetLabels(t, cfg, tc.job, tc.discovered)
+			if tc.want == nil {
+				if got[model.AddressLabel] != "" {
+					t.Errorf("got target %v, want it dropped", got)
+				}
+				return
+			}
+			if !maps.Equal(got, tc.want) {
+				t.Errorf("got %v\nwant %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestRemoteHostsAndTheExporterGetTheirTLSAndAuth: dockerd --tlsverify and
+// an exporter behind --web.config.file refuse a client without them.
+func TestRemoteHostsAndTheExporterGetTheirTLSAndAuth(t *testing.T) {
+	s := rules.Spec(rules.Production)
+	tls := &spec.TLS{CAFile: "/etc/prometheus/docker/ca.pem", CertFile: "/etc/prometheus/docker/cert.pem", KeyFile: "/etc/prometheus/docker/key.pem", ServerName: "node-2"}
+	auth := &spec.BasicAuth{Username: "prometheus", PasswordFile: "/etc/prometheus/exporter/password"}
+	s.Hosts = []spec.Host{{Name: "node-2", Address: "https://10.0.0.2:2376", TLS: tls}}
+	s.Prometheus.ExporterTLS = &spec.TLS{CAFile: "/etc/prometheus/exporter/ca.pem"}
+	s.Prometheus.ExporterBasicAuth = auth
+	cfg := loadPrometheus(t, s)
+	job := func(name string) *config.ScrapeConfig {
+		i := slices.IndexFunc(cfg.ScrapeConfigs, func(c *config.ScrapeConfig) bool { return c.JobName == name })
+		if i < 0 {
+			t.Fatalf("no job %s", name)
+		}
+		return cfg.ScrapeConfigs[i]
+	}
+	sd, ok := job(rules.GatewayService).ServiceDiscoveryConfigs[0].(*moby.DockerSDConfig)
+	if !ok {
+		t.Fatalf("gateway job discovers with %T", job(rules.GatewayService).ServiceDiscoveryConfigs[0])
+	}
+	if c := sd.HTTPClientConfig.TLSConfig; c.CAFile != tls.CAFile || c.CertFile != tls.CertFile || c.KeyFile != tls.KeyFile || c.ServerName != tls.ServerName {
+		t.Errorf("docker_sd TLS %+v, want %+v", c, tls)
+	}
+	ex := job(spec.DefaultExporterJob)
+	if ex.Scheme != "https" || ex.HTTPClientConfig.TLSConfig.CAFile != "/etc/prometheus/exporter/ca.pem" {
+		t.Errorf("exporter job scheme %q, TLS %+v", ex.Scheme, ex.HTTPClientConfig.TLSConfig)
+	}
+	if b := ex.HTTPClientConfig.BasicAuth; b == nil || b.Username != auth.Username || b.PasswordFile != auth.PasswordFile || b.Password != "" {
+		t.Errorf("exporter job basic auth %+v, want user %q and password file %q", b, auth.Username, auth.PasswordFile)
+	}
+	if c := job(spec.DefaultCAdvisorJob); c.Scheme != "http" || c.HTTPClientConfig.BasicAuth != nil {
+		t.Errorf("cAdvisor job took the exporter's settings: %+v", c)
 	}
 }
 

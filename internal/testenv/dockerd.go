@@ -26,12 +26,14 @@ type Dockerd struct {
 	dir, dataRoot, Host string
 	cmd                 *exec.Cmd
 	log                 *os.File
+	args                []string
 }
 
 // StartDockerd starts a private daemon and stops it, with everything it
 // ran, when the test ends. It needs root and dockerd on PATH; without them
-// the test is skipped under -short and fails otherwise.
-func StartDockerd(t testing.TB) *Dockerd {
+// the test is skipped under -short and fails otherwise. args are further
+// dockerd flags, such as another -H listener.
+func StartDockerd(t testing.TB, args ...string) *Dockerd {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("needs to run a Docker daemon; skipped under -short")
@@ -46,7 +48,7 @@ func StartDockerd(t testing.TB) *Dockerd {
 	rand.Read(suffix)
 	id := hex.EncodeToString(suffix)
 	// The exec root holds containerd's socket: keep its path short.
-	d := &Dockerd{t: t, dir: "/tmp/gwd" + id, dataRoot: "/var/lib/promgen-test-dockerd-" + id}
+	d := &Dockerd{t: t, dir: "/tmp/gwd" + id, dataRoot: "/var/lib/promgen-test-dockerd-" + id, args: args}
 	d.Host = "unix://" + filepath.Join(d.dir, "docker.sock")
 	if err := os.MkdirAll(d.dir, 0o700); err != nil {
 		t.Fatal(err)
@@ -75,10 +77,10 @@ func (d *Dockerd) Client() *client.Client {
 // Start starts the daemon and waits until it answers.
 func (d *Dockerd) Start() {
 	d.t.Helper()
-	d.cmd = exec.Command("dockerd",
+	d.cmd = exec.Command("dockerd", append([]string{
 		"--data-root", d.dataRoot, "--exec-root", filepath.Join(d.dir, "exec"),
 		"--pidfile", filepath.Join(d.dir, "dockerd.pid"), "-H", d.Host,
-		"--iptables=false", "--ip6tables=false", "--bridge=none", "--live-restore")
+		"--iptables=false", "--ip6tables=false", "--bridge=none", "--live-restore"}, d.args...)...)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	if err := d.cmd.Start(); err != nil {
 		d.t.Fatalf("start dockerd: %v", err)

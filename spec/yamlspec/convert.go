@@ -32,10 +32,12 @@ func (d *Doc) spec() (spec.Spec, error) {
 			Address:            f.Prometheus.Address,
 			ExternalURL:        f.Prometheus.ExternalURL,
 			Base:               f.Prometheus.Base,
+			ExporterTLS:        (*spec.TLS)(f.Prometheus.ExporterTLS),
+			ExporterBasicAuth:  (*spec.BasicAuth)(f.Prometheus.ExporterBasicAuth),
 		},
 	}
 	for _, h := range f.Hosts {
-		s.Hosts = append(s.Hosts, spec.Host(h))
+		s.Hosts = append(s.Hosts, spec.Host{Name: h.Name, Address: h.Address, TLS: (*spec.TLS)(h.TLS), BasicAuth: (*spec.BasicAuth)(h.BasicAuth)})
 	}
 	if f.Kubernetes != nil {
 		s.Kubernetes = &spec.Kubernetes{Namespace: f.Kubernetes.Namespace, RuleLabels: f.Kubernetes.RuleLabels}

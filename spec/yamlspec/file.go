@@ -74,6 +74,10 @@ type Prometheus struct {
 	Address string `yaml:"address,omitempty"`
 	// ExternalURL is Prometheus' --web.external-url. Default http://localhost:9090.
 	ExternalURL string `yaml:"external_url,omitempty" jsonschema:"format=uri"`
+	// ExporterTLS scrapes gateway-exporter over https with it.
+	ExporterTLS *TLS `yaml:"exporter_tls,omitempty"`
+	// ExporterBasicAuth is what gateway-exporter's --web.config.file asks.
+	ExporterBasicAuth *BasicAuth `yaml:"exporter_basic_auth,omitempty"`
 	// Base is the team's own prometheus.yml, read where promgen runs:
 	// its settings and jobs are kept and promgen's added.
 	Base string `yaml:"base,omitempty"`
@@ -83,8 +87,30 @@ type Prometheus struct {
 type Host struct {
 	// Name is the host label of its targets.
 	Name string `yaml:"name"`
-	// Address is the daemon's address: unix:///var/run/docker.sock, tcp://node-2:2375.
+	// Address is the daemon's address: unix:///var/run/docker.sock,
+	// tcp://node-2:2375, or https://node-2:2376 for a daemon behind TLS.
 	Address string `yaml:"address"`
+	// TLS verifies the daemon and proves Prometheus to it; https:// only.
+	TLS *TLS `yaml:"tls,omitempty"`
+	// BasicAuth is for a daemon behind an authenticating proxy.
+	BasicAuth *BasicAuth `yaml:"basic_auth,omitempty"`
+}
+
+// TLS is spec.TLS: files as the Prometheus that reads the config sees them.
+type TLS struct {
+	// CAFile verifies the server's certificate. Empty: the system's roots.
+	CAFile string `yaml:"ca_file,omitempty"`
+	// CertFile and KeyFile are Prometheus' client certificate and key.
+	CertFile string `yaml:"cert_file,omitempty"`
+	KeyFile  string `yaml:"key_file,omitempty"`
+	// ServerName is the name the server's certificate must hold.
+	ServerName string `yaml:"server_name,omitempty"`
+}
+
+// BasicAuth is spec.BasicAuth: the password only ever from a file.
+type BasicAuth struct {
+	Username     string `yaml:"username"`
+	PasswordFile string `yaml:"password_file"`
 }
 
 // Kubernetes is spec.Kubernetes.

@@ -287,4 +287,21 @@ var mutations = []mutation{
 		Packages: []string{"./cmd/promgen/commands"},
 		Run:      "^TestInitRefusesToOverwrite$",
 	},
+	// Remote Docker hosts.
+	{
+		Name:     "a remote container's other published ports stay targets, at its bridge IP",
+		File:     "internal/generate/prometheus.go",
+		Original: "\t\t\tkeepEqual(tmpPrivatePort, tmpMetricsPort),\n",
+		Mutant:   "",
+		Packages: []string{"./internal/generate"},
+		Run:      "^TestRemoteContainersAreScrapedAtTheirPublishedPort$",
+	},
+	{
+		Name:     "TLS on a tcp:// host passes validation, and docker_sd ignores it",
+		File:     "spec/scrape.go",
+		Original: `case u.Scheme == "tcp" && (h.TLS != nil || h.BasicAuth != nil):`,
+		Mutant:   `case u.Scheme == "tcp" && false:`,
+		Packages: []string{"./spec"},
+		Run:      "^TestValidateScrape$",
+	},
 }
