@@ -116,9 +116,13 @@ func service(file string, k *spec.Kubernetes, fs Service, p rules.Profile) (spec
 		}
 	}
 	svc.Alerts = alerts
+	// ServiceDown's impact reads the traffic ServedRate holds.
+	if slices.ContainsFunc(fs.Alerts, func(a Alert) bool { return a.Name == "ServiceDown" }) {
+		svc.Records = append(svc.Records, rules.ServedRate(svc, p))
+	}
 	if len(svc.SLOs) > 0 {
 		records, burns := rules.SLOs(svc)
-		svc.Records, svc.Alerts = records, append(svc.Alerts, burns...)
+		svc.Records, svc.Alerts = append(svc.Records, records...), append(svc.Alerts, burns...)
 	}
 	return svc, errs
 }
