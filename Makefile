@@ -26,7 +26,7 @@ LDFLAGS := -X $(VERSION_PKG).Version=$(shell git describe --tags --always --dirt
 	-X $(VERSION_PKG).BuildUser=$(shell id -un)@$(shell hostname) \
 	-X $(VERSION_PKG).BuildDate=$(shell date -u +%Y%m%d-%H:%M:%S)
 
-.PHONY: help build generate check test test-steps mutate lint e2e kube-dry-run release release-check bench fuzz soak tools docker-up docker-down clean
+.PHONY: help build generate check test test-steps mutate lint e2e kube-dry-run release release-check bench bench-rules bench-rules-smoke fuzz soak tools docker-up docker-down clean
 
 help: ## Show the targets
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z0-9-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -117,6 +117,20 @@ release-check: ## Build the linux/amd64 release twice; check checksums, reproduc
 
 bench: ## Run the benchmarks (figures go into docs/)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The rule-cost benchmark is a module of its own (bench/rulecost: it reads
+# Sloth's spec types, which promgen's go.mod must not require) and runs the
+# pinned Prometheus, promtool and Sloth. N is the fleet sizes, comma-separated.
+N ?= 100,1000
+bench-rules: ## What promgen's SLO rules and Sloth's cost a real Prometheus at N services (default 100,1000); writes docs/rule-cost.md
+	@tools_bin=$$($(TOOLS) promtool prometheus sloth) && cd bench/rulecost && \
+	PROMETHEUS=$$tools_bin/prometheus PROMTOOL=$$tools_bin/promtool SLOTH=$$tools_bin/sloth \
+		$(GO) run . -services $(N) -doc ../../docs/rule-cost.md
+
+bench-rules-smoke: ## CI smoke of bench-rules at 100 services: both rule sets load and evaluate without a failure (no timing)
+	@tools_bin=$$($(TOOLS) promtool prometheus sloth) && cd bench/rulecost && \
+	PROMETHEUS=$$tools_bin/prometheus PROMTOOL=$$tools_bin/promtool SLOTH=$$tools_bin/sloth \
+		$(GO) test -count=1 -timeout 10m -run '^TestBothRuleSetsLoadAndEvaluate$$' .
 
 # Each fuzz target with the package it lives in; CI runs each for a short
 # FUZZTIME, and a finding fails the run with its input saved under testdata/fuzz.

@@ -2,7 +2,7 @@
 # Builds the pinned external tools once and caches them outside the clone, so a
 # fresh clone on the same machine reuses them. Prints the bin directory.
 #
-#   scripts/tools.sh [promtool|prometheus|alertmanager|amtool|compose|kube-apiserver|etcd|all]...
+#   scripts/tools.sh [promtool|prometheus|alertmanager|amtool|compose|kube-apiserver|etcd|sloth|all]...
 #
 # promtool and prometheus come from the same prometheus module version as
 # rulefmt in go.mod, so the generator and the checker parse rules alike.
@@ -17,6 +17,8 @@ PROMETHEUS_VERSION=$(go list -m -f '{{.Version}}' github.com/prometheus/promethe
 # on this 2-core machine).
 KUBERNETES_VERSION=$(awk '$1 == "k8s.io/kubernetes" {print $2; exit}' tools/kube-apiserver/go.mod)
 ETCD_VERSION=$(awk '$1 == "go.etcd.io/etcd/server/v3" {print $2; exit}' tools/kube-apiserver/go.mod)
+# Sloth, the rule generator make bench-rules compares promgen's rules with.
+SLOTH_VERSION=$(awk '$1 == "require" && $2 == "github.com/slok/sloth" {print $3}' tools/sloth/go.mod)
 
 CACHE=${PROMGEN_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/promgen/tools}
 BIN="$CACHE/bin"
@@ -51,6 +53,10 @@ build_kube_apiserver() {
 		-o "$GOBIN/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver )
 }
 
+build_sloth() {
+	( cd tools/sloth && go mod download && go build -trimpath -ldflags "-X github.com/slok/sloth/internal/info.Version=$SLOTH_VERSION" -o "$GOBIN/sloth" github.com/slok/sloth/cmd/sloth )
+}
+
 build_etcd() {
 	( cd tools/kube-apiserver && go mod download && go build -trimpath -o "$GOBIN/etcd" go.etcd.io/etcd/server/v3 )
 }
@@ -66,6 +72,7 @@ for t in "${targets[@]}"; do
 	compose) install docker-compose "$COMPOSE_VERSION" build_compose ;;
 	kube-apiserver) install kube-apiserver "$KUBERNETES_VERSION" build_kube_apiserver ;;
 	etcd) install etcd "$ETCD_VERSION" build_etcd ;;
+	sloth) install sloth "$SLOTH_VERSION" build_sloth ;;
 	all) "$0" promtool prometheus alertmanager amtool compose >/dev/null ;;
 	*) echo "tools: unknown tool $t" >&2; exit 2 ;;
 	esac
