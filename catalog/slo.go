@@ -24,6 +24,19 @@ func RecordErrorRatio(w time.Duration) string {
 	return "service:sli_errors:ratio_rate" + model.Duration(w).String()
 }
 
+// RecordEventsRate names an objective's events per second over window w,
+// summed over the service: its requests, or its histogram's observations.
+// The long windows' ratios are sums over time of it and RecordErrorsRate,
+// which read one series each rather than every raw counter.
+func RecordEventsRate(w time.Duration) string {
+	return "service:sli_events:rate" + model.Duration(w).String()
+}
+
+// RecordErrorsRate names an objective's bad events per second over window w.
+func RecordErrorsRate(w time.Duration) string {
+	return "service:sli_errors:rate" + model.Duration(w).String()
+}
+
 // RecordDowntime names the seconds a service was down within window w.
 func RecordDowntime(w time.Duration) string {
 	return "service:downtime:seconds_" + model.Duration(w).String()

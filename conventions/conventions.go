@@ -5,7 +5,12 @@
 // (as the default of its configurable conventions).
 package conventions
 
-import "regexp"
+import (
+	"regexp"
+	"time"
+
+	"github.com/prometheus/common/model"
+)
 
 // Labels promgen sets on every alert. A spec may not set them itself.
 const (
@@ -95,3 +100,10 @@ const AlertNamePattern = `^[A-Z][A-Za-z0-9]*$`
 
 // AlertName matches AlertNamePattern.
 var AlertName = regexp.MustCompile(AlertNamePattern)
+
+// GroupEvery names the rule group of a service's records that are
+// evaluated at an interval of their own (spec.Record.Interval), beside the
+// service's group.
+func GroupEvery(service string, interval time.Duration) string {
+	return service + "-every-" + model.Duration(interval).String()
+}

@@ -67,17 +67,32 @@ func SLOs(svc spec.Service) ([]spec.Record, []spec.Alert) {
 
 func slo(svc spec.Service, o spec.SLO) ([]spec.Record, []spec.Alert) {
 	sloLabel := map[string]string{catalog.LabelSLO: o.Name}
-	recs := []spec.Record{{Name: recordErrorRatio(o.NowWindow()), Expr: nowRatio(svc, o), Labels: sloLabel}}
-	for _, w := range o.Ranges() {
-		recs = append(recs, spec.Record{Name: recordErrorRatio(w), Expr: errorRatio(svc, o, w), Labels: sloLabel})
-	}
+	// The rates first: rules of a group run in order, and the ratios read
+	// this evaluation's.
 	shortest := o.Ranges()[0]
+	errs, all := sliRates(svc, o, shortest)
+	recs := []spec.Record{
+		{Name: catalog.RecordEventsRate(shortest), Expr: all, Labels: sloLabel},
+		{Name: catalog.RecordErrorsRate(shortest), Expr: errs, Labels: sloLabel},
+		{Name: recordErrorRatio(o.NowWindow()), Expr: nowRatio(svc, o), Labels: sloLabel},
+	}
+	// What no page reads, the tickets' long windows and the budget, is
+	// evaluated in a slow group: a tenth as often at a 15s interval.
+	slow := slowInterval(svc, o)
+	for _, w := range o.Ranges() {
+		r := spec.Record{Name: recordErrorRatio(w), Expr: errorRatio(svc, o, w), Labels: sloLabel}
+		if ticketOnly(o, w) {
+			r.Interval = slow
+		}
+		recs = append(recs, r)
+	}
 	recs = append(recs,
 		spec.Record{
 			Name: recordBudgetRemaining,
 			Expr: spec.Sub(spec.Num(1), spec.Binary(parser.DIV,
 				spec.Call("avg_over_time", spec.Range(recorded(svc, o, recordErrorRatio(shortest)), o.Window)), spec.Num(o.Budget()))),
-			Labels: sloLabel,
+			Labels:   sloLabel,
+			Interval: slow,
 		},
 		spec.Record{
 			Name: recordBudgetSpent(o),
@@ -88,6 +103,22 @@ func slo(svc spec.Service, o spec.SLO) ([]spec.Record, []spec.Alert) {
 	)
 	recs[len(recs)-2].Tests = []spec.Test{idleTest(svc, o)}
 	return recs, burnAlerts(svc, o)
+}
+
+// prometheusLookback is Prometheus' default --query.lookback-delta: an
+// instant query sees a series whose last sample is at most this old.
+const prometheusLookback = 5 * time.Minute
+
+// slowInterval is the interval of o's slow group: half its shortest window
+// (2m30s of a 30-day objective), at most half the lookback, so a slow
+// record stays visible between two evaluations even when one runs late;
+// zero, the service's own group, when that is no slower.
+func slowInterval(svc spec.Service, o spec.SLO) time.Duration {
+	d := min(o.Ranges()[0], prometheusLookback) / 2
+	if d <= svc.EvaluationInterval {
+		return 0
+	}
+	return d
 }
 
 // idleTest is a service up and serving nothing for twice the shortest
@@ -101,7 +132,9 @@ func idleTest(svc spec.Service, o spec.SLO) spec.Test {
 	for _, w := range windows {
 		qs = append(qs, isNumber(recorded(svc, o, recordErrorRatio(w)), at, o.Latency != nil && w <= idle))
 	}
-	qs = append(qs, isNumber(recorded(svc, o, recordBudgetRemaining), at, false), isNumber(recorded(svc, o, recordBudgetSpent(o)), at, false))
+	shortest := o.Ranges()[0]
+	qs = append(qs, isNumber(recorded(svc, o, recordBudgetRemaining), at, false), isNumber(recorded(svc, o, recordBudgetSpent(o)), at, false),
+		isNumber(recorded(svc, o, catalog.RecordEventsRate(shortest)), at, false), isNumber(recorded(svc, o, catalog.RecordErrorsRate(shortest)), at, false))
 	if o.Availability != nil {
 		for _, name := range []string{recordUpMax, recordRequestsRate, recordDowntime(o), recordRequestsLost(o)} {
 			qs = append(qs, isNumber(spec.Metric(name, spec.Eq(conventions.LabelService, svc.Name)), at, false))
@@ -131,38 +164,86 @@ func jobUp(svc spec.Service) *parser.VectorSelector {
 	return spec.Metric(catalog.Up, spec.Eq("job", svc.JobName()))
 }
 
-// errorRatio is the SLO's bad share over w. A window without a request
-// has no request ratio: absent (the division by a rate > 0), never 0/0 =
-// NaN, which would poison every average over it.
+// errorRatio is the SLO's bad share over w. The shortest window reads
+// the objective's recorded rates; a ticket's window sums them over time,
+// as Sloth and Pyrra compose their long windows: one recorded series
+// each, already summed over replicas and labels, rather than every raw
+// counter over a day or three.
 func errorRatio(svc spec.Service, o spec.SLO, w time.Duration) parser.Expr {
-	return ratio(svc, o, w, spec.Aggregate(parser.AVG, spec.Call("avg_over_time", spec.Range(serviceUp(svc), w))))
+	up := spec.Aggregate(parser.AVG, spec.Call("avg_over_time", spec.Range(serviceUp(svc), w)))
+	shortest := o.Ranges()[0]
+	errsRec, allRec := recorded(svc, o, catalog.RecordErrorsRate(shortest)), recorded(svc, o, catalog.RecordEventsRate(shortest))
+	switch {
+	case w == shortest:
+		return ratio(o, spec.Aggregate(parser.SUM, errsRec), spec.Aggregate(parser.SUM, allRec), up)
+	case ticketOnly(o, w):
+		// The sums of rates over the same samples: the ratio of the
+		// window's events, weighted by traffic. While no replica answers
+		// the rates are absent and add nothing; up counts that time.
+		// The sum lags the raw rate by half the shortest window (each
+		// rate looks that far back on average): 2.5 minutes of a day,
+		// nothing to a ticket, but a page's short lead, so the windows a
+		// page reads stay raw.
+		sumOver := func(v *parser.VectorSelector) parser.Expr {
+			return spec.Aggregate(parser.SUM, spec.Call("sum_over_time", spec.Range(v, w)))
+		}
+		return ratio(o, sumOver(errsRec), sumOver(allRec), up)
+	}
+	errs, all := sliRates(svc, o, w)
+	return ratio(o, errs, all, up)
+}
+
+// ticketOnly reports whether w is longer than every window a page reads:
+// only a ticket's long window (the 1d and 3d of a 30-day objective).
+func ticketOnly(o spec.SLO, w time.Duration) bool {
+	for _, b := range o.BurnWindows() {
+		if b.Page && w <= b.Long {
+			return false
+		}
+	}
+	return true
 }
 
 // nowRatio is the SLO's bad share now: the burn alerts' "now" condition.
 // For availability it takes the service's up now, not over the window, so
 // the ratio is 1 while no replica answers and drops as soon as one does.
 func nowRatio(svc spec.Service, o spec.SLO) parser.Expr {
-	return ratio(svc, o, o.NowWindow(), spec.Max(serviceUp(svc)))
+	errs, all := sliRates(svc, o, o.NowWindow())
+	return ratio(o, errs, all, spec.Max(serviceUp(svc)))
 }
 
-// ratio is the SLO's bad share over w, with up the service's share of w
-// up (a value without labels) for availability.
-func ratio(svc spec.Service, o spec.SLO, w time.Duration, up parser.Expr) parser.Expr {
+// sliRates are the SLO's bad and all events per second over w, summed
+// over the service's targets: failed and all requests, or the
+// histogram's observations above the threshold and all of them.
+func sliRates(svc spec.Service, o spec.SLO, w time.Duration) (errs, all parser.Expr) {
 	if l := o.Latency; l != nil {
 		fast := spec.Metric(l.Histogram+"_bucket", spec.Eq("job", svc.JobName()), spec.Eq("le", leValue(l.Threshold)))
-		all := spec.Metric(l.Histogram+"_count", spec.Eq("job", svc.JobName()))
-		return spec.Sub(spec.Num(1), spec.Binary(parser.DIV, sumRate(fast, w), spec.Filter(sumRate(all, w), spec.OpGt, 0)))
+		all := sumRate(spec.Metric(l.Histogram+"_count", spec.Eq("job", svc.JobName())), w)
+		return spec.Sub(all, sumRate(fast, w)), all
 	}
 	a := o.Availability
-	errs := spec.Metric(a.Requests, append([]*labels.Matcher{spec.Eq("job", svc.JobName())}, a.Errors...)...)
-	all := spec.Metric(a.Requests, spec.Eq("job", svc.JobName()))
+	return sumRate(spec.Metric(a.Requests, append([]*labels.Matcher{spec.Eq("job", svc.JobName())}, a.Errors...)...), w),
+		sumRate(spec.Metric(a.Requests, spec.Eq("job", svc.JobName())), w)
+}
+
+// ratio is the SLO's bad share of a window with errs and all its bad and
+// all events (values without labels), and for availability up the
+// service's share of it up. A window without an event has no ratio:
+// absent (the division by a rate > 0), never 0/0 = NaN, which would
+// poison every average over it.
+func ratio(o spec.SLO, errs, all, up parser.Expr) parser.Expr {
+	share := spec.Binary(parser.DIV, errs, spec.Filter(all, spec.OpGt, 0))
+	if o.Latency != nil {
+		return share
+	}
 	// The requests' error ratio, 0 when there were no requests to count
 	// (or no errors series yet), weighted by the share of time up:
 	// 1 - (1 - errors/requests) * up. Down for the whole window is 1.
 	// That is the traffic-weighted count: the time down at the rate of
 	// the time up, (errors + lost) / (requests + lost) with lost =
 	// requests * (1-up)/up, since a service that is down counts nothing.
-	requestErrors := spec.Or(spec.Binary(parser.DIV, sumRate(errs, w), spec.Filter(sumRate(all, w), spec.OpGt, 0)), spec.Binary(parser.MUL, up, spec.Num(0)))
+	// vector(0), not up * 0: the up share is read once a window.
+	requestErrors := spec.Or(share, spec.Call("vector", spec.Num(0)))
 	return spec.Sub(spec.Num(1), spec.Binary(parser.MUL, spec.Paren(spec.Sub(spec.Num(1), spec.Paren(requestErrors))), up))
 }
 

@@ -110,6 +110,12 @@ type Record struct {
 	Expr parser.Expr
 	// Labels are static labels of the recorded series.
 	Labels map[string]string
+	// Interval, when set, evaluates the record in a group of its own at
+	// that interval, beside its service's group: a window of a day or
+	// more that no page reads changes little between two evaluations, and
+	// the groups of many services stay short. Zero keeps the record in its
+	// service's group.
+	Interval time.Duration
 	// Tests prove the record with Queries; promgen writes them as promtool
 	// unit tests.
 	Tests []Test

@@ -217,6 +217,9 @@ func (v *validator) records(s *Service) {
 		if !model.IsValidLegacyMetricName(r.Name) {
 			at(".name", "%q is not a metric name", r.Name)
 		}
+		if r.Interval < 0 {
+			at(".interval", "record %q: %s is negative", r.Name, r.Interval)
+		}
 		if r.Expr == nil {
 			at(".expr", "missing")
 		} else if text, e, err := v.print.parse(r.Expr); err != nil {

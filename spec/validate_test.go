@@ -97,6 +97,9 @@ func TestValidate(t *testing.T) {
 		{"an expectation past the end of the series is rejected", func(s *spec.Spec) {
 			s.Services[0].Alerts[0].Tests[0].Expect[1].At = time.Hour
 		}, []string{`test "fires when down": expect[1].at: 1h0m0s is outside the series`}},
+		{"a record with a negative interval is named with its service, record and field", func(s *spec.Spec) {
+			s.Services[0].Records = []spec.Record{{Name: "service:up:max", Expr: spec.Max(spec.Metric("up")), Interval: -time.Minute}}
+		}, []string{`service "api": records[0].interval: record "service:up:max": -1m0s is negative`}},
 		{"a reservation above the limit is rejected", func(s *spec.Spec) { s.Services[0].Container.Memory.Reservation = 8 * spec.GiB },
 			[]string{`container.memory.reservation: 8589934592 bytes exceeds the limit`}},
 		{"a healthcheck without CMD is rejected", func(s *spec.Spec) { s.Services[0].Container.Healthcheck.Test = []string{"curl", "-f", "x"} },

@@ -98,9 +98,9 @@ func (f fleet) families() []family {
 // origin is the time every counter starts from.
 func (f fleet) origin() time.Time { return f.end.Add(-f.history) }
 
-// times are the backfill's sample times: coarse, then every scrape
-// interval for the last hour.
-func (f fleet) times() []time.Time {
+// times are the backfill's sample times: coarse, then every step for the
+// last hour (the scrape interval for the fleet's series).
+func (f fleet) times(step time.Duration) []time.Time {
 	var out []time.Time
 	fine := f.end.Add(-time.Hour)
 	for t := f.origin(); !t.After(f.end); {
@@ -108,7 +108,7 @@ func (f fleet) times() []time.Time {
 		if t.Before(fine) {
 			t = t.Add(f.coarse)
 		} else {
-			t = t.Add(f.scrape)
+			t = t.Add(step)
 		}
 	}
 	return out
@@ -118,7 +118,7 @@ func (f fleet) times() []time.Time {
 // format promtool backfills: family by family, series by series, in time.
 func (f fleet) writeOpenMetrics(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
-	ts := f.times()
+	ts := f.times(f.scrape)
 	for _, fam := range f.families() {
 		fmt.Fprintf(bw, "# TYPE %s %s\n", fam.name, fam.typ)
 		for _, m := range fam.metrics {
@@ -165,17 +165,22 @@ func formatFloat(v float64) string {
 	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
-// backfill writes the fleet's history as TSDB blocks in dir with promtool,
-// in blocks long enough that promtool reads the input only a few times
-// (it reads all of it once per block).
+// backfill writes the fleet's history as TSDB blocks in dir with promtool.
 func (f fleet) backfill(promtool, dir string) error {
+	return createBlocks(promtool, dir, f.history, f.writeOpenMetrics)
+}
+
+// createBlocks writes the OpenMetrics text write writes as TSDB blocks in
+// dir with promtool, in blocks long enough for history that promtool reads
+// the input only a few times (it reads all of it once per block).
+func createBlocks(promtool, dir string, history time.Duration, write func(io.Writer) error) error {
 	om := dir + ".om"
 	file, err := os.Create(om)
 	if err != nil {
 		return err
 	}
 	defer os.Remove(om)
-	if err := f.writeOpenMetrics(file); err != nil {
+	if err := write(file); err != nil {
 		file.Close()
 		return fmt.Errorf("writing %s: %w", om, err)
 	}
@@ -185,7 +190,7 @@ func (f fleet) backfill(promtool, dir string) error {
 	// The longest compaction range at or above the history: promtool
 	// rounds --max-block-duration down to one.
 	block := 2 * time.Hour
-	for block < f.history {
+	for block < history {
 		block *= 3
 	}
 	cmd := exec.Command(promtool, "tsdb", "create-blocks-from", "openmetrics", "--quiet", "--max-block-duration="+block.String(), om, dir)

@@ -48,6 +48,7 @@ func toolsFromEnv(o *options) error {
 		return v
 	}
 	o.measure.prometheus, o.promtool, o.sloth = get("PROMETHEUS"), get("PROMTOOL"), get("SLOTH")
+	o.measure.promtool = o.promtool
 	if len(missing) > 0 {
 		return fmt.Errorf("%s not set: run `make bench-rules`, or set them to the binaries scripts/tools.sh prometheus promtool sloth builds", strings.Join(missing, ", "))
 	}
@@ -113,12 +114,12 @@ func table(rs []result, o options) (string, error) {
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "| services | rule set | groups | rules | recorded series | eval per cycle (sum of groups) | per objective | slowest group | one rule p50 / p99 | head series | RSS | failures | missed |\n")
-	fmt.Fprintf(&b, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&b, "| services | rule set | groups | rules | recorded series | eval per interval (sum of groups) | per objective | slowest group | of its interval | one rule p50 / p99 | head series | RSS | failures | missed |\n")
+	fmt.Fprintf(&b, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rs {
-		fmt.Fprintf(&b, "| %d | %s | %d | %d | %d | %s | %s | %s | %s / %s | %d | %.0f MiB | %.0f | %.0f |\n",
+		fmt.Fprintf(&b, "| %d | %s | %d | %d | %d | %s | %s | %s | %.1f%% | %s / %s | %d | %.0f MiB | %.0f | %.0f |\n",
 			r.services, r.set, r.groups, r.rules, r.recorded, ms(r.cycleSum), ms(r.perObjective(objectivesPerService*r.services)),
-			ms(r.cycleMax), ms(r.ruleP50), ms(r.ruleP99), r.headSeries, r.rss/(1<<20), r.failures, r.missed)
+			ms(r.cycleMax), 100*r.slowestShare, ms(r.ruleP50), ms(r.ruleP99), r.headSeries, r.rss/(1<<20), r.failures, r.missed)
 	}
 	fmt.Fprintf(&b, "\nOne run of `make bench-rules` on %s; %d CPU cores, %s, evaluation interval %s, medians of %d cycles; Prometheus %s, Sloth %s.\n",
 		time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.Version(), o.measure.interval, o.measure.cycles,

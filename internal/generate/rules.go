@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -68,9 +69,21 @@ func ruleGroups(s spec.Spec, g group, pr *spec.Printer) rulefmt.RuleGroups {
 		Labels:   g.labels(),
 	}
 	// Records first: rules of a group are evaluated in order, so alerts
-	// read this evaluation's values.
+	// read this evaluation's values. A record with an interval of its own
+	// goes to the group of that interval, after the service's.
+	every := map[time.Duration]*rulefmt.RuleGroup{}
+	var slow []time.Duration
 	for _, r := range g.records() {
-		rg.Rules = append(rg.Rules, rulefmt.Rule{Record: r.Name, Expr: pr.PromQL(r.Expr), Labels: r.Labels})
+		rule := rulefmt.Rule{Record: r.Name, Expr: pr.PromQL(r.Expr), Labels: r.Labels}
+		if r.Interval == 0 {
+			rg.Rules = append(rg.Rules, rule)
+			continue
+		}
+		if every[r.Interval] == nil {
+			every[r.Interval] = &rulefmt.RuleGroup{Name: conventions.GroupEvery(g.name, r.Interval), Interval: model.Duration(r.Interval), Labels: g.labels()}
+			slow = append(slow, r.Interval)
+		}
+		every[r.Interval].Rules = append(every[r.Interval].Rules, rule)
 	}
 	for _, a := range g.alerts {
 		rg.Rules = append(rg.Rules, rulefmt.Rule{
@@ -82,7 +95,12 @@ func ruleGroups(s spec.Spec, g group, pr *spec.Printer) rulefmt.RuleGroups {
 			Annotations:   annotations(s, g, a, a.Summary, a.Description, a.Annotations),
 		})
 	}
-	return rulefmt.RuleGroups{Groups: []rulefmt.RuleGroup{rg}}
+	out := rulefmt.RuleGroups{Groups: []rulefmt.RuleGroup{rg}}
+	slices.Sort(slow)
+	for _, d := range slow {
+		out.Groups = append(out.Groups, *every[d])
+	}
+	return out
 }
 
 // annotations are an alert's annotations: the templates in a rule, their

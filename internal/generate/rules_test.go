@@ -4,11 +4,16 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/prometheus/prometheus/promql/parser"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sre-tools/promgen/conventions"
 	"github.com/sre-tools/promgen/internal/rulecheck"
+	"github.com/sre-tools/promgen/spec"
 )
 
 // TestABadRuleFileFailsTheBuildWithRulefmtsMessage: what rulefmt.Parse
@@ -109,4 +114,46 @@ func TestEveryRuleFileDecodesToTheGroupsItWasCheckedAs(t *testing.T) {
 		t.Fatalf("only %d rule files built", n)
 	}
 	t.Logf("%d rule files decoded", n)
+}
+
+// TestARecordWithAnIntervalOfItsOwnIsEvaluatedInItsServicesSlowGroup: the
+// records a service evaluates less often go to a group of their interval,
+// after the service's, in the same file, with the service's labels; the
+// others and the alerts stay in the service's group, records first.
+func TestARecordWithAnIntervalOfItsOwnIsEvaluatedInItsServicesSlowGroup(t *testing.T) {
+	up := spec.Metric("up", spec.Eq("job", "api"))
+	svc := spec.Service{Name: "api", EvaluationInterval: 30 * time.Second,
+		Records: []spec.Record{
+			{Name: "service:up:max", Expr: spec.Max(up)},
+			{Name: "service:up:avg_3d", Expr: spec.Aggregate(parser.AVG, spec.Call("avg_over_time", spec.Range(up, 72*time.Hour))), Interval: 5 * time.Minute},
+			{Name: "service:up:avg_1d", Expr: spec.Aggregate(parser.AVG, spec.Call("avg_over_time", spec.Range(up, 24*time.Hour))), Interval: 2 * time.Minute},
+		},
+		Alerts: []spec.Alert{{Name: "ApiDown", Expr: spec.Filter(up, spec.OpEq, 0), Severity: spec.Critical}},
+	}
+	s := spec.Spec{Services: []spec.Service{svc}}
+	got := ruleGroups(s, groups(s)[0], &spec.Printer{})
+	type shape struct {
+		name     string
+		interval model.Duration
+		rules    []string
+	}
+	var shapes []shape
+	for _, g := range got.Groups {
+		if g.Labels[conventions.LabelService] != "api" {
+			t.Errorf("group %s: labels %v, want the service's", g.Name, g.Labels)
+		}
+		sh := shape{name: g.Name, interval: g.Interval}
+		for _, r := range g.Rules {
+			sh.rules = append(sh.rules, r.Record+r.Alert)
+		}
+		shapes = append(shapes, sh)
+	}
+	want := []shape{
+		{"api", model.Duration(30 * time.Second), []string{"service:up:max", "ApiDown"}},
+		{"api-every-2m", model.Duration(2 * time.Minute), []string{"service:up:avg_1d"}},
+		{"api-every-5m", model.Duration(5 * time.Minute), []string{"service:up:avg_3d"}},
+	}
+	if !reflect.DeepEqual(shapes, want) {
+		t.Errorf("got  %+v\nwant %+v", shapes, want)
+	}
 }

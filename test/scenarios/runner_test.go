@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/prometheus/template"
 
 	"github.com/sre-tools/promgen/catalog"
+	"github.com/sre-tools/promgen/conventions"
 	"github.com/sre-tools/promgen/internal/generate"
 	"github.com/sre-tools/promgen/internal/testenv"
 	"github.com/sre-tools/promgen/rules"
@@ -137,13 +138,22 @@ func readTarget(t *testing.T, file string, p rules.Profile, pl platform) target 
 	if len(errs) > 0 {
 		t.Fatalf("%s: %v", file, errs)
 	}
-	if len(groups.Groups) != 1 {
-		t.Fatalf("%s: %d groups, want one per service", file, len(groups.Groups))
+	if len(groups.Groups) == 0 {
+		t.Fatalf("%s: no group, want the service's", file)
 	}
+	// The service's group, then those of its records evaluated at an
+	// interval of their own.
 	g := groups.Groups[0]
+	var rules []rulefmt.Rule
+	for _, o := range groups.Groups {
+		if o.Name != g.Name && o.Name != conventions.GroupEvery(g.Name, time.Duration(o.Interval)) {
+			t.Fatalf("%s: group %q is neither the service's, %q, nor one of its slow groups", file, o.Name, g.Name)
+		}
+		rules = append(rules, o.Rules...)
+	}
 	tg := target{file: file, service: g.Name, profile: p, platform: pl, alerts: map[string]string{}, summaries: map[string][]string{}, interval: time.Duration(g.Interval)}
 	jobs, projects := map[string]bool{}, map[string]bool{}
-	for _, r := range g.Rules {
+	for _, r := range rules {
 		expr, err := parser.NewParser(parser.Options{}).ParseExpr(r.Expr)
 		if err != nil {
 			t.Fatalf("%s: %v", file, err)

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	promapi "github.com/prometheus/client_golang/api"
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/sre-tools/promgen/internal/rulecheck"
+)
+
+// backfillRecorded gives the recorded series a rule set reads over a range
+// (Sloth's 30-day ratio, promgen's budget, up share and ticket windows)
+// the fleet's history, as a Prometheus that has run the rules that long
+// holds them: each at its value now, constant (the fleet is steady), at
+// the fleet's steps (coarse, then every evaluation interval for the last
+// hour). The blocks go into the running Prometheus' data folder, which it
+// loads within a minute (its block reload). Without them those ranges hold
+// the minutes the rules have run, and a rule set that reads long ranges of
+// its own records would look cheaper than it runs.
+func backfillRecorded(ctx context.Context, s *server, promtool string, f fleet, step time.Duration, ruleFiles []string, dir string) error {
+	names, err := rangeRead(ruleFiles)
+	if err != nil || len(names) == 0 {
+		return err
+	}
+	c, err := promapi.NewClient(promapi.Config{Address: s.base})
+	if err != nil {
+		return err
+	}
+	sel := fmt.Sprintf("{__name__=~%q}", strings.Join(names, "|"))
+	v, _, _, err := promv1.NewAPI(c).Query(ctx, sel, time.Now())
+	if err != nil {
+		return fmt.Errorf("reading the recorded series %s: %w", sel, err)
+	}
+	vec, ok := v.(model.Vector)
+	if !ok || len(vec) == 0 {
+		return fmt.Errorf("%s: no recorded series to backfill", sel)
+	}
+	// OpenMetrics wants each family's series together.
+	slices.SortFunc(vec, func(a, b *model.Sample) int { return strings.Compare(a.Metric.String(), b.Metric.String()) })
+	ts := f.times(step)
+	write := func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 1<<20)
+		family := ""
+		for _, smp := range vec {
+			if name := string(smp.Metric[model.MetricNameLabel]); name != family {
+				family = name
+				fmt.Fprintf(bw, "# TYPE %s gauge\n", name)
+			}
+			m := make(map[string]string, len(smp.Metric))
+			for k, v := range smp.Metric {
+				m[string(k)] = string(v)
+			}
+			prefix, value := seriesText(labels.FromMap(m)), formatFloat(float64(smp.Value))
+			for _, t := range ts {
+				fmt.Fprintf(bw, "%s %s %s\n", prefix, value, strconv.FormatInt(t.Unix(), 10))
+			}
+		}
+		bw.WriteString("# EOF\n")
+		return bw.Flush()
+	}
+	blocks := filepath.Join(dir, "recorded-blocks")
+	if err := createBlocks(promtool, blocks, f.history, write); err != nil {
+		return err
+	}
+	before, err := s.metrics()
+	if err != nil {
+		return err
+	}
+	loaded := total(before, "prometheus_tsdb_blocks_loaded")
+	entries, err := os.ReadDir(blocks)
+	if err != nil {
+		return err
+	}
+	data := filepath.Join(dir, "data")
+	for _, e := range entries {
+		if err := os.Rename(filepath.Join(blocks, e.Name()), filepath.Join(data, e.Name())); err != nil {
+			return err
+		}
+	}
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		mf, err := s.metrics()
+		if err != nil {
+			return err
+		}
+		if total(mf, "prometheus_tsdb_blocks_loaded") >= loaded+float64(len(entries)) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("prometheus has not loaded the %d blocks of recorded history after 3 minutes: %s", len(entries), s.logTail())
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// rangeRead are the names the rule files record and also read over a
+// range, sorted.
+func rangeRead(files []string) ([]string, error) {
+	recorded, read := map[string]bool{}, map[string]bool{}
+	var exprs []string
+	for _, f := range files {
+		groups, errs := rulefmt.ParseFile(f, false, model.UTF8Validation, rulecheck.Parser, nil)
+		if len(errs) > 0 {
+			return nil, fmt.Errorf("%s: %w", f, errs[0])
+		}
+		for _, g := range groups.Groups {
+			for _, r := range g.Rules {
+				if r.Record != "" {
+					recorded[r.Record] = true
+				}
+				exprs = append(exprs, r.Expr)
+			}
+		}
+	}
+	for _, text := range exprs {
+		e, err := rulecheck.Parser.ParseExpr(text)
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", text, err)
+		}
+		parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+			if m, ok := n.(*parser.MatrixSelector); ok {
+				if vs, ok := m.VectorSelector.(*parser.VectorSelector); ok && recorded[vs.Name] {
+					read[vs.Name] = true
+				}
+			}
+			return nil
+		})
+	}
+	out := make([]string, 0, len(read))
+	for n := range read {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out, nil
+}
