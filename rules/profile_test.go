@@ -12,7 +12,7 @@ import (
 	"github.com/sre-tools/promgen/spec"
 )
 
-var window = regexp.MustCompile(`(ratio_rate|seconds_|estimate_|spent_ratio_)([0-9]+[smhdwy])+`)
+var window = regexp.MustCompile(`(ratio_rate|:rate|seconds_|estimate_|spent_ratio_)([0-9]+[smhdwy])+`)
 
 // structure prints an expression's tree with every number and range left
 // out: what a profile may change.
