@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"io"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -35,5 +38,40 @@ func TestBothRuleSetsLoadAndEvaluate(t *testing.T) {
 		if r.recorded == 0 {
 			t.Errorf("%s: the recording rules recorded no series", r.set)
 		}
+	}
+}
+
+// TestRangeReadNamesOnlyRecordsReadOverARange: the recorded history is
+// backfilled for a rule set's own records that its rules read over a
+// range, not for raw series nor for records read only at an instant.
+func TestRangeReadNamesOnlyRecordsReadOverARange(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "r.rules.yml")
+	rules := `groups:
+  - name: g
+    rules:
+      - record: job:errors:rate5m
+        expr: sum(rate(http_requests_total{status="500"}[5m]))
+      - record: job:requests:rate5m
+        expr: sum(rate(http_requests_total[5m]))
+      - record: job:errors:ratio_rate5m
+        expr: job:errors:rate5m / job:requests:rate5m
+  - name: slow
+    interval: 5m
+    rules:
+      - record: job:errors:ratio_rate1d
+        expr: sum_over_time(job:errors:rate5m[1d]) / sum_over_time(job:requests:rate5m[1d])
+`
+	if err := os.WriteFile(f, []byte(rules), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := rangeRead([]string{f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"job:errors:rate5m", "job:requests:rate5m"}; !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	if d, err := longestInterval([]string{f}, 30*time.Second); err != nil || d != 5*time.Minute {
+		t.Errorf("longestInterval = %s, %v; want 5m, the slow group's", d, err)
 	}
 }
