@@ -76,11 +76,6 @@ func backfillRecorded(ctx context.Context, s *server, promtool string, f fleet, 
 	if err := createBlocks(promtool, blocks, f.history, write); err != nil {
 		return err
 	}
-	before, err := s.metrics()
-	if err != nil {
-		return err
-	}
-	loaded := total(before, "prometheus_tsdb_blocks_loaded")
 	entries, err := os.ReadDir(blocks)
 	if err != nil {
 		return err
@@ -91,17 +86,21 @@ func backfillRecorded(ctx context.Context, s *server, promtool string, f fleet, 
 			return err
 		}
 	}
+	// Loaded when the series hold their history: Prometheus may merge the
+	// new blocks with the fleet's overlapping ones as soon as it loads
+	// them, so their count says nothing.
+	held := fmt.Sprintf("min(count_over_time(%s[%s]))", sel, model.Duration(f.history+time.Hour))
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
-		mf, err := s.metrics()
+		v, _, _, err := promv1.NewAPI(c).Query(ctx, held, time.Now())
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", held, err)
 		}
-		if total(mf, "prometheus_tsdb_blocks_loaded") >= loaded+float64(len(entries)) {
+		if vec, ok := v.(model.Vector); ok && len(vec) == 1 && int(vec[0].Value) >= len(ts) {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("prometheus has not loaded the %d blocks of recorded history after 3 minutes: %s", len(entries), s.logTail())
+			return fmt.Errorf("prometheus has not loaded the recorded history (%d samples a series) after 3 minutes: %s is %v; %s", len(ts), held, v, s.logTail())
 		}
 		time.Sleep(time.Second)
 	}
