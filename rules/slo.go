@@ -29,7 +29,10 @@ import (
 //   - ratios are recorded as one series per objective (sum, no other labels),
 //     so a label that comes and goes cannot break a long window;
 //   - the alerts carry the service and severity labels, so ServiceDown
-//     inhibits the burn-rate page of its own service.
+//     inhibits the burn-rate page of its own service;
+//   - what no page reads (the 1d and 3d windows, composed from recorded 5m
+//     rates, and the budget) runs in a slow group of its own, a fifth as
+//     often at 30s: docs/rule-cost.md has what that saves.
 
 func impactWindow(o spec.SLO) time.Duration { return o.ImpactWindow() }
 
