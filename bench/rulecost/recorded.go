@@ -88,22 +88,26 @@ func backfillRecorded(ctx context.Context, s *server, promtool string, f fleet, 
 	}
 	// Loaded when the series hold their history: Prometheus may merge the
 	// new blocks with the fleet's overlapping ones as soon as it loads
-	// them, so their count says nothing.
-	held := fmt.Sprintf("min(count_over_time(%s[%s]))", sel, model.Duration(f.history+time.Hour))
+	// them, so their count says nothing. A name at a time, as
+	// count_over_time drops the name.
 	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		v, _, _, err := promv1.NewAPI(c).Query(ctx, held, time.Now())
-		if err != nil {
-			return fmt.Errorf("%s: %w", held, err)
+	for _, name := range names {
+		held := fmt.Sprintf("min(count_over_time({__name__=%q}[%s]))", name, model.Duration(f.history+time.Hour))
+		for {
+			v, _, _, err := promv1.NewAPI(c).Query(ctx, held, time.Now())
+			if err != nil {
+				return fmt.Errorf("%s: %w", held, err)
+			}
+			if vec, ok := v.(model.Vector); ok && len(vec) == 1 && int(vec[0].Value) >= len(ts) {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("prometheus has not loaded the recorded history (%d samples a series) after 3 minutes: %s is %v; %s", len(ts), held, v, s.logTail())
+			}
+			time.Sleep(time.Second)
 		}
-		if vec, ok := v.(model.Vector); ok && len(vec) == 1 && int(vec[0].Value) >= len(ts) {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("prometheus has not loaded the recorded history (%d samples a series) after 3 minutes: %s is %v; %s", len(ts), held, v, s.logTail())
-		}
-		time.Sleep(time.Second)
 	}
+	return nil
 }
 
 // rangeRead are the names the rule files record and also read over a
