@@ -181,7 +181,7 @@ func TestValidate(t *testing.T) {
 			o := availability(0.999)
 			o.Window = 24 * time.Hour
 			s.Services[0].SLOs = []spec.SLO{o}
-		}, []string{`service "api": slos[0].window: 24h0m0s is too short: its shortest alert window would be 10s, under 30s`}},
+		}, []string{`service "api": slos[0].window: 1d is too short: its shortest alert window would be 10s, under 30s`}},
 		{"an objective longer than the retention the spec declares is rejected", func(s *spec.Spec) {
 			s.Prometheus.Retention = 15 * 24 * time.Hour
 			s.Services[0].SLOs = []spec.SLO{availability(0.999)}

@@ -114,3 +114,52 @@ routing:
 		}
 	}
 }
+
+// An objective whose window is too short for its alert windows (an hour
+// scales the workbook's 5m window to a fraction of a second) is refused at
+// its window, as every problem is, not by a builder dividing by zero.
+func TestAnObjectiveTooShortToMeasureIsRefusedAtItsWindow(t *testing.T) {
+	for _, window := range []string{"1h", "10m", "1s"} {
+		t.Run(window, func(t *testing.T) {
+			doc, err := Parse("f.yaml", []byte(`services:
+  - name: a
+    container: {memory: {limit: 1GiB}}
+    scrape: {port: 80}
+    alerts: [ServiceDown]
+    slos:
+      - name: availability
+        objective: 0.999
+        window: `+window+`
+        availability: {requests: r_total, errors: '{code="500"}'}
+      - name: latency
+        objective: 0.99
+        window: `+window+`
+        latency: {histogram: d_seconds, threshold: 0.5, buckets: [0.5, 1]}
+kubernetes: {namespace: prod}
+`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = doc.Spec.Validate()
+			if err == nil {
+				t.Fatal("the spec validated")
+			}
+			var at []string
+			for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+				var fe *spec.FieldError
+				if errors.As(e, &fe) && strings.HasSuffix(fe.Field, ".window") {
+					at = append(at, doc.Where(e)+": "+fe.Problem)
+				}
+			}
+			want := []string{"f.yaml:9:17: " + window + " is too short", "f.yaml:13:17: " + window + " is too short"}
+			if len(at) != len(want) {
+				t.Fatalf("window problems %q, want two, at 9:17 and 13:17 (all: %v)", at, err)
+			}
+			for i := range want {
+				if !strings.HasPrefix(at[i], want[i]) {
+					t.Errorf("problem %q, want it to start %q", at[i], want[i])
+				}
+			}
+		})
+	}
+}
