@@ -102,6 +102,15 @@ func TestLintExitCodes(t *testing.T) {
 		{"a bad retention in the config is 2, with file and line", "retention: forever\n", map[string]string{"a.yml": goodRules}, []string{"a.yml"}, 2,
 			`.promgen-lint.yml:1: retention: "forever" is not a positive duration such as 15d`},
 		{"a bad metadata file is 2", "", map[string]string{"a.yml": goodRules, "md.json": "[]"}, []string{"--metadata", "md.json", "a.yml"}, 2, "--metadata: md.json"},
+		// A flag the run would ignore is a usage error, never a silent pass:
+		// `promgen lint --retention -5d` linted the spec and exited 0.
+		{"--retention without files is 2: the spec's rules use its prometheus.retention", "", map[string]string{}, []string{"--retention", "-5d"}, 2,
+			"--retention applies to rule files given as arguments"},
+		{"--prometheus without files is 2", "", map[string]string{}, []string{"--prometheus", "http://127.0.0.1:1"}, 2, "--prometheus applies to rule files"},
+		{"--metadata without files is 2", "", map[string]string{}, []string{"--metadata", "md.json"}, 2, "--metadata applies to rule files"},
+		{"--config without files is 2", "", map[string]string{}, []string{"--config", "strict.yml"}, 2, "--config applies to rule files"},
+		{"--out with files is 2: it places the spec's files", "", map[string]string{"a.yml": goodRules}, []string{"--out", "deploy", "a.yml"}, 2,
+			"--out applies to the spec's own rules"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := lintDir(t, tc.config, tc.files)
