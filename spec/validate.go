@@ -294,7 +294,8 @@ func (v *validator) alert(s *Service, a Alert) {
 	}
 	if rb := v.spec.Runbook(s, a); rb == "" {
 		at("runbook_url", "missing: set it on the alert, its service or the spec")
-	} else if !absolute(rb) {
+	} else if a.RunbookURL != "" && !absolute(rb) {
+		// An inherited URL is reported once, where it is written.
 		at("runbook_url", "%q is not an absolute URL", rb)
 	}
 	var fires, quiet bool

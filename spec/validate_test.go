@@ -147,6 +147,12 @@ func TestValidate(t *testing.T) {
 			[]string{`alert "ApiDown": runbook_url: missing: set it on the alert, its service or the spec`}},
 		{"a relative service runbook is rejected where it is set", func(s *spec.Spec) { s.Services[0].RunbookURL = "/runbooks/api" },
 			[]string{`service "api": runbook_url: "/runbooks/api" is not an absolute URL`}},
+		{"a relative service runbook its alerts inherit is named once, where it is set", func(s *spec.Spec) {
+			s.Services[0].RunbookURL, s.Services[0].Alerts[0].RunbookURL = "/runbooks/api", ""
+		}, []string{`service "api": runbook_url: "/runbooks/api" is not an absolute URL`}},
+		{"a relative spec runbook is named once, not at every alert", func(s *spec.Spec) {
+			s.RunbookURL, s.Services[0].Alerts[0].RunbookURL = "runbooks/all", ""
+		}, []string{`runbook_url: "runbooks/all" is not an absolute URL`}},
 		{"an invalid compose project is rejected", func(s *spec.Spec) { s.Services[0].ComposeProject = "My Project" },
 			[]string{`compose_project: "My Project" is not a compose project name`}},
 		{"routing to receivers with their secrets in files is accepted", func(s *spec.Spec) { s.Routing = routing() }, nil},
