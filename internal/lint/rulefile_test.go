@@ -1,0 +1,119 @@
+package lint
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/prometheus/model/rulefmt"
+
+	"github.com/sre-tools/promgen/internal/rulecheck"
+)
+
+// TestParseProblemLines pins the line of every kind of problem rulefmt
+// finds, in a plain rule file and in the same groups inside a
+// PrometheusRule manifest, where each line is 5 further down.
+func TestParseProblemLines(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		want     []string // "line: check: message"
+	}{
+		{
+			name: "an expression that does not parse is at its line",
+			in:   "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: |\n      up\n      == \n",
+			want: []string{`7: promql-syntax: alert "A": expression does not parse: 3:1: parse error: unexpected end of input`},
+		},
+		{
+			name: "an unknown field of a rule is at its key",
+			in:   "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n    foo: 1\n",
+			want: []string{`6: parse: field foo not found in type rulefmt.Rule`},
+		},
+		{
+			name: "an unknown field of a group is at its key",
+			in:   "groups:\n- name: g\n  bar: x\n  rules:\n  - alert: A\n    expr: up == 0\n",
+			want: []string{`3: parse: field bar not found in type rulefmt.RuleGroup`},
+		},
+		{
+			name: "a group name used twice is at the second group's name",
+			in:   "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n- name: h\n  rules: []\n- name: g\n  rules: []\n",
+			want: []string{`8: parse: groupname: "g" is repeated in the same file`},
+		},
+		{
+			name: "a group without a name is at the group",
+			in:   "groups:\n- name: g\n  rules: []\n- rules:\n  - alert: A\n    expr: up == 0\n",
+			want: []string{`4: parse: Groupname must not be empty`},
+		},
+		{
+			name: "a rule without alert or record is at the rule",
+			in:   "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n  - expr: up == 0\n    labels: {a: b}\n",
+			want: []string{`6: parse: rule 2 of group "g": one of 'record' or 'alert' must be set`},
+		},
+		{
+			name: "a template that does not parse is at its annotation",
+			in:   "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n    annotations:\n      fine: '{{ $labels.x }}'\n      broken: '{{ .Foo'\n",
+			want: []string{`8: parse: alert "A": annotation "broken": template: __alert_A:1: unclosed action`},
+		},
+		{
+			name: "annotations on a recording rule are at their key",
+			in:   "groups:\n- name: g\n  rules:\n  - record: a\n    expr: up\n    labels: {x: y}\n    annotations: {a: b}\n",
+			want: []string{`7: parse: record "a": invalid field 'annotations' in recording rule`},
+		},
+		{
+			name: "a for that is no duration is at its key, and so is every other",
+			in:   "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n    for: 5x\n  - alert: B\n    expr: up == 0\n    keep_firing_for: 1y2\n",
+			want: []string{
+				`6: parse: unknown unit "x" in duration "5x"`,
+				`9: parse: not a valid duration string: "1y2"`,
+			},
+		},
+	} {
+		manifest := "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n  name: m\nspec:\n" +
+			strings.TrimSuffix(indent(tc.in, "  "), "  ")
+		for _, form := range []struct {
+			name, content string
+			shift         int
+		}{{"plain file", tc.in, 0}, {"manifest", manifest, 5}} {
+			t.Run(form.name+"/"+tc.name, func(t *testing.T) {
+				var got, want []string
+				for _, p := range Lint([]File{{Path: "rules.yml", Content: []byte(form.content)}}, Config{}) {
+					if p.Check == "parse" || p.Check == "promql-syntax" {
+						got = append(got, fmt.Sprintf("%d: %s: %s", p.Line, p.Check, p.Message))
+					}
+				}
+				for _, w := range tc.want {
+					line, rest, _ := strings.Cut(w, ": ")
+					var n int
+					fmt.Sscan(line, &n)
+					want = append(want, fmt.Sprintf("%d: %s", n+form.shift, rest))
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("got\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+				}
+			})
+		}
+	}
+}
+
+func indent(s, by string) string {
+	return by + strings.ReplaceAll(s, "\n", "\n"+by)
+}
+
+// TestParseProblemLinesIgnoreWording hands the locator a rulefmt error that
+// says nothing at all: its line comes from the group and rule it names and
+// the file's YAML nodes, never from the error's text.
+func TestParseProblemLinesIgnoreWording(t *testing.T) {
+	src := "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n  - alert: B\n    expr: up == 0\n"
+	rfs, ps := parseFile(File{Path: "r.yml", Content: []byte(src)}, &rulecheck.Checker{})
+	if len(rfs) != 1 || len(ps) != 0 {
+		t.Fatal(rfs, ps)
+	}
+	silent := &rulefmt.Error{Group: "g", Rule: 2, RuleName: "B"}
+	if silent.Error() != "" {
+		t.Fatalf("the planted error says %q", silent.Error())
+	}
+	got := rfs[0].problems([]error{silent})
+	if len(got) != 1 || got[0].Line != 6 {
+		t.Errorf("got %+v, want one problem at line 6", got)
+	}
+}
