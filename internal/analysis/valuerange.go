@@ -4,6 +4,8 @@ import (
 	"math"
 
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/sre-tools/promgen/catalog"
 )
 
 // Range is what is known of the values of an expression: every sample
@@ -51,9 +53,9 @@ func (run ranges) of(e parser.Expr) Range {
 		return v
 	case *parser.VectorSelector:
 		switch name := MetricName(e); {
-		case name == "up":
+		case name == catalog.Up:
 			return Range{0, 1, "up is 0 or 1"}
-		case name == "ALERTS":
+		case name == catalog.Alerts:
 			return Range{1, 1, "ALERTS is always 1"}
 		default:
 			if run.counter != nil && run.counter(name) {
