@@ -152,21 +152,20 @@ func (rf *RuleFile) groupProblems(errs []error) []Problem {
 	return ps
 }
 
-// decodeProblems places the errors of groups rulefmt could not decode
+// decodeProblems places the errors of groups that could not be decoded
 // (unknown fields, values of the wrong type, durations that are none) at
 // the keys that bring them alone: every key of top, of each group and of
-// each rule is handed to rulefmt in a file of its own. errs are reported
+// each rule is handed to source and rulefmt in a file of its own. errs are reported
 // as they are when no key alone brings an error.
-func decodeProblems(path string, top *yaml.Node, errs []error) []Problem {
+func decodeProblems(path string, top *yaml.Node, source ruleSource, errs []error) []Problem {
 	var ps []Problem
 	try := func(at, doc *yaml.Node) {
-		b, err := yaml.Marshal(doc)
+		b, err := source(doc)
+		var perrs []error
 		if err != nil {
-			return
-		}
-		rgs, perrs := rulefmt.Parse(b, false, model.UTF8Validation, rulecheck.Parser, slog.New(slog.DiscardHandler))
-		if rgs != nil {
-			return
+			perrs = []error{err}
+		} else if rgs, errs := rulefmt.Parse(b, false, model.UTF8Validation, rulecheck.Parser, slog.New(slog.DiscardHandler)); rgs == nil {
+			perrs = errs
 		}
 		for _, err := range perrs {
 			msgs := []string{err.Error()}

@@ -13,11 +13,14 @@ import (
 	"sync"
 	"sync/atomic"
 
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
 	"go.yaml.in/yaml/v3"
+	k8syaml "sigs.k8s.io/yaml"
 
+	"github.com/sre-tools/promgen/internal/kubernetes"
 	"github.com/sre-tools/promgen/internal/rulecheck"
 )
 
@@ -234,15 +237,16 @@ func parseFile(f File, rc *rulecheck.Checker) ([]*RuleFile, []Problem) {
 				Message: fmt.Sprintf("PrometheusRule %s has no spec.groups", manifestName(root))})
 			continue
 		}
-		// The Operator hands spec.groups to rulefmt as a rule file of its
-		// own; its nodes keep the manifest's lines.
+		// The Operator decodes spec.groups into its types and hands them
+		// to rulefmt as a rule file of their own; the nodes keep the
+		// manifest's lines.
 		top := mapping(scalar("groups"), groups)
-		src, err := yaml.Marshal(top)
+		src, err := operatorRules(top)
 		if err != nil {
-			ps = append(ps, Problem{Path: f.Path, Line: groups.Line, Severity: SeverityError, Check: "parse", Message: err.Error()})
+			ps = append(ps, decodeProblems(f.Path, top, operatorRules, []error{err})...)
 			continue
 		}
-		rf, errs := parseRules(f.Path, f.Content, src, top, rc)
+		rf, errs := parseRules(f.Path, f.Content, src, top, operatorRules, rc)
 		ps = append(ps, errs...)
 		if rf != nil {
 			rf.span = [2]int{groups.Line, len(lines)}
@@ -261,7 +265,7 @@ func parseFile(f File, rc *rulecheck.Checker) ([]*RuleFile, []Problem) {
 			return nil, []Problem{{Path: f.Path, Line: root.Line, Severity: SeverityError, Check: checkInput, input: true,
 				Message: "not a rule file: no groups, and not a PrometheusRule with spec.groups"}}
 		}
-		rf, errs := parseRules(f.Path, f.Content, f.Content, root, rc)
+		rf, errs := parseRules(f.Path, f.Content, f.Content, root, ruleFile, rc)
 		ps = append(ps, errs...)
 		if rf != nil {
 			rfs = append(rfs, rf)
@@ -284,6 +288,28 @@ func documentEnd(lines []string, next int) int {
 		}
 	}
 	return next - 1
+}
+
+// ruleSource makes the rule file rulefmt reads of the mapping that holds
+// the groups, or says why it cannot.
+type ruleSource func(top *yaml.Node) ([]byte, error)
+
+// ruleFile is a plain rule file's groups, as they are.
+func ruleFile(top *yaml.Node) ([]byte, error) { return yaml.Marshal(top) }
+
+// operatorRules is what the Operator makes of a PrometheusRule's groups:
+// decoded strictly into its types, which know fields Prometheus does not
+// (Thanos' partial_response_strategy), and marshalled for rulefmt.
+func operatorRules(top *yaml.Node) ([]byte, error) {
+	b, err := yaml.Marshal(top)
+	if err != nil {
+		return nil, err
+	}
+	var spec monitoringv1.PrometheusRuleSpec
+	if err := k8syaml.UnmarshalStrict(b, &spec); err != nil {
+		return nil, err
+	}
+	return kubernetes.RuleFile(spec)
 }
 
 // yamlDocuments decodes every document of a file into nodes.
@@ -336,11 +362,12 @@ func manifestName(root *yaml.Node) string {
 }
 
 // parseRules parses rules with rulefmt, as Prometheus loads them: src is
-// what rulefmt reads, top its nodes at the lines of content, the file. It
+// what rulefmt reads, top its nodes at the lines of content, the file, and
+// source how src is made of them. It
 // returns nil when rulefmt cannot decode the groups at all, and parse
 // problems for everything rulefmt rejects except expressions, which
 // promql-syntax reports with a finer line.
-func parseRules(path string, content, src []byte, top *yaml.Node, rc *rulecheck.Checker) (*RuleFile, []Problem) {
+func parseRules(path string, content, src []byte, top *yaml.Node, source ruleSource, rc *rulecheck.Checker) (*RuleFile, []Problem) {
 	var warned warnings
 	// rc answers for a valid file, with each distinct template parsed once
 	// per run; rulefmt.Parse reports the problems of any other.
@@ -352,7 +379,7 @@ func parseRules(path string, content, src []byte, top *yaml.Node, rc *rulecheck.
 	if rgs == nil {
 		// Its warnings only repeat the errors: a broken document reads
 		// as a second one.
-		return nil, decodeProblems(path, top, errs)
+		return nil, decodeProblems(path, top, source, errs)
 	}
 	ps := warned.problems(path)
 	rf := newRuleFile(path, content, top, rgs, rc)
