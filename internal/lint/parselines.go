@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/prometheus/common/model"
@@ -114,8 +115,8 @@ func validate(r rulefmt.Rule) []string {
 
 // groupProblems places rulefmt's errors about groups (a name missing or
 // repeated, a bad group label), which it reports in the order of the
-// groups: the k-th is about the first group whose prefix of the file
-// brings k errors.
+// groups: the k-th is about the last group of the shortest prefix of the
+// file's groups, rules left out, that brings k errors.
 func (rf *RuleFile) groupProblems(errs []error) []Problem {
 	if len(errs) == 0 {
 		return nil
@@ -124,30 +125,36 @@ func (rf *RuleFile) groupProblems(errs []error) []Problem {
 	if gs := mapValue(rf.top, "groups"); gs != nil {
 		nodes = gs.Content
 	}
-	var (
-		ps     []Problem
-		prefix rulefmt.RuleGroups
-	)
+	groups := make([]rulefmt.RuleGroup, len(rf.Groups))
 	for i, g := range rf.Groups {
-		prefix.Groups = append(prefix.Groups, rulefmt.RuleGroup{Name: g.Name, Labels: g.Labels})
-		b, err := yaml.Marshal(prefix)
-		if err != nil {
-			break
+		groups[i] = rulefmt.RuleGroup{Name: g.Name, Labels: g.Labels}
+	}
+	counts := map[int]int{}
+	count := func(n int) int { // the errors of the first n groups
+		if c, ok := counts[n]; ok {
+			return c
 		}
-		_, perrs := rulefmt.Parse(b, false, model.UTF8Validation, rulecheck.Parser, slog.New(slog.DiscardHandler))
-		for len(ps) < len(perrs) && len(ps) < len(errs) {
-			p := Problem{Path: rf.Path, Line: rf.positions().groups[i], Severity: SeverityError, Check: "parse", Message: errs[len(ps)].Error()}
+		b, err := yaml.Marshal(rulefmt.RuleGroups{Groups: groups[:n]})
+		if err == nil {
+			_, perrs := rulefmt.Parse(b, false, model.UTF8Validation, rulecheck.Parser, slog.New(slog.DiscardHandler))
+			counts[n] = len(perrs)
+		}
+		return counts[n]
+	}
+	var ps []Problem
+	for k, err := range errs {
+		p := Problem{Path: rf.Path, Severity: SeverityError, Check: "parse", Message: err.Error()}
+		if n := sort.Search(len(groups)+1, func(n int) bool { return count(n) > k }); n >= 1 && n <= len(groups) {
+			i := n - 1
+			p.Line = rf.positions().groups[i]
 			// rulefmt prefixes the group's position, which its nodes
 			// leave at 0:0.
 			p.Message = strings.TrimPrefix(p.Message, "0:0: ")
 			if i < len(nodes) {
 				p.Message = strings.TrimPrefix(p.Message, fmt.Sprintf("%d:%d: ", nodes[i].Line, nodes[i].Column))
 			}
-			ps = append(ps, p)
 		}
-	}
-	for _, err := range errs[len(ps):] {
-		ps = append(ps, Problem{Path: rf.Path, Severity: SeverityError, Check: "parse", Message: err.Error()})
+		ps = append(ps, p)
 	}
 	return ps
 }

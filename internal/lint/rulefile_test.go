@@ -56,6 +56,16 @@ func TestParseProblemLines(t *testing.T) {
 			want: []string{`4: parse: Groupname must not be empty`},
 		},
 		{
+			name: "each of several group problems is at its own group",
+			in:   "groups:\n- name: g\n  rules: []\n- rules: []\n- name: g\n  rules: []\n- rules: []\n",
+			want: []string{
+				`4: parse: Groupname must not be empty`,
+				`5: parse: groupname: "g" is repeated in the same file`,
+				`7: parse: Groupname must not be empty`,
+				`7: parse: groupname: "" is repeated in the same file`,
+			},
+		},
+		{
 			name: "a rule without alert or record is at the rule",
 			in:   "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n  - expr: up == 0\n    labels: {a: b}\n",
 			want: []string{`6: parse: rule 2 of group "g": one of 'record' or 'alert' must be set`},
