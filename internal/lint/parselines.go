@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -52,7 +53,7 @@ func (rf *RuleFile) ruleProblem(re *rulefmt.Error) Problem {
 		}
 		p.Line = r.Line()
 		if inner != nil {
-			p.Line = cmp0(r.fieldLine(inner.Error()), p.Line)
+			p.Line = cmp.Or(r.fieldLine(inner.Error()), p.Line)
 		}
 		break
 	}
