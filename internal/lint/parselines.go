@@ -44,7 +44,9 @@ func (rf *RuleFile) ruleProblem(re *rulefmt.Error) Problem {
 	inner := re.Err.Unwrap()
 	p := Problem{Path: rf.Path, Severity: SeverityError, Check: "parse", Message: fmt.Sprintf("rule %d of group %q", re.Rule, re.Group)}
 	for _, g := range rf.Groups {
-		if g.Name != re.Group || re.Rule < 1 || re.Rule > len(g.Rules) {
+		// A name used for two groups is a problem of its own; the rule's
+		// name tells them apart.
+		if g.Name != re.Group || re.Rule < 1 || re.Rule > len(g.Rules) || g.Rules[re.Rule-1].Name() != re.RuleName {
 			continue
 		}
 		r := &g.Rules[re.Rule-1]
@@ -84,20 +86,31 @@ func (r *Rule) fieldLine(msg string) int {
 			return f.line
 		}
 	}
+	// An entry's own problem (its template, its name) comes with it
+	// alone; one of the whole map (annotations on a recording rule) with
+	// any entry, and is placed at the map's key.
 	for _, m := range []struct {
+		key    string
 		values map[string]string
 		lines  map[string]int
 		set    func(*rulefmt.Rule, map[string]string)
 	}{
-		{r.Labels, p.labels, func(x *rulefmt.Rule, m map[string]string) { x.Labels = m }},
-		{r.Annotations, p.annotations, func(x *rulefmt.Rule, m map[string]string) { x.Annotations = m }},
+		{"labels", r.Labels, p.labels, func(x *rulefmt.Rule, m map[string]string) { x.Labels = m }},
+		{"annotations", r.Annotations, p.annotations, func(x *rulefmt.Rule, m map[string]string) { x.Annotations = m }},
 	} {
+		var bring []string
 		for k, v := range m.values {
 			probe := base
 			m.set(&probe, map[string]string{k: v})
 			if slices.Contains(validate(probe), msg) {
-				return m.lines[k]
+				bring = append(bring, k)
 			}
+		}
+		switch {
+		case len(bring) == 1:
+			return m.lines[bring[0]]
+		case len(bring) > 1:
+			return p.keys[m.key]
 		}
 	}
 	return 0

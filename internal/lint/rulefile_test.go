@@ -66,6 +66,14 @@ func TestParseProblemLines(t *testing.T) {
 			},
 		},
 		{
+			name: "a rule's problem in the second group of a repeated name is in that group",
+			in:   "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n- name: g\n  rules:\n  - alert: B\n    expr: up == 0\n    annotations:\n      s: '{{ .Foo'\n",
+			want: []string{
+				`6: parse: groupname: "g" is repeated in the same file`,
+				`11: parse: alert "B": annotation "s": template: __alert_B:1: unclosed action`,
+			},
+		},
+		{
 			name: "a rule without alert or record is at the rule",
 			in:   "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up == 0\n  - expr: up == 0\n    labels: {a: b}\n",
 			want: []string{`6: parse: rule 2 of group "g": one of 'record' or 'alert' must be set`},
@@ -77,7 +85,7 @@ func TestParseProblemLines(t *testing.T) {
 		},
 		{
 			name: "annotations on a recording rule are at their key",
-			in:   "groups:\n- name: g\n  rules:\n  - record: a\n    expr: up\n    labels: {x: y}\n    annotations: {a: b}\n",
+			in:   "groups:\n- name: g\n  rules:\n  - record: a\n    expr: up\n    labels: {x: y}\n    annotations:\n      a: b\n      c: d\n",
 			want: []string{`7: parse: record "a": invalid field 'annotations' in recording rule`},
 		},
 		{
