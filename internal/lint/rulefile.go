@@ -63,9 +63,9 @@ type positions struct {
 
 // rulePos is where a rule is.
 type rulePos struct {
-	line        int // the alert or record key
-	keys        map[string]int
-	expr        yaml.Node // position and style of the expression
+	line        int            // the alert or record key
+	keys        map[string]int // the line of each key of the rule
+	expr        yaml.Node      // position and style of the expression
 	labels      map[string]int
 	annotations map[string]int
 	// exprLines is the line of each byte of the expression, worked out the
