@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -151,5 +152,23 @@ func TestParseProblemLinesIgnoreWording(t *testing.T) {
 	got := rfs[0].problems([]error{silent})
 	if len(got) != 1 || got[0].Line != 6 {
 		t.Errorf("got %+v, want one problem at line 6", got)
+	}
+}
+
+// TestGroupProblemLinesIgnoreWording hands the locator group errors in
+// words rulefmt never used: each is placed by the order rulefmt reports
+// group errors in, at the group whose prefix of the file brings it.
+func TestGroupProblemLinesIgnoreWording(t *testing.T) {
+	src := "groups:\n- rules: []\n- name: g\n  rules: []\n- rules: []\n"
+	rfs, _ := parseFile(File{Path: "r.yml", Content: []byte(src)}, &rulecheck.Checker{})
+	if len(rfs) != 1 {
+		t.Fatal(rfs)
+	}
+	var got []int
+	for _, p := range rfs[0].groupProblems([]error{errors.New("a"), errors.New("b"), errors.New("c")}) {
+		got = append(got, p.Line)
+	}
+	if want := []int{2, 5, 5}; !slices.Equal(got, want) {
+		t.Errorf("got lines %v, want %v", got, want)
 	}
 }
