@@ -60,7 +60,7 @@ func TestInputErrors(t *testing.T) {
 		name, in, want string
 	}{
 		{"a file that is not YAML is an input error, its line named by yaml's message",
-			"groups:\n- name: g\n  rules: [\n", `rules.yml: error parse: yaml: line 3: did not find expected node content`},
+			"groups:\n- name: g\n  rules: [\n", `rules.yml:3: error parse: did not find expected node content`},
 		{"a PrometheusRule without spec.groups is an input error at the object",
 			"apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n  name: empty\nspec: {}\n",
 			`rules.yml:1: error input: PrometheusRule "empty" has no spec.groups`},

@@ -16,7 +16,7 @@ func TestParse(t *testing.T) {
     expr: 'up == 0
     labels: {}
 `,
-			want: []string{`rules.yml: error parse: yaml: line 5: found unexpected end of stream`},
+			want: []string{`rules.yml:5: error parse: found unexpected end of stream`},
 		},
 		{
 			name: "documents after the first, which Prometheus ignores, are a warning",
