@@ -1,4 +1,8 @@
-module github.com/sre-tools/promgen/examples
+// Other teams' promgen specs, a module of their own as a team's repository
+// is. Its path lies outside github.com/sre-tools/promgen on purpose: Go
+// allows internal/ to every import path under that one, so only a path
+// outside it makes the compiler refuse promgen's internal packages here.
+module example.com/promgen-examples
 
 go 1.26.8
 
@@ -188,4 +192,5 @@ require (
 	sigs.k8s.io/yaml v1.6.0 // indirect
 )
 
+// This checkout, not a release: the examples build against the code beside them.
 replace github.com/sre-tools/promgen => ../

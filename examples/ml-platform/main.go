@@ -18,9 +18,10 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/sre-tools/promgen/cmd/promgen/commands"
-	"github.com/sre-tools/promgen/examples/ml-platform/alerts"
 	"github.com/sre-tools/promgen/rules"
 	"github.com/sre-tools/promgen/spec"
+
+	"example.com/promgen-examples/ml-platform/alerts"
 )
 
 // Spec is the ML platform team's alerting: its services' alerts, and
