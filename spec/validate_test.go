@@ -153,6 +153,12 @@ func TestValidate(t *testing.T) {
 		{"a relative spec runbook is named once, not at every alert", func(s *spec.Spec) {
 			s.RunbookURL, s.Services[0].Alerts[0].RunbookURL = "runbooks/all", ""
 		}, []string{`runbook_url: "runbooks/all" is not an absolute URL`}},
+		{"a declared metric with a bad name, a second declaration and an unknown type are each named", func(s *spec.Spec) {
+			s.Services[0].Metrics = []spec.ExposedMetric{
+				{Name: "queue-depth", Type: "gauge"}, {Name: "queue_depth", Type: "gauge"}, {Name: "queue_depth", Type: "Gauge"},
+			}
+		}, []string{`service "api": metrics[0].name: "queue-depth" is not a metric name`, `service "api": metrics[2].name: "queue_depth" is declared twice`,
+			`service "api": metrics[2].type: "Gauge" is not a metric type: want counter, gauge, histogram, summary`}},
 		{"an invalid compose project is rejected", func(s *spec.Spec) { s.Services[0].ComposeProject = "My Project" },
 			[]string{`compose_project: "My Project" is not a compose project name`}},
 		{"routing to receivers with their secrets in files is accepted", func(s *spec.Spec) { s.Routing = routing() }, nil},

@@ -80,6 +80,7 @@ func services(p rules.Profile) spec.Spec {
 	embedder.Container.Memory = spec.Memory{}
 	// Its pod's container is called server.
 	embedder.Kubernetes.Container = "server"
+	embedder.Metrics = alerts.Metrics
 	embedder.Records = []spec.Record{rules.ServedRate(embedder, p)}
 	embedder.Alerts = []spec.Alert{
 		rules.ServiceDown(embedder, p),

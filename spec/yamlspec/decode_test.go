@@ -163,3 +163,29 @@ kubernetes: {namespace: prod}
 		})
 	}
 }
+
+// A service's declared metrics reach spec.Service.Metrics, and a problem
+// with one is located at its field.
+func TestDeclaredMetricsAreTheServicesAndLocated(t *testing.T) {
+	doc, err := Parse("f.yaml", []byte(`runbook_url: https://runbooks.example.com/worker
+services:
+  - name: worker
+    scrape: {port: 80}
+    alerts: [ServiceDown]
+    metrics:
+      - {name: worker_queue_depth, type: gauge, help: Requests waiting.}
+      - name: worker_jobs_total
+        type: count
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Spec.Services[0].Metrics; len(got) != 2 || got[0] != (spec.ExposedMetric{Name: "worker_queue_depth", Type: "gauge", Help: "Requests waiting."}) {
+		t.Fatalf("metrics %+v", got)
+	}
+	err = doc.Spec.Validate()
+	var fe *spec.FieldError
+	if !errors.As(err, &fe) || fe.Field != "metrics[1].type" || doc.Where(err.(interface{ Unwrap() []error }).Unwrap()[0]) != "f.yaml:9:15" {
+		t.Errorf("validation %v, want metrics[1].type at f.yaml:9:15", err)
+	}
+}

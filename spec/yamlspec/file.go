@@ -222,6 +222,19 @@ type Service struct {
 	SLOs []SLO `yaml:"slos,omitempty"`
 	// Kubernetes are the service's names and alerts on the Kubernetes target.
 	Kubernetes KubernetesService `yaml:"kubernetes,omitempty"`
+	// Metrics are the service's own metrics its custom alerts read: lint
+	// knows their names and types.
+	Metrics []ExposedMetric `yaml:"metrics,omitempty"`
+}
+
+// ExposedMetric is spec.ExposedMetric.
+type ExposedMetric struct {
+	// Name is the metric's name (a histogram's without _bucket).
+	Name string `yaml:"name"`
+	// Type is the metric's type, as its exposition declares it.
+	Type string `yaml:"type" jsonschema:"enum=counter,enum=gauge,enum=histogram,enum=summary"`
+	// Help says what it counts or measures.
+	Help string `yaml:"help,omitempty"`
 }
 
 // Container is spec.Container.

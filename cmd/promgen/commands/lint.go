@@ -225,6 +225,9 @@ func lintSpec(cfg Config, built generate.Files, out string, rc *rulecheck.Checke
 func specMetadata(o Output) lint.Metadata {
 	md := lint.Metadata{}
 	for _, s := range o.Spec.Services {
+		for _, m := range s.Metrics {
+			md[m.Name] = []v1.Metadata{{Type: v1.MetricType(m.Type), Help: m.Help}}
+		}
 		for _, slo := range s.SLOs {
 			if a := slo.Availability; a != nil && a.Requests != "" {
 				md[a.Requests] = []v1.Metadata{{Type: v1.MetricTypeCounter, Help: "requests of objective " + slo.Name + " of service " + s.Name}}

@@ -19,6 +19,12 @@ import (
 // team's metric, not one of promgen's catalog.
 const QueueDepth = "embedder_queue_depth"
 
+// Metrics are the team's metrics its alerts read, declared on the service
+// (spec.Service.Metrics) so that lint knows their names and types.
+var Metrics = []spec.ExposedMetric{
+	{Name: QueueDepth, Type: "gauge", Help: "Requests waiting for a batch."},
+}
+
 // EmbeddingBacklog warns when more than 500 requests have waited at one of
 // svc's targets for 10 minutes: the embedder falls behind its callers.
 func EmbeddingBacklog(svc spec.Service) spec.Alert {
