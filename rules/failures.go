@@ -1,8 +1,9 @@
 package rules
 
 import (
-	"fmt"
 	"time"
+
+	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/sre-tools/promgen/catalog"
 	"github.com/sre-tools/promgen/spec"
@@ -29,7 +30,6 @@ func ContainerOOMKilled(svc spec.Service, p Profile) spec.Alert {
 	sel := containers(svc, catalog.ContainerLastTerminationInfo, spec.Eq(catalog.LabelReason, catalog.ReasonOOMKilled))
 	recent := spec.Binary(spec.OpGt, containers(svc, catalog.ContainerLastTerminationTimestamp),
 		spec.Sub(spec.Call("time"), spec.Num(window.Seconds())))
-	limit := fmt.Sprintf("%s{%s=%%q,%s=%%q}", catalog.ContainerMemoryLimitBytes, catalog.LabelName, catalog.LabelHost)
 	a := spec.Alert{
 		Name: "ContainerOOMKilled",
 		// On the host too: a container of the same name on another host
@@ -38,7 +38,7 @@ func ContainerOOMKilled(svc spec.Service, p Profile) spec.Alert {
 		For:      p.D(2 * time.Minute),
 		Severity: spec.Critical,
 		Summary:  "{{ $labels.name }} was OOM-killed (exit code {{ $labels.exit_code }})",
-		Description: "The kernel killed {{ $labels.name }} for exceeding its memory limit (" + queriedBy(limit, []string{catalog.LabelName, catalog.LabelHost}, "humanize1024", "B", "size unknown") +
+		Description: "The kernel killed {{ $labels.name }} for exceeding its memory limit (" + queryValue(spec.Metric(catalog.ContainerMemoryLimitBytes, sameAs(catalog.LabelName, catalog.LabelHost)...), "humanize1024", "B", "size unknown") +
 			") in the last " + promDuration(window) + ". Raise the limit or find the leak (runbook strategy 4).",
 	}
 	step, total := p.step(), p.D(20*time.Minute)
@@ -145,11 +145,9 @@ func ContainerOOMKilled(svc spec.Service, p Profile) spec.Alert {
 func ContainerCrashLooping(svc spec.Service, p Profile) spec.Alert {
 	window := p.D(15 * time.Minute)
 	// The container's own series: by name and, across hosts, by host.
-	one := fmt.Sprintf("{%s=%%q,%s=%%q}", catalog.LabelName, catalog.LabelHost)
-	id := []string{catalog.LabelName, catalog.LabelHost}
-	lastExit := catalog.ContainerLastExitCode + one
-	lastReason := catalog.ContainerLastTerminationInfo + one
-	count := catalog.ContainerRestartsTotal + one
+	one := func(metric string) *parser.VectorSelector {
+		return spec.Metric(metric, sameAs(catalog.LabelName, catalog.LabelHost)...)
+	}
 	a := spec.Alert{
 		Name: "ContainerCrashLooping",
 		Expr: spec.Filter(spec.Call("increase", spec.Range(containers(svc, catalog.ContainerRestartsTotal), window)),
@@ -158,9 +156,9 @@ func ContainerCrashLooping(svc spec.Service, p Profile) spec.Alert {
 		Severity: spec.Warning,
 		Summary:  "{{ $labels.name }} is crash looping",
 		Description: "Docker restarted {{ $labels.name }} {{ printf `%.0f` $value }} times in the last " + promDuration(window) +
-			" (restart count " + queriedBy(count, id, "", "", "unknown") +
-			"); last exit code " + queriedBy(lastExit, id, "", "", "unknown") +
-			" (" + fmt.Sprintf("{{ with printf `%s` $labels.name $labels.host | query }}{{ . | first | label %q }}{{ else }}unknown{{ end }}", lastReason, catalog.LabelReason) + ").",
+			" (restart count " + queryValue(one(catalog.ContainerRestartsTotal), "", "", "unknown") +
+			"); last exit code " + queryValue(one(catalog.ContainerLastExitCode), "", "", "unknown") +
+			" (" + queryLabel(one(catalog.ContainerLastTerminationInfo), catalog.LabelReason, "unknown") + ").",
 	}
 	step, m := p.step(), p.D(time.Minute)
 	c := container(svc, 1)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -153,38 +152,22 @@ func (k Kube) up() *parser.VectorSelector {
 	return spec.Metric(catalog.Up, spec.Eq("job", k.W.Job), spec.Eq(catalog.LabelNamespace, k.W.Namespace))
 }
 
-// podStatus is the format of a query on one pod's series of metric, for
-// queried: the pod comes from the alert's labels.
-func (k Kube) podStatus(metric string, extra ...*labels.Matcher) string {
-	m := []string{spec.Eq(catalog.LabelNamespace, k.W.Namespace).String(), catalog.LabelPod + "=%q"}
-	for _, e := range extra {
-		m = append(m, strings.ReplaceAll(e.String(), "%", "%%"))
-	}
-	return fmt.Sprintf("max(%s{%s})", metric, strings.Join(m, ","))
+// onePod selects metric for the alert's own pod of the service, in its
+// namespace, with the extra matchers.
+func (k Kube) onePod(metric string, extra ...*labels.Matcher) *parser.AggregateExpr {
+	m := append([]*labels.Matcher{spec.Eq(catalog.LabelNamespace, k.W.Namespace)}, sameAs(catalog.LabelPod)...)
+	return spec.Max(spec.Metric(metric, append(m, extra...)...))
 }
 
-// query renders an annotation fragment from a fixed PromQL query.
-func query(q parser.Expr, pipe, unit, fallback string) string {
-	if pipe != "" {
-		pipe = " | " + pipe
-	}
-	return fmt.Sprintf("{{ with query `%s` }}{{ . | first | value%s }}%s{{ else }}%s{{ end }}", q.String(), pipe, unit, fallback)
-}
-
-// podQuery is the format of a query on one pod's container, for queried:
-// the pod comes from the alert's labels.
-func (k Kube) podQuery(metric string, extra ...string) string {
-	m := []string{
-		fmt.Sprintf("%s=%q", catalog.LabelNamespace, k.W.Namespace),
-		catalog.LabelPod + "=%q",
-		fmt.Sprintf("%s=%q", catalog.LabelContainer, k.W.Container),
-	}
-	return fmt.Sprintf("max(%s{%s})", metric, strings.Join(append(m, extra...), ","))
+// oneContainer selects metric for the service's container in the alert's
+// own pod.
+func (k Kube) oneContainer(metric string, extra ...*labels.Matcher) *parser.AggregateExpr {
+	return k.onePod(metric, append([]*labels.Matcher{spec.Eq(catalog.LabelContainer, k.W.Container)}, extra...)...)
 }
 
 // memoryLimit is the query of a pod's container's memory limit.
-func (k Kube) memoryLimit() string {
-	return k.podQuery(catalog.KubePodContainerResourceLimits, fmt.Sprintf("%s=%q", catalog.LabelResource, "memory"))
+func (k Kube) memoryLimit() parser.Expr {
+	return k.oneContainer(catalog.KubePodContainerResourceLimits, spec.Eq(catalog.LabelResource, "memory"))
 }
 
 // ServiceDown pages when the service cannot serve: its Deployment wants
@@ -235,14 +218,14 @@ func (k Kube) ServiceDown() spec.Alert {
 		Severity:      spec.Critical,
 		Summary:       "{{ $labels.job }} is down" + lastTermination(" ({{ .Labels.reason }}, exit code {{ .Labels.exit_code }})", ""),
 		Description: "No pod of Deployment " + where + " serves: " +
-			query(replicas(catalog.KubeDeploymentReplicasAvailable), "", "", "unknown") + " of " +
-			query(replicas(catalog.KubeDeploymentSpecReplicas), "", "", "unknown") + " replicas available, " +
-			query(readyPods, "", "", "unknown") + " pods ready, " +
-			query(spec.Aggregate(parser.SUM, k.up()), "", "", "0") + " of " + query(spec.Aggregate(parser.COUNT, k.up()), "", "", "0") +
+			queryValue(replicas(catalog.KubeDeploymentReplicasAvailable), "", "", "unknown") + " of " +
+			queryValue(replicas(catalog.KubeDeploymentSpecReplicas), "", "", "unknown") + " replicas available, " +
+			queryValue(readyPods, "", "", "unknown") + " pods ready, " +
+			queryValue(spec.Aggregate(parser.SUM, k.up()), "", "", "0") + " of " + queryValue(spec.Aggregate(parser.COUNT, k.up()), "", "", "0") +
 			" targets of job {{ $labels.job }} answering. " +
 			"Last termination: " + lastTermination("exit code {{ .Labels.exit_code }} ({{ .Labels.reason }}) of pod {{ .Labels.pod }}", "none recorded by kube-state-metrics") + ". " +
-			"Restarts: " + query(restarts, "", "", "unknown") + ". " +
-			"Peak memory: " + query(peak, "humanizePercentage", "", "unknown") + " of the limit.",
+			"Restarts: " + queryValue(restarts, "", "", "unknown") + ". " +
+			"Peak memory: " + queryValue(peak, "humanizePercentage", "", "unknown") + " of the limit.",
 	}
 	a.Tests = k.serviceDownTests(a)
 	return a
@@ -510,7 +493,7 @@ func (k Kube) ContainerOOMKilled() spec.Alert {
 		For:      p.D(2 * time.Minute),
 		Severity: spec.Critical,
 		Summary:  "{{ $labels.name }} was OOM-killed (exit code {{ $labels.exit_code }})",
-		Description: "The kernel killed {{ $labels.name }} for exceeding its memory limit (" + queried(k.memoryLimit(), catalog.LabelPod, "humanize1024", "B", "size unknown") +
+		Description: "The kernel killed {{ $labels.name }} for exceeding its memory limit (" + queryValue(k.memoryLimit(), "humanize1024", "B", "size unknown") +
 			") in the last " + promDuration(window) + ". Raise the limit or find the leak (runbook strategy 4).",
 	}
 	step, total, killedAt := p.step(), p.D(20*time.Minute), p.D(time.Minute)
@@ -576,8 +559,8 @@ func (k Kube) ContainerCrashLooping() spec.Alert {
 		Severity: spec.Warning,
 		Summary:  "{{ $labels.name }} is crash looping",
 		Description: "The kubelet restarted {{ $labels.name }} at least 3 times in the last " + promDuration(window) + " or holds it in CrashLoopBackOff (restart count " +
-			queried(k.podQuery(catalog.KubePodContainerRestartsTotal), catalog.LabelPod, "", "", "unknown") +
-			"); last exit code " + queried(k.podQuery(catalog.KubePodContainerLastTerminatedExitCode), catalog.LabelPod, "", "", "unknown") + ".",
+			queryValue(k.oneContainer(catalog.KubePodContainerRestartsTotal), "", "", "unknown") +
+			"); last exit code " + queryValue(k.oneContainer(catalog.KubePodContainerLastTerminatedExitCode), "", "", "unknown") + ".",
 	}
 	step, m := p.step(), p.D(time.Minute)
 	c := k.container(1)
@@ -647,8 +630,8 @@ func (k Kube) ContainerUnhealthy() spec.Alert {
 		Summary:  "{{ $labels.name }} is unhealthy",
 	}
 	a.Description = "{{ $labels.name }} has been out of service for " + promDuration(a.For) + " (ready: " +
-		queried(k.podStatus(catalog.KubePodStatusReady, spec.Eq(catalog.LabelCondition, "true")), catalog.LabelPod, "", "", "unknown") +
-		", answering Prometheus' scrapes: " + queried(k.podStatus(catalog.Up, spec.Eq("job", w.Job)), catalog.LabelPod, "", "", "no target") +
+		queryValue(k.onePod(catalog.KubePodStatusReady, spec.Eq(catalog.LabelCondition, "true")), "", "", "unknown") +
+		", answering Prometheus' scrapes: " + queryValue(k.onePod(catalog.Up, spec.Eq("job", w.Job)), "", "", "no target") +
 		"). A pod that is not ready is out of the Service's endpoints; the other pods serve, and ServiceDown pages when none does. " +
 		"Read its events with kubectl describe pod -n " + w.Namespace + " {{ $labels.pod }}."
 	step, m := p.step(), p.D(time.Minute)
@@ -724,7 +707,7 @@ func (k Kube) memory(name string, threshold float64, forDur time.Duration, sev s
 		Severity: sev,
 		Summary:  "{{ $labels.name }} is using {{ $value | humanizePercentage }} of its memory limit" + warning,
 		Description: fmt.Sprintf("The working set of {{ $labels.name }} has been above %.0f%% of its ", threshold*100) +
-			"memory limit (" + queried(k.memoryLimit(), catalog.LabelPod, "humanize1024", "B", "size unknown") + ") for " + promDuration(forDur) +
+			"memory limit (" + queryValue(k.memoryLimit(), "humanize1024", "B", "size unknown") + ") for " + promDuration(forDur) +
 			" (now {{ $value | humanizePercentage }}).",
 	}
 	step, lead := p.step(), p.D(time.Minute)

@@ -24,7 +24,6 @@ func CriticalMemoryUsage(svc spec.Service, p Profile) spec.Alert {
 // Working set, not usage: page cache inflates usage but is reclaimed before
 // the OOM killer acts.
 func memoryAlert(svc spec.Service, p Profile, name string, threshold float64, forDur time.Duration, sev spec.Severity, warning string) spec.Alert {
-	limit := fmt.Sprintf("%s{%s=%%q,%s=%%q}", catalog.ContainerMemoryLimitBytes, catalog.LabelName, catalog.LabelHost)
 	a := spec.Alert{
 		Name:     name,
 		Expr:     spec.Filter(containers(svc, catalog.ContainerMemoryUsageRatio), spec.OpGt, threshold),
@@ -32,7 +31,7 @@ func memoryAlert(svc spec.Service, p Profile, name string, threshold float64, fo
 		Severity: sev,
 		Summary:  "{{ $labels.name }} is using {{ $value | humanizePercentage }} of its memory limit" + warning,
 		Description: fmt.Sprintf("The working set of {{ $labels.name }} has been above %.0f%% of its ", threshold*100) +
-			"memory limit (" + queriedBy(limit, []string{catalog.LabelName, catalog.LabelHost}, "humanize1024", "B", "size unknown") + ") for " + promDuration(forDur) +
+			"memory limit (" + queryValue(spec.Metric(catalog.ContainerMemoryLimitBytes, sameAs(catalog.LabelName, catalog.LabelHost)...), "humanize1024", "B", "size unknown") + ") for " + promDuration(forDur) +
 			" (now {{ $value | humanizePercentage }}).",
 	}
 	step, lead := p.step(), p.D(time.Minute)

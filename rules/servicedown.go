@@ -2,8 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -47,10 +45,10 @@ func ServiceDown(svc spec.Service, p Profile) spec.Alert {
 	up := spec.Metric(catalog.Up, spec.Eq("job", job))
 	forState := spec.Metric(catalog.AlertsForState, spec.Eq("alertname", "ServiceDown"), spec.Eq("job", job))
 	activeSince := spec.Call("scalar", forState)
-	cause := "query `" + lastTermination(svc, p, activeSince) + "`"
+	cause := templateQuery(lastTerminationOf(func(metric string) *parser.VectorSelector { return containers(svc, metric) }, p, activeSince))
 	window := p.D(10 * time.Minute)
-	restarts := spec.Max(containers(svc, catalog.ContainerRestartsTotal)).String()
-	peak := spec.Max(spec.Call("max_over_time", spec.Range(containers(svc, catalog.ContainerMemoryUsageRatio), window))).String()
+	restarts := spec.Max(containers(svc, catalog.ContainerRestartsTotal))
+	peak := spec.Max(spec.Call("max_over_time", spec.Range(containers(svc, catalog.ContainerMemoryUsageRatio), window)))
 
 	a := spec.Alert{
 		Name: "ServiceDown",
@@ -64,8 +62,8 @@ func ServiceDown(svc spec.Service, p Profile) spec.Alert {
 		Description: "{{ if eq $value 0.0 }}No target of job {{ $labels.job }} answers Prometheus' scrapes." +
 			"{{ else }}Job {{ $labels.job }} has no target: its containers are gone or never started.{{ end }} " +
 			"Last termination: " + diagnosis(cause, true) + ". " +
-			"Restarts: " + queryValue(restarts, "", "unknown") + ". " +
-			"Peak memory: " + queryValue(peak, "humanizePercentage", "unknown") + " of the limit.",
+			"Restarts: " + queryValue(restarts, "", "", "unknown") + ". " +
+			"Peak memory: " + queryValue(peak, "humanizePercentage", "", "unknown") + " of the limit.",
 		Annotations: impactAnnotations(svc, spec.Max(forState)),
 	}
 	a.Tests = serviceDownTests(svc, p, a)
@@ -81,9 +79,9 @@ func ReplicaDown(svc spec.Service, p Profile) spec.Alert {
 	up := spec.Metric(catalog.Up, spec.Eq("job", job))
 	serving := spec.Filter(spec.Max(up, "job"), spec.OpGt, 0)
 	own := spec.Call("scalar", spec.Metric(catalog.AlertsForState, spec.Eq("alertname", "ReplicaDown"), spec.Eq("job", job),
-		spec.Eq(catalog.LabelName, "$labels.name"), spec.Eq(catalog.LabelHost, "$labels.host")))
+		spec.Eq(catalog.LabelName, ofAlert(catalog.LabelName)), spec.Eq(catalog.LabelHost, ofAlert(catalog.LabelHost))))
 	one := func(metric string) *parser.VectorSelector {
-		return containers(svc, metric, spec.Eq(catalog.LabelName, "$labels.name"), spec.Eq(catalog.LabelHost, "$labels.host"))
+		return containers(svc, metric, sameAs(catalog.LabelName, catalog.LabelHost)...)
 	}
 	diag := diagnosis(templateQuery(lastTerminationOf(one, p, own)), false)
 	a := spec.Alert{
@@ -93,7 +91,7 @@ func ReplicaDown(svc spec.Service, p Profile) spec.Alert {
 		Severity: spec.Warning,
 		Summary:  "{{ $labels.instance }} of {{ $labels.job }} is down ({{ with $labels.name }}{{ . }}: {{ end }}" + diag + ")",
 		Description: "Prometheus cannot scrape {{ $labels.instance }} of job {{ $labels.job }} while other targets serve. " +
-			"Last termination: " + diag + ". Restarts: " + queryValue(templateQuery(spec.Max(one(catalog.ContainerRestartsTotal))), "", "unknown") + ".",
+			"Last termination: " + diag + ". Restarts: " + queryValue(spec.Max(one(catalog.ContainerRestartsTotal)), "", "", "unknown") + ".",
 	}
 	a.Tests = replicaDownTests(svc, p, a)
 	return a
@@ -111,13 +109,6 @@ func diagnosis(pipeline string, named bool) string {
 		"{{ else }}no termination recorded by gateway-exporter{{ end }}"
 }
 
-// lastTermination is the service's most recent termination since lead
-// before the outage began at the time since yields.
-func lastTermination(svc spec.Service, p Profile, since parser.Expr) string {
-	sel := func(metric string) *parser.VectorSelector { return containers(svc, metric) }
-	return lastTerminationOf(sel, p, since).String()
-}
-
 // lastTerminationOf joins each container's termination info to its time,
 // keeps those since lead before since, and returns the most recent one.
 // Exporter series are deduplicated by container and host first, so an
@@ -126,38 +117,6 @@ func lastTerminationOf(sel func(metric string) *parser.VectorSelector, p Profile
 	when := spec.Max(sel(catalog.ContainerLastTerminationTimestamp), containerOnHost...)
 	recent := spec.Binary(spec.OpGe, when, spec.Sub(since, spec.Num(p.D(diagnosisLead).Seconds())))
 	return spec.TopK(1, spec.Join(sel(catalog.ContainerLastTerminationInfo), recent, containerOnHost, nil))
-}
-
-// placeholder finds the $labels references a query's matchers hold.
-var placeholder = regexp.MustCompile(`"\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)"`)
-
-// templateQuery prints e as an annotation's query pipeline: matcher values
-// of the form $labels.x become the alert's label values, passed through
-// printf, so the query is built from the AST and never glued from text.
-func templateQuery(e parser.Expr) string {
-	text := strings.ReplaceAll(e.String(), "%", "%%")
-	var args []string
-	text = placeholder.ReplaceAllStringFunc(text, func(m string) string {
-		args = append(args, "$labels."+placeholder.FindStringSubmatch(m)[1])
-		return "%q"
-	})
-	if len(args) == 0 {
-		return "query `" + text + "`"
-	}
-	return "printf `" + text + "` " + strings.Join(args, " ") + " | query"
-}
-
-// queryValue renders the first value of an annotation query (a query
-// pipeline, or the text of a query without placeholders), piped through
-// pipe, or fallback when it returns nothing.
-func queryValue(q, pipe, fallback string) string {
-	if !strings.HasPrefix(q, "query `") && !strings.HasPrefix(q, "printf `") {
-		q = "query `" + q + "`"
-	}
-	if pipe != "" {
-		pipe = " | " + pipe
-	}
-	return fmt.Sprintf("{{ with %s }}{{ . | first | value%s }}{{ else }}%s{{ end }}", q, pipe, fallback)
 }
 
 // serviceDownTests prove the page's meaning at service scope and each way
