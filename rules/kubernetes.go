@@ -685,72 +685,39 @@ func (k Kube) ContainerUnhealthy() spec.Alert {
 
 // HighMemoryUsage warns when a container's working set stays above 85% of
 // its memory limit for 5 minutes.
-func (k Kube) HighMemoryUsage() spec.Alert {
-	return k.memory("HighMemoryUsage", 0.85, k.P.D(5*time.Minute), spec.Warning, "")
-}
+func (k Kube) HighMemoryUsage() spec.Alert { return highMemoryUsage(k) }
 
 // CriticalMemoryUsage says an OOM kill is imminent: above 95% for 2 minutes.
-func (k Kube) CriticalMemoryUsage() spec.Alert {
-	return k.memory("CriticalMemoryUsage", 0.95, k.P.D(2*time.Minute), spec.Critical, ": OOM kill imminent")
-}
+func (k Kube) CriticalMemoryUsage() spec.Alert { return criticalMemoryUsage(k) }
 
-// memory divides the kubelet's working set by kube-state-metrics' memory
-// limit, per container.
-func (k Kube) memory(name string, threshold float64, forDur time.Duration, sev spec.Severity, warning string) spec.Alert {
-	p := k.P
+func (k Kube) profile() Profile { return k.P }
+
+// memoryAbove divides the kubelet's working set by kube-state-metrics'
+// memory limit, per container.
+func (k Kube) memoryAbove(threshold float64) parser.Expr {
 	ratio := spec.Binary(parser.DIV, byContainer(k.containers(catalog.CAdvisorContainerMemoryWorkingSet)),
 		byContainer(k.containers(catalog.KubePodContainerResourceLimits, spec.Eq(catalog.LabelResource, "memory"))), catalog.KubePodLabels...)
-	a := spec.Alert{
-		Name:     name,
-		Expr:     named(spec.Filter(ratio, spec.OpGt, threshold)),
-		For:      forDur,
-		Severity: sev,
-		Summary:  "{{ $labels.name }} is using {{ $value | humanizePercentage }} of its memory limit" + warning,
-		Description: fmt.Sprintf("The working set of {{ $labels.name }} has been above %.0f%% of its ", threshold*100) +
-			"memory limit (" + queryValue(k.memoryLimit(), "humanize1024", "B", "size unknown") + ") for " + promDuration(forDur) +
-			" (now {{ $value | humanizePercentage }}).",
+	return named(spec.Filter(ratio, spec.OpGt, threshold))
+}
+
+func (k Kube) alerted(n int) map[string]string { return k.container(n) }
+
+func (k Kube) memory(n int, limit float64, ratio ...spec.Segment) []spec.Series {
+	wset := make([]spec.Segment, len(ratio))
+	var total time.Duration
+	for i, s := range ratio {
+		wset[i] = s
+		wset[i].Value *= limit
+		total += s.For
 	}
-	step, lead := p.step(), p.D(time.Minute)
-	c := k.container(1)
-	limit := float64(4 * spec.GiB)
-	limitSeries := series(catalog.KubePodContainerResourceLimits, k.ksm(1, catalog.LabelResource, "memory", catalog.LabelUnit, "byte"), hold(limit, lead+forDur+lead))
-	above := threshold + 0.02
-	pct := fmt.Sprintf("%.0f%%", above*100)
-	wset := func(segs ...spec.Segment) spec.Series {
-		for i := range segs {
-			segs[i].Value *= limit
-		}
-		return series(catalog.CAdvisorContainerMemoryWorkingSet, k.kubelet(1), segs...)
+	return []spec.Series{
+		series(catalog.CAdvisorContainerMemoryWorkingSet, k.kubelet(n), wset...),
+		series(catalog.KubePodContainerResourceLimits, k.ksm(n, catalog.LabelResource, "memory", catalog.LabelUnit, "byte"), hold(limit, total)),
 	}
-	a.Tests = []spec.Test{
-		{
-			Name:     fmt.Sprintf("fires after %s above %.0f%% of the limit", forDur, threshold*100),
-			Interval: step,
-			Series:   []spec.Series{wset(hold(0.5, lead), hold(above, forDur+lead)), limitSeries},
-			Expect: []spec.Expect{
-				quiet(lead + forDur - step),
-				fires(lead+forDur, spec.Firing{
-					Labels:  c,
-					Summary: fmt.Sprintf("%s is using %s of its memory limit%s", c[catalog.LabelName], pct, warning),
-					Description: fmt.Sprintf("The working set of %s has been above %.0f%% of its memory limit (4GiB) for %s (now %s).",
-						c[catalog.LabelName], threshold*100, promDuration(forDur), pct),
-				}),
-			},
-		},
-		{
-			Name:     fmt.Sprintf("stays quiet just below %.0f%%", threshold*100),
-			Interval: step,
-			Series:   []spec.Series{wset(hold(threshold-0.01, lead+forDur+lead)), limitSeries},
-			Expect:   []spec.Expect{quiet(lead + forDur)},
-		},
-		{
-			Name:     "forgives a spike shorter than its for duration",
-			Interval: step,
-			Series:   []spec.Series{wset(hold(above, forDur-step), hold(0.5, lead+step+lead)), limitSeries},
-			Expect:   []spec.Expect{quiet(forDur), quiet(forDur + lead)},
-		},
-	}
-	return a
+}
+
+func (k Kube) memoryTests(c memoryCase) []spec.Test {
+	return []spec.Test{c.fires(), c.quietBelow(), c.forgivesSpike()}
 }
 
 // Test fixtures: pods named as a Deployment's ReplicaSet names them.

@@ -1,0 +1,86 @@
+package rules
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/sre-tools/promgen/catalog"
+	"github.com/sre-tools/promgen/spec"
+)
+
+// docker is the compose target: the service's containers as
+// gateway-exporter publishes them (by compose service and project, on
+// their host), its targets as docker_sd_configs discovers them.
+type docker struct {
+	svc spec.Service
+	p   Profile
+}
+
+func onDocker(svc spec.Service, p Profile) docker { return docker{svc: svc, p: p} }
+
+func (d docker) profile() Profile { return d.p }
+
+// memoryAbove reads gateway-exporter's working-set ratio, which is absent
+// for a container without a limit; lint rejects the memory alerts on such
+// a service.
+func (d docker) memoryAbove(threshold float64) parser.Expr {
+	return spec.Filter(containers(d.svc, catalog.ContainerMemoryUsageRatio), spec.OpGt, threshold)
+}
+
+func (d docker) memoryLimit() parser.Expr {
+	return spec.Metric(catalog.ContainerMemoryLimitBytes, sameAs(catalog.LabelName, catalog.LabelHost)...)
+}
+
+func (d docker) alerted(n int) map[string]string { return container(d.svc, n) }
+
+func (d docker) memory(n int, limit float64, ratio ...spec.Segment) []spec.Series {
+	return []spec.Series{series(catalog.ContainerMemoryUsageRatio, container(d.svc, n), ratio...), d.limit(n, limit, ratio...)}
+}
+
+// limit is container n's memory limit for as long as segs.
+func (d docker) limit(n int, limit float64, segs ...spec.Segment) spec.Series {
+	var total time.Duration
+	for _, s := range segs {
+		total += s.For
+	}
+	return series(catalog.ContainerMemoryLimitBytes, container(d.svc, n), hold(limit, total))
+}
+
+// memoryTests adds compose's one-off tasks, which run the service's image
+// and limits but are no replica of it, and series without their label.
+func (d docker) memoryTests(c memoryCase) []spec.Test {
+	run := oneoff(d.svc, 1)
+	bare := merge(container(d.svc, 1))
+	delete(bare, catalog.LabelComposeOneoff)
+	all := c.lead + c.forDur + c.lead
+	limitSeries := d.limit(1, c.limit, hold(0, all))
+	ratio := func(labels map[string]string, segs ...spec.Segment) spec.Series {
+		return series(catalog.ContainerMemoryUsageRatio, labels, segs...)
+	}
+	return []spec.Test{
+		c.fires(),
+		c.quietBelow(),
+		{
+			Name:     fmt.Sprintf("stays quiet while a docker compose run one-off of the service sits at %s of its limit", c.pct),
+			Interval: c.step,
+			Series:   []spec.Series{ratio(container(d.svc, 1), hold(0.5, all)), ratio(run, hold(c.above, all)), limitSeries},
+			Expect:   []spec.Expect{quiet(c.lead + c.forDur)},
+		},
+		{
+			Name:     fmt.Sprintf("fires for the serving container only when it and a one-off are both at %s", c.pct),
+			Interval: c.step,
+			Series:   []spec.Series{ratio(container(d.svc, 1), hold(0.5, c.lead), hold(c.above, c.forDur+c.lead)), ratio(run, hold(c.above, all)), limitSeries},
+			Expect:   []spec.Expect{quiet(c.lead + c.forDur - c.step), fires(c.lead+c.forDur, c.firing)},
+		},
+		{
+			Name:     "fires for series without compose_oneoff, as a hand-written setup publishes them",
+			Interval: c.step,
+			Series:   []spec.Series{ratio(bare, hold(0.5, c.lead), hold(c.above, c.forDur+c.lead)), limitSeries},
+			Expect: []spec.Expect{quiet(c.lead + c.forDur - c.step),
+				fires(c.lead+c.forDur, spec.Firing{Labels: bare, Summary: c.firing.Summary, Description: c.firing.Description})},
+		},
+		c.forgivesSpike(),
+	}
+}

@@ -1,0 +1,40 @@
+package rules
+
+import (
+	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/sre-tools/promgen/spec"
+)
+
+// platform is a target the runbook's alerts are written over: where a
+// service runs (compose on Docker, read through gateway-exporter; a
+// Deployment on Kubernetes, read through kube-state-metrics and the
+// kubelet) and which series carry each of the runbook's signals there.
+// Every alert builder is written once over it, so a fix to an alert lands
+// on every platform, and a new platform is a new implementation, never an
+// edit inside a builder.
+//
+// Its methods come in three kinds: selectors of a signal, as PromQL trees;
+// annotation queries on the alert's own container (matchers of ofAlert);
+// and test fixtures, the raw series the platform publishes in a situation,
+// from which the builders' shared scenarios are written. Each platform
+// lists an alert's scenarios in its order, the shared ones and those only
+// it has (a compose one-off, a namespace beside the service's).
+type platform interface {
+	// profile is the timing profile the alerts are built in.
+	profile() Profile
+
+	// memoryAbove selects the containers whose working set is above
+	// threshold of their memory limit, labelled name among their identity.
+	memoryAbove(threshold float64) parser.Expr
+	// memoryLimit queries the alert's container's memory limit in bytes.
+	memoryLimit() parser.Expr
+	// alerted is the labels an alert on container n of the service carries.
+	alerted(n int) map[string]string
+	// memory is container n's working set at ratio of limit bytes, for
+	// the segments' length, and its limit for as long.
+	memory(n int, limit float64, ratio ...spec.Segment) []spec.Series
+	// memoryTests lists a memory alert's scenarios: c's shared ones and
+	// the platform's own.
+	memoryTests(c memoryCase) []spec.Test
+}
