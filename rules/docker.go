@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/prometheus/promql/parser"
@@ -82,5 +83,57 @@ func (d docker) memoryTests(c memoryCase) []spec.Test {
 				fires(c.lead+c.forDur, spec.Firing{Labels: bare, Summary: c.firing.Summary, Description: c.firing.Description})},
 		},
 		c.forgivesSpike(),
+	}
+}
+
+// crashLooping reads Docker's own restart count, so restarts are counted
+// even while the exporter was briefly away; it is a counter because compose
+// recreates a container under the same name with the count back at 0, and
+// increase() reads that drop as a reset where changes() would count it as
+// one more restart.
+func (d docker) crashLooping(window time.Duration) parser.Expr {
+	return spec.Filter(spec.Call("increase", spec.Range(containers(d.svc, catalog.ContainerRestartsTotal), window)), spec.OpGe, 3)
+}
+
+func (d docker) restarted(name, times string, window time.Duration) string {
+	return "Docker restarted " + name + " " + times + " times in the last " + promDuration(window)
+}
+
+// own selects metric for the alert's own container: by name and, across
+// hosts, by host.
+func (d docker) own(metric string) *parser.VectorSelector {
+	return spec.Metric(metric, sameAs(catalog.LabelName, catalog.LabelHost)...)
+}
+
+func (d docker) restartCount() parser.Expr { return d.own(catalog.ContainerRestartsTotal) }
+func (d docker) lastExitCode() parser.Expr { return d.own(catalog.ContainerLastExitCode) }
+func (d docker) lastReason() parser.Expr   { return d.own(catalog.ContainerLastTerminationInfo) }
+
+func (d docker) restarts(n int, segs ...spec.Segment) spec.Series {
+	return series(catalog.ContainerRestartsTotal, container(d.svc, n), segs...)
+}
+
+func (d docker) lastExit(n, code int, reason string, dur time.Duration) []spec.Series {
+	c := strconv.Itoa(code)
+	return []spec.Series{
+		series(catalog.ContainerLastExitCode, container(d.svc, n), hold(float64(code), dur)),
+		series(catalog.ContainerLastTerminationInfo, container(d.svc, n, catalog.LabelExitCode, c, catalog.LabelReason, reason), hold(1, dur)),
+	}
+}
+
+// crashLoopTests adds compose's recreation of a container under the same
+// name, its restart count back at 0.
+func (d docker) crashLoopTests(c crashCase) []spec.Test {
+	m := c.m
+	return []spec.Test{
+		c.fires(),
+		c.spread(),
+		{
+			Name:     "counts from zero again when compose recreates the container under the same name",
+			Interval: c.step,
+			Series: append([]spec.Series{d.restarts(1, hold(3, m), hold(0, m), hold(1, m), hold(2, m), hold(3, 2*m))},
+				d.lastExit(1, 1, catalog.ReasonError, 6*m)...),
+			Expect: []spec.Expect{quiet(3 * m), fires(4*m, c.firing("3", "3", "1", catalog.ReasonError))},
+		},
 	}
 }

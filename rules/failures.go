@@ -3,8 +3,6 @@ package rules
 import (
 	"time"
 
-	"github.com/prometheus/prometheus/promql/parser"
-
 	"github.com/sre-tools/promgen/catalog"
 	"github.com/sre-tools/promgen/spec"
 )
@@ -137,78 +135,72 @@ func ContainerOOMKilled(svc spec.Service, p Profile) spec.Alert {
 }
 
 // ContainerCrashLooping fires when Docker restarted a container three times
-// within 15 minutes (pattern 2). The restart count is Docker's own, so
-// restarts are counted even while the exporter was briefly away; it is a
-// counter because compose recreates a container under the same name with
-// the count back at 0, and increase() reads that drop as a reset where
-// changes() would count it as one more restart.
+// within 15 minutes (pattern 2).
 func ContainerCrashLooping(svc spec.Service, p Profile) spec.Alert {
-	window := p.D(15 * time.Minute)
-	// The container's own series: by name and, across hosts, by host.
-	one := func(metric string) *parser.VectorSelector {
-		return spec.Metric(metric, sameAs(catalog.LabelName, catalog.LabelHost)...)
+	return containerCrashLooping(onDocker(svc, p))
+}
+
+// containerCrashLooping warns when the platform restarted a container three
+// times within 15 minutes (pattern 2), with the restart count and the last
+// exit in its description.
+func containerCrashLooping(t platform) spec.Alert {
+	window := t.profile().D(15 * time.Minute)
+	reason := ""
+	if q := t.lastReason(); q != nil {
+		reason = " (" + queryLabel(q, catalog.LabelReason, "unknown") + ")"
 	}
 	a := spec.Alert{
-		Name: "ContainerCrashLooping",
-		Expr: spec.Filter(spec.Call("increase", spec.Range(containers(svc, catalog.ContainerRestartsTotal), window)),
-			spec.OpGe, 3),
-		For:      0,
+		Name:     "ContainerCrashLooping",
+		Expr:     t.crashLooping(window),
 		Severity: spec.Warning,
 		Summary:  "{{ $labels.name }} is crash looping",
-		Description: "Docker restarted {{ $labels.name }} {{ printf `%.0f` $value }} times in the last " + promDuration(window) +
-			" (restart count " + queryValue(one(catalog.ContainerRestartsTotal), "", "", "unknown") +
-			"); last exit code " + queryValue(one(catalog.ContainerLastExitCode), "", "", "unknown") +
-			" (" + queryLabel(one(catalog.ContainerLastTerminationInfo), catalog.LabelReason, "unknown") + ").",
+		Description: t.restarted("{{ $labels.name }}", "{{ printf `%.0f` $value }}", window) +
+			" (restart count " + queryValue(t.restartCount(), "", "", "unknown") +
+			"); last exit code " + queryValue(t.lastExitCode(), "", "", "unknown") + reason + ".",
 	}
-	step, m := p.step(), p.D(time.Minute)
-	c := container(svc, 1)
-	a.Tests = []spec.Test{
-		{
-			Name:     "fires on the third restart and carries the restart count and last exit",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.ContainerRestartsTotal, c, hold(0, m), hold(1, m), hold(2, m), hold(3, 3*m)),
-				series(catalog.ContainerLastExitCode, c, hold(1, 6*m)),
-				series(catalog.ContainerLastTerminationInfo, container(svc, 1, catalog.LabelExitCode, "1", catalog.LabelReason, catalog.ReasonError), hold(1, 6*m)),
-			},
-			Expect: []spec.Expect{
-				quiet(3*m - step),
-				fires(3*m, spec.Firing{
-					Labels:  c,
-					Summary: c[catalog.LabelName] + " is crash looping",
-					Description: "Docker restarted " + c[catalog.LabelName] + " 3 times in the last " + promDuration(window) +
-						" (restart count 3); last exit code 1 (error).",
-				}),
-			},
-		},
-		{
-			Name:     "stays quiet for restarts spread wider than the window",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.ContainerRestartsTotal, c, hold(0, window/2), hold(1, window/2), hold(2, window/2), hold(3, window/2)),
-			},
-			Expect: []spec.Expect{quiet(2*window - step)},
-		},
-		{
-			Name:     "counts from zero again when compose recreates the container under the same name",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.ContainerRestartsTotal, c, hold(3, m), hold(0, m), hold(1, m), hold(2, m), hold(3, 2*m)),
-				series(catalog.ContainerLastExitCode, c, hold(1, 6*m)),
-				series(catalog.ContainerLastTerminationInfo, container(svc, 1, catalog.LabelExitCode, "1", catalog.LabelReason, catalog.ReasonError), hold(1, 6*m)),
-			},
-			Expect: []spec.Expect{
-				quiet(3 * m),
-				fires(4*m, spec.Firing{
-					Labels:  c,
-					Summary: c[catalog.LabelName] + " is crash looping",
-					Description: "Docker restarted " + c[catalog.LabelName] + " 3 times in the last " + promDuration(window) +
-						" (restart count 3); last exit code 1 (error).",
-				}),
-			},
-		},
-	}
+	a.Tests = t.crashLoopTests(crashCase{t: t, window: window, step: t.profile().step(), m: t.profile().D(time.Minute)})
 	return a
+}
+
+// crashCase holds the crash loop's shared scenarios on container 1.
+type crashCase struct {
+	t            platform
+	window, step time.Duration
+	m            time.Duration
+}
+
+// firing is the warning for container 1 after times restarts, with the
+// restart count, last exit code and reason its description reads.
+func (c crashCase) firing(times, count, exit, reason string) spec.Firing {
+	l := c.t.alerted(1)
+	if c.t.lastReason() != nil {
+		exit += " (" + reason + ")"
+	}
+	return spec.Firing{Labels: l, Summary: l[catalog.LabelName] + " is crash looping",
+		Description: c.t.restarted(l[catalog.LabelName], times, c.window) + " (restart count " + count + "); last exit code " + exit + "."}
+}
+
+// fires: the third restart within the window, after an exit with code 1.
+func (c crashCase) fires() spec.Test {
+	m := c.m
+	return spec.Test{
+		Name:     "fires on the third restart and carries the restart count and last exit",
+		Interval: c.step,
+		Series: append([]spec.Series{c.t.restarts(1, hold(0, m), hold(1, m), hold(2, m), hold(3, 3*m))},
+			c.t.lastExit(1, 1, catalog.ReasonError, 6*m)...),
+		Expect: []spec.Expect{quiet(3*m - c.step), fires(3*m, c.firing("3", "3", "1", catalog.ReasonError))},
+	}
+}
+
+// spread: as many restarts, spread wider than the window.
+func (c crashCase) spread() spec.Test {
+	w := c.window
+	return spec.Test{
+		Name:     "stays quiet for restarts spread wider than the window",
+		Interval: c.step,
+		Series:   []spec.Series{c.t.restarts(1, hold(0, w/2), hold(1, w/2), hold(2, w/2), hold(3, w/2))},
+		Expect:   []spec.Expect{quiet(2*w - c.step)},
+	}
 }
 
 // ContainerUnhealthy fires when Docker's healthcheck has marked a container

@@ -548,61 +548,52 @@ func (k Kube) ContainerOOMKilled() spec.Alert {
 // ContainerCrashLooping fires when the kubelet restarted the service's
 // container in a pod three times within 15 minutes, or holds it in
 // CrashLoopBackOff.
-func (k Kube) ContainerCrashLooping() spec.Alert {
-	p := k.P
-	window := p.D(15 * time.Minute)
+func (k Kube) ContainerCrashLooping() spec.Alert { return containerCrashLooping(k) }
+
+func (k Kube) crashLooping(window time.Duration) parser.Expr {
 	restarted := spec.Filter(byContainer(spec.Call("increase", spec.Range(k.containers(catalog.KubePodContainerRestartsTotal), window))), spec.OpGe, 3)
 	backoff := spec.Filter(byContainer(k.containers(catalog.KubePodContainerWaitingReason, spec.Eq(catalog.LabelReason, catalog.KubeReasonCrashLoopBackOff))), spec.OpEq, 1)
-	a := spec.Alert{
-		Name:     "ContainerCrashLooping",
-		Expr:     named(spec.Or(restarted, backoff, catalog.KubePodLabels...)),
-		Severity: spec.Warning,
-		Summary:  "{{ $labels.name }} is crash looping",
-		Description: "The kubelet restarted {{ $labels.name }} at least 3 times in the last " + promDuration(window) + " or holds it in CrashLoopBackOff (restart count " +
-			queryValue(k.oneContainer(catalog.KubePodContainerRestartsTotal), "", "", "unknown") +
-			"); last exit code " + queryValue(k.oneContainer(catalog.KubePodContainerLastTerminatedExitCode), "", "", "unknown") + ".",
-	}
-	step, m := p.step(), p.D(time.Minute)
-	c := k.container(1)
-	desc := func(restarts, exit string) string {
-		return "The kubelet restarted " + c[catalog.LabelName] + " at least 3 times in the last " + promDuration(window) +
-			" or holds it in CrashLoopBackOff (restart count " + restarts + "); last exit code " + exit + "."
-	}
-	a.Tests = []spec.Test{
-		{
-			Name:     "fires on the third restart and carries the restart count and last exit",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.KubePodContainerRestartsTotal, k.ksm(1), hold(0, m), hold(1, m), hold(2, m), hold(3, 3*m)),
-				series(catalog.KubePodContainerLastTerminatedExitCode, k.ksm(1), hold(1, 6*m)),
-			},
-			Expect: []spec.Expect{
-				quiet(3*m - step),
-				fires(3*m, spec.Firing{Labels: c, Summary: c[catalog.LabelName] + " is crash looping", Description: desc("3", "1")}),
-			},
-		},
+	return named(spec.Or(restarted, backoff, catalog.KubePodLabels...))
+}
+
+func (k Kube) restarted(name, _ string, window time.Duration) string {
+	return "The kubelet restarted " + name + " at least 3 times in the last " + promDuration(window) + " or holds it in CrashLoopBackOff"
+}
+
+func (k Kube) restartCount() parser.Expr {
+	return k.oneContainer(catalog.KubePodContainerRestartsTotal)
+}
+func (k Kube) lastExitCode() parser.Expr {
+	return k.oneContainer(catalog.KubePodContainerLastTerminatedExitCode)
+}
+
+// lastReason is none: the description keeps to the exit code.
+func (k Kube) lastReason() parser.Expr { return nil }
+
+func (k Kube) restarts(n int, segs ...spec.Segment) spec.Series {
+	return series(catalog.KubePodContainerRestartsTotal, k.ksm(n), segs...)
+}
+
+func (k Kube) lastExit(n, code int, _ string, d time.Duration) []spec.Series {
+	return []spec.Series{series(catalog.KubePodContainerLastTerminatedExitCode, k.ksm(n), hold(float64(code), d))}
+}
+
+// crashLoopTests adds the kubelet's CrashLoopBackOff.
+func (k Kube) crashLoopTests(c crashCase) []spec.Test {
+	m := c.m
+	return []spec.Test{
+		c.fires(),
 		{
 			Name:     "fires while the container waits in CrashLoopBackOff",
-			Interval: step,
+			Interval: c.step,
 			Series: []spec.Series{
-				series(catalog.KubePodContainerRestartsTotal, k.ksm(1), hold(2, 3*m)),
+				k.restarts(1, hold(2, 3*m)),
 				series(catalog.KubePodContainerWaitingReason, k.ksm(1, catalog.LabelReason, catalog.KubeReasonCrashLoopBackOff), hold(0, m), hold(1, 2*m)),
 			},
-			Expect: []spec.Expect{
-				quiet(m - step),
-				fires(m, spec.Firing{Labels: c, Summary: c[catalog.LabelName] + " is crash looping", Description: desc("2", "unknown")}),
-			},
+			Expect: []spec.Expect{quiet(m - c.step), fires(m, c.firing("", "2", "unknown", ""))},
 		},
-		{
-			Name:     "stays quiet for restarts spread wider than the window",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.KubePodContainerRestartsTotal, k.ksm(1), hold(0, window/2), hold(1, window/2), hold(2, window/2), hold(3, window/2)),
-			},
-			Expect: []spec.Expect{quiet(2*window - step)},
-		},
+		c.spread(),
 	}
-	return a
 }
 
 // ContainerUnhealthy warns when one pod of the service has been out of

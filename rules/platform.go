@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"time"
+
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/sre-tools/promgen/spec"
@@ -37,4 +39,23 @@ type platform interface {
 	// memoryTests lists a memory alert's scenarios: c's shared ones and
 	// the platform's own.
 	memoryTests(c memoryCase) []spec.Test
+
+	// crashLooping selects the containers restarted three times within
+	// window (or held back from restarting), labelled name.
+	crashLooping(window time.Duration) parser.Expr
+	// restarted says, of the container name, that it was restarted times
+	// within window, in the platform's words.
+	restarted(name, times string, window time.Duration) string
+	// restartCount, lastExitCode and lastReason query the alert's own
+	// container; lastReason is nil where the platform has none to read.
+	restartCount() parser.Expr
+	lastExitCode() parser.Expr
+	lastReason() parser.Expr
+	// restarts is container n's restart count.
+	restarts(n int, segs ...spec.Segment) spec.Series
+	// lastExit is what the platform publishes of container n's last exit
+	// with code, for reason, for dur.
+	lastExit(n, code int, reason string, dur time.Duration) []spec.Series
+	// crashLoopTests lists the crash loop's scenarios.
+	crashLoopTests(c crashCase) []spec.Test
 }
