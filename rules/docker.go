@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/sre-tools/promgen/catalog"
@@ -134,6 +135,120 @@ func (d docker) crashLoopTests(c crashCase) []spec.Test {
 			Series: append([]spec.Series{d.restarts(1, hold(3, m), hold(0, m), hold(1, m), hold(2, m), hold(3, 2*m))},
 				d.lastExit(1, 1, catalog.ReasonError, 6*m)...),
 			Expect: []spec.Expect{quiet(3 * m), fires(4*m, c.firing("3", "3", "1", catalog.ReasonError))},
+		},
+	}
+}
+
+// serviceDownAlerts selects what Prometheus records of the service's
+// ServiceDown in metric (ALERTS or ALERTS_FOR_STATE): by its job.
+func (d docker) serviceDownAlerts(metric string, extra ...*labels.Matcher) *parser.VectorSelector {
+	return spec.Metric(metric, append([]*labels.Matcher{spec.Eq("alertname", "ServiceDown"), spec.Eq("job", d.svc.JobName())}, extra...)...)
+}
+
+// oomKilled reads the last termination rather than the exits counter: a
+// counter born at its first OOM has no earlier sample, so increase()
+// would miss exactly the first kill. The host joins too: a container of
+// the same name on another host must not make an old OOM kill look recent.
+func (d docker) oomKilled(window time.Duration) parser.Expr {
+	sel := containers(d.svc, catalog.ContainerLastTerminationInfo, spec.Eq(catalog.LabelReason, catalog.ReasonOOMKilled))
+	recent := spec.Binary(spec.OpGt, containers(d.svc, catalog.ContainerLastTerminationTimestamp),
+		spec.Sub(spec.Call("time"), spec.Num(window.Seconds())))
+	return spec.And(sel, recent, containerOnHost...)
+}
+
+// oomTests are the OOM kill's scenarios on gateway-exporter's series.
+func (d docker) oomTests(a spec.Alert, window time.Duration) []spec.Test {
+	svc, p := d.svc, d.p
+	step, total := p.step(), p.D(20*time.Minute)
+	oom := container(svc, 1, catalog.LabelExitCode, "137", catalog.LabelReason, catalog.ReasonOOMKilled)
+	runOOM := oneoff(svc, 1, catalog.LabelExitCode, "137", catalog.LabelReason, catalog.ReasonOOMKilled)
+	killedAt := p.D(time.Minute)
+	// The service serves throughout, as after a restart or with another
+	// replica, unless a test says otherwise.
+	serving := series(catalog.Up, discovered(svc, 2, testHost), hold(1, total))
+	firing := spec.Firing{
+		Labels:  oom,
+		Summary: oom[catalog.LabelName] + " was OOM-killed (exit code 137)",
+		Description: "The kernel killed " + oom[catalog.LabelName] + " for exceeding its memory limit (128MiB) in the last " +
+			promDuration(window) + ". Raise the limit or find the leak (runbook strategy 4).",
+	}
+	downFor := p.D(5 * time.Minute)
+	return []spec.Test{
+		{
+			Name:     "fires after an OOM kill the service survived and resolves once it is older than the window",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.ContainerLastTerminationInfo, oom, hold(1, total)),
+				series(catalog.ContainerLastTerminationTimestamp, container(svc, 1), hold(killedAt.Seconds(), total)),
+				series(catalog.ContainerMemoryLimitBytes, container(svc, 1), hold(float64(128*spec.MiB), total)),
+				serving,
+			},
+			Expect: []spec.Expect{
+				quiet(a.For - step),
+				fires(a.For, firing),
+				quiet(killedAt + window + step),
+			},
+		},
+		{
+			Name:     "stays quiet, during and after, when the kill took the whole service down and ServiceDown paged it",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.ContainerLastTerminationInfo, oom, hold(1, total)),
+				series(catalog.ContainerLastTerminationTimestamp, container(svc, 1), hold(killedAt.Seconds(), total)),
+				series(catalog.Up, discovered(svc, 1, testHost), hold(1, killedAt), hold(0, downFor), hold(1, total-killedAt-downFor)),
+				// As Prometheus writes it once ServiceDown fires, whether or
+				// not this service's group has the rule.
+				series(catalog.Alerts, map[string]string{"alertname": "ServiceDown", "alertstate": "firing", "job": svc.JobName(), "severity": "critical"},
+					hold(0, killedAt+p.D(time.Minute)), hold(1, downFor-p.D(time.Minute)), stale(total-killedAt-downFor)),
+			},
+			Expect: []spec.Expect{quiet(a.For), quiet(killedAt + downFor + step), quiet(killedAt + window - step)},
+		},
+		{
+			Name:     "stays quiet after a SIGKILL that was not the OOM killer",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.ContainerLastTerminationInfo, container(svc, 1, catalog.LabelExitCode, "137", catalog.LabelReason, catalog.ReasonKilled), hold(1, total)),
+				series(catalog.ContainerLastTerminationTimestamp, container(svc, 1), hold(killedAt.Seconds(), total)),
+				serving,
+			},
+			Expect: []spec.Expect{quiet(a.For + step)},
+		},
+		{
+			Name:     "stays quiet when a docker compose run one-off of the service is OOM-killed",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.ContainerLastTerminationInfo, runOOM, hold(1, total)),
+				series(catalog.ContainerLastTerminationTimestamp, oneoff(svc, 1), hold(killedAt.Seconds(), total)),
+				series(catalog.ContainerMemoryLimitBytes, oneoff(svc, 1), hold(float64(128*spec.MiB), total)),
+				serving,
+			},
+			Expect: []spec.Expect{quiet(a.For + step), quiet(killedAt + window/2)},
+		},
+		{
+			Name:     "fires for the serving container only when it and a one-off are both OOM-killed",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.ContainerLastTerminationInfo, oom, hold(1, total)),
+				series(catalog.ContainerLastTerminationTimestamp, container(svc, 1), hold(killedAt.Seconds(), total)),
+				series(catalog.ContainerMemoryLimitBytes, container(svc, 1), hold(float64(128*spec.MiB), total)),
+				series(catalog.ContainerLastTerminationInfo, runOOM, hold(1, total)),
+				series(catalog.ContainerLastTerminationTimestamp, oneoff(svc, 1), hold(killedAt.Seconds(), total)),
+				series(catalog.ContainerMemoryLimitBytes, oneoff(svc, 1), hold(float64(128*spec.MiB), total)),
+				serving,
+			},
+			Expect: []spec.Expect{fires(a.For, firing)},
+		},
+		{
+			Name:     "stays quiet for an old OOM kill when another host's container of the same name terminated recently",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.ContainerLastTerminationInfo, onHost(svc, 1, testHost, catalog.LabelExitCode, "137", catalog.LabelReason, catalog.ReasonOOMKilled), hold(1, total)),
+				series(catalog.ContainerLastTerminationTimestamp, onHost(svc, 1, testHost), hold(0, total)),
+				series(catalog.ContainerLastTerminationInfo, onHost(svc, 1, otherTestHost, catalog.LabelExitCode, "143", catalog.LabelReason, catalog.ReasonTerminated), hold(1, total)),
+				series(catalog.ContainerLastTerminationTimestamp, onHost(svc, 1, otherTestHost), hold((window+killedAt).Seconds(), total)),
+				serving,
+			},
+			Expect: []spec.Expect{quiet(window + 2*killedAt)},
 		},
 	}
 }

@@ -10,127 +10,34 @@ import (
 // The runbook's "Common Failure Patterns" as alerts.
 
 // ContainerOOMKilled fires after the kernel OOM-killed a container (pattern
-// 1), for 15 minutes from the kill. It reads the last termination rather
-// than the exits counter: a counter born at its first OOM has no earlier
-// sample, so increase() would miss exactly the first kill.
+// 1), for 15 minutes from the kill.
 //
 // One incident, one page: when the kill took the whole service down,
 // ServiceDown pages with the kill as its diagnosis, so the kill does not
 // page again, neither while ServiceDown fires (the inhibition) nor after
 // the service is back (it stays quiet for its window after a ServiceDown
-// of its job fired). Its for gives ServiceDown the time to fire first; a
-// kill the restart policy recovers from at once, or that leaves other
+// of the service fired). Its for gives ServiceDown the time to fire first;
+// a kill the restart policy recovers from at once, or that leaves other
 // replicas serving, pages on its own.
 func ContainerOOMKilled(svc spec.Service, p Profile) spec.Alert {
+	return containerOOMKilled(onDocker(svc, p))
+}
+
+// containerOOMKilled is ContainerOOMKilled on any platform.
+func containerOOMKilled(t platform) spec.Alert {
+	p := t.profile()
 	window := p.D(15 * time.Minute)
-	outage := spec.Call("max_over_time", spec.Range(spec.Metric(catalog.Alerts, spec.Eq("alertname", "ServiceDown"),
-		spec.Eq("alertstate", "firing"), spec.Eq("job", svc.JobName())), window))
-	sel := containers(svc, catalog.ContainerLastTerminationInfo, spec.Eq(catalog.LabelReason, catalog.ReasonOOMKilled))
-	recent := spec.Binary(spec.OpGt, containers(svc, catalog.ContainerLastTerminationTimestamp),
-		spec.Sub(spec.Call("time"), spec.Num(window.Seconds())))
+	outage := spec.Call("max_over_time", spec.Range(t.serviceDownAlerts(catalog.Alerts, spec.Eq("alertstate", "firing")), window))
 	a := spec.Alert{
-		Name: "ContainerOOMKilled",
-		// On the host too: a container of the same name on another host
-		// must not make an old OOM kill look recent.
-		Expr:     spec.UnlessAny(spec.And(sel, recent, containerOnHost...), outage),
+		Name:     "ContainerOOMKilled",
+		Expr:     spec.UnlessAny(t.oomKilled(window), outage),
 		For:      p.D(2 * time.Minute),
 		Severity: spec.Critical,
 		Summary:  "{{ $labels.name }} was OOM-killed (exit code {{ $labels.exit_code }})",
-		Description: "The kernel killed {{ $labels.name }} for exceeding its memory limit (" + queryValue(spec.Metric(catalog.ContainerMemoryLimitBytes, sameAs(catalog.LabelName, catalog.LabelHost)...), "humanize1024", "B", "size unknown") +
+		Description: "The kernel killed {{ $labels.name }} for exceeding its memory limit (" + queryValue(t.memoryLimit(), "humanize1024", "B", "size unknown") +
 			") in the last " + promDuration(window) + ". Raise the limit or find the leak (runbook strategy 4).",
 	}
-	step, total := p.step(), p.D(20*time.Minute)
-	oom := container(svc, 1, catalog.LabelExitCode, "137", catalog.LabelReason, catalog.ReasonOOMKilled)
-	runOOM := oneoff(svc, 1, catalog.LabelExitCode, "137", catalog.LabelReason, catalog.ReasonOOMKilled)
-	killedAt := p.D(time.Minute)
-	// The service serves throughout, as after a restart or with another
-	// replica, unless a test says otherwise.
-	serving := series(catalog.Up, discovered(svc, 2, testHost), hold(1, total))
-	firing := spec.Firing{
-		Labels:  oom,
-		Summary: oom[catalog.LabelName] + " was OOM-killed (exit code 137)",
-		Description: "The kernel killed " + oom[catalog.LabelName] + " for exceeding its memory limit (128MiB) in the last " +
-			promDuration(window) + ". Raise the limit or find the leak (runbook strategy 4).",
-	}
-	downFor := p.D(5 * time.Minute)
-	a.Tests = []spec.Test{
-		{
-			Name:     "fires after an OOM kill the service survived and resolves once it is older than the window",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.ContainerLastTerminationInfo, oom, hold(1, total)),
-				series(catalog.ContainerLastTerminationTimestamp, container(svc, 1), hold(killedAt.Seconds(), total)),
-				series(catalog.ContainerMemoryLimitBytes, container(svc, 1), hold(float64(128*spec.MiB), total)),
-				serving,
-			},
-			Expect: []spec.Expect{
-				quiet(a.For - step),
-				fires(a.For, firing),
-				quiet(killedAt + window + step),
-			},
-		},
-		{
-			Name:     "stays quiet, during and after, when the kill took the whole service down and ServiceDown paged it",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.ContainerLastTerminationInfo, oom, hold(1, total)),
-				series(catalog.ContainerLastTerminationTimestamp, container(svc, 1), hold(killedAt.Seconds(), total)),
-				series(catalog.Up, discovered(svc, 1, testHost), hold(1, killedAt), hold(0, downFor), hold(1, total-killedAt-downFor)),
-				// As Prometheus writes it once ServiceDown fires, whether or
-				// not this service's group has the rule.
-				series(catalog.Alerts, map[string]string{"alertname": "ServiceDown", "alertstate": "firing", "job": svc.JobName(), "severity": "critical"},
-					hold(0, killedAt+p.D(time.Minute)), hold(1, downFor-p.D(time.Minute)), stale(total-killedAt-downFor)),
-			},
-			Expect: []spec.Expect{quiet(a.For), quiet(killedAt + downFor + step), quiet(killedAt + window - step)},
-		},
-		{
-			Name:     "stays quiet after a SIGKILL that was not the OOM killer",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.ContainerLastTerminationInfo, container(svc, 1, catalog.LabelExitCode, "137", catalog.LabelReason, catalog.ReasonKilled), hold(1, total)),
-				series(catalog.ContainerLastTerminationTimestamp, container(svc, 1), hold(killedAt.Seconds(), total)),
-				serving,
-			},
-			Expect: []spec.Expect{quiet(a.For + step)},
-		},
-		{
-			Name:     "stays quiet when a docker compose run one-off of the service is OOM-killed",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.ContainerLastTerminationInfo, runOOM, hold(1, total)),
-				series(catalog.ContainerLastTerminationTimestamp, oneoff(svc, 1), hold(killedAt.Seconds(), total)),
-				series(catalog.ContainerMemoryLimitBytes, oneoff(svc, 1), hold(float64(128*spec.MiB), total)),
-				serving,
-			},
-			Expect: []spec.Expect{quiet(a.For + step), quiet(killedAt + window/2)},
-		},
-		{
-			Name:     "fires for the serving container only when it and a one-off are both OOM-killed",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.ContainerLastTerminationInfo, oom, hold(1, total)),
-				series(catalog.ContainerLastTerminationTimestamp, container(svc, 1), hold(killedAt.Seconds(), total)),
-				series(catalog.ContainerMemoryLimitBytes, container(svc, 1), hold(float64(128*spec.MiB), total)),
-				series(catalog.ContainerLastTerminationInfo, runOOM, hold(1, total)),
-				series(catalog.ContainerLastTerminationTimestamp, oneoff(svc, 1), hold(killedAt.Seconds(), total)),
-				series(catalog.ContainerMemoryLimitBytes, oneoff(svc, 1), hold(float64(128*spec.MiB), total)),
-				serving,
-			},
-			Expect: []spec.Expect{fires(a.For, firing)},
-		},
-		{
-			Name:     "stays quiet for an old OOM kill when another host's container of the same name terminated recently",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.ContainerLastTerminationInfo, onHost(svc, 1, testHost, catalog.LabelExitCode, "137", catalog.LabelReason, catalog.ReasonOOMKilled), hold(1, total)),
-				series(catalog.ContainerLastTerminationTimestamp, onHost(svc, 1, testHost), hold(0, total)),
-				series(catalog.ContainerLastTerminationInfo, onHost(svc, 1, otherTestHost, catalog.LabelExitCode, "143", catalog.LabelReason, catalog.ReasonTerminated), hold(1, total)),
-				series(catalog.ContainerLastTerminationTimestamp, onHost(svc, 1, otherTestHost), hold((window+killedAt).Seconds(), total)),
-				serving,
-			},
-			Expect: []spec.Expect{quiet(window + 2*killedAt)},
-		},
-	}
+	a.Tests = t.oomTests(a, window)
 	return a
 }
 

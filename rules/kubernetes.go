@@ -475,27 +475,17 @@ func (k Kube) serviceDownTests(a spec.Alert) []spec.Test {
 // ContainerOOMKilled fires for 15 minutes after the kernel OOM-killed the
 // service's container in a pod, from kube-state-metrics' last terminated
 // reason.
-//
-// One incident, one page, as on Docker: when the kill took the whole
-// service down, ServiceDown pages with the kill as its diagnosis, so the
-// kill stays quiet while a ServiceDown of the service fired within its
-// window, after recovery too; its for gives ServiceDown the time to fire
-// first.
-func (k Kube) ContainerOOMKilled() spec.Alert {
-	p := k.P
-	window := p.D(15 * time.Minute)
-	outage := spec.Call("max_over_time", spec.Range(k.serviceDownAlerts(catalog.Alerts, spec.Eq("alertstate", "firing")), window))
+func (k Kube) ContainerOOMKilled() spec.Alert { return containerOOMKilled(k) }
+
+func (k Kube) oomKilled(window time.Duration) parser.Expr {
 	oom := spec.Join(k.exitCodes(), byContainer(k.containers(catalog.KubePodContainerLastTerminatedReason, spec.Eq(catalog.LabelReason, catalog.KubeReasonOOMKilled))),
 		catalog.KubePodLabels, nil)
-	a := spec.Alert{
-		Name:     "ContainerOOMKilled",
-		Expr:     spec.UnlessAny(named(spec.And(oom, k.recent(window), catalog.KubePodLabels...)), outage),
-		For:      p.D(2 * time.Minute),
-		Severity: spec.Critical,
-		Summary:  "{{ $labels.name }} was OOM-killed (exit code {{ $labels.exit_code }})",
-		Description: "The kernel killed {{ $labels.name }} for exceeding its memory limit (" + queryValue(k.memoryLimit(), "humanize1024", "B", "size unknown") +
-			") in the last " + promDuration(window) + ". Raise the limit or find the leak (runbook strategy 4).",
-	}
+	return named(spec.And(oom, k.recent(window), catalog.KubePodLabels...))
+}
+
+// oomTests are the OOM kill's scenarios on kube-state-metrics' series.
+func (k Kube) oomTests(a spec.Alert, window time.Duration) []spec.Test {
+	p := k.P
 	step, total, killedAt := p.step(), p.D(20*time.Minute), p.D(time.Minute)
 	// The service serves throughout, as after a restart or with another
 	// pod, unless a test says otherwise.
@@ -508,7 +498,7 @@ func (k Kube) ContainerOOMKilled() spec.Alert {
 		}
 	}
 	c := k.container(1)
-	a.Tests = []spec.Test{
+	return []spec.Test{
 		{
 			Name:     "fires after an OOM kill and resolves once it is older than the window",
 			Interval: step,
@@ -542,7 +532,6 @@ func (k Kube) ContainerOOMKilled() spec.Alert {
 			Expect: []spec.Expect{quiet(killedAt + a.For), quiet(killedAt + p.D(5*time.Minute) + step), quiet(killedAt + window - step)},
 		},
 	}
-	return a
 }
 
 // ContainerCrashLooping fires when the kubelet restarted the service's

@@ -3,6 +3,7 @@ package rules
 import (
 	"time"
 
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/sre-tools/promgen/spec"
@@ -58,4 +59,13 @@ type platform interface {
 	lastExit(n, code int, reason string, dur time.Duration) []spec.Series
 	// crashLoopTests lists the crash loop's scenarios.
 	crashLoopTests(c crashCase) []spec.Test
+
+	// serviceDownAlerts selects what Prometheus records of the service's
+	// ServiceDown in metric (ALERTS or ALERTS_FOR_STATE), with extra.
+	serviceDownAlerts(metric string, extra ...*labels.Matcher) *parser.VectorSelector
+	// oomKilled selects the containers the kernel OOM-killed within
+	// window, labelled name and exit_code.
+	oomKilled(window time.Duration) parser.Expr
+	// oomTests lists the OOM kill's scenarios of a.
+	oomTests(a spec.Alert, window time.Duration) []spec.Test
 }
