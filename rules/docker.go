@@ -252,3 +252,44 @@ func (d docker) oomTests(a spec.Alert, window time.Duration) []spec.Test {
 		},
 	}
 }
+
+// unhealthy reads Docker's healthcheck status.
+func (d docker) unhealthy() parser.Expr {
+	return spec.Filter(containers(d.svc, catalog.ContainerHealthStatus, spec.Eq(catalog.LabelStatus, "unhealthy")), spec.OpEq, 1)
+}
+
+func (d docker) unhealthyWords(time.Duration) string {
+	return "Docker's healthcheck has failed {{ $labels.name }} repeatedly; it may be running without serving. Read its health log with docker inspect."
+}
+
+// unhealthyTests are the healthcheck's scenarios on gateway-exporter's
+// series.
+func (d docker) unhealthyTests(a spec.Alert) []spec.Test {
+	svc, p := d.svc, d.p
+	step, m := p.step(), p.D(time.Minute)
+	c := container(svc, 1, catalog.LabelStatus, "unhealthy")
+	return []spec.Test{
+		{
+			Name:     "fires after a minute unhealthy",
+			Interval: step,
+			Series:   []spec.Series{series(catalog.ContainerHealthStatus, c, hold(0, m), hold(1, 3*m))},
+			Expect: []spec.Expect{
+				quiet(m + a.For - step),
+				fires(m+a.For, spec.Firing{
+					Labels:      c,
+					Summary:     c[catalog.LabelName] + " is unhealthy",
+					Description: "Docker's healthcheck has failed " + c[catalog.LabelName] + " repeatedly; it may be running without serving. Read its health log with docker inspect.",
+				}),
+			},
+		},
+		{
+			Name:     "stays quiet while healthy",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.ContainerHealthStatus, c, hold(0, 4*m)),
+				series(catalog.ContainerHealthStatus, container(svc, 1, catalog.LabelStatus, "healthy"), hold(1, 4*m)),
+			},
+			Expect: []spec.Expect{quiet(3 * m)},
+		},
+	}
+}

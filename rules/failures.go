@@ -114,40 +114,20 @@ func (c crashCase) spread() spec.Test {
 // unhealthy for a minute: it runs but does not serve (pattern 4 and the
 // runbook's health checks).
 func ContainerUnhealthy(svc spec.Service, p Profile) spec.Alert {
+	return containerUnhealthy(onDocker(svc, p))
+}
+
+// containerUnhealthy warns for a container that runs without serving, as
+// the platform's health signal says, for a minute.
+func containerUnhealthy(t platform) spec.Alert {
 	a := spec.Alert{
-		Name: "ContainerUnhealthy",
-		Expr: spec.Filter(containers(svc, catalog.ContainerHealthStatus, spec.Eq(catalog.LabelStatus, "unhealthy")),
-			spec.OpEq, 1),
-		For:         p.D(time.Minute),
-		Severity:    spec.Warning,
-		Summary:     "{{ $labels.name }} is unhealthy",
-		Description: "Docker's healthcheck has failed {{ $labels.name }} repeatedly; it may be running without serving. Read its health log with docker inspect.",
+		Name:     "ContainerUnhealthy",
+		Expr:     t.unhealthy(),
+		For:      t.profile().D(time.Minute),
+		Severity: spec.Warning,
+		Summary:  "{{ $labels.name }} is unhealthy",
 	}
-	step, m := p.step(), p.D(time.Minute)
-	c := container(svc, 1, catalog.LabelStatus, "unhealthy")
-	a.Tests = []spec.Test{
-		{
-			Name:     "fires after a minute unhealthy",
-			Interval: step,
-			Series:   []spec.Series{series(catalog.ContainerHealthStatus, c, hold(0, m), hold(1, 3*m))},
-			Expect: []spec.Expect{
-				quiet(m + a.For - step),
-				fires(m+a.For, spec.Firing{
-					Labels:      c,
-					Summary:     c[catalog.LabelName] + " is unhealthy",
-					Description: "Docker's healthcheck has failed " + c[catalog.LabelName] + " repeatedly; it may be running without serving. Read its health log with docker inspect.",
-				}),
-			},
-		},
-		{
-			Name:     "stays quiet while healthy",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.ContainerHealthStatus, c, hold(0, 4*m)),
-				series(catalog.ContainerHealthStatus, container(svc, 1, catalog.LabelStatus, "healthy"), hold(1, 4*m)),
-			},
-			Expect: []spec.Expect{quiet(3 * m)},
-		},
-	}
+	a.Description = t.unhealthyWords(a.For)
+	a.Tests = t.unhealthyTests(a)
 	return a
 }

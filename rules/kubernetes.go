@@ -593,27 +593,33 @@ func (k Kube) crashLoopTests(c crashCase) []spec.Test {
 // mutes it. A pod in a terminal phase (Failed: evicted; Succeeded) is left
 // out: it never serves again, and kube-state-metrics lists it, not ready,
 // until it is garbage-collected.
-func (k Kube) ContainerUnhealthy() spec.Alert {
-	p := k.P
-	w := k.W
+func (k Kube) ContainerUnhealthy() spec.Alert { return containerUnhealthy(k) }
+
+// unhealthy is a pod whose readiness probe fails or that Prometheus
+// cannot scrape, unless it ended.
+func (k Kube) unhealthy() parser.Expr {
 	byPod := []string{catalog.LabelNamespace, catalog.LabelPod}
 	notReady := spec.Filter(spec.Max(k.pods(catalog.KubePodStatusReady, spec.Eq(catalog.LabelCondition, "false")), byPod...), spec.OpEq, 1)
 	unscraped := spec.Filter(spec.Max(k.up(), byPod...), spec.OpEq, 0)
 	ended := spec.Filter(spec.Max(k.pods(catalog.KubePodStatusPhase, spec.Re(catalog.LabelPhase, catalog.KubePhaseFailed+"|"+catalog.KubePhaseSucceeded)), byPod...), spec.OpEq, 1)
 	out := &parser.BinaryExpr{Op: parser.LUNLESS, LHS: spec.Paren(spec.Or(notReady, unscraped, byPod...)), RHS: ended,
 		VectorMatching: &parser.VectorMatching{Card: parser.CardManyToMany, On: true, MatchingLabels: byPod}}
-	a := spec.Alert{
-		Name:     "ContainerUnhealthy",
-		Expr:     named(spec.SetLabel(out, catalog.LabelContainer, w.Container)),
-		For:      p.D(time.Minute),
-		Severity: spec.Warning,
-		Summary:  "{{ $labels.name }} is unhealthy",
-	}
-	a.Description = "{{ $labels.name }} has been out of service for " + promDuration(a.For) + " (ready: " +
+	return named(spec.SetLabel(out, catalog.LabelContainer, k.W.Container))
+}
+
+func (k Kube) unhealthyWords(forDur time.Duration) string {
+	w := k.W
+	return "{{ $labels.name }} has been out of service for " + promDuration(forDur) + " (ready: " +
 		queryValue(k.onePod(catalog.KubePodStatusReady, spec.Eq(catalog.LabelCondition, "true")), "", "", "unknown") +
 		", answering Prometheus' scrapes: " + queryValue(k.onePod(catalog.Up, spec.Eq("job", w.Job)), "", "", "no target") +
 		"). A pod that is not ready is out of the Service's endpoints; the other pods serve, and ServiceDown pages when none does. " +
 		"Read its events with kubectl describe pod -n " + w.Namespace + " {{ $labels.pod }}."
+}
+
+// unhealthyTests are the pods' scenarios on kube-state-metrics' and
+// Prometheus' series.
+func (k Kube) unhealthyTests(a spec.Alert) []spec.Test {
+	p, w := k.P, k.W
 	step, m := p.step(), p.D(time.Minute)
 	c := k.container(1)
 	staging := k
@@ -626,7 +632,7 @@ func (k Kube) ContainerUnhealthy() spec.Alert {
 	warns := func(ready, up string) spec.Firing {
 		return spec.Firing{Labels: c, Summary: c[catalog.LabelName] + " is unhealthy", Description: desc(ready, up)}
 	}
-	a.Tests = []spec.Test{
+	return []spec.Test{
 		{
 			Name:     "warns after a minute not ready, although Prometheus still scrapes the pod",
 			Interval: step,
@@ -660,7 +666,6 @@ func (k Kube) ContainerUnhealthy() spec.Alert {
 			Expect: []spec.Expect{quiet(m + a.For), quiet(3 * m)},
 		},
 	}
-	return a
 }
 
 // HighMemoryUsage warns when a container's working set stays above 85% of

@@ -68,4 +68,12 @@ type platform interface {
 	oomKilled(window time.Duration) parser.Expr
 	// oomTests lists the OOM kill's scenarios of a.
 	oomTests(a spec.Alert, window time.Duration) []spec.Test
+
+	// unhealthy selects the containers that run without serving, as the
+	// platform's health signal says, labelled name.
+	unhealthy() parser.Expr
+	// unhealthyWords is ContainerUnhealthy's description after forDur.
+	unhealthyWords(forDur time.Duration) string
+	// unhealthyTests lists ContainerUnhealthy's scenarios of a.
+	unhealthyTests(a spec.Alert) []spec.Test
 }
