@@ -293,3 +293,215 @@ func (d docker) unhealthyTests(a spec.Alert) []spec.Test {
 		},
 	}
 }
+
+// serviceDown: both sides carry exactly {job}, so the page is the same
+// whether the targets answer 0 or are gone.
+func (d docker) serviceDown() parser.Expr {
+	up := spec.Metric(catalog.Up, spec.Eq("job", d.svc.JobName()))
+	return spec.Or(spec.Filter(spec.Max(up, "job"), spec.OpEq, 0), spec.Call("absent", up))
+}
+
+func (d docker) whyDown() string {
+	return "{{ if eq $value 0.0 }}No target of job {{ $labels.job }} answers Prometheus' scrapes." +
+		"{{ else }}Job {{ $labels.job }} has no target: its containers are gone or never started.{{ end }} "
+}
+
+func (d docker) terminations(since parser.Expr) parser.Expr {
+	return terminationsOf(func(metric string) *parser.VectorSelector { return containers(d.svc, metric) }, d.p, since)
+}
+
+func (d docker) termination(last parser.Expr, summary bool) string {
+	if summary {
+		return " (" + diagnosis(templateQuery(last), false) + ")"
+	}
+	return diagnosis(templateQuery(last), true)
+}
+
+func (d docker) serviceRestarts() parser.Expr {
+	return spec.Max(containers(d.svc, catalog.ContainerRestartsTotal))
+}
+
+func (d docker) peakMemory(window time.Duration) parser.Expr {
+	return spec.Max(spec.Call("max_over_time", spec.Range(containers(d.svc, catalog.ContainerMemoryUsageRatio), window)))
+}
+
+func (d docker) impact(since parser.Expr) map[string]string { return impactAnnotations(d.svc, since) }
+
+// serviceDownTests prove the page's meaning at service scope and each way
+// it finds, or does without, its diagnosis.
+func (d docker) serviceDownTests(a spec.Alert) []spec.Test {
+	svc, p := d.svc, d.p
+	job := svc.JobName()
+	step, f := p.step(), a.For
+	healthyFor, downFor := p.D(time.Minute), p.D(5*time.Minute)
+	total := healthyFor + downFor
+	upDown := []spec.Segment{hold(1, healthyFor), hold(0, downFor)}
+	gw, gw2 := discovered(svc, 1, testHost), discovered(svc, 2, testHost)
+	page := map[string]string{"job": job}
+	at := func(d time.Duration) float64 { return d.Seconds() }
+	info := func(n int, host, code, reason string, d time.Duration) spec.Series {
+		return series(catalog.ContainerLastTerminationInfo, onHost(svc, n, host, catalog.LabelExitCode, code, catalog.LabelReason, reason), hold(1, d))
+	}
+	when := func(n int, host string, t, d time.Duration) spec.Series {
+		return series(catalog.ContainerLastTerminationTimestamp, onHost(svc, n, host), hold(at(t), d))
+	}
+	restartCount := func(n int, host string, v float64, d time.Duration) spec.Series {
+		return series(catalog.ContainerRestartsTotal, onHost(svc, n, host), hold(v, d))
+	}
+	ratioThenDead := func(n int, v float64) spec.Series {
+		return series(catalog.ContainerMemoryUsageRatio, onHost(svc, n, testHost), hold(v, healthyFor), stale(downFor))
+	}
+	const (
+		answers = "No target of job %s answers Prometheus' scrapes."
+		noneAt  = "Job %s has no target: its containers are gone or never started."
+	)
+	// down is how long the service has been down at the expectation's
+	// time, served the rate ServedRate holds (negative: none).
+	firing := func(head, of, reason, code, restarts, peak string, down time.Duration, served float64) spec.Firing {
+		diag := "no termination recorded by gateway-exporter"
+		if reason != "" {
+			diag = reason + ", exit code " + code
+		}
+		named := diag
+		if of != "" {
+			named += " (" + of + ")"
+		}
+		return spec.Firing{
+			Labels:      page,
+			Summary:     fmt.Sprintf("%s is down (%s)", job, diag),
+			Description: fmt.Sprintf(head, job) + fmt.Sprintf(" Last termination: %s. Restarts: %s. Peak memory: %s of the limit.", named, restarts, peak),
+			Annotations: ImpactAfter(svc, down, served),
+		}
+	}
+	name := func(n int) string { return containerName(svc, n) }
+
+	// Two replicas: replica 2 is stopped (exit 143) and stays down while
+	// replica 1 serves; an hour later replica 1 is OOM-killed. The
+	// service is down from then on, and its most recent termination
+	// (replica 1's) took it down.
+	long := p.D(time.Hour)
+	killedAt := long + healthyFor
+	// Traffic for longer than ServedRate's rate window before an outage
+	// past an hour.
+	traffic, outage := p.D(10*time.Minute), long+p.D(35*time.Minute)
+
+	return []spec.Test{
+		{
+			Name:     "pages with the OOM diagnosis when gateway-exporter saw the container OOM-killed",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.Up, gw, upDown...),
+				info(1, testHost, "137", catalog.ReasonOOMKilled, total), when(1, testHost, healthyFor-step, total),
+				restartCount(1, testHost, 2, total), ratioThenDead(1, 0.99),
+			},
+			Expect: []spec.Expect{
+				quiet(healthyFor + f - step),
+				fires(healthyFor+f, firing(answers, name(1), catalog.ReasonOOMKilled, "137", "2", "99%", f, -1)),
+			},
+		},
+		{
+			Name:     "stays quiet while one replica of two serves, and pages with the termination that took the service down",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.Up, gw, hold(1, killedAt), hold(0, downFor)),
+				series(catalog.Up, gw2, hold(1, healthyFor), hold(0, long+downFor)),
+				info(2, testHost, "143", catalog.ReasonTerminated, killedAt+downFor), when(2, testHost, healthyFor-step, killedAt+downFor),
+				info(1, testHost, "137", catalog.ReasonOOMKilled, killedAt+downFor), when(1, testHost, killedAt-step, killedAt+downFor),
+				restartCount(1, testHost, 3, killedAt+downFor),
+			},
+			Expect: []spec.Expect{
+				quiet(healthyFor + f),
+				quiet(killedAt - step),
+				fires(killedAt+f, firing(answers, name(1), catalog.ReasonOOMKilled, "137", "3", "unknown", f, -1)),
+			},
+		},
+		{
+			Name:     "keeps the diagnosis, and counts the impact from the outage's start at the traffic it lost, for an outage of any length, not for a wall-clock hour",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.Up, gw, hold(1, traffic), hold(0, outage)),
+				// The service's counters stop with it.
+				series(requestsOf(svc), gw, spec.Segment{Increase: requestRate * step.Seconds(), For: traffic}, stale(outage)),
+				info(1, testHost, "137", catalog.ReasonOOMKilled, traffic+outage), when(1, testHost, traffic-step, traffic+outage),
+			},
+			Expect: []spec.Expect{
+				quiet(traffic + f - step),
+				fires(traffic+f, firing(answers, name(1), catalog.ReasonOOMKilled, "137", "unknown", "unknown", f, requestRate)),
+				fires(traffic+long+p.D(30*time.Minute), firing(answers, name(1), catalog.ReasonOOMKilled, "137", "unknown", "unknown", long+p.D(30*time.Minute), requestRate)),
+			},
+		},
+		{
+			Name:     "does not blame the outage on a termination long before it began",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.Up, gw, hold(1, long), hold(0, downFor)),
+				info(1, testHost, "143", catalog.ReasonTerminated, long+downFor), when(1, testHost, step, long+downFor),
+			},
+			Expect: []spec.Expect{
+				fires(long+f, firing(answers, "", "", "", "unknown", "unknown", f, -1)),
+			},
+		},
+		{
+			Name:     "pages when the container is removed and the job has no target left, with its termination",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.Up, gw, hold(1, healthyFor), stale(downFor)),
+				info(1, testHost, "137", catalog.ReasonKilled, total), when(1, testHost, healthyFor-step, total),
+			},
+			Expect: []spec.Expect{
+				quiet(healthyFor + f - step),
+				fires(healthyFor+f, firing(noneAt, name(1), catalog.ReasonKilled, "137", "unknown", "unknown", f, -1)),
+			},
+		},
+		{
+			Name:     "keeps the diagnosis when two exporters report the same container",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.Up, gw, upDown...),
+				series(catalog.ContainerLastTerminationInfo, merge(onHost(svc, 1, testHost, catalog.LabelExitCode, "137", catalog.LabelReason, catalog.ReasonOOMKilled), "instance", "localhost:19818"), hold(1, total)),
+				series(catalog.ContainerLastTerminationInfo, merge(onHost(svc, 1, testHost, catalog.LabelExitCode, "137", catalog.LabelReason, catalog.ReasonOOMKilled), "instance", "localhost:19819"), hold(1, total)),
+				series(catalog.ContainerLastTerminationTimestamp, merge(onHost(svc, 1, testHost), "instance", "localhost:19818"), hold(at(healthyFor-step), total)),
+				series(catalog.ContainerLastTerminationTimestamp, merge(onHost(svc, 1, testHost), "instance", "localhost:19819"), hold(at(healthyFor-step), total)),
+			},
+			Expect: []spec.Expect{
+				fires(healthyFor+f, firing(answers, name(1), catalog.ReasonOOMKilled, "137", "unknown", "unknown", f, -1)),
+			},
+		},
+		{
+			Name:     "still pages, without the diagnosis, when gateway-exporter goes down with the service",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.Up, gw, upDown...),
+				series(catalog.ContainerLastTerminationInfo, onHost(svc, 1, testHost, catalog.LabelExitCode, "137", catalog.LabelReason, catalog.ReasonOOMKilled), hold(1, healthyFor), stale(downFor)),
+				series(catalog.ContainerLastTerminationTimestamp, onHost(svc, 1, testHost), hold(at(healthyFor-step), healthyFor), stale(downFor)),
+				series(catalog.ContainerRestartsTotal, onHost(svc, 1, testHost), hold(0, healthyFor), stale(downFor)),
+			},
+			Expect: []spec.Expect{
+				fires(healthyFor+f, firing(answers, "", "", "", "unknown", "unknown", f, -1)),
+			},
+		},
+		{
+			Name:     "keeps paging through one answered scrape between two crashes, and resolves once the service stays up",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.Up, gw, hold(1, healthyFor), hold(0, f+step), hold(1, step), hold(0, step), hold(1, downFor)),
+			},
+			Expect: []spec.Expect{
+				// While only keep_firing_for holds it, the annotations stay
+				// as last rendered while the service was down.
+				fires(healthyFor+f+step, firing(answers, "", "", "", "unknown", "unknown", f, -1)),
+				fires(healthyFor+f+3*step, firing(answers, "", "", "", "unknown", "unknown", f+2*step, -1)),
+				quiet(healthyFor + f + 3*step + a.KeepFiringFor + step),
+			},
+		},
+		{
+			Name:     "stays quiet while the service is scraped, whatever its past terminations",
+			Interval: step,
+			Series: []spec.Series{
+				series(catalog.Up, gw, hold(1, total)),
+				info(1, testHost, "137", catalog.ReasonOOMKilled, total), when(1, testHost, step, total),
+			},
+			Expect: []spec.Expect{quiet(healthyFor), quiet(total - step)},
+		},
+	}
+}

@@ -105,13 +105,9 @@ func (k Kube) exitCodes() parser.Expr {
 	return a
 }
 
-// diagnosis is the last termination of each of the service's containers
-// since diagnosisLead before since (ServiceDown's activation time), with
-// the labels reason (in the Docker target's words) and exit_code; its
-// value is the termination's time, so topk picks the most recent.
-// Anchored to the page, never to the wall clock, it holds for an outage of
-// any length.
-func (k Kube) diagnosis(since parser.Expr) parser.Expr {
+// terminations maps kube-state-metrics' last terminated reason and exit
+// code onto the Docker target's reason words (KubeReasons).
+func (k Kube) terminations(since parser.Expr) parser.Expr {
 	when := spec.Binary(spec.OpGe, byContainer(k.containers(catalog.KubePodContainerLastTerminatedTimestamp)),
 		spec.Sub(since, spec.Num(k.P.D(diagnosisLead).Seconds())))
 	reasons := spec.Max(k.containers(catalog.KubePodContainerLastTerminatedReason), append(catalog.KubePodLabels, catalog.LabelReason)...)
@@ -188,48 +184,61 @@ func (k Kube) memoryLimit() parser.Expr {
 // of the Deployment's pods within the diagnosis window, restarts, peak
 // memory) is in the annotations, read when the alert is evaluated: as a
 // label it would change, and re-page, when a termination arrives or ages.
-func (k Kube) ServiceDown() spec.Alert {
-	w, p := k.W, k.P
-	replicas := func(metric string) *parser.AggregateExpr { return spec.Max(k.deployment(metric)) }
-	readyPods := spec.Aggregate(parser.SUM, k.pods(catalog.KubePodStatusReady, spec.Eq(catalog.LabelCondition, "true")))
-	unserved := andAny(spec.Filter(replicas(catalog.KubeDeploymentSpecReplicas), spec.OpGt, 0),
-		orAny(spec.Filter(replicas(catalog.KubeDeploymentReplicasAvailable), spec.OpEq, 0), spec.Filter(readyPods, spec.OpEq, 0)))
+func (k Kube) ServiceDown() spec.Alert { return serviceDown(k) }
+
+// replicas is kube-state-metrics' count of the Deployment's replicas in
+// metric.
+func (k Kube) replicas(metric string) *parser.AggregateExpr { return spec.Max(k.deployment(metric)) }
+
+// readyPods counts the service's pods kube-state-metrics sees ready.
+func (k Kube) readyPods() *parser.AggregateExpr {
+	return spec.Aggregate(parser.SUM, k.pods(catalog.KubePodStatusReady, spec.Eq(catalog.LabelCondition, "true")))
+}
+
+func (k Kube) serviceDown() parser.Expr {
+	w := k.W
+	unserved := andAny(spec.Filter(k.replicas(catalog.KubeDeploymentSpecReplicas), spec.OpGt, 0),
+		orAny(spec.Filter(k.replicas(catalog.KubeDeploymentReplicasAvailable), spec.OpEq, 0), spec.Filter(k.readyPods(), spec.OpEq, 0)))
 	unanswered := spec.Filter(spec.Max(k.up()), spec.OpEq, 0)
-	targetless := unlessAny(spec.Call("absent", k.up()), spec.Filter(replicas(catalog.KubeDeploymentSpecReplicas), spec.OpEq, 0))
+	targetless := unlessAny(spec.Call("absent", k.up()), spec.Filter(k.replicas(catalog.KubeDeploymentSpecReplicas), spec.OpEq, 0))
 	var expr parser.Expr = orAny(orAny(unserved, unanswered), targetless)
 	for _, l := range [][2]string{{"job", w.Job}, {catalog.LabelNamespace, w.Namespace}, {catalog.LabelDeployment, w.Deployment}} {
 		expr = spec.SetLabel(expr, l[0], l[1])
 	}
-
-	last := spec.TopK(1, k.diagnosis(spec.Call("scalar", k.serviceDownAlerts(catalog.AlertsForState))))
-	lastTermination := func(format, fallback string) string {
-		return fmt.Sprintf("{{ range query `%s` }}%s{{ else }}%s{{ end }}", last.String(), format, fallback)
-	}
-	restarts := spec.Max(k.containers(catalog.KubePodContainerRestartsTotal))
-	peak := spec.Binary(parser.DIV,
-		spec.Max(spec.Call("max_over_time", spec.Range(k.containers(catalog.CAdvisorContainerMemoryWorkingSet), p.D(10*time.Minute)))),
-		spec.Max(k.containers(catalog.KubePodContainerResourceLimits, spec.Eq(catalog.LabelResource, "memory"))))
-	where := fmt.Sprintf("%s/%s", w.Namespace, w.Deployment)
-	a := spec.Alert{
-		Name:          "ServiceDown",
-		Expr:          expr,
-		For:           p.D(time.Minute),
-		KeepFiringFor: p.D(time.Minute),
-		Severity:      spec.Critical,
-		Summary:       "{{ $labels.job }} is down" + lastTermination(" ({{ .Labels.reason }}, exit code {{ .Labels.exit_code }})", ""),
-		Description: "No pod of Deployment " + where + " serves: " +
-			queryValue(replicas(catalog.KubeDeploymentReplicasAvailable), "", "", "unknown") + " of " +
-			queryValue(replicas(catalog.KubeDeploymentSpecReplicas), "", "", "unknown") + " replicas available, " +
-			queryValue(readyPods, "", "", "unknown") + " pods ready, " +
-			queryValue(spec.Aggregate(parser.SUM, k.up()), "", "", "0") + " of " + queryValue(spec.Aggregate(parser.COUNT, k.up()), "", "", "0") +
-			" targets of job {{ $labels.job }} answering. " +
-			"Last termination: " + lastTermination("exit code {{ .Labels.exit_code }} ({{ .Labels.reason }}) of pod {{ .Labels.pod }}", "none recorded by kube-state-metrics") + ". " +
-			"Restarts: " + queryValue(restarts, "", "", "unknown") + ". " +
-			"Peak memory: " + queryValue(peak, "humanizePercentage", "", "unknown") + " of the limit.",
-	}
-	a.Tests = k.serviceDownTests(a)
-	return a
+	return expr
 }
+
+func (k Kube) whyDown() string {
+	return "No pod of Deployment " + k.W.Namespace + "/" + k.W.Deployment + " serves: " +
+		queryValue(k.replicas(catalog.KubeDeploymentReplicasAvailable), "", "", "unknown") + " of " +
+		queryValue(k.replicas(catalog.KubeDeploymentSpecReplicas), "", "", "unknown") + " replicas available, " +
+		queryValue(k.readyPods(), "", "", "unknown") + " pods ready, " +
+		queryValue(spec.Aggregate(parser.SUM, k.up()), "", "", "0") + " of " + queryValue(spec.Aggregate(parser.COUNT, k.up()), "", "", "0") +
+		" targets of job {{ $labels.job }} answering. "
+}
+
+func (k Kube) termination(last parser.Expr, summary bool) string {
+	each := func(format, fallback string) string {
+		return "{{ range " + templateQuery(last) + " }}" + format + "{{ else }}" + fallback + "{{ end }}"
+	}
+	if summary {
+		return each(" ({{ .Labels.reason }}, exit code {{ .Labels.exit_code }})", "")
+	}
+	return each("exit code {{ .Labels.exit_code }} ({{ .Labels.reason }}) of pod {{ .Labels.pod }}", "none recorded by kube-state-metrics")
+}
+
+func (k Kube) serviceRestarts() parser.Expr {
+	return spec.Max(k.containers(catalog.KubePodContainerRestartsTotal))
+}
+
+func (k Kube) peakMemory(window time.Duration) parser.Expr {
+	return spec.Binary(parser.DIV,
+		spec.Max(spec.Call("max_over_time", spec.Range(k.containers(catalog.CAdvisorContainerMemoryWorkingSet), window))),
+		spec.Max(k.containers(catalog.KubePodContainerResourceLimits, spec.Eq(catalog.LabelResource, "memory"))))
+}
+
+// impact is none: the Kubernetes target records no ServedRate.
+func (k Kube) impact(parser.Expr) map[string]string { return nil }
 
 // serviceDownAlerts selects what Prometheus records of the service's
 // ServiceDown in metric (ALERTS or ALERTS_FOR_STATE).

@@ -76,4 +76,27 @@ type platform interface {
 	unhealthyWords(forDur time.Duration) string
 	// unhealthyTests lists ContainerUnhealthy's scenarios of a.
 	unhealthyTests(a spec.Alert) []spec.Test
+
+	// serviceDown selects the service while it cannot serve, labelled by
+	// the service alone, whatever its replicas do.
+	serviceDown() parser.Expr
+	// whyDown is the opening of ServiceDown's description: what the
+	// platform sees of the outage.
+	whyDown() string
+	// terminations selects the last termination of each of the service's
+	// containers since diagnosisLead before since, labelled reason (in
+	// catalog.Reason's words) and exit_code, valued its time.
+	terminations(since parser.Expr) parser.Expr
+	// termination renders the query last's termination for ServiceDown's
+	// summary (what follows "is down") or description.
+	termination(last parser.Expr, summary bool) string
+	// serviceRestarts queries the service's restart count, peakMemory its
+	// highest working set within window as a share of the limit.
+	serviceRestarts() parser.Expr
+	peakMemory(window time.Duration) parser.Expr
+	// impact is ServiceDown's impact annotations for an outage since the
+	// time since yields; none where the platform records no ServedRate.
+	impact(since parser.Expr) map[string]string
+	// serviceDownTests lists ServiceDown's scenarios of a.
+	serviceDownTests(a spec.Alert) []spec.Test
 }
