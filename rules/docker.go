@@ -22,6 +22,50 @@ type docker struct {
 
 func onDocker(svc spec.Service, p Profile) docker { return docker{svc: svc, p: p} }
 
+// The runbook's alerts on the Docker target.
+
+// ServiceDown pages when the service cannot serve (the runbook's up == 0,
+// at service scope): no target of its job answers, or the job has no target
+// at all (the containers were removed, or never started). Its only labels
+// are the job's, so it keeps one identity for the whole outage whatever
+// the replicas, the diagnosis or gateway-exporter do meanwhile: Alertmanager
+// sees one incident from the first failed minute to recovery.
+//
+// The impact so far (downtime, requests failing and lost, budget consumed)
+// is in annotations of its own, anchored to the page's activation time, at
+// the traffic ServedRate holds: the service's Records need ServedRate.
+func ServiceDown(svc spec.Service, p Profile) spec.Alert { return serviceDown(onDocker(svc, p)) }
+
+// HighMemoryUsage warns when the working set stays above 85% of the memory
+// limit for 5 minutes (runbook, "Monitoring Improvements").
+func HighMemoryUsage(svc spec.Service, p Profile) spec.Alert {
+	return highMemoryUsage(onDocker(svc, p))
+}
+
+// CriticalMemoryUsage says an OOM kill is imminent: above 95% for 2 minutes.
+func CriticalMemoryUsage(svc spec.Service, p Profile) spec.Alert {
+	return criticalMemoryUsage(onDocker(svc, p))
+}
+
+// ContainerOOMKilled fires after the kernel OOM-killed a container (pattern
+// 1), for 15 minutes from the kill, unless it took the service down.
+func ContainerOOMKilled(svc spec.Service, p Profile) spec.Alert {
+	return containerOOMKilled(onDocker(svc, p))
+}
+
+// ContainerCrashLooping fires when Docker restarted a container three times
+// within 15 minutes (pattern 2).
+func ContainerCrashLooping(svc spec.Service, p Profile) spec.Alert {
+	return containerCrashLooping(onDocker(svc, p))
+}
+
+// ContainerUnhealthy fires when Docker's healthcheck has marked a container
+// unhealthy for a minute: it runs but does not serve (pattern 4 and the
+// runbook's health checks).
+func ContainerUnhealthy(svc spec.Service, p Profile) spec.Alert {
+	return containerUnhealthy(onDocker(svc, p))
+}
+
 func (d docker) profile() Profile { return d.p }
 
 // memoryAbove reads gateway-exporter's working-set ratio, which is absent

@@ -9,8 +9,8 @@ import (
 
 // The runbook's "Common Failure Patterns" as alerts.
 
-// ContainerOOMKilled fires after the kernel OOM-killed a container (pattern
-// 1), for 15 minutes from the kill.
+// containerOOMKilled fires after the kernel OOM-killed a container, for 15
+// minutes from the kill.
 //
 // One incident, one page: when the kill took the whole service down,
 // ServiceDown pages with the kill as its diagnosis, so the kill does not
@@ -19,11 +19,6 @@ import (
 // of the service fired). Its for gives ServiceDown the time to fire first;
 // a kill the restart policy recovers from at once, or that leaves other
 // replicas serving, pages on its own.
-func ContainerOOMKilled(svc spec.Service, p Profile) spec.Alert {
-	return containerOOMKilled(onDocker(svc, p))
-}
-
-// containerOOMKilled is ContainerOOMKilled on any platform.
 func containerOOMKilled(t platform) spec.Alert {
 	p := t.profile()
 	window := p.D(15 * time.Minute)
@@ -39,12 +34,6 @@ func containerOOMKilled(t platform) spec.Alert {
 	}
 	a.Tests = t.oomTests(a, window)
 	return a
-}
-
-// ContainerCrashLooping fires when Docker restarted a container three times
-// within 15 minutes (pattern 2).
-func ContainerCrashLooping(svc spec.Service, p Profile) spec.Alert {
-	return containerCrashLooping(onDocker(svc, p))
 }
 
 // containerCrashLooping warns when the platform restarted a container three
@@ -108,13 +97,6 @@ func (c crashCase) spread() spec.Test {
 		Series:   []spec.Series{c.t.restarts(1, hold(0, w/2), hold(1, w/2), hold(2, w/2), hold(3, w/2))},
 		Expect:   []spec.Expect{quiet(2*w - c.step)},
 	}
-}
-
-// ContainerUnhealthy fires when Docker's healthcheck has marked a container
-// unhealthy for a minute: it runs but does not serve (pattern 4 and the
-// runbook's health checks).
-func ContainerUnhealthy(svc spec.Service, p Profile) spec.Alert {
-	return containerUnhealthy(onDocker(svc, p))
 }
 
 // containerUnhealthy warns for a container that runs without serving, as

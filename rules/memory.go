@@ -8,17 +8,6 @@ import (
 	"github.com/sre-tools/promgen/spec"
 )
 
-// HighMemoryUsage warns when the working set stays above 85% of the memory
-// limit for 5 minutes (runbook, "Monitoring Improvements").
-func HighMemoryUsage(svc spec.Service, p Profile) spec.Alert {
-	return highMemoryUsage(onDocker(svc, p))
-}
-
-// CriticalMemoryUsage says an OOM kill is imminent: above 95% for 2 minutes.
-func CriticalMemoryUsage(svc spec.Service, p Profile) spec.Alert {
-	return criticalMemoryUsage(onDocker(svc, p))
-}
-
 func highMemoryUsage(t platform) spec.Alert {
 	return memoryAlert(t, "HighMemoryUsage", 0.85, t.profile().D(5*time.Minute), spec.Warning, "")
 }

@@ -18,18 +18,6 @@ import (
 // one would blame today's outage on yesterday's crash.
 const diagnosisLead = 10 * time.Minute
 
-// ServiceDown pages when the service cannot serve (the runbook's up == 0,
-// at service scope): no target of its job answers, or the job has no target
-// at all (the containers were removed, or never started). Its only labels
-// are the job's, so it keeps one identity for the whole outage whatever
-// the replicas, the diagnosis or gateway-exporter do meanwhile: Alertmanager
-// sees one incident from the first failed minute to recovery.
-//
-// The impact so far (downtime, requests failing and lost, budget consumed)
-// is in annotations of its own, anchored to the page's activation time, at
-// the traffic ServedRate holds: the service's Records need ServedRate.
-func ServiceDown(svc spec.Service, p Profile) spec.Alert { return serviceDown(onDocker(svc, p)) }
-
 // serviceDown pages when the service cannot serve, as the platform tells
 // (serviceDown), with one identity for the whole outage.
 //
