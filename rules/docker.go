@@ -549,3 +549,25 @@ func (d docker) serviceDownTests(a spec.Alert) []spec.Test {
 		},
 	}
 }
+
+// diagnosis renders the termination a query pipeline returns, in words,
+// with the container's name when named.
+func diagnosis(pipeline string, named bool) string {
+	name := ""
+	if named {
+		name = " ({{ .Labels." + catalog.LabelName + " }})"
+	}
+	return "{{ with " + pipeline + " }}{{ with first . }}" +
+		"{{ .Labels." + catalog.LabelReason + " }}, exit code {{ .Labels." + catalog.LabelExitCode + " }}" + name + "{{ end }}" +
+		"{{ else }}no termination recorded by gateway-exporter{{ end }}"
+}
+
+// terminationsOf joins each container's termination info to its time and
+// keeps those since lead before since.
+// Exporter series are deduplicated by container and host first, so an
+// exporter scraped twice never makes the join many-to-many.
+func terminationsOf(sel func(metric string) *parser.VectorSelector, p Profile, since parser.Expr) parser.Expr {
+	when := spec.Max(sel(catalog.ContainerLastTerminationTimestamp), containerOnHost...)
+	recent := spec.Binary(spec.OpGe, when, spec.Sub(since, spec.Num(p.D(diagnosisLead).Seconds())))
+	return spec.Join(sel(catalog.ContainerLastTerminationInfo), recent, containerOnHost, nil)
+}
