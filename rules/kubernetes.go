@@ -21,8 +21,9 @@ import (
 // names it in gateway-exporter's, so the summaries and the
 // CriticalMemoryUsage inhibition read the same on both targets.
 
-// Kube builds the runbook's alerts for one service's workload on
-// Kubernetes; each method is named after the alert it returns.
+// Kube is the Kubernetes platform target of one service's workload: it
+// implements platform, and each exported method builds the runbook's
+// alert of its name there.
 type Kube struct {
 	// W is the service's resolved names on Kubernetes.
 	W spec.Workload
