@@ -210,12 +210,7 @@ func (d docker) oomTests(a spec.Alert, window time.Duration) []spec.Test {
 	// The service serves throughout, as after a restart or with another
 	// replica, unless a test says otherwise.
 	serving := series(catalog.Up, discovered(svc, 2, testHost), hold(1, total))
-	firing := spec.Firing{
-		Labels:  oom,
-		Summary: oom[catalog.LabelName] + " was OOM-killed (exit code 137)",
-		Description: "The kernel killed " + oom[catalog.LabelName] + " for exceeding its memory limit (128MiB) in the last " +
-			promDuration(window) + ". Raise the limit or find the leak (runbook strategy 4).",
-	}
+	firing := oomPage(oom, window)
 	downFor := p.D(5 * time.Minute)
 	return []spec.Test{
 		{

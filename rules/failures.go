@@ -58,6 +58,18 @@ func containerCrashLooping(t platform) spec.Alert {
 	return a
 }
 
+// oomPage is what ContainerOOMKilled says of the container labelled l,
+// killed with exit code 137 under a 128 MiB limit: its scenarios'
+// expectation on every platform.
+func oomPage(l map[string]string, window time.Duration) spec.Firing {
+	return spec.Firing{
+		Labels:  l,
+		Summary: l[catalog.LabelName] + " was OOM-killed (exit code 137)",
+		Description: "The kernel killed " + l[catalog.LabelName] + " for exceeding its memory limit (128MiB) in the last " +
+			promDuration(window) + ". Raise the limit or find the leak (runbook strategy 4).",
+	}
+}
+
 // crashCase holds the crash loop's shared scenarios on container 1.
 type crashCase struct {
 	t            platform

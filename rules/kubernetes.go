@@ -516,12 +516,7 @@ func (k Kube) oomTests(a spec.Alert, window time.Duration) []spec.Test {
 				series(catalog.KubePodContainerResourceLimits, k.ksm(1, catalog.LabelResource, "memory", catalog.LabelUnit, "byte"), hold(float64(128*spec.MiB), total))),
 			Expect: []spec.Expect{
 				quiet(a.For - step),
-				fires(a.For, spec.Firing{
-					Labels:  merge(c, catalog.LabelExitCode, "137"),
-					Summary: c[catalog.LabelName] + " was OOM-killed (exit code 137)",
-					Description: "The kernel killed " + c[catalog.LabelName] + " for exceeding its memory limit (128MiB) in the last " +
-						promDuration(window) + ". Raise the limit or find the leak (runbook strategy 4).",
-				}),
+				fires(a.For, oomPage(merge(c, catalog.LabelExitCode, "137"), window)),
 				quiet(killedAt + window + step),
 			},
 		},
