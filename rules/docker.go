@@ -75,23 +75,21 @@ func (d docker) memoryAbove(threshold float64) parser.Expr {
 	return spec.Filter(containers(d.svc, catalog.ContainerMemoryUsageRatio), spec.OpGt, threshold)
 }
 
-func (d docker) memoryLimit() parser.Expr {
-	return spec.Metric(catalog.ContainerMemoryLimitBytes, sameAs(catalog.LabelName, catalog.LabelHost)...)
-}
+func (d docker) memoryLimit() parser.Expr { return d.own(catalog.ContainerMemoryLimitBytes) }
 
 func (d docker) alerted(n int) map[string]string { return container(d.svc, n) }
 
 func (d docker) memory(n int, limit float64, ratio ...spec.Segment) []spec.Series {
-	return []spec.Series{series(catalog.ContainerMemoryUsageRatio, container(d.svc, n), ratio...), d.limit(n, limit, ratio...)}
-}
-
-// limit is container n's memory limit for as long as segs.
-func (d docker) limit(n int, limit float64, segs ...spec.Segment) spec.Series {
 	var total time.Duration
-	for _, s := range segs {
+	for _, s := range ratio {
 		total += s.For
 	}
-	return series(catalog.ContainerMemoryLimitBytes, container(d.svc, n), hold(limit, total))
+	return []spec.Series{series(catalog.ContainerMemoryUsageRatio, container(d.svc, n), ratio...), d.limit(n, limit, total)}
+}
+
+// limit is container n's memory limit for dur.
+func (d docker) limit(n int, limit float64, dur time.Duration) spec.Series {
+	return series(catalog.ContainerMemoryLimitBytes, container(d.svc, n), hold(limit, dur))
 }
 
 // memoryTests adds compose's one-off tasks, which run the service's image
@@ -101,7 +99,7 @@ func (d docker) memoryTests(c memoryCase) []spec.Test {
 	bare := merge(container(d.svc, 1))
 	delete(bare, catalog.LabelComposeOneoff)
 	all := c.lead + c.forDur + c.lead
-	limitSeries := d.limit(1, c.limit, hold(0, all))
+	limitSeries := d.limit(1, c.limit, all)
 	ratio := func(labels map[string]string, segs ...spec.Segment) spec.Series {
 		return series(catalog.ContainerMemoryUsageRatio, labels, segs...)
 	}
