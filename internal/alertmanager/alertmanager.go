@@ -64,7 +64,8 @@ type Receiver struct {
 // Pagerduty is a pagerduty_configs entry, its fields templates of the
 // notification template file. Details are strings: v0.28.1 takes no other.
 type Pagerduty struct {
-	RoutingKeyFile string `yaml:"routing_key_file"`
+	RoutingKeyFile string `yaml:"routing_key_file,omitempty"`
+	RoutingKey     string `yaml:"routing_key,omitempty"`
 	// URL is the Events API; empty is PagerDuty's own. Tests point it at a
 	// stand-in.
 	URL         string            `yaml:"url,omitempty"`
@@ -82,17 +83,20 @@ type PagerdutyLink struct {
 
 // Slack is a slack_configs entry; resolved notifications are sent too.
 type Slack struct {
-	APIURLFile   string `yaml:"api_url_file"`
+	APIURLFile   string `yaml:"api_url_file,omitempty"`
+	APIURL       string `yaml:"api_url,omitempty"`
 	Channel      string `yaml:"channel"`
 	SendResolved bool   `yaml:"send_resolved"`
 	Title        string `yaml:"title,omitempty"`
 	Text         string `yaml:"text,omitempty"`
 }
 
-// Webhook is a webhook_configs entry.
+// Webhook is a webhook_configs entry. SendResolved nil keeps
+// Alertmanager's default, true.
 type Webhook struct {
-	URL     string `yaml:"url,omitempty"`
-	URLFile string `yaml:"url_file,omitempty"`
+	URL          string `yaml:"url,omitempty"`
+	URLFile      string `yaml:"url_file,omitempty"`
+	SendResolved *bool  `yaml:"send_resolved,omitempty"`
 }
 
 // Config is the Alertmanager configuration of a spec with Routing: a root
@@ -142,11 +146,11 @@ func Config(s spec.Spec) File {
 	for _, rc := range r.Receivers {
 		out := Receiver{Name: rc.Name}
 		if p := rc.PagerDuty; p != nil {
-			out.PagerdutyConfigs = []Pagerduty{{RoutingKeyFile: p.RoutingKeyFile,
+			out.PagerdutyConfigs = []Pagerduty{{RoutingKeyFile: p.RoutingKeyFile, RoutingKey: p.RoutingKey, URL: p.URL,
 				Description: pdDesc, Severity: pdSeverity, Details: pdDetails, Links: pdLinks}}
 		}
 		if sl := rc.Slack; sl != nil {
-			out.SlackConfigs = []Slack{{APIURLFile: sl.APIURLFile, Channel: sl.Channel, SendResolved: true,
+			out.SlackConfigs = []Slack{{APIURLFile: sl.APIURLFile, APIURL: sl.APIURL, Channel: sl.Channel, SendResolved: true,
 				Title: slackTitle, Text: slackText}}
 		}
 		if w := rc.Webhook; w != nil {
@@ -155,8 +159,11 @@ func Config(s spec.Spec) File {
 		f.Receivers = append(f.Receivers, out)
 	}
 	if h := r.Heartbeat; h != nil {
+		// A dead man's switch counts every post as a heartbeat: the
+		// Watchdog's resolution, sent once Prometheus stops, would be one
+		// more.
 		f.Receivers = append(f.Receivers, Receiver{Name: spec.HeartbeatReceiver,
-			WebhookConfigs: []Webhook{{URL: h.Webhook.URL, URLFile: h.Webhook.URLFile}}})
+			WebhookConfigs: []Webhook{{URL: h.Webhook.URL, URLFile: h.Webhook.URLFile, SendResolved: new(bool)}}})
 	}
 	return f
 }

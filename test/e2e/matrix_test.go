@@ -15,8 +15,10 @@ import (
 	"time"
 
 	"github.com/moby/moby/client"
+	"github.com/prometheus/common/model"
 
 	"github.com/sre-tools/promgen/catalog"
+	"github.com/sre-tools/promgen/conventions"
 	"github.com/sre-tools/promgen/rules"
 	"github.com/sre-tools/promgen/spec"
 )
@@ -129,6 +131,8 @@ func TestFaultMatrix(t *testing.T) {
 	// Muted while ServiceDown pages: the container symptoms of the service.
 	symptoms := []string{"ReplicaDown", "ContainerOOMKilled", "ContainerCrashLooping", "ContainerUnhealthy", "HighMemoryUsage", "CriticalMemoryUsage"}
 	anyServiceDown := want{alert: "ServiceDown", labels: map[string]string{"job": job}}
+	// The delivery case's load loop, from its stage to its check.
+	var delivery *load
 
 	// The order matters where the rules look back: ContainerOOMKilled stays
 	// quiet for 90s after a ServiceDown of its job fired, so the cases that
@@ -151,14 +155,11 @@ func TestFaultMatrix(t *testing.T) {
 				// burn has cleared, which it does once the gateway answers.
 				s.awaitPromQuiet(t, `ALERTS{alertname="AvailabilityFastBurn",alertstate="firing"}`, 4*time.Minute)
 				s.fault(t, "errors:1", false)
-				ctx, cancel := context.WithCancel(context.Background())
-				done := make(chan struct{})
-				go func() {
-					defer close(done)
-					sent, failed := loadPredict(ctx, 20, 90*time.Second)
-					t.Logf("load loop: %d predictions sent, %d answered 5xx", sent, failed)
-				}()
-				t.Cleanup(func() { cancel(); <-done })
+				l := startLoad(20, 90*time.Second)
+				t.Cleanup(func() {
+					sent, failed := l.stop()
+					t.Logf("load loop: %d predictions sent, %d failed", sent, failed)
+				})
 			},
 			wants: func(string) []want { return nil },
 			notify: func(string) notifyWant {
@@ -216,6 +217,27 @@ func TestFaultMatrix(t *testing.T) {
 			notify: func(c string) notifyWant {
 				return notifyWant{page: serviceDown(answers, catalog.ReasonOOMKilled, "137", c), muted: symptoms}
 			},
+		},
+		{
+			// The runbook's Communication section, delivered: an OOM kill
+			// that Docker does not restart, under a load loop of 20
+			// predictions a second, is one outage until the gateway is
+			// recreated. Alertmanager's real Slack and PagerDuty notifiers
+			// post the generated templates to the test's stand-ins of their
+			// APIs: the incident post names the root cause, an update
+			// follows on the P0 cadence, and the resolution message carries
+			// the outage's duration and the requests it lost, within 20% of
+			// what the load loop lost; PagerDuty gets one incident, triggered
+			// then resolved. ContainerOOMKilled gives way to ServiceDown,
+			// which fires within its for.
+			name:    "an OOM kill that leaves the gateway down under load reaches Slack and PagerDuty with its root cause, an update, and a resolution counting the requests lost",
+			prepare: func(t *testing.T, s *stack) { delivery = s.startDelivery(t) },
+			cause:   func(t *testing.T, s *stack) { s.fault(t, "leak:64", false) },
+			wants:   func(c string) []want { return []want{serviceDown(answers, catalog.ReasonOOMKilled, "137", c)} },
+			notify: func(c string) notifyWant {
+				return notifyWant{page: serviceDown(answers, catalog.ReasonOOMKilled, "137", c), muted: symptoms}
+			},
+			check: func(t *testing.T, s *stack, faultAt time.Time, _ []arrival) { s.delivered(t, delivery, faultAt) },
 		},
 		{
 			name:  "memory above 85% of the limit raises HighMemoryUsage only",
@@ -432,6 +454,8 @@ func TestFaultMatrix(t *testing.T) {
 	}
 	// After every fault, each panel of the generated dashboard has data.
 	t.Run("every query of the generated dashboard returns data from Prometheus", func(t *testing.T) { s.dashboardQueries(t) })
+	// Last: it stops Prometheus.
+	t.Run("the Watchdog's heartbeats reach the dead man's switch, and stop when Prometheus stops", func(t *testing.T) { s.heartbeats(t) })
 }
 
 // awaitPromQuiet waits until query returns nothing.
@@ -623,10 +647,10 @@ func (s *stack) watched(ctx context.Context) error {
 	return nil
 }
 
-// prometheusAlerts lists the alerts Prometheus holds, pending or firing.
 // prometheusAlerts lists Prometheus' pending and firing alerts, but for
 // the objectives' burn-rate alerts (see alertmanagerAlerts): the stack's
-// first scrapes, before the gateway listens, count as downtime and burn.
+// first scrapes, before the gateway listens, count as downtime and burn;
+// and for the Watchdog, which always fires.
 func prometheusAlerts(ctx context.Context) ([]map[string]any, error) {
 	var res struct {
 		Alerts []map[string]any `json:"alerts"`
@@ -639,7 +663,7 @@ func prometheusAlerts(ctx context.Context) ([]map[string]any, error) {
 		for k, v := range l {
 			strs[k] = fmt.Sprint(v)
 		}
-		if l[catalog.LabelSLO] == nil && !foreign(strs) {
+		if l[catalog.LabelSLO] == nil && !foreign(strs) && strs[model.AlertNameLabel] != conventions.AlertWatchdog {
 			out = append(out, a)
 		}
 	}
