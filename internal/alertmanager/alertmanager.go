@@ -107,12 +107,16 @@ type Webhook struct {
 // Slack and PagerDuty receivers are written with.
 func Config(s spec.Spec) File {
 	r := s.Routing
+	groupInterval := r.GroupInterval
+	if groupInterval == 0 {
+		groupInterval = amDefaultGroupInterval
+	}
 	root := Route{
 		Receiver:       r.Default,
 		GroupBy:        r.Grouping(),
 		GroupWait:      duration(r.GroupWait),
 		GroupInterval:  duration(r.GroupInterval),
-		RepeatInterval: duration(r.RepeatInterval),
+		RepeatInterval: duration(repeatEvery(r.RepeatInterval, groupInterval)),
 	}
 	// The Watchdog reaches the heartbeat alone: its route comes first and
 	// does not continue.
@@ -121,7 +125,7 @@ func Config(s spec.Spec) File {
 			Receiver:       spec.HeartbeatReceiver,
 			Matchers:       []string{matcher(labels.MatchEqual, conventions.LabelAlertname, conventions.AlertWatchdog)},
 			GroupInterval:  duration(h.Every()),
-			RepeatInterval: duration(h.Every()),
+			RepeatInterval: duration(repeatEvery(h.Every(), h.Every())),
 		})
 	}
 	for _, sev := range conventions.Severities {
@@ -131,7 +135,7 @@ func Config(s spec.Spec) File {
 				Receiver:       name,
 				Matchers:       []string{matcher(labels.MatchEqual, conventions.LabelSeverity, string(sev))},
 				Continue:       i < len(names)-1,
-				RepeatInterval: duration(r.RepeatBySeverity[sev]),
+				RepeatInterval: duration(repeatEvery(r.RepeatBySeverity[sev], groupInterval)),
 			})
 		}
 	}
@@ -187,6 +191,24 @@ func alertnames(names []string) string {
 		quoted[i] = regexp.QuoteMeta(n)
 	}
 	return matcher(labels.MatchRegexp, conventions.LabelAlertname, strings.Join(quoted, "|"))
+}
+
+// amDefaultGroupInterval is Alertmanager's group_interval when none is set.
+const amDefaultGroupInterval = 5 * time.Minute
+
+// repeatEvery is the repeat_interval that repeats a notification every
+// cadence. Alertmanager repeats at a group-interval flush once more than
+// repeat_interval passed since the last send, logged a moment after its
+// own flush: a cadence that is a multiple of the group interval, written
+// as it is, waits for the flush after, a group interval late (a 5m update
+// every 10m, a 1m heartbeat every 2m) unless the timer happened to lag
+// more than the send took. Half a group interval less lands it on its
+// flush.
+func repeatEvery(cadence, groupInterval time.Duration) time.Duration {
+	if cadence == 0 || cadence%groupInterval != 0 {
+		return cadence
+	}
+	return cadence - groupInterval/2
 }
 
 func duration(d time.Duration) *model.Duration {

@@ -78,11 +78,15 @@ func (s *stack) delivered(t *testing.T, l *load, faultAt time.Time) {
 
 	// The incident post, and an update: Alertmanager repeats the group's
 	// notification once its repeat interval passed, at a group interval's
-	// flush.
-	var posts []slackPost
+	// flush. The objectives' fast burn may come first in the same group
+	// (it has no for), before ServiceDown mutes it.
+	var posts, major []slackPost
 	for deadline := time.Now().Add(repeat + 3*groupInterval + 30*time.Second); ; time.Sleep(500 * time.Millisecond) {
-		posts = nil
+		posts, major = nil, nil
 		for _, p := range s.hooks.slackSince(faultAt) {
+			if strings.HasPrefix(p.title(), "🚨 MAJOR INCIDENT: ") {
+				major = append(major, p)
+			}
 			if strings.Contains(p.title(), "MAJOR INCIDENT: "+headline) {
 				posts = append(posts, p)
 			}
@@ -108,21 +112,34 @@ func (s *stack) delivered(t *testing.T, l *load, faultAt time.Time) {
 		t.Fatalf("no update of the incident post within %s; posts since the fault:\n%s", repeat+3*groupInterval+30*time.Second, slackTitles(s.hooks.slackSince(faultAt)))
 	}
 	update := posts[1]
-	gap := update.at.Sub(first.at)
-	t.Logf("Slack update %.1fs after the incident post (repeat interval %s)", gap.Seconds(), repeat)
-	if gap < repeat-time.Second || gap > repeat+groupInterval+2*time.Second {
-		t.Errorf("the update came %.1fs after the incident post, want the P0 cadence: %s, at the next group interval's flush (%s)", gap.Seconds(), repeat, groupInterval)
+	// The repeat interval counts from the incident's last post.
+	prev := first
+	for _, p := range major {
+		if p.at.Before(update.at) {
+			prev = p
+		}
+	}
+	gap := update.at.Sub(prev.at)
+	t.Logf("Slack update %.1fs after the incident's previous post (repeat interval %s):\n%s", gap.Seconds(), repeat, update.text())
+	if gap < repeat-time.Second || gap > repeat+2*time.Second {
+		t.Errorf("the update came %.1fs after the incident's previous post, want the P0 cadence, %s", gap.Seconds(), repeat)
 	}
 	if a, b := downFor(t, first.text()), downFor(t, update.text()); b <= a {
 		t.Errorf("the update says the service has been down for %s, the incident post %s: want the elapsed time to grow", b, a)
 	}
 
-	events := s.hooks.pagerDutySince(faultAt)
-	if len(events) == 0 || events[0].EventAction != "trigger" || events[0].Payload.Summary != headline || events[0].Payload.Severity != "critical" {
-		t.Fatalf("want PagerDuty triggered with %q (critical), got %+v", headline, events)
+	var trigger *pdEvent
+	for _, e := range s.hooks.pagerDutySince(faultAt) {
+		if e.EventAction == "trigger" && e.Payload.Summary == headline {
+			trigger = &e
+			break
+		}
 	}
-	if got := events[0].Payload.CustomDetails["root_cause"]; got != rootCause {
-		t.Errorf("PagerDuty's root_cause is %q, want %q", got, rootCause)
+	if trigger == nil {
+		t.Fatalf("want PagerDuty triggered with %q, got %+v", headline, s.hooks.pagerDutySince(faultAt))
+	}
+	if trigger.Payload.Severity != "critical" || trigger.Payload.CustomDetails["root_cause"] != rootCause {
+		t.Errorf("PagerDuty's trigger has severity %q and root_cause %q, want critical and %q", trigger.Payload.Severity, trigger.Payload.CustomDetails["root_cause"], rootCause)
 	}
 
 	// Recovery, the runbook's strategy 2: the load loop keeps counting
@@ -170,7 +187,10 @@ func (s *stack) delivered(t *testing.T, l *load, faultAt time.Time) {
 
 	// PagerDuty: one incident for the outage, triggered (and updated) under
 	// one dedup key, then resolved under it.
-	var last pdEvent
+	var (
+		last   pdEvent
+		events []pdEvent
+	)
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
 		events = s.hooks.pagerDutySince(faultAt)
 		last = events[len(events)-1]
@@ -182,10 +202,10 @@ func (s *stack) delivered(t *testing.T, l *load, faultAt time.Time) {
 	for _, e := range events {
 		keys[e.DedupKey] = true
 	}
-	if len(keys) != 1 || last.EventAction != "resolve" {
+	if len(keys) != 1 || !keys[trigger.DedupKey] || last.EventAction != "resolve" {
 		t.Errorf("want PagerDuty's events of the outage under one dedup key, triggered then resolved; got %d keys, last %q (%d events)", len(keys), last.EventAction, len(events))
 	}
-	t.Logf("PagerDuty: %d events under dedup key %s, the last a %s", len(events), events[0].DedupKey, last.EventAction)
+	t.Logf("PagerDuty: %d events under dedup key %s, the last a %s", len(events), trigger.DedupKey, last.EventAction)
 }
 
 // slackTitles lists posts for a failure message.
@@ -258,14 +278,16 @@ func (s *stack) heartbeats(t *testing.T) {
 	}
 	t.Logf("%d heartbeats in %s", len(beats), 5*every)
 
-	s.stopPrometheus()
 	stopped := time.Now()
+	s.stopPrometheus()
+	t.Logf("Prometheus stopped in %.1fs", time.Since(stopped).Seconds())
 	// Prometheus last sent the Watchdog at most a resend delay before it
 	// stopped, valid for four; then Alertmanager's next flush.
 	bound := 5*resendDelay + every + 5*time.Second
 	time.Sleep(bound + 3*every)
 	after := s.hooks.beatsSince(stopped)
 	for i, b := range after {
+		t.Logf("heartbeat %.1fs after Prometheus stopped: Watchdog firing %v, ends at %s", b.at.Sub(stopped).Seconds(), b.watchdog, b.endsAt.Format(time.TimeOnly))
 		if !b.watchdog {
 			t.Errorf("a post to the heartbeat %.1fs after Prometheus stopped carried no firing Watchdog (a resolved one?)", b.at.Sub(stopped).Seconds())
 		}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/sre-tools/promgen/catalog"
 	"github.com/sre-tools/promgen/conventions"
+	"github.com/sre-tools/promgen/internal/dashboard"
 	"github.com/sre-tools/promgen/rules"
 	"github.com/sre-tools/promgen/spec"
 )
@@ -478,7 +480,10 @@ func (s *stack) awaitPromQuiet(t *testing.T, query string, timeout time.Duration
 }
 
 // dashboardQueries runs every query of the e2e profile's dashboard against
-// the real Prometheus; each must return at least one series.
+// the real Prometheus; each must return at least one series. The outage
+// panel's queries hold only while an outage lasts: a stat panel reduces
+// the dashboard's range to its last value, so they are queried, as
+// Grafana does, over the range, since the stack started.
 func (s *stack) dashboardQueries(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(s.root, "generated", rules.E2E.Name, "grafana", rules.GatewayService+".json"))
 	if err != nil {
@@ -486,6 +491,7 @@ func (s *stack) dashboardQueries(t *testing.T) {
 	}
 	var d struct {
 		Panels []struct {
+			ID      uint32 `json:"id"`
 			Title   string `json:"title"`
 			Targets []struct {
 				Expr string `json:"expr"`
@@ -495,24 +501,32 @@ func (s *stack) dashboardQueries(t *testing.T) {
 	if err := json.Unmarshal(b, &d); err != nil {
 		t.Fatal(err)
 	}
-	n := 0
+	n, ranged := 0, 0
 	for _, p := range d.Panels {
 		for _, tg := range p.Targets {
 			n++
 			var res struct {
 				Result []json.RawMessage `json:"result"`
 			}
-			if err := prometheusAPI(context.Background(), "query", url.Values{"query": {tg.Expr}}, &res); err != nil {
+			endpoint, q := "query", url.Values{"query": {tg.Expr}}
+			if p.ID == dashboard.PanelIncident {
+				ranged++
+				endpoint = "query_range"
+				q.Set("start", strconv.FormatInt(s.started.Unix(), 10))
+				q.Set("end", strconv.FormatInt(time.Now().Unix(), 10))
+				q.Set("step", "5")
+			}
+			if err := prometheusAPI(context.Background(), endpoint, q, &res); err != nil {
 				t.Errorf("panel %q: %s: %v", p.Title, tg.Expr, err)
 			} else if len(res.Result) == 0 {
 				t.Errorf("panel %q: %s returns no data", p.Title, tg.Expr)
 			}
 		}
 	}
-	if n < 8 {
-		t.Fatalf("only %d queries in the dashboard", n)
+	if n < 8 || ranged != 3 {
+		t.Fatalf("only %d queries in the dashboard, %d of them the outage panel's (want 3)", n, ranged)
 	}
-	t.Logf("%d dashboard queries returned data", n)
+	t.Logf("%d dashboard queries returned data, %d of them over the run", n, ranged)
 }
 
 // healthy checks that the stack is really watched (targets up, every rule

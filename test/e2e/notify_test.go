@@ -78,7 +78,8 @@ type pdEvent struct {
 // heartbeat is one post of the Watchdog to the dead man's switch.
 type heartbeat struct {
 	at       time.Time
-	watchdog bool // it carried a firing Watchdog
+	watchdog bool      // it carried a firing Watchdog
+	endsAt   time.Time // the Watchdog's, as Alertmanager holds it
 }
 
 func startWebhooks(t *testing.T) *webhooks {
@@ -140,6 +141,7 @@ func (w *webhooks) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 			Labels      map[string]string `json:"labels"`
 			Annotations map[string]string `json:"annotations"`
 			StartsAt    time.Time         `json:"startsAt"`
+			EndsAt      time.Time         `json:"endsAt"`
 		} `json:"alerts"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&payload); err != nil {
@@ -156,8 +158,10 @@ func (w *webhooks) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	defer w.mu.Unlock()
 	if r.URL.Path == rules.E2EHeartbeatPath {
 		b := heartbeat{at: n.at}
-		for _, a := range n.alerts {
-			b.watchdog = b.watchdog || (a.Labels[model.AlertNameLabel] == conventions.AlertWatchdog && a.Status.State == "firing")
+		for _, a := range payload.Alerts {
+			if a.Labels[model.AlertNameLabel] == conventions.AlertWatchdog && a.Status == "firing" {
+				b.watchdog, b.endsAt = true, a.EndsAt
+			}
 		}
 		w.beats = append(w.beats, b)
 		return

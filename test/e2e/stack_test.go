@@ -75,6 +75,8 @@ type stack struct {
 	lastGateway string
 	// hooks records the notifications of the e2e profile's receivers.
 	hooks *webhooks
+	// started is when Prometheus started.
+	started time.Time
 	// stopPrometheus stops Prometheus before the test ends (the Watchdog's
 	// case); it is stopped at the end anyway.
 	stopPrometheus func()
@@ -150,6 +152,7 @@ func startStack(t *testing.T) *stack {
 	// Prometheus starts once the gateway runs: ServiceDown fires when the
 	// job has no target at all (absent(up)), and a stack still being built
 	// has none; that page would be the test's, not the gateway's.
+	s.started = time.Now()
 	s.stopPrometheus = startProcess(t, s.dir, "prometheus", prometheus,
 		"--config.file="+promConfig,
 		"--storage.tsdb.path="+filepath.Join(s.dir, "prometheus-data"),
