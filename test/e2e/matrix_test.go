@@ -897,7 +897,7 @@ func (s *stack) runOneoff(t *testing.T, faults ...string) {
 // with the service's memory limit, gateway-exporter published it (as a
 // one-off) above 95% of it for longer than HighMemoryUsage's for, the kernel
 // OOM-killed it, and Prometheus held no alert at all, pending or firing,
-// since the fault (the objectives' aside).
+// since the fault (the objectives' and the Watchdog aside).
 func (s *stack) oneoffStaged(t *testing.T, faultAt time.Time) {
 	t.Helper()
 	_, st := s.inspect(t, oneoffName)
@@ -924,7 +924,9 @@ func (s *stack) oneoffStaged(t *testing.T, faultAt time.Time) {
 			Metric map[string]string `json:"metric"`
 		} `json:"result"`
 	}
-	q := fmt.Sprintf(`max_over_time(ALERTS{%s="", %s=~"|%s|%s"}[%s])`, catalog.LabelSLO, catalog.LabelComposeProject, project, replicaProject, window)
+	// The Watchdog always fires (see alertmanagerAlerts).
+	q := fmt.Sprintf(`max_over_time(ALERTS{%s="", %s=~"|%s|%s", %s!=%q}[%s])`, catalog.LabelSLO, catalog.LabelComposeProject, project, replicaProject,
+		model.AlertNameLabel, conventions.AlertWatchdog, window)
 	if err := prometheusAPI(context.Background(), "query", url.Values{"query": {q}}, &res); err != nil {
 		t.Fatal(err)
 	}
