@@ -165,7 +165,17 @@ func TestValidate(t *testing.T) {
 		{"a receiver without its secret file is rejected, named", func(s *spec.Spec) {
 			s.Routing = routing()
 			s.Routing.Receivers[0].PagerDuty.RoutingKeyFile = ""
-		}, []string{`routing.receivers[0].pagerduty.routing_key_file: receiver "page": missing: the routing key must come from a file, never from the spec`}},
+		}, []string{`routing.receivers[0].pagerduty.routing_key_file: receiver "page": set exactly one of routing_key_file and routing_key (a key that is no secret): a real key must come from a file, never from the spec`}},
+		{"a stand-in's Slack URL and PagerDuty key, written in the spec, are accepted", func(s *spec.Spec) {
+			s.Routing = routing()
+			s.Routing.Receivers[0].PagerDuty = &spec.PagerDuty{RoutingKey: "stand-in", URL: "http://127.0.0.1:19095/pagerduty"}
+			s.Routing.Receivers[1].Slack = &spec.Slack{APIURL: "http://127.0.0.1:19095/slack", Channel: "#incidents"}
+		}, nil},
+		{"a Slack receiver with both its URL and a file of it, or a relative URL, is rejected, named", func(s *spec.Spec) {
+			s.Routing = routing()
+			s.Routing.Receivers[1].Slack.APIURL = "/slack"
+		}, []string{`routing.receivers[1].slack.api_url_file: receiver "chat": set exactly one of api_url_file and api_url`,
+			`routing.receivers[1].slack.api_url: receiver "chat": "/slack" is not an absolute URL`}},
 		{"a route to an unknown receiver is rejected", func(s *spec.Spec) {
 			s.Routing = routing()
 			s.Routing.BySeverity[spec.Critical] = []string{"pager"}

@@ -158,14 +158,17 @@ type Receiver struct {
 	Webhook   *Webhook   `yaml:"webhook,omitempty"`
 }
 
-// PagerDuty is spec.PagerDuty; the key stays in a file.
+// PagerDuty is spec.PagerDuty; a real key stays in a file.
 type PagerDuty struct {
-	RoutingKeyFile string `yaml:"routing_key_file"`
+	RoutingKeyFile string `yaml:"routing_key_file,omitempty"`
+	RoutingKey     string `yaml:"routing_key,omitempty"`
+	URL            string `yaml:"url,omitempty" jsonschema:"format=uri"`
 }
 
-// Slack is spec.Slack; the webhook URL stays in a file.
+// Slack is spec.Slack; a real webhook URL stays in a file.
 type Slack struct {
-	APIURLFile string `yaml:"api_url_file"`
+	APIURLFile string `yaml:"api_url_file,omitempty"`
+	APIURL     string `yaml:"api_url,omitempty" jsonschema:"format=uri"`
 	Channel    string `yaml:"channel"`
 }
 
