@@ -84,7 +84,7 @@ func TestLintExitCodes(t *testing.T) {
 		{"--config names another config", "", map[string]string{"a.yml": badRules, "strict.yml": "checks:\n  impossible-comparison: warning\n"},
 			[]string{"--config", "strict.yml", "a.yml"}, 0, "a.yml:5: warning impossible-comparison:"},
 		{"a glob reads matching files", "", map[string]string{"r/x/a.rules.yml": badRules, "r/b.txt": badRules}, []string{"r/**/*.rules.yml"}, 1, "r/x/a.rules.yml:5:"},
-		{"a file that is not YAML is a usage error, 2", "", map[string]string{"a.yml": "groups: [\n"}, []string{"a.yml"}, 2, "a.yml: error parse: yaml: line 1:"},
+		{"a file that is not YAML is a usage error, 2", "", map[string]string{"a.yml": "groups: [\n"}, []string{"a.yml"}, 2, "a.yml:1: error parse: did not find expected node content"},
 		{"a PrometheusRule without spec.groups is 2", "", map[string]string{"a.yaml": "kind: PrometheusRule\nmetadata: {name: x}\nspec: {}\n"}, []string{"a.yaml"}, 2,
 			`a.yaml:1: error input: PrometheusRule "x" has no spec.groups`},
 		{"an unknown check in a comment is 2", "", map[string]string{"a.yml": "# promgen-lint file/disable nope\n" + goodRules}, []string{"a.yml"}, 2,
