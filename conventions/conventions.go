@@ -94,6 +94,11 @@ func (s Severity) Valid() bool {
 // which no inhibition may name (it would mute, or be muted, forever).
 const AlertWatchdog = "Watchdog"
 
+// AlertServiceDown is a service's page when none of its targets answers:
+// its activation starts the outage that the impact annotations and the
+// dashboard's outage panel count from.
+const AlertServiceDown = "ServiceDown"
+
 // AlertNamePattern is the shape of an alert name: CamelCase, as silences,
 // inhibitions, routes and dashboards key on it.
 const AlertNamePattern = `^[A-Z][A-Za-z0-9]*$`

@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/sre-tools/promgen/catalog"
@@ -10,247 +9,119 @@ import (
 
 // The runbook's "Common Failure Patterns" as alerts.
 
-// ContainerOOMKilled fires after the kernel OOM-killed a container (pattern
-// 1), for 15 minutes from the kill. It reads the last termination rather
-// than the exits counter: a counter born at its first OOM has no earlier
-// sample, so increase() would miss exactly the first kill.
+// containerOOMKilled fires after the kernel OOM-killed a container, for 15
+// minutes from the kill.
 //
 // One incident, one page: when the kill took the whole service down,
 // ServiceDown pages with the kill as its diagnosis, so the kill does not
 // page again, neither while ServiceDown fires (the inhibition) nor after
 // the service is back (it stays quiet for its window after a ServiceDown
-// of its job fired). Its for gives ServiceDown the time to fire first; a
-// kill the restart policy recovers from at once, or that leaves other
+// of the service fired). Its for gives ServiceDown the time to fire first;
+// a kill the restart policy recovers from at once, or that leaves other
 // replicas serving, pages on its own.
-func ContainerOOMKilled(svc spec.Service, p Profile) spec.Alert {
+func containerOOMKilled(t platform) spec.Alert {
+	p := t.profile()
 	window := p.D(15 * time.Minute)
-	outage := spec.Call("max_over_time", spec.Range(spec.Metric(catalog.Alerts, spec.Eq("alertname", "ServiceDown"),
-		spec.Eq("alertstate", "firing"), spec.Eq("job", svc.JobName())), window))
-	sel := containers(svc, catalog.ContainerLastTerminationInfo, spec.Eq(catalog.LabelReason, catalog.ReasonOOMKilled))
-	recent := spec.Binary(spec.OpGt, containers(svc, catalog.ContainerLastTerminationTimestamp),
-		spec.Sub(spec.Call("time"), spec.Num(window.Seconds())))
-	limit := fmt.Sprintf("%s{%s=%%q,%s=%%q}", catalog.ContainerMemoryLimitBytes, catalog.LabelName, catalog.LabelHost)
+	outage := spec.Call("max_over_time", spec.Range(t.serviceDownAlerts(catalog.Alerts, spec.Eq("alertstate", "firing")), window))
 	a := spec.Alert{
-		Name: "ContainerOOMKilled",
-		// On the host too: a container of the same name on another host
-		// must not make an old OOM kill look recent.
-		Expr:     spec.UnlessAny(spec.And(sel, recent, containerOnHost...), outage),
+		Name:     "ContainerOOMKilled",
+		Expr:     spec.UnlessAny(t.oomKilled(window), outage),
 		For:      p.D(2 * time.Minute),
 		Severity: spec.Critical,
 		Summary:  "{{ $labels.name }} was OOM-killed (exit code {{ $labels.exit_code }})",
-		Description: "The kernel killed {{ $labels.name }} for exceeding its memory limit (" + queriedBy(limit, []string{catalog.LabelName, catalog.LabelHost}, "humanize1024", "B", "size unknown") +
+		Description: "The kernel killed {{ $labels.name }} for exceeding its memory limit (" + queryValue(t.memoryLimit(), "humanize1024", "B", "size unknown") +
 			") in the last " + promDuration(window) + ". Raise the limit or find the leak (runbook strategy 4).",
 	}
-	step, total := p.step(), p.D(20*time.Minute)
-	oom := container(svc, 1, catalog.LabelExitCode, "137", catalog.LabelReason, catalog.ReasonOOMKilled)
-	runOOM := oneoff(svc, 1, catalog.LabelExitCode, "137", catalog.LabelReason, catalog.ReasonOOMKilled)
-	killedAt := p.D(time.Minute)
-	// The service serves throughout, as after a restart or with another
-	// replica, unless a test says otherwise.
-	serving := series(catalog.Up, discovered(svc, 2, testHost), hold(1, total))
-	firing := spec.Firing{
-		Labels:  oom,
-		Summary: oom[catalog.LabelName] + " was OOM-killed (exit code 137)",
-		Description: "The kernel killed " + oom[catalog.LabelName] + " for exceeding its memory limit (128MiB) in the last " +
-			promDuration(window) + ". Raise the limit or find the leak (runbook strategy 4).",
-	}
-	downFor := p.D(5 * time.Minute)
-	a.Tests = []spec.Test{
-		{
-			Name:     "fires after an OOM kill the service survived and resolves once it is older than the window",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.ContainerLastTerminationInfo, oom, hold(1, total)),
-				series(catalog.ContainerLastTerminationTimestamp, container(svc, 1), hold(killedAt.Seconds(), total)),
-				series(catalog.ContainerMemoryLimitBytes, container(svc, 1), hold(float64(128*spec.MiB), total)),
-				serving,
-			},
-			Expect: []spec.Expect{
-				quiet(a.For - step),
-				fires(a.For, firing),
-				quiet(killedAt + window + step),
-			},
-		},
-		{
-			Name:     "stays quiet, during and after, when the kill took the whole service down and ServiceDown paged it",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.ContainerLastTerminationInfo, oom, hold(1, total)),
-				series(catalog.ContainerLastTerminationTimestamp, container(svc, 1), hold(killedAt.Seconds(), total)),
-				series(catalog.Up, discovered(svc, 1, testHost), hold(1, killedAt), hold(0, downFor), hold(1, total-killedAt-downFor)),
-				// As Prometheus writes it once ServiceDown fires, whether or
-				// not this service's group has the rule.
-				series(catalog.Alerts, map[string]string{"alertname": "ServiceDown", "alertstate": "firing", "job": svc.JobName(), "severity": "critical"},
-					hold(0, killedAt+p.D(time.Minute)), hold(1, downFor-p.D(time.Minute)), stale(total-killedAt-downFor)),
-			},
-			Expect: []spec.Expect{quiet(a.For), quiet(killedAt + downFor + step), quiet(killedAt + window - step)},
-		},
-		{
-			Name:     "stays quiet after a SIGKILL that was not the OOM killer",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.ContainerLastTerminationInfo, container(svc, 1, catalog.LabelExitCode, "137", catalog.LabelReason, catalog.ReasonKilled), hold(1, total)),
-				series(catalog.ContainerLastTerminationTimestamp, container(svc, 1), hold(killedAt.Seconds(), total)),
-				serving,
-			},
-			Expect: []spec.Expect{quiet(a.For + step)},
-		},
-		{
-			Name:     "stays quiet when a docker compose run one-off of the service is OOM-killed",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.ContainerLastTerminationInfo, runOOM, hold(1, total)),
-				series(catalog.ContainerLastTerminationTimestamp, oneoff(svc, 1), hold(killedAt.Seconds(), total)),
-				series(catalog.ContainerMemoryLimitBytes, oneoff(svc, 1), hold(float64(128*spec.MiB), total)),
-				serving,
-			},
-			Expect: []spec.Expect{quiet(a.For + step), quiet(killedAt + window/2)},
-		},
-		{
-			Name:     "fires for the serving container only when it and a one-off are both OOM-killed",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.ContainerLastTerminationInfo, oom, hold(1, total)),
-				series(catalog.ContainerLastTerminationTimestamp, container(svc, 1), hold(killedAt.Seconds(), total)),
-				series(catalog.ContainerMemoryLimitBytes, container(svc, 1), hold(float64(128*spec.MiB), total)),
-				series(catalog.ContainerLastTerminationInfo, runOOM, hold(1, total)),
-				series(catalog.ContainerLastTerminationTimestamp, oneoff(svc, 1), hold(killedAt.Seconds(), total)),
-				series(catalog.ContainerMemoryLimitBytes, oneoff(svc, 1), hold(float64(128*spec.MiB), total)),
-				serving,
-			},
-			Expect: []spec.Expect{fires(a.For, firing)},
-		},
-		{
-			Name:     "stays quiet for an old OOM kill when another host's container of the same name terminated recently",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.ContainerLastTerminationInfo, onHost(svc, 1, testHost, catalog.LabelExitCode, "137", catalog.LabelReason, catalog.ReasonOOMKilled), hold(1, total)),
-				series(catalog.ContainerLastTerminationTimestamp, onHost(svc, 1, testHost), hold(0, total)),
-				series(catalog.ContainerLastTerminationInfo, onHost(svc, 1, otherTestHost, catalog.LabelExitCode, "143", catalog.LabelReason, catalog.ReasonTerminated), hold(1, total)),
-				series(catalog.ContainerLastTerminationTimestamp, onHost(svc, 1, otherTestHost), hold((window+killedAt).Seconds(), total)),
-				serving,
-			},
-			Expect: []spec.Expect{quiet(window + 2*killedAt)},
-		},
-	}
+	a.Tests = t.oomTests(a, window)
 	return a
 }
 
-// ContainerCrashLooping fires when Docker restarted a container three times
-// within 15 minutes (pattern 2). The restart count is Docker's own, so
-// restarts are counted even while the exporter was briefly away; it is a
-// counter because compose recreates a container under the same name with
-// the count back at 0, and increase() reads that drop as a reset where
-// changes() would count it as one more restart.
-func ContainerCrashLooping(svc spec.Service, p Profile) spec.Alert {
-	window := p.D(15 * time.Minute)
-	// The container's own series: by name and, across hosts, by host.
-	one := fmt.Sprintf("{%s=%%q,%s=%%q}", catalog.LabelName, catalog.LabelHost)
-	id := []string{catalog.LabelName, catalog.LabelHost}
-	lastExit := catalog.ContainerLastExitCode + one
-	lastReason := catalog.ContainerLastTerminationInfo + one
-	count := catalog.ContainerRestartsTotal + one
+// containerCrashLooping warns when the platform restarted a container three
+// times within 15 minutes (pattern 2), with the restart count and the last
+// exit in its description.
+func containerCrashLooping(t platform) spec.Alert {
+	window := t.profile().D(15 * time.Minute)
+	reason := ""
+	if q := t.lastReason(); q != nil {
+		reason = " (" + queryLabel(q, catalog.LabelReason, "unknown") + ")"
+	}
 	a := spec.Alert{
-		Name: "ContainerCrashLooping",
-		Expr: spec.Filter(spec.Call("increase", spec.Range(containers(svc, catalog.ContainerRestartsTotal), window)),
-			spec.OpGe, 3),
-		For:      0,
+		Name:     "ContainerCrashLooping",
+		Expr:     t.crashLooping(window),
 		Severity: spec.Warning,
 		Summary:  "{{ $labels.name }} is crash looping",
-		Description: "Docker restarted {{ $labels.name }} {{ printf `%.0f` $value }} times in the last " + promDuration(window) +
-			" (restart count " + queriedBy(count, id, "", "", "unknown") +
-			"); last exit code " + queriedBy(lastExit, id, "", "", "unknown") +
-			" (" + fmt.Sprintf("{{ with printf `%s` $labels.name $labels.host | query }}{{ . | first | label %q }}{{ else }}unknown{{ end }}", lastReason, catalog.LabelReason) + ").",
+		Description: t.restarted("{{ $labels.name }}", "{{ printf `%.0f` $value }}", window) +
+			" (restart count " + queryValue(t.restartCount(), "", "", "unknown") +
+			"); last exit code " + queryValue(t.lastExitCode(), "", "", "unknown") + reason + ".",
 	}
-	step, m := p.step(), p.D(time.Minute)
-	c := container(svc, 1)
-	a.Tests = []spec.Test{
-		{
-			Name:     "fires on the third restart and carries the restart count and last exit",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.ContainerRestartsTotal, c, hold(0, m), hold(1, m), hold(2, m), hold(3, 3*m)),
-				series(catalog.ContainerLastExitCode, c, hold(1, 6*m)),
-				series(catalog.ContainerLastTerminationInfo, container(svc, 1, catalog.LabelExitCode, "1", catalog.LabelReason, catalog.ReasonError), hold(1, 6*m)),
-			},
-			Expect: []spec.Expect{
-				quiet(3*m - step),
-				fires(3*m, spec.Firing{
-					Labels:  c,
-					Summary: c[catalog.LabelName] + " is crash looping",
-					Description: "Docker restarted " + c[catalog.LabelName] + " 3 times in the last " + promDuration(window) +
-						" (restart count 3); last exit code 1 (error).",
-				}),
-			},
-		},
-		{
-			Name:     "stays quiet for restarts spread wider than the window",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.ContainerRestartsTotal, c, hold(0, window/2), hold(1, window/2), hold(2, window/2), hold(3, window/2)),
-			},
-			Expect: []spec.Expect{quiet(2*window - step)},
-		},
-		{
-			Name:     "counts from zero again when compose recreates the container under the same name",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.ContainerRestartsTotal, c, hold(3, m), hold(0, m), hold(1, m), hold(2, m), hold(3, 2*m)),
-				series(catalog.ContainerLastExitCode, c, hold(1, 6*m)),
-				series(catalog.ContainerLastTerminationInfo, container(svc, 1, catalog.LabelExitCode, "1", catalog.LabelReason, catalog.ReasonError), hold(1, 6*m)),
-			},
-			Expect: []spec.Expect{
-				quiet(3 * m),
-				fires(4*m, spec.Firing{
-					Labels:  c,
-					Summary: c[catalog.LabelName] + " is crash looping",
-					Description: "Docker restarted " + c[catalog.LabelName] + " 3 times in the last " + promDuration(window) +
-						" (restart count 3); last exit code 1 (error).",
-				}),
-			},
-		},
-	}
+	a.Tests = t.crashLoopTests(crashCase{t: t, window: window, step: t.profile().step(), m: t.profile().D(time.Minute)})
 	return a
 }
 
-// ContainerUnhealthy fires when Docker's healthcheck has marked a container
-// unhealthy for a minute: it runs but does not serve (pattern 4 and the
-// runbook's health checks).
-func ContainerUnhealthy(svc spec.Service, p Profile) spec.Alert {
+// oomPage is what ContainerOOMKilled says of the container labelled l,
+// killed with exit code 137 under a 128 MiB limit: its scenarios'
+// expectation on every platform.
+func oomPage(l map[string]string, window time.Duration) spec.Firing {
+	return spec.Firing{
+		Labels:  l,
+		Summary: l[catalog.LabelName] + " was OOM-killed (exit code 137)",
+		Description: "The kernel killed " + l[catalog.LabelName] + " for exceeding its memory limit (128MiB) in the last " +
+			promDuration(window) + ". Raise the limit or find the leak (runbook strategy 4).",
+	}
+}
+
+// crashCase holds the crash loop's shared scenarios on container 1.
+type crashCase struct {
+	t            platform
+	window, step time.Duration
+	m            time.Duration
+}
+
+// firing is the warning for container 1 after times restarts, with the
+// restart count, last exit code and reason its description reads.
+func (c crashCase) firing(times, count, exit, reason string) spec.Firing {
+	l := c.t.alerted(1)
+	if c.t.lastReason() != nil {
+		exit += " (" + reason + ")"
+	}
+	return spec.Firing{Labels: l, Summary: l[catalog.LabelName] + " is crash looping",
+		Description: c.t.restarted(l[catalog.LabelName], times, c.window) + " (restart count " + count + "); last exit code " + exit + "."}
+}
+
+// fires: the third restart within the window, after an exit with code 1.
+func (c crashCase) fires() spec.Test {
+	m := c.m
+	return spec.Test{
+		Name:     "fires on the third restart and carries the restart count and last exit",
+		Interval: c.step,
+		Series: append([]spec.Series{c.t.restarts(1, hold(0, m), hold(1, m), hold(2, m), hold(3, 3*m))},
+			c.t.lastExit(1, 1, catalog.ReasonError, 6*m)...),
+		Expect: []spec.Expect{quiet(3*m - c.step), fires(3*m, c.firing("3", "3", "1", catalog.ReasonError))},
+	}
+}
+
+// spread: as many restarts, spread wider than the window.
+func (c crashCase) spread() spec.Test {
+	w := c.window
+	return spec.Test{
+		Name:     "stays quiet for restarts spread wider than the window",
+		Interval: c.step,
+		Series:   []spec.Series{c.t.restarts(1, hold(0, w/2), hold(1, w/2), hold(2, w/2), hold(3, w/2))},
+		Expect:   []spec.Expect{quiet(2*w - c.step)},
+	}
+}
+
+// containerUnhealthy warns for a container that runs without serving, as
+// the platform's health signal says, for a minute.
+func containerUnhealthy(t platform) spec.Alert {
 	a := spec.Alert{
-		Name: "ContainerUnhealthy",
-		Expr: spec.Filter(containers(svc, catalog.ContainerHealthStatus, spec.Eq(catalog.LabelStatus, "unhealthy")),
-			spec.OpEq, 1),
-		For:         p.D(time.Minute),
-		Severity:    spec.Warning,
-		Summary:     "{{ $labels.name }} is unhealthy",
-		Description: "Docker's healthcheck has failed {{ $labels.name }} repeatedly; it may be running without serving. Read its health log with docker inspect.",
+		Name:     "ContainerUnhealthy",
+		Expr:     t.unhealthy(),
+		For:      t.profile().D(time.Minute),
+		Severity: spec.Warning,
+		Summary:  "{{ $labels.name }} is unhealthy",
 	}
-	step, m := p.step(), p.D(time.Minute)
-	c := container(svc, 1, catalog.LabelStatus, "unhealthy")
-	a.Tests = []spec.Test{
-		{
-			Name:     "fires after a minute unhealthy",
-			Interval: step,
-			Series:   []spec.Series{series(catalog.ContainerHealthStatus, c, hold(0, m), hold(1, 3*m))},
-			Expect: []spec.Expect{
-				quiet(m + a.For - step),
-				fires(m+a.For, spec.Firing{
-					Labels:      c,
-					Summary:     c[catalog.LabelName] + " is unhealthy",
-					Description: "Docker's healthcheck has failed " + c[catalog.LabelName] + " repeatedly; it may be running without serving. Read its health log with docker inspect.",
-				}),
-			},
-		},
-		{
-			Name:     "stays quiet while healthy",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.ContainerHealthStatus, c, hold(0, 4*m)),
-				series(catalog.ContainerHealthStatus, container(svc, 1, catalog.LabelStatus, "healthy"), hold(1, 4*m)),
-			},
-			Expect: []spec.Expect{quiet(3 * m)},
-		},
-	}
+	a.Description = t.unhealthyWords(a.For)
+	a.Tests = t.unhealthyTests(a)
 	return a
 }

@@ -90,6 +90,16 @@ const GrafanaURL = "http://localhost:3000"
 // notifications: one path per receiver.
 const E2EWebhookAddr = "127.0.0.1:19095"
 
+// The paths of the fault matrix's stand-ins for Slack's and PagerDuty's
+// APIs and for the dead man's switch, at E2EWebhookAddr, and the stand-in's
+// routing key (no secret: nothing but the test reads it).
+const (
+	E2ESlackPath     = "/slack"
+	E2EPagerDutyPath = "/pagerduty"
+	E2EHeartbeatPath = "/heartbeat"
+	E2EPagerDutyKey  = "e2e0stand0in0routing0key00000000"
+)
+
 // GatewayIncident is how the runbook's Communication section speaks of an
 // incident: in #incidents, led by the on-call engineer, in the war room,
 // a critical alert being a P0.
@@ -110,8 +120,9 @@ const (
 
 // GatewayRouting is the gateway's Alertmanager routing in a profile:
 // critical pages and posts in #incidents, warnings only post. The e2e
-// profile sends both to the fault matrix's webhook receiver instead, and
-// groups faster so notifications arrive within its budgets.
+// profile sends both to the fault matrix's receivers on loopback instead,
+// and groups, repeats and beats ten times faster so notifications arrive
+// within its budgets.
 func GatewayRouting(p Profile) spec.Routing {
 	r := spec.Routing{
 		Receivers: []spec.Receiver{
@@ -135,16 +146,27 @@ func GatewayRouting(p Profile) spec.Routing {
 		ExternalURL: AlertmanagerURL,
 	}
 	if p.Name == E2E.Name {
+		// The matrix's webhooks (page, chat) carry the labels it checks;
+		// beside them, Alertmanager's real PagerDuty and Slack notifiers
+		// post the generated templates to the test's stand-ins of their
+		// APIs, as production's receivers would.
+		at := "http://" + E2EWebhookAddr
 		r.Receivers = []spec.Receiver{
-			{Name: "page", Webhook: &spec.Webhook{URL: "http://" + E2EWebhookAddr + "/page"}},
-			{Name: "chat", Webhook: &spec.Webhook{URL: "http://" + E2EWebhookAddr + "/chat"}},
+			{Name: "page", Webhook: &spec.Webhook{URL: at + "/page"}},
+			{Name: "pagerduty", PagerDuty: &spec.PagerDuty{RoutingKey: E2EPagerDutyKey, URL: at + E2EPagerDutyPath}},
+			{Name: "chat", Webhook: &spec.Webhook{URL: at + "/chat"}},
+			{Name: "slack-incidents", Slack: &spec.Slack{APIURL: at + E2ESlackPath, Channel: SlackChannel}},
 		}
-		r.BySeverity = map[spec.Severity][]string{spec.Critical: {"page", "chat"}, spec.Warning: {"chat"}, spec.Info: {"chat"}}
+		r.BySeverity = map[spec.Severity][]string{
+			spec.Critical: {"page", "pagerduty", "chat", "slack-incidents"},
+			spec.Warning:  {"chat", "slack-incidents"},
+			spec.Info:     {"chat", "slack-incidents"},
+		}
 		r.Default = "chat"
 		r.GroupWait, r.GroupInterval, r.RepeatInterval = time.Second, 5*time.Second, time.Hour
-		// One notification per incident, as the fault matrix counts them.
-		r.RepeatBySeverity = nil
-		r.Heartbeat = nil
+		// The runbook's 5-minute updates, ten times faster.
+		r.RepeatBySeverity = map[spec.Severity]time.Duration{spec.Critical: p.D(5 * time.Minute)}
+		r.Heartbeat = &spec.Heartbeat{Webhook: spec.Webhook{URL: at + E2EHeartbeatPath}, Interval: p.D(time.Minute)}
 	}
 	return r
 }

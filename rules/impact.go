@@ -55,12 +55,12 @@ func impactAnnotations(svc spec.Service, since parser.Expr) map[string]string {
 	downFor := spec.Sub(spec.Call("time"), since)
 	served := spec.Aggregate(parser.SUM, spec.Metric(catalog.RecordRequestsRateServed, spec.Eq(conventions.LabelService, svc.Name)))
 	out := map[string]string{
-		conventions.AnnotationImpactDowntime:        queryValue(downFor.String(), "humanizeDuration", "unknown"),
-		conventions.AnnotationImpactRequestsFailing: queryValue(served.String(), `humanize | printf "%s/s"`, "unknown"),
-		conventions.AnnotationImpactRequestsLost:    queryValue(spec.Binary(parser.MUL, served, downFor).String(), "humanize", "unknown"),
+		conventions.AnnotationImpactDowntime:        queryValue(downFor, "humanizeDuration", "", "unknown"),
+		conventions.AnnotationImpactRequestsFailing: queryValue(served, `humanize | printf "%s/s"`, "", "unknown"),
+		conventions.AnnotationImpactRequestsLost:    queryValue(spec.Binary(parser.MUL, served, downFor), "humanize", "", "unknown"),
 	}
 	if o, ok := availability(svc); ok {
-		out[conventions.AnnotationImpactBudgetConsumed] = queryValue(spec.Binary(parser.DIV, downFor, spec.Num(o.Budget()*o.Window.Seconds())).String(), "humanizePercentage", "unknown")
+		out[conventions.AnnotationImpactBudgetConsumed] = queryValue(spec.Binary(parser.DIV, downFor, spec.Num(o.Budget()*o.Window.Seconds())), "humanizePercentage", "", "unknown")
 	}
 	return out
 }

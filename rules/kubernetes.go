@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -22,8 +21,9 @@ import (
 // names it in gateway-exporter's, so the summaries and the
 // CriticalMemoryUsage inhibition read the same on both targets.
 
-// Kube builds the runbook's alerts for one service's workload on
-// Kubernetes; each method is named after the alert it returns.
+// Kube is the Kubernetes platform target of one service's workload: it
+// implements platform, and each exported method builds the runbook's
+// alert of its name there.
 type Kube struct {
 	// W is the service's resolved names on Kubernetes.
 	W spec.Workload
@@ -106,13 +106,9 @@ func (k Kube) exitCodes() parser.Expr {
 	return a
 }
 
-// diagnosis is the last termination of each of the service's containers
-// since diagnosisLead before since (ServiceDown's activation time), with
-// the labels reason (in the Docker target's words) and exit_code; its
-// value is the termination's time, so topk picks the most recent.
-// Anchored to the page, never to the wall clock, it holds for an outage of
-// any length.
-func (k Kube) diagnosis(since parser.Expr) parser.Expr {
+// terminations maps kube-state-metrics' last terminated reason and exit
+// code onto the Docker target's reason words (KubeReasons).
+func (k Kube) terminations(since parser.Expr) parser.Expr {
 	when := spec.Binary(spec.OpGe, byContainer(k.containers(catalog.KubePodContainerLastTerminatedTimestamp)),
 		spec.Sub(since, spec.Num(k.P.D(diagnosisLead).Seconds())))
 	reasons := spec.Max(k.containers(catalog.KubePodContainerLastTerminatedReason), append(catalog.KubePodLabels, catalog.LabelReason)...)
@@ -153,38 +149,22 @@ func (k Kube) up() *parser.VectorSelector {
 	return spec.Metric(catalog.Up, spec.Eq("job", k.W.Job), spec.Eq(catalog.LabelNamespace, k.W.Namespace))
 }
 
-// podStatus is the format of a query on one pod's series of metric, for
-// queried: the pod comes from the alert's labels.
-func (k Kube) podStatus(metric string, extra ...*labels.Matcher) string {
-	m := []string{spec.Eq(catalog.LabelNamespace, k.W.Namespace).String(), catalog.LabelPod + "=%q"}
-	for _, e := range extra {
-		m = append(m, strings.ReplaceAll(e.String(), "%", "%%"))
-	}
-	return fmt.Sprintf("max(%s{%s})", metric, strings.Join(m, ","))
+// onePod selects metric for the alert's own pod of the service, in its
+// namespace, with the extra matchers.
+func (k Kube) onePod(metric string, extra ...*labels.Matcher) *parser.AggregateExpr {
+	m := append([]*labels.Matcher{spec.Eq(catalog.LabelNamespace, k.W.Namespace)}, sameAs(catalog.LabelPod)...)
+	return spec.Max(spec.Metric(metric, append(m, extra...)...))
 }
 
-// query renders an annotation fragment from a fixed PromQL query.
-func query(q parser.Expr, pipe, unit, fallback string) string {
-	if pipe != "" {
-		pipe = " | " + pipe
-	}
-	return fmt.Sprintf("{{ with query `%s` }}{{ . | first | value%s }}%s{{ else }}%s{{ end }}", q.String(), pipe, unit, fallback)
-}
-
-// podQuery is the format of a query on one pod's container, for queried:
-// the pod comes from the alert's labels.
-func (k Kube) podQuery(metric string, extra ...string) string {
-	m := []string{
-		fmt.Sprintf("%s=%q", catalog.LabelNamespace, k.W.Namespace),
-		catalog.LabelPod + "=%q",
-		fmt.Sprintf("%s=%q", catalog.LabelContainer, k.W.Container),
-	}
-	return fmt.Sprintf("max(%s{%s})", metric, strings.Join(append(m, extra...), ","))
+// oneContainer selects metric for the service's container in the alert's
+// own pod.
+func (k Kube) oneContainer(metric string, extra ...*labels.Matcher) *parser.AggregateExpr {
+	return k.onePod(metric, append([]*labels.Matcher{spec.Eq(catalog.LabelContainer, k.W.Container)}, extra...)...)
 }
 
 // memoryLimit is the query of a pod's container's memory limit.
-func (k Kube) memoryLimit() string {
-	return k.podQuery(catalog.KubePodContainerResourceLimits, fmt.Sprintf("%s=%q", catalog.LabelResource, "memory"))
+func (k Kube) memoryLimit() parser.Expr {
+	return k.oneContainer(catalog.KubePodContainerResourceLimits, spec.Eq(catalog.LabelResource, "memory"))
 }
 
 // ServiceDown pages when the service cannot serve: its Deployment wants
@@ -205,48 +185,61 @@ func (k Kube) memoryLimit() string {
 // of the Deployment's pods within the diagnosis window, restarts, peak
 // memory) is in the annotations, read when the alert is evaluated: as a
 // label it would change, and re-page, when a termination arrives or ages.
-func (k Kube) ServiceDown() spec.Alert {
-	w, p := k.W, k.P
-	replicas := func(metric string) *parser.AggregateExpr { return spec.Max(k.deployment(metric)) }
-	readyPods := spec.Aggregate(parser.SUM, k.pods(catalog.KubePodStatusReady, spec.Eq(catalog.LabelCondition, "true")))
-	unserved := andAny(spec.Filter(replicas(catalog.KubeDeploymentSpecReplicas), spec.OpGt, 0),
-		orAny(spec.Filter(replicas(catalog.KubeDeploymentReplicasAvailable), spec.OpEq, 0), spec.Filter(readyPods, spec.OpEq, 0)))
+func (k Kube) ServiceDown() spec.Alert { return serviceDown(k) }
+
+// replicas is kube-state-metrics' count of the Deployment's replicas in
+// metric.
+func (k Kube) replicas(metric string) *parser.AggregateExpr { return spec.Max(k.deployment(metric)) }
+
+// readyPods counts the service's pods kube-state-metrics sees ready.
+func (k Kube) readyPods() *parser.AggregateExpr {
+	return spec.Aggregate(parser.SUM, k.pods(catalog.KubePodStatusReady, spec.Eq(catalog.LabelCondition, "true")))
+}
+
+func (k Kube) serviceDown() parser.Expr {
+	w := k.W
+	unserved := andAny(spec.Filter(k.replicas(catalog.KubeDeploymentSpecReplicas), spec.OpGt, 0),
+		orAny(spec.Filter(k.replicas(catalog.KubeDeploymentReplicasAvailable), spec.OpEq, 0), spec.Filter(k.readyPods(), spec.OpEq, 0)))
 	unanswered := spec.Filter(spec.Max(k.up()), spec.OpEq, 0)
-	targetless := unlessAny(spec.Call("absent", k.up()), spec.Filter(replicas(catalog.KubeDeploymentSpecReplicas), spec.OpEq, 0))
+	targetless := unlessAny(spec.Call("absent", k.up()), spec.Filter(k.replicas(catalog.KubeDeploymentSpecReplicas), spec.OpEq, 0))
 	var expr parser.Expr = orAny(orAny(unserved, unanswered), targetless)
 	for _, l := range [][2]string{{"job", w.Job}, {catalog.LabelNamespace, w.Namespace}, {catalog.LabelDeployment, w.Deployment}} {
 		expr = spec.SetLabel(expr, l[0], l[1])
 	}
-
-	last := spec.TopK(1, k.diagnosis(spec.Call("scalar", k.serviceDownAlerts(catalog.AlertsForState))))
-	lastTermination := func(format, fallback string) string {
-		return fmt.Sprintf("{{ range query `%s` }}%s{{ else }}%s{{ end }}", last.String(), format, fallback)
-	}
-	restarts := spec.Max(k.containers(catalog.KubePodContainerRestartsTotal))
-	peak := spec.Binary(parser.DIV,
-		spec.Max(spec.Call("max_over_time", spec.Range(k.containers(catalog.CAdvisorContainerMemoryWorkingSet), p.D(10*time.Minute)))),
-		spec.Max(k.containers(catalog.KubePodContainerResourceLimits, spec.Eq(catalog.LabelResource, "memory"))))
-	where := fmt.Sprintf("%s/%s", w.Namespace, w.Deployment)
-	a := spec.Alert{
-		Name:          "ServiceDown",
-		Expr:          expr,
-		For:           p.D(time.Minute),
-		KeepFiringFor: p.D(time.Minute),
-		Severity:      spec.Critical,
-		Summary:       "{{ $labels.job }} is down" + lastTermination(" ({{ .Labels.reason }}, exit code {{ .Labels.exit_code }})", ""),
-		Description: "No pod of Deployment " + where + " serves: " +
-			query(replicas(catalog.KubeDeploymentReplicasAvailable), "", "", "unknown") + " of " +
-			query(replicas(catalog.KubeDeploymentSpecReplicas), "", "", "unknown") + " replicas available, " +
-			query(readyPods, "", "", "unknown") + " pods ready, " +
-			query(spec.Aggregate(parser.SUM, k.up()), "", "", "0") + " of " + query(spec.Aggregate(parser.COUNT, k.up()), "", "", "0") +
-			" targets of job {{ $labels.job }} answering. " +
-			"Last termination: " + lastTermination("exit code {{ .Labels.exit_code }} ({{ .Labels.reason }}) of pod {{ .Labels.pod }}", "none recorded by kube-state-metrics") + ". " +
-			"Restarts: " + query(restarts, "", "", "unknown") + ". " +
-			"Peak memory: " + query(peak, "humanizePercentage", "", "unknown") + " of the limit.",
-	}
-	a.Tests = k.serviceDownTests(a)
-	return a
+	return expr
 }
+
+func (k Kube) whyDown() string {
+	return "No pod of Deployment " + k.W.Namespace + "/" + k.W.Deployment + " serves: " +
+		queryValue(k.replicas(catalog.KubeDeploymentReplicasAvailable), "", "", "unknown") + " of " +
+		queryValue(k.replicas(catalog.KubeDeploymentSpecReplicas), "", "", "unknown") + " replicas available, " +
+		queryValue(k.readyPods(), "", "", "unknown") + " pods ready, " +
+		queryValue(spec.Aggregate(parser.SUM, k.up()), "", "", "0") + " of " + queryValue(spec.Aggregate(parser.COUNT, k.up()), "", "", "0") +
+		" targets of job {{ $labels.job }} answering. "
+}
+
+func (k Kube) termination(last parser.Expr, summary bool) string {
+	each := func(format, fallback string) string {
+		return "{{ range " + templateQuery(last) + " }}" + format + "{{ else }}" + fallback + "{{ end }}"
+	}
+	if summary {
+		return each(" ({{ .Labels.reason }}, exit code {{ .Labels.exit_code }})", "")
+	}
+	return each("exit code {{ .Labels.exit_code }} ({{ .Labels.reason }}) of pod {{ .Labels.pod }}", "none recorded by kube-state-metrics")
+}
+
+func (k Kube) serviceRestarts() parser.Expr {
+	return spec.Max(k.containers(catalog.KubePodContainerRestartsTotal))
+}
+
+func (k Kube) peakMemory(window time.Duration) parser.Expr {
+	return spec.Binary(parser.DIV,
+		spec.Max(spec.Call("max_over_time", spec.Range(k.containers(catalog.CAdvisorContainerMemoryWorkingSet), window))),
+		spec.Max(k.containers(catalog.KubePodContainerResourceLimits, spec.Eq(catalog.LabelResource, "memory"))))
+}
+
+// impact is none: the Kubernetes target records no ServedRate.
+func (k Kube) impact(parser.Expr) map[string]string { return nil }
 
 // serviceDownAlerts selects what Prometheus records of the service's
 // ServiceDown in metric (ALERTS or ALERTS_FOR_STATE).
@@ -492,27 +485,17 @@ func (k Kube) serviceDownTests(a spec.Alert) []spec.Test {
 // ContainerOOMKilled fires for 15 minutes after the kernel OOM-killed the
 // service's container in a pod, from kube-state-metrics' last terminated
 // reason.
-//
-// One incident, one page, as on Docker: when the kill took the whole
-// service down, ServiceDown pages with the kill as its diagnosis, so the
-// kill stays quiet while a ServiceDown of the service fired within its
-// window, after recovery too; its for gives ServiceDown the time to fire
-// first.
-func (k Kube) ContainerOOMKilled() spec.Alert {
-	p := k.P
-	window := p.D(15 * time.Minute)
-	outage := spec.Call("max_over_time", spec.Range(k.serviceDownAlerts(catalog.Alerts, spec.Eq("alertstate", "firing")), window))
+func (k Kube) ContainerOOMKilled() spec.Alert { return containerOOMKilled(k) }
+
+func (k Kube) oomKilled(window time.Duration) parser.Expr {
 	oom := spec.Join(k.exitCodes(), byContainer(k.containers(catalog.KubePodContainerLastTerminatedReason, spec.Eq(catalog.LabelReason, catalog.KubeReasonOOMKilled))),
 		catalog.KubePodLabels, nil)
-	a := spec.Alert{
-		Name:     "ContainerOOMKilled",
-		Expr:     spec.UnlessAny(named(spec.And(oom, k.recent(window), catalog.KubePodLabels...)), outage),
-		For:      p.D(2 * time.Minute),
-		Severity: spec.Critical,
-		Summary:  "{{ $labels.name }} was OOM-killed (exit code {{ $labels.exit_code }})",
-		Description: "The kernel killed {{ $labels.name }} for exceeding its memory limit (" + queried(k.memoryLimit(), catalog.LabelPod, "humanize1024", "B", "size unknown") +
-			") in the last " + promDuration(window) + ". Raise the limit or find the leak (runbook strategy 4).",
-	}
+	return named(spec.And(oom, k.recent(window), catalog.KubePodLabels...))
+}
+
+// oomTests are the OOM kill's scenarios on kube-state-metrics' series.
+func (k Kube) oomTests(a spec.Alert, window time.Duration) []spec.Test {
+	p := k.P
 	step, total, killedAt := p.step(), p.D(20*time.Minute), p.D(time.Minute)
 	// The service serves throughout, as after a restart or with another
 	// pod, unless a test says otherwise.
@@ -525,7 +508,7 @@ func (k Kube) ContainerOOMKilled() spec.Alert {
 		}
 	}
 	c := k.container(1)
-	a.Tests = []spec.Test{
+	return []spec.Test{
 		{
 			Name:     "fires after an OOM kill and resolves once it is older than the window",
 			Interval: step,
@@ -533,12 +516,7 @@ func (k Kube) ContainerOOMKilled() spec.Alert {
 				series(catalog.KubePodContainerResourceLimits, k.ksm(1, catalog.LabelResource, "memory", catalog.LabelUnit, "byte"), hold(float64(128*spec.MiB), total))),
 			Expect: []spec.Expect{
 				quiet(a.For - step),
-				fires(a.For, spec.Firing{
-					Labels:  merge(c, catalog.LabelExitCode, "137"),
-					Summary: c[catalog.LabelName] + " was OOM-killed (exit code 137)",
-					Description: "The kernel killed " + c[catalog.LabelName] + " for exceeding its memory limit (128MiB) in the last " +
-						promDuration(window) + ". Raise the limit or find the leak (runbook strategy 4).",
-				}),
+				fires(a.For, oomPage(merge(c, catalog.LabelExitCode, "137"), window)),
 				quiet(killedAt + window + step),
 			},
 		},
@@ -559,67 +537,57 @@ func (k Kube) ContainerOOMKilled() spec.Alert {
 			Expect: []spec.Expect{quiet(killedAt + a.For), quiet(killedAt + p.D(5*time.Minute) + step), quiet(killedAt + window - step)},
 		},
 	}
-	return a
 }
 
 // ContainerCrashLooping fires when the kubelet restarted the service's
 // container in a pod three times within 15 minutes, or holds it in
 // CrashLoopBackOff.
-func (k Kube) ContainerCrashLooping() spec.Alert {
-	p := k.P
-	window := p.D(15 * time.Minute)
+func (k Kube) ContainerCrashLooping() spec.Alert { return containerCrashLooping(k) }
+
+func (k Kube) crashLooping(window time.Duration) parser.Expr {
 	restarted := spec.Filter(byContainer(spec.Call("increase", spec.Range(k.containers(catalog.KubePodContainerRestartsTotal), window))), spec.OpGe, 3)
 	backoff := spec.Filter(byContainer(k.containers(catalog.KubePodContainerWaitingReason, spec.Eq(catalog.LabelReason, catalog.KubeReasonCrashLoopBackOff))), spec.OpEq, 1)
-	a := spec.Alert{
-		Name:     "ContainerCrashLooping",
-		Expr:     named(spec.Or(restarted, backoff, catalog.KubePodLabels...)),
-		Severity: spec.Warning,
-		Summary:  "{{ $labels.name }} is crash looping",
-		Description: "The kubelet restarted {{ $labels.name }} at least 3 times in the last " + promDuration(window) + " or holds it in CrashLoopBackOff (restart count " +
-			queried(k.podQuery(catalog.KubePodContainerRestartsTotal), catalog.LabelPod, "", "", "unknown") +
-			"); last exit code " + queried(k.podQuery(catalog.KubePodContainerLastTerminatedExitCode), catalog.LabelPod, "", "", "unknown") + ".",
-	}
-	step, m := p.step(), p.D(time.Minute)
-	c := k.container(1)
-	desc := func(restarts, exit string) string {
-		return "The kubelet restarted " + c[catalog.LabelName] + " at least 3 times in the last " + promDuration(window) +
-			" or holds it in CrashLoopBackOff (restart count " + restarts + "); last exit code " + exit + "."
-	}
-	a.Tests = []spec.Test{
-		{
-			Name:     "fires on the third restart and carries the restart count and last exit",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.KubePodContainerRestartsTotal, k.ksm(1), hold(0, m), hold(1, m), hold(2, m), hold(3, 3*m)),
-				series(catalog.KubePodContainerLastTerminatedExitCode, k.ksm(1), hold(1, 6*m)),
-			},
-			Expect: []spec.Expect{
-				quiet(3*m - step),
-				fires(3*m, spec.Firing{Labels: c, Summary: c[catalog.LabelName] + " is crash looping", Description: desc("3", "1")}),
-			},
-		},
+	return named(spec.Or(restarted, backoff, catalog.KubePodLabels...))
+}
+
+func (k Kube) restarted(name, _ string, window time.Duration) string {
+	return "The kubelet restarted " + name + " at least 3 times in the last " + promDuration(window) + " or holds it in CrashLoopBackOff"
+}
+
+func (k Kube) restartCount() parser.Expr {
+	return k.oneContainer(catalog.KubePodContainerRestartsTotal)
+}
+func (k Kube) lastExitCode() parser.Expr {
+	return k.oneContainer(catalog.KubePodContainerLastTerminatedExitCode)
+}
+
+// lastReason is none: the description keeps to the exit code.
+func (k Kube) lastReason() parser.Expr { return nil }
+
+func (k Kube) restarts(n int, segs ...spec.Segment) spec.Series {
+	return series(catalog.KubePodContainerRestartsTotal, k.ksm(n), segs...)
+}
+
+func (k Kube) lastExit(n, code int, _ string, d time.Duration) []spec.Series {
+	return []spec.Series{series(catalog.KubePodContainerLastTerminatedExitCode, k.ksm(n), hold(float64(code), d))}
+}
+
+// crashLoopTests adds the kubelet's CrashLoopBackOff.
+func (k Kube) crashLoopTests(c crashCase) []spec.Test {
+	m := c.m
+	return []spec.Test{
+		c.fires(),
 		{
 			Name:     "fires while the container waits in CrashLoopBackOff",
-			Interval: step,
+			Interval: c.step,
 			Series: []spec.Series{
-				series(catalog.KubePodContainerRestartsTotal, k.ksm(1), hold(2, 3*m)),
+				k.restarts(1, hold(2, 3*m)),
 				series(catalog.KubePodContainerWaitingReason, k.ksm(1, catalog.LabelReason, catalog.KubeReasonCrashLoopBackOff), hold(0, m), hold(1, 2*m)),
 			},
-			Expect: []spec.Expect{
-				quiet(m - step),
-				fires(m, spec.Firing{Labels: c, Summary: c[catalog.LabelName] + " is crash looping", Description: desc("2", "unknown")}),
-			},
+			Expect: []spec.Expect{quiet(m - c.step), fires(m, c.firing("", "2", "unknown", ""))},
 		},
-		{
-			Name:     "stays quiet for restarts spread wider than the window",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.KubePodContainerRestartsTotal, k.ksm(1), hold(0, window/2), hold(1, window/2), hold(2, window/2), hold(3, window/2)),
-			},
-			Expect: []spec.Expect{quiet(2*window - step)},
-		},
+		c.spread(),
 	}
-	return a
 }
 
 // ContainerUnhealthy warns when one pod of the service has been out of
@@ -630,27 +598,33 @@ func (k Kube) ContainerCrashLooping() spec.Alert {
 // mutes it. A pod in a terminal phase (Failed: evicted; Succeeded) is left
 // out: it never serves again, and kube-state-metrics lists it, not ready,
 // until it is garbage-collected.
-func (k Kube) ContainerUnhealthy() spec.Alert {
-	p := k.P
-	w := k.W
+func (k Kube) ContainerUnhealthy() spec.Alert { return containerUnhealthy(k) }
+
+// unhealthy is a pod whose readiness probe fails or that Prometheus
+// cannot scrape, unless it ended.
+func (k Kube) unhealthy() parser.Expr {
 	byPod := []string{catalog.LabelNamespace, catalog.LabelPod}
 	notReady := spec.Filter(spec.Max(k.pods(catalog.KubePodStatusReady, spec.Eq(catalog.LabelCondition, "false")), byPod...), spec.OpEq, 1)
 	unscraped := spec.Filter(spec.Max(k.up(), byPod...), spec.OpEq, 0)
 	ended := spec.Filter(spec.Max(k.pods(catalog.KubePodStatusPhase, spec.Re(catalog.LabelPhase, catalog.KubePhaseFailed+"|"+catalog.KubePhaseSucceeded)), byPod...), spec.OpEq, 1)
 	out := &parser.BinaryExpr{Op: parser.LUNLESS, LHS: spec.Paren(spec.Or(notReady, unscraped, byPod...)), RHS: ended,
 		VectorMatching: &parser.VectorMatching{Card: parser.CardManyToMany, On: true, MatchingLabels: byPod}}
-	a := spec.Alert{
-		Name:     "ContainerUnhealthy",
-		Expr:     named(spec.SetLabel(out, catalog.LabelContainer, w.Container)),
-		For:      p.D(time.Minute),
-		Severity: spec.Warning,
-		Summary:  "{{ $labels.name }} is unhealthy",
-	}
-	a.Description = "{{ $labels.name }} has been out of service for " + promDuration(a.For) + " (ready: " +
-		queried(k.podStatus(catalog.KubePodStatusReady, spec.Eq(catalog.LabelCondition, "true")), catalog.LabelPod, "", "", "unknown") +
-		", answering Prometheus' scrapes: " + queried(k.podStatus(catalog.Up, spec.Eq("job", w.Job)), catalog.LabelPod, "", "", "no target") +
+	return named(spec.SetLabel(out, catalog.LabelContainer, k.W.Container))
+}
+
+func (k Kube) unhealthyWords(forDur time.Duration) string {
+	w := k.W
+	return "{{ $labels.name }} has been out of service for " + promDuration(forDur) + " (ready: " +
+		queryValue(k.onePod(catalog.KubePodStatusReady, spec.Eq(catalog.LabelCondition, "true")), "", "", "unknown") +
+		", answering Prometheus' scrapes: " + queryValue(k.onePod(catalog.Up, spec.Eq("job", w.Job)), "", "", "no target") +
 		"). A pod that is not ready is out of the Service's endpoints; the other pods serve, and ServiceDown pages when none does. " +
 		"Read its events with kubectl describe pod -n " + w.Namespace + " {{ $labels.pod }}."
+}
+
+// unhealthyTests are the pods' scenarios on kube-state-metrics' and
+// Prometheus' series.
+func (k Kube) unhealthyTests(a spec.Alert) []spec.Test {
+	p, w := k.P, k.W
 	step, m := p.step(), p.D(time.Minute)
 	c := k.container(1)
 	staging := k
@@ -663,7 +637,7 @@ func (k Kube) ContainerUnhealthy() spec.Alert {
 	warns := func(ready, up string) spec.Firing {
 		return spec.Firing{Labels: c, Summary: c[catalog.LabelName] + " is unhealthy", Description: desc(ready, up)}
 	}
-	a.Tests = []spec.Test{
+	return []spec.Test{
 		{
 			Name:     "warns after a minute not ready, although Prometheus still scrapes the pod",
 			Interval: step,
@@ -697,77 +671,43 @@ func (k Kube) ContainerUnhealthy() spec.Alert {
 			Expect: []spec.Expect{quiet(m + a.For), quiet(3 * m)},
 		},
 	}
-	return a
 }
 
 // HighMemoryUsage warns when a container's working set stays above 85% of
 // its memory limit for 5 minutes.
-func (k Kube) HighMemoryUsage() spec.Alert {
-	return k.memory("HighMemoryUsage", 0.85, k.P.D(5*time.Minute), spec.Warning, "")
-}
+func (k Kube) HighMemoryUsage() spec.Alert { return highMemoryUsage(k) }
 
 // CriticalMemoryUsage says an OOM kill is imminent: above 95% for 2 minutes.
-func (k Kube) CriticalMemoryUsage() spec.Alert {
-	return k.memory("CriticalMemoryUsage", 0.95, k.P.D(2*time.Minute), spec.Critical, ": OOM kill imminent")
-}
+func (k Kube) CriticalMemoryUsage() spec.Alert { return criticalMemoryUsage(k) }
 
-// memory divides the kubelet's working set by kube-state-metrics' memory
-// limit, per container.
-func (k Kube) memory(name string, threshold float64, forDur time.Duration, sev spec.Severity, warning string) spec.Alert {
-	p := k.P
+func (k Kube) profile() Profile { return k.P }
+
+// memoryAbove divides the kubelet's working set by kube-state-metrics'
+// memory limit, per container.
+func (k Kube) memoryAbove(threshold float64) parser.Expr {
 	ratio := spec.Binary(parser.DIV, byContainer(k.containers(catalog.CAdvisorContainerMemoryWorkingSet)),
 		byContainer(k.containers(catalog.KubePodContainerResourceLimits, spec.Eq(catalog.LabelResource, "memory"))), catalog.KubePodLabels...)
-	a := spec.Alert{
-		Name:     name,
-		Expr:     named(spec.Filter(ratio, spec.OpGt, threshold)),
-		For:      forDur,
-		Severity: sev,
-		Summary:  "{{ $labels.name }} is using {{ $value | humanizePercentage }} of its memory limit" + warning,
-		Description: fmt.Sprintf("The working set of {{ $labels.name }} has been above %.0f%% of its ", threshold*100) +
-			"memory limit (" + queried(k.memoryLimit(), catalog.LabelPod, "humanize1024", "B", "size unknown") + ") for " + promDuration(forDur) +
-			" (now {{ $value | humanizePercentage }}).",
+	return named(spec.Filter(ratio, spec.OpGt, threshold))
+}
+
+func (k Kube) alerted(n int) map[string]string { return k.container(n) }
+
+func (k Kube) memory(n int, limit float64, ratio ...spec.Segment) []spec.Series {
+	wset := make([]spec.Segment, len(ratio))
+	var total time.Duration
+	for i, s := range ratio {
+		wset[i] = s
+		wset[i].Value *= limit
+		total += s.For
 	}
-	step, lead := p.step(), p.D(time.Minute)
-	c := k.container(1)
-	limit := float64(4 * spec.GiB)
-	limitSeries := series(catalog.KubePodContainerResourceLimits, k.ksm(1, catalog.LabelResource, "memory", catalog.LabelUnit, "byte"), hold(limit, lead+forDur+lead))
-	above := threshold + 0.02
-	pct := fmt.Sprintf("%.0f%%", above*100)
-	wset := func(segs ...spec.Segment) spec.Series {
-		for i := range segs {
-			segs[i].Value *= limit
-		}
-		return series(catalog.CAdvisorContainerMemoryWorkingSet, k.kubelet(1), segs...)
+	return []spec.Series{
+		series(catalog.CAdvisorContainerMemoryWorkingSet, k.kubelet(n), wset...),
+		series(catalog.KubePodContainerResourceLimits, k.ksm(n, catalog.LabelResource, "memory", catalog.LabelUnit, "byte"), hold(limit, total)),
 	}
-	a.Tests = []spec.Test{
-		{
-			Name:     fmt.Sprintf("fires after %s above %.0f%% of the limit", forDur, threshold*100),
-			Interval: step,
-			Series:   []spec.Series{wset(hold(0.5, lead), hold(above, forDur+lead)), limitSeries},
-			Expect: []spec.Expect{
-				quiet(lead + forDur - step),
-				fires(lead+forDur, spec.Firing{
-					Labels:  c,
-					Summary: fmt.Sprintf("%s is using %s of its memory limit%s", c[catalog.LabelName], pct, warning),
-					Description: fmt.Sprintf("The working set of %s has been above %.0f%% of its memory limit (4GiB) for %s (now %s).",
-						c[catalog.LabelName], threshold*100, promDuration(forDur), pct),
-				}),
-			},
-		},
-		{
-			Name:     fmt.Sprintf("stays quiet just below %.0f%%", threshold*100),
-			Interval: step,
-			Series:   []spec.Series{wset(hold(threshold-0.01, lead+forDur+lead)), limitSeries},
-			Expect:   []spec.Expect{quiet(lead + forDur)},
-		},
-		{
-			Name:     "forgives a spike shorter than its for duration",
-			Interval: step,
-			Series:   []spec.Series{wset(hold(above, forDur-step), hold(0.5, lead+step+lead)), limitSeries},
-			Expect:   []spec.Expect{quiet(forDur), quiet(forDur + lead)},
-		},
-	}
-	return a
+}
+
+func (k Kube) memoryTests(c memoryCase) []spec.Test {
+	return []spec.Test{c.fires(), c.quietBelow(), c.forgivesSpike()}
 }
 
 // Test fixtures: pods named as a Deployment's ReplicaSet names them.

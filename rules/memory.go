@@ -8,106 +8,83 @@ import (
 	"github.com/sre-tools/promgen/spec"
 )
 
-// HighMemoryUsage warns when the working set stays above 85% of the memory
-// limit for 5 minutes (runbook, "Monitoring Improvements").
-func HighMemoryUsage(svc spec.Service, p Profile) spec.Alert {
-	return memoryAlert(svc, p, "HighMemoryUsage", 0.85, p.D(5*time.Minute), spec.Warning, "")
+func highMemoryUsage(t platform) spec.Alert {
+	return memoryAlert(t, "HighMemoryUsage", 0.85, t.profile().D(5*time.Minute), spec.Warning, "")
 }
 
-// CriticalMemoryUsage says an OOM kill is imminent: above 95% for 2 minutes.
-func CriticalMemoryUsage(svc spec.Service, p Profile) spec.Alert {
-	return memoryAlert(svc, p, "CriticalMemoryUsage", 0.95, p.D(2*time.Minute), spec.Critical, ": OOM kill imminent")
+func criticalMemoryUsage(t platform) spec.Alert {
+	return memoryAlert(t, "CriticalMemoryUsage", 0.95, t.profile().D(2*time.Minute), spec.Critical, ": OOM kill imminent")
 }
 
-// memoryAlert watches gateway-exporter's working-set ratio, which is absent
-// for a container without a limit; lint rejects the alert on such a service.
-// Working set, not usage: page cache inflates usage but is reclaimed before
-// the OOM killer acts.
-func memoryAlert(svc spec.Service, p Profile, name string, threshold float64, forDur time.Duration, sev spec.Severity, warning string) spec.Alert {
-	limit := fmt.Sprintf("%s{%s=%%q,%s=%%q}", catalog.ContainerMemoryLimitBytes, catalog.LabelName, catalog.LabelHost)
+// memoryAlert watches each container's working set against its memory
+// limit. Working set, not usage: page cache inflates usage but is
+// reclaimed before the OOM killer acts.
+func memoryAlert(t platform, name string, threshold float64, forDur time.Duration, sev spec.Severity, warning string) spec.Alert {
 	a := spec.Alert{
 		Name:     name,
-		Expr:     spec.Filter(containers(svc, catalog.ContainerMemoryUsageRatio), spec.OpGt, threshold),
+		Expr:     t.memoryAbove(threshold),
 		For:      forDur,
 		Severity: sev,
 		Summary:  "{{ $labels.name }} is using {{ $value | humanizePercentage }} of its memory limit" + warning,
 		Description: fmt.Sprintf("The working set of {{ $labels.name }} has been above %.0f%% of its ", threshold*100) +
-			"memory limit (" + queriedBy(limit, []string{catalog.LabelName, catalog.LabelHost}, "humanize1024", "B", "size unknown") + ") for " + promDuration(forDur) +
+			"memory limit (" + queryValue(t.memoryLimit(), "humanize1024", "B", "size unknown") + ") for " + promDuration(forDur) +
 			" (now {{ $value | humanizePercentage }}).",
 	}
-	step, lead := p.step(), p.D(time.Minute)
-	c := container(svc, 1)
-	limitSeries := series(catalog.ContainerMemoryLimitBytes, c, hold(float64(4*spec.GiB), lead+forDur+lead))
-	above := threshold + 0.02
-	pct := fmt.Sprintf("%.0f%%", above*100)
-	firing := spec.Firing{
-		Labels:  c,
-		Summary: fmt.Sprintf("%s is using %s of its memory limit%s", c[catalog.LabelName], pct, warning),
-		Description: fmt.Sprintf("The working set of %s has been above %.0f%% of its memory limit (4GiB) for %s (now %s).",
-			c[catalog.LabelName], threshold*100, promDuration(forDur), pct),
-	}
-	// A `docker compose run` task of the service, with its limit, and the
-	// serving container as a hand-written setup labels it.
-	run := oneoff(svc, 1)
-	bare := merge(c)
-	delete(bare, catalog.LabelComposeOneoff)
-	a.Tests = []spec.Test{
-		{
-			Name:     fmt.Sprintf("fires after %s above %.0f%% of the limit", forDur, threshold*100),
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.ContainerMemoryUsageRatio, c, hold(0.5, lead), hold(above, forDur+lead)),
-				limitSeries,
-			},
-			Expect: []spec.Expect{quiet(lead + forDur - step), fires(lead+forDur, firing)},
-		},
-		{
-			Name:     fmt.Sprintf("stays quiet just below %.0f%%", threshold*100),
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.ContainerMemoryUsageRatio, c, hold(threshold-0.01, lead+forDur+lead)),
-				limitSeries,
-			},
-			Expect: []spec.Expect{quiet(lead + forDur)},
-		},
-		{
-			Name:     fmt.Sprintf("stays quiet while a docker compose run one-off of the service sits at %s of its limit", pct),
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.ContainerMemoryUsageRatio, c, hold(0.5, lead+forDur+lead)),
-				series(catalog.ContainerMemoryUsageRatio, run, hold(above, lead+forDur+lead)),
-				limitSeries,
-			},
-			Expect: []spec.Expect{quiet(lead + forDur)},
-		},
-		{
-			Name:     fmt.Sprintf("fires for the serving container only when it and a one-off are both at %s", pct),
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.ContainerMemoryUsageRatio, c, hold(0.5, lead), hold(above, forDur+lead)),
-				series(catalog.ContainerMemoryUsageRatio, run, hold(above, lead+forDur+lead)),
-				limitSeries,
-			},
-			Expect: []spec.Expect{quiet(lead + forDur - step), fires(lead+forDur, firing)},
-		},
-		{
-			Name:     "fires for series without compose_oneoff, as a hand-written setup publishes them",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.ContainerMemoryUsageRatio, bare, hold(0.5, lead), hold(above, forDur+lead)),
-				limitSeries,
-			},
-			Expect: []spec.Expect{quiet(lead + forDur - step), fires(lead+forDur, spec.Firing{Labels: bare, Summary: firing.Summary, Description: firing.Description})},
-		},
-		{
-			Name:     "forgives a spike shorter than its for duration",
-			Interval: step,
-			Series: []spec.Series{
-				series(catalog.ContainerMemoryUsageRatio, c, hold(above, forDur-step), hold(0.5, lead+step+lead)),
-				limitSeries,
-			},
-			Expect: []spec.Expect{quiet(forDur), quiet(forDur + lead)},
-		},
-	}
+	a.Tests = t.memoryTests(newMemoryCase(t, threshold, forDur, warning))
 	return a
+}
+
+// memoryCase holds a memory alert's shared scenarios: container 1 of the
+// service against a 4 GiB limit.
+type memoryCase struct {
+	t                  platform
+	threshold, above   float64
+	forDur, step, lead time.Duration
+	limit              float64
+	pct                string
+	firing             spec.Firing
+}
+
+func newMemoryCase(t platform, threshold float64, forDur time.Duration, warning string) memoryCase {
+	p := t.profile()
+	c := memoryCase{t: t, threshold: threshold, above: threshold + 0.02, forDur: forDur, step: p.step(), lead: p.D(time.Minute), limit: float64(4 * spec.GiB)}
+	c.pct = fmt.Sprintf("%.0f%%", c.above*100)
+	name := t.alerted(1)[catalog.LabelName]
+	c.firing = spec.Firing{
+		Labels:  t.alerted(1),
+		Summary: fmt.Sprintf("%s is using %s of its memory limit%s", name, c.pct, warning),
+		Description: fmt.Sprintf("The working set of %s has been above %.0f%% of its memory limit (4GiB) for %s (now %s).",
+			name, threshold*100, promDuration(forDur), c.pct),
+	}
+	return c
+}
+
+// fires: above the threshold for the for duration.
+func (c memoryCase) fires() spec.Test {
+	return spec.Test{
+		Name:     fmt.Sprintf("fires after %s above %.0f%% of the limit", c.forDur, c.threshold*100),
+		Interval: c.step,
+		Series:   c.t.memory(1, c.limit, hold(0.5, c.lead), hold(c.above, c.forDur+c.lead)),
+		Expect:   []spec.Expect{quiet(c.lead + c.forDur - c.step), fires(c.lead+c.forDur, c.firing)},
+	}
+}
+
+// quietBelow: just below the threshold.
+func (c memoryCase) quietBelow() spec.Test {
+	return spec.Test{
+		Name:     fmt.Sprintf("stays quiet just below %.0f%%", c.threshold*100),
+		Interval: c.step,
+		Series:   c.t.memory(1, c.limit, hold(c.threshold-0.01, c.lead+c.forDur+c.lead)),
+		Expect:   []spec.Expect{quiet(c.lead + c.forDur)},
+	}
+}
+
+// forgivesSpike: above the threshold for less than the for duration.
+func (c memoryCase) forgivesSpike() spec.Test {
+	return spec.Test{
+		Name:     "forgives a spike shorter than its for duration",
+		Interval: c.step,
+		Series:   c.t.memory(1, c.limit, hold(c.above, c.forDur-c.step), hold(0.5, c.lead+c.step+c.lead)),
+		Expect:   []spec.Expect{quiet(c.forDur), quiet(c.forDur + c.lead)},
+	}
 }

@@ -12,9 +12,6 @@ type Profile struct {
 	Divisor int
 	// EvaluationInterval of the rule groups; zero keeps Prometheus' global one.
 	EvaluationInterval time.Duration
-	// WithoutSelfMonitoring leaves the Watchdog and the pipeline's
-	// self-alerts (SelfMonitoring) out of Pipeline.
-	WithoutSelfMonitoring bool
 }
 
 // D scales a runbook duration to the profile.
@@ -26,12 +23,10 @@ func (p Profile) step() time.Duration { return p.D(15 * time.Second) }
 // Production is the runbook's profile.
 var Production = Profile{Name: "production", Divisor: 1}
 
-// E2E is the fault matrix's profile: the same alerts ten times faster.
-//
-// It has no self-monitoring yet: the fault matrix requires a healthy stack
-// to hold no alert at all, and counts every notification, so an
-// always-firing Watchdog there waits for the matrix to expect it.
-var E2E = Profile{Name: "e2e", Divisor: 10, EvaluationInterval: time.Second, WithoutSelfMonitoring: true}
+// E2E is the fault matrix's profile: the same alerts ten times faster,
+// the Watchdog and the self-alerts included (the matrix leaves the
+// Watchdog out of "no alert", and proves its heartbeats).
+var E2E = Profile{Name: "e2e", Divisor: 10, EvaluationInterval: time.Second}
 
 // Profiles lists the profiles the gateway's spec is built in, by name.
 var Profiles = []Profile{Production, E2E}

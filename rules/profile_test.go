@@ -48,16 +48,7 @@ func TestTheE2EProfileChangesOnlyTimings(t *testing.T) {
 	if !fast.Sources.WithoutCAdvisor || prod.Sources.WithoutCAdvisor {
 		t.Fatal("want cAdvisor in production only")
 	}
-	// Nor the alerting pipeline's self-alerts, whose Watchdog always fires
-	// (see E2E).
-	self := map[string]bool{"CAdvisorDown": true}
-	for _, a := range SelfMonitoring(prod, Production) {
-		self[a.Name] = true
-	}
-	if !E2E.WithoutSelfMonitoring || Production.WithoutSelfMonitoring {
-		t.Fatal("want self-monitoring in production only")
-	}
-	pa = slices.DeleteFunc(pa, func(a spec.Alert) bool { return self[a.Name] })
+	pa = slices.DeleteFunc(pa, func(a spec.Alert) bool { return a.Name == "CAdvisorDown" })
 	if len(pa) != len(fa) {
 		t.Fatalf("production has %d alerts, e2e %d", len(pa), len(fa))
 	}

@@ -26,8 +26,7 @@ func Runbook(svc spec.Service, p Profile) []spec.Alert {
 }
 
 // Pipeline returns the spec-wide alerts on the diagnosis pipeline of s, and
-// the alerting pipeline's own (SelfMonitoring) unless the profile leaves
-// them out,
+// the alerting pipeline's own (SelfMonitoring),
 // declared once per spec: call it after s.Services is complete, since their
 // descriptions name the services whose pages lose their diagnosis.
 func Pipeline(s spec.Spec, p Profile) []spec.Alert {
@@ -35,8 +34,5 @@ func Pipeline(s spec.Spec, p Profile) []spec.Alert {
 	if !s.Sources.WithoutCAdvisor {
 		out = append(out, CAdvisorDown(s, p))
 	}
-	if !p.WithoutSelfMonitoring {
-		out = append(out, SelfMonitoring(s, p)...)
-	}
-	return out
+	return append(out, SelfMonitoring(s, p)...)
 }

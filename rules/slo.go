@@ -58,6 +58,9 @@ func SLOs(svc spec.Service) ([]spec.Record, []spec.Alert) {
 	var alerts []spec.Alert
 	impact := false
 	for _, o := range svc.SLOs {
+		if !o.Measurable() {
+			continue
+		}
 		if a := o.Availability; a != nil && !impact {
 			recs = append(recs, impactRecords(svc, o)...)
 			impact = true

@@ -116,12 +116,21 @@ type PagerDuty struct {
 	// RoutingKeyFile is the path, where Alertmanager runs, of the file that
 	// holds the integration's routing key: the key is never in the repo.
 	RoutingKeyFile string
+	// RoutingKey is the key itself; only for a key that is no secret (a
+	// local stand-in's). Otherwise RoutingKeyFile.
+	RoutingKey string
+	// URL is the Events API v2 endpoint; empty is PagerDuty's own. Set it
+	// for a proxy or a local stand-in.
+	URL string
 }
 
 // Slack posts to a Slack channel through an incoming webhook.
 type Slack struct {
 	// APIURLFile is the path of the file that holds the webhook URL.
 	APIURLFile string
+	// APIURL is the webhook URL itself; only for a URL that is no secret
+	// (a local stand-in). Otherwise APIURLFile.
+	APIURL string
 	// Channel, e.g. "#incidents".
 	Channel string
 }
@@ -185,14 +194,20 @@ func (v *validator) routing() {
 		n := 0
 		if p := rc.PagerDuty; p != nil {
 			n++
-			if p.RoutingKeyFile == "" {
-				at(field+".pagerduty.routing_key_file", "receiver %q: missing: the routing key must come from a file, never from the spec", rc.Name)
+			if (p.RoutingKeyFile == "") == (p.RoutingKey == "") {
+				at(field+".pagerduty.routing_key_file", "receiver %q: set exactly one of routing_key_file and routing_key (a key that is no secret): a real key must come from a file, never from the spec", rc.Name)
+			}
+			if p.URL != "" && !absolute(p.URL) {
+				at(field+".pagerduty.url", "receiver %q: %q is not an absolute URL", rc.Name, p.URL)
 			}
 		}
 		if s := rc.Slack; s != nil {
 			n++
-			if s.APIURLFile == "" {
-				at(field+".slack.api_url_file", "receiver %q: missing: the webhook URL must come from a file, never from the spec", rc.Name)
+			if (s.APIURLFile == "") == (s.APIURL == "") {
+				at(field+".slack.api_url_file", "receiver %q: set exactly one of api_url_file and api_url (a URL that is no secret): a real webhook URL must come from a file, never from the spec", rc.Name)
+			}
+			if s.APIURL != "" && !absolute(s.APIURL) {
+				at(field+".slack.api_url", "receiver %q: %q is not an absolute URL", rc.Name, s.APIURL)
 			}
 			if s.Channel == "" {
 				at(field+".slack.channel", "receiver %q: missing", rc.Name)

@@ -10,10 +10,8 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
-	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/promql/parser"
 
-	"github.com/sre-tools/promgen/catalog"
+	"github.com/sre-tools/promgen/internal/analysis"
 )
 
 // Host is one Docker daemon whose containers Prometheus discovers, and
@@ -285,7 +283,7 @@ func (v *validator) scrape() {
 		}
 		job := s.Sources.CAdvisor()
 		v.eachAlert(func(svc *Service, a Alert) {
-			if SelectsJob(a.Expr, job) {
+			if slices.Contains(analysis.Selected(a.Expr, model.JobLabel), job) {
 				v.add(v.at(svc, a, "", "expr", "reads job %q, which without_cadvisor leaves unscraped: it would never fire", job))
 			}
 		})
@@ -359,35 +357,14 @@ func hostPort(t string) error {
 func readsJob(svc *Service) string {
 	job := svc.JobName()
 	for _, a := range svc.Alerts {
-		if SelectsJob(a.Expr, job) {
+		if slices.Contains(analysis.Selected(a.Expr, model.JobLabel), job) {
 			return fmt.Sprintf("alert %q", a.Name)
 		}
 	}
 	for _, r := range svc.Records {
-		if SelectsJob(r.Expr, job) {
+		if slices.Contains(analysis.Selected(r.Expr, model.JobLabel), job) {
 			return fmt.Sprintf("record %q", r.Name)
 		}
 	}
 	return ""
-}
-
-// SelectsJob reports whether e selects series of job by equality.
-func SelectsJob(e parser.Expr, job string) bool {
-	if e == nil {
-		return false
-	}
-	found := false
-	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
-		// ALERTS and ALERTS_FOR_STATE carry the job of the alerts Prometheus
-		// writes them for: reading one reads no target of the job.
-		if vs, ok := n.(*parser.VectorSelector); ok && vs.Name != catalog.Alerts && vs.Name != catalog.AlertsForState {
-			for _, m := range vs.LabelMatchers {
-				if m.Name == "job" && m.Type == labels.MatchEqual && m.Value == job {
-					found = true
-				}
-			}
-		}
-		return nil
-	})
-	return found
 }

@@ -102,6 +102,22 @@ func (o SLO) NowWindow() time.Duration { return (o.BurnWindows()[0].Short / 5).R
 // alert windows are.
 func (o SLO) ImpactWindow() time.Duration { return (o.Window / 720).Round(time.Second) }
 
+// Measurable says whether the objective's window yields alert windows
+// Prometheus can evaluate. The rule builders skip an objective that is
+// not, and leave the error to Validate, which names the field: they run
+// before validation, on whatever a spec file holds.
+func (o SLO) Measurable() bool { return o.windowProblem() == "" }
+
+func (o SLO) windowProblem() string {
+	if o.Window <= 0 {
+		return "must be positive"
+	}
+	if short := o.BurnWindows()[0].Short; short < 30*time.Second {
+		return fmt.Sprintf("%s is too short: its shortest alert window would be %s, under 30s", model.Duration(o.Window), short)
+	}
+	return ""
+}
+
 // Ranges returns every window the SLO's error ratio is recorded over,
 // shortest first.
 func (o SLO) Ranges() []time.Duration {
@@ -132,10 +148,8 @@ func (v *validator) slos(s *Service) {
 		if r := v.spec.Prometheus.Retention; r > 0 && o.Window > r {
 			at(".window", "objective %q: %s is longer than prometheus.retention %s: Prometheus would compute its budget over part of the window", o.Name, model.Duration(o.Window), model.Duration(r))
 		}
-		if o.Window <= 0 {
-			at(".window", "must be positive")
-		} else if short := o.BurnWindows()[0].Short; short < 30*time.Second {
-			at(".window", "%s is too short: its shortest alert window would be %s, under 30s", o.Window, short)
+		if p := o.windowProblem(); p != "" {
+			at(".window", "%s", p)
 		}
 		switch {
 		case (o.Availability == nil) == (o.Latency == nil):

@@ -100,6 +100,23 @@ type Service struct {
 	// Kubernetes are the service's names and alerts on the Kubernetes
 	// target; read only when the spec's Kubernetes is set.
 	Kubernetes KubernetesService
+	// Metrics are the service's own metrics that its custom alerts read,
+	// beyond promgen's catalog and the SLOs' request and latency metrics:
+	// declared, lint knows their names and types (a rate() of a gauge is
+	// an error, a typo a warning) instead of warning that it knows none.
+	Metrics []ExposedMetric
+}
+
+// ExposedMetric is a metric a service exposes, as its exposition declares
+// it (# TYPE and # HELP).
+type ExposedMetric struct {
+	// Name is the metric's name; a histogram's or summary's without the
+	// _bucket, _sum or _count suffix.
+	Name string
+	// Type is counter, gauge, histogram or summary.
+	Type string
+	// Help says what it counts or measures.
+	Help string
 }
 
 // Record is a recording rule and the scenarios that prove it.

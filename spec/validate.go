@@ -205,7 +205,31 @@ func (v *validator) service(s *Service) {
 	v.alerts(s, s.Alerts)
 	v.slos(s)
 	v.records(s)
+	v.metrics(s)
 }
+
+// metrics checks the metrics a service declares: valid names, a type
+// Prometheus' exposition formats know, each declared once.
+func (v *validator) metrics(s *Service) {
+	seen := map[string]bool{}
+	for i, m := range s.Metrics {
+		at := func(field, format string, args ...any) {
+			v.add(FieldError{Service: s.Name, Field: fmt.Sprintf("metrics[%d]%s", i, field), Problem: fmt.Sprintf(format, args...)})
+		}
+		switch {
+		case !model.IsValidLegacyMetricName(m.Name):
+			at(".name", "%q is not a metric name", m.Name)
+		case seen[m.Name]:
+			at(".name", "%q is declared twice", m.Name)
+		}
+		seen[m.Name] = true
+		if !slices.Contains(metricTypes, m.Type) {
+			at(".type", "%q is not a metric type: want %s", m.Type, strings.Join(metricTypes, ", "))
+		}
+	}
+}
+
+var metricTypes = []string{"counter", "gauge", "histogram", "summary"}
 
 // records checks a service's recording rules: a valid name and an
 // expression that parses back to the same tree.
@@ -297,7 +321,8 @@ func (v *validator) alert(s *Service, a Alert) {
 	}
 	if rb := v.spec.Runbook(s, a); rb == "" {
 		at("runbook_url", "missing: set it on the alert, its service or the spec")
-	} else if !absolute(rb) {
+	} else if a.RunbookURL != "" && !absolute(rb) {
+		// An inherited URL is reported once, where it is written.
 		at("runbook_url", "%q is not an absolute URL", rb)
 	}
 	var fires, quiet bool

@@ -150,13 +150,35 @@ func TestValidate(t *testing.T) {
 			[]string{`alert "ApiDown": runbook_url: missing: set it on the alert, its service or the spec`}},
 		{"a relative service runbook is rejected where it is set", func(s *spec.Spec) { s.Services[0].RunbookURL = "/runbooks/api" },
 			[]string{`service "api": runbook_url: "/runbooks/api" is not an absolute URL`}},
+		{"a relative service runbook its alerts inherit is named once, where it is set", func(s *spec.Spec) {
+			s.Services[0].RunbookURL, s.Services[0].Alerts[0].RunbookURL = "/runbooks/api", ""
+		}, []string{`service "api": runbook_url: "/runbooks/api" is not an absolute URL`}},
+		{"a relative spec runbook is named once, not at every alert", func(s *spec.Spec) {
+			s.RunbookURL, s.Services[0].Alerts[0].RunbookURL = "runbooks/all", ""
+		}, []string{`runbook_url: "runbooks/all" is not an absolute URL`}},
+		{"a declared metric with a bad name, a second declaration and an unknown type are each named", func(s *spec.Spec) {
+			s.Services[0].Metrics = []spec.ExposedMetric{
+				{Name: "queue-depth", Type: "gauge"}, {Name: "queue_depth", Type: "gauge"}, {Name: "queue_depth", Type: "Gauge"},
+			}
+		}, []string{`service "api": metrics[0].name: "queue-depth" is not a metric name`, `service "api": metrics[2].name: "queue_depth" is declared twice`,
+			`service "api": metrics[2].type: "Gauge" is not a metric type: want counter, gauge, histogram, summary`}},
 		{"an invalid compose project is rejected", func(s *spec.Spec) { s.Services[0].ComposeProject = "My Project" },
 			[]string{`compose_project: "My Project" is not a compose project name`}},
 		{"routing to receivers with their secrets in files is accepted", func(s *spec.Spec) { s.Routing = routing() }, nil},
 		{"a receiver without its secret file is rejected, named", func(s *spec.Spec) {
 			s.Routing = routing()
 			s.Routing.Receivers[0].PagerDuty.RoutingKeyFile = ""
-		}, []string{`routing.receivers[0].pagerduty.routing_key_file: receiver "page": missing: the routing key must come from a file, never from the spec`}},
+		}, []string{`routing.receivers[0].pagerduty.routing_key_file: receiver "page": set exactly one of routing_key_file and routing_key (a key that is no secret): a real key must come from a file, never from the spec`}},
+		{"a stand-in's Slack URL and PagerDuty key, written in the spec, are accepted", func(s *spec.Spec) {
+			s.Routing = routing()
+			s.Routing.Receivers[0].PagerDuty = &spec.PagerDuty{RoutingKey: "stand-in", URL: "http://127.0.0.1:19095/pagerduty"}
+			s.Routing.Receivers[1].Slack = &spec.Slack{APIURL: "http://127.0.0.1:19095/slack", Channel: "#incidents"}
+		}, nil},
+		{"a Slack receiver with both its URL and a file of it, or a relative URL, is rejected, named", func(s *spec.Spec) {
+			s.Routing = routing()
+			s.Routing.Receivers[1].Slack.APIURL = "/slack"
+		}, []string{`routing.receivers[1].slack.api_url_file: receiver "chat": set exactly one of api_url_file and api_url`,
+			`routing.receivers[1].slack.api_url: receiver "chat": "/slack" is not an absolute URL`}},
 		{"a route to an unknown receiver is rejected", func(s *spec.Spec) {
 			s.Routing = routing()
 			s.Routing.BySeverity[spec.Critical] = []string{"pager"}
@@ -184,7 +206,7 @@ func TestValidate(t *testing.T) {
 			o := availability(0.999)
 			o.Window = 24 * time.Hour
 			s.Services[0].SLOs = []spec.SLO{o}
-		}, []string{`service "api": slos[0].window: 24h0m0s is too short: its shortest alert window would be 10s, under 30s`}},
+		}, []string{`service "api": slos[0].window: 1d is too short: its shortest alert window would be 10s, under 30s`}},
 		{"an objective longer than the retention the spec declares is rejected", func(s *spec.Spec) {
 			s.Prometheus.Retention = 15 * 24 * time.Hour
 			s.Services[0].SLOs = []spec.SLO{availability(0.999)}

@@ -1,44 +1,41 @@
 package main
 
 import (
-	"bufio"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"go.yaml.in/yaml/v3"
 )
 
-// TestImageRunsAsNonRoot requires the exporter's image to run as a numeric
-// user other than root (FROM scratch has no /etc/passwd to look a name up
-// in, and a numeric USER lets Kubernetes' runAsNonRoot verify it), and the
-// shipped compose file to give it the Docker socket's group with group_add
-// rather than running it as root.
+// TestImageRunsAsNonRoot requires both of the exporter's images to run as
+// a numeric user other than root (FROM scratch has no /etc/passwd to look
+// a name up in, and a numeric USER lets Kubernetes' runAsNonRoot verify
+// it), and the shipped compose file to give it the Docker socket's group
+// with group_add rather than running it as root.
 func TestImageRunsAsNonRoot(t *testing.T) {
-	f, err := os.Open("Dockerfile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	user := ""
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) == 2 && strings.EqualFold(fields[0], "USER") {
-			user = fields[1]
+	for _, file := range []string{"Dockerfile", "source.Dockerfile"} {
+		stages := parseDockerfile(t, file).stages
+		user := ""
+		for _, c := range stages[len(stages)-1].Commands {
+			if u, ok := c.(*instructions.UserCommand); ok {
+				user = u.User
+			}
 		}
-	}
-	if user == "" {
-		t.Fatal("Dockerfile sets no USER: the exporter runs as root")
-	}
-	uid, gid, _ := strings.Cut(user, ":")
-	for _, id := range []string{uid, gid} {
-		if id == "" {
+		if user == "" {
+			t.Errorf("%s sets no USER: the exporter runs as root", file)
 			continue
 		}
-		if n, err := strconv.Atoi(id); err != nil || n == 0 {
-			t.Errorf("Dockerfile's USER %s: want a numeric, non-root uid[:gid]", user)
+		uid, gid, _ := strings.Cut(user, ":")
+		for _, id := range []string{uid, gid} {
+			if id == "" {
+				continue
+			}
+			if n, err := strconv.Atoi(id); err != nil || n == 0 {
+				t.Errorf("%s's USER %s: want a numeric, non-root uid[:gid]", file, user)
+			}
 		}
 	}
 

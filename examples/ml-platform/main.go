@@ -1,11 +1,13 @@
 // Command ml-platform is another team's promgen, written only against
-// promgen's public packages (spec, rules, the runbook's builders and the CLI
-// package): three services of their own in one compose project, built,
-// tested and drift-checked in CI like the gateway's; the two that serve also
-// run on the team's Kubernetes cluster.
+// promgen's public packages (spec, its scenario helpers, rules, the
+// runbook's builders and the CLI package) from a module of its own, so the
+// compiler refuses anything under promgen's internal/: three services of
+// their own in one compose project, built, tested and drift-checked in CI
+// like the gateway's; the two that serve also run on the team's Kubernetes
+// cluster. Run from examples/, the module's folder:
 //
-//	go run ./examples/ml-platform build          # writes examples/ml-platform/generated
-//	go run ./examples/ml-platform build --check  # CI: fails when generated/ is stale
+//	go run ./ml-platform build          # writes ml-platform/generated
+//	go run ./ml-platform build --check  # CI: fails when generated/ is stale
 package main
 
 import (
@@ -18,6 +20,8 @@ import (
 	"github.com/sre-tools/promgen/cmd/promgen/commands"
 	"github.com/sre-tools/promgen/rules"
 	"github.com/sre-tools/promgen/spec"
+
+	"example.com/promgen-examples/ml-platform/alerts"
 )
 
 // Spec is the ML platform team's alerting: its services' alerts, and
@@ -76,6 +80,7 @@ func services(p rules.Profile) spec.Spec {
 	embedder.Container.Memory = spec.Memory{}
 	// Its pod's container is called server.
 	embedder.Kubernetes.Container = "server"
+	embedder.Metrics = alerts.Metrics
 	embedder.Records = []spec.Record{rules.ServedRate(embedder, p)}
 	embedder.Alerts = []spec.Alert{
 		rules.ServiceDown(embedder, p),
@@ -83,6 +88,8 @@ func services(p rules.Profile) spec.Spec {
 		rules.ContainerOOMKilled(embedder, p),
 		rules.ContainerCrashLooping(embedder, p),
 		rules.ContainerUnhealthy(embedder, p),
+		// The team's own alert, proven by its own scenarios.
+		alerts.EmbeddingBacklog(embedder),
 	}
 
 	// The nightly batch worker exits when done: exit 0 is expected, it is
@@ -130,7 +137,7 @@ func services(p rules.Profile) spec.Spec {
 		Kubernetes: k8s,
 		// The team's own prometheus.yml (its node and redis jobs, labels
 		// and remote storage); promgen adds its rules and jobs to it.
-		Prometheus: spec.Prometheus{Base: "examples/ml-platform/prometheus-base.yml",
+		Prometheus: spec.Prometheus{Base: "ml-platform/prometheus-base.yml",
 			// The exporters serve behind --web.config.file: TLS with
 			// client certificates and basic auth.
 			ExporterTLS:       &spec.TLS{CAFile: "/etc/prometheus/exporter/ca.pem", CertFile: "/etc/prometheus/exporter/client.pem", KeyFile: "/etc/prometheus/exporter/client-key.pem"},
@@ -177,10 +184,10 @@ func routing() spec.Routing {
 func main() {
 	app := commands.NewApp(commands.Config{
 		Name:        "ml-platform",
-		Origin:      "examples/ml-platform/",
+		Origin:      "ml-platform/",
 		Outputs:     []commands.Output{{Spec: Spec(rules.Production)}},
-		Out:         "examples/ml-platform/generated",
-		ComposeBase: "examples/ml-platform/docker-compose.yml",
+		Out:         "ml-platform/generated",
+		ComposeBase: "ml-platform/docker-compose.yml",
 	})
 	if err := app.Run(os.Args); err != nil {
 		fmt.Fprintln(os.Stderr, "ml-platform:", err)

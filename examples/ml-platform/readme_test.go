@@ -2,23 +2,28 @@ package main
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/sre-tools/promgen/rules"
 )
 
-// TestTheREADMEShowsThisFile keeps the README's example from rotting: the Go
-// block after the example:ml-platform marker must appear verbatim in
-// main.go, which CI builds and whose output promtool proves.
+// TestTheREADMEShowsThisFile keeps the README's example from rotting: each
+// Go block after an example:ml-platform marker must appear verbatim in one
+// of the example's files, which CI builds and whose output promtool proves.
 func TestTheREADMEShowsThisFile(t *testing.T) {
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := os.ReadFile("main.go")
-	if err != nil {
-		t.Fatal(err)
+	var src []string
+	for _, f := range []string{"main.go", "alerts/alerts.go"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src = append(src, string(b))
 	}
 	const marker = "<!-- example:ml-platform -->\n```go\n"
 	blocks := strings.Split(string(readme), marker)[1:]
@@ -30,8 +35,8 @@ func TestTheREADMEShowsThisFile(t *testing.T) {
 		if !ok || strings.TrimSpace(block) == "" {
 			t.Fatal("a README example block is empty or unterminated")
 		}
-		if !strings.Contains(string(src), block) {
-			t.Errorf("README.md's example is not an excerpt of examples/ml-platform/main.go; copy it again:\n%s", block)
+		if !slices.ContainsFunc(src, func(f string) bool { return strings.Contains(f, block) }) {
+			t.Errorf("README.md's example is not an excerpt of examples/ml-platform/main.go or alerts/alerts.go; copy it again:\n%s", block)
 		}
 	}
 }

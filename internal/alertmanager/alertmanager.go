@@ -64,7 +64,8 @@ type Receiver struct {
 // Pagerduty is a pagerduty_configs entry, its fields templates of the
 // notification template file. Details are strings: v0.28.1 takes no other.
 type Pagerduty struct {
-	RoutingKeyFile string `yaml:"routing_key_file"`
+	RoutingKeyFile string `yaml:"routing_key_file,omitempty"`
+	RoutingKey     string `yaml:"routing_key,omitempty"`
 	// URL is the Events API; empty is PagerDuty's own. Tests point it at a
 	// stand-in.
 	URL         string            `yaml:"url,omitempty"`
@@ -82,17 +83,20 @@ type PagerdutyLink struct {
 
 // Slack is a slack_configs entry; resolved notifications are sent too.
 type Slack struct {
-	APIURLFile   string `yaml:"api_url_file"`
+	APIURLFile   string `yaml:"api_url_file,omitempty"`
+	APIURL       string `yaml:"api_url,omitempty"`
 	Channel      string `yaml:"channel"`
 	SendResolved bool   `yaml:"send_resolved"`
 	Title        string `yaml:"title,omitempty"`
 	Text         string `yaml:"text,omitempty"`
 }
 
-// Webhook is a webhook_configs entry.
+// Webhook is a webhook_configs entry. SendResolved nil keeps
+// Alertmanager's default, true.
 type Webhook struct {
-	URL     string `yaml:"url,omitempty"`
-	URLFile string `yaml:"url_file,omitempty"`
+	URL          string `yaml:"url,omitempty"`
+	URLFile      string `yaml:"url_file,omitempty"`
+	SendResolved *bool  `yaml:"send_resolved,omitempty"`
 }
 
 // Config is the Alertmanager configuration of a spec with Routing: a root
@@ -103,12 +107,16 @@ type Webhook struct {
 // Slack and PagerDuty receivers are written with.
 func Config(s spec.Spec) File {
 	r := s.Routing
+	groupInterval := r.GroupInterval
+	if groupInterval == 0 {
+		groupInterval = amDefaultGroupInterval
+	}
 	root := Route{
 		Receiver:       r.Default,
 		GroupBy:        r.Grouping(),
 		GroupWait:      duration(r.GroupWait),
 		GroupInterval:  duration(r.GroupInterval),
-		RepeatInterval: duration(r.RepeatInterval),
+		RepeatInterval: duration(repeatEvery(r.RepeatInterval, groupInterval)),
 	}
 	// The Watchdog reaches the heartbeat alone: its route comes first and
 	// does not continue.
@@ -117,7 +125,7 @@ func Config(s spec.Spec) File {
 			Receiver:       spec.HeartbeatReceiver,
 			Matchers:       []string{matcher(labels.MatchEqual, conventions.LabelAlertname, conventions.AlertWatchdog)},
 			GroupInterval:  duration(h.Every()),
-			RepeatInterval: duration(h.Every()),
+			RepeatInterval: duration(repeatEvery(h.Every(), h.Every())),
 		})
 	}
 	for _, sev := range conventions.Severities {
@@ -127,7 +135,7 @@ func Config(s spec.Spec) File {
 				Receiver:       name,
 				Matchers:       []string{matcher(labels.MatchEqual, conventions.LabelSeverity, string(sev))},
 				Continue:       i < len(names)-1,
-				RepeatInterval: duration(r.RepeatBySeverity[sev]),
+				RepeatInterval: duration(repeatEvery(r.RepeatBySeverity[sev], groupInterval)),
 			})
 		}
 	}
@@ -142,11 +150,11 @@ func Config(s spec.Spec) File {
 	for _, rc := range r.Receivers {
 		out := Receiver{Name: rc.Name}
 		if p := rc.PagerDuty; p != nil {
-			out.PagerdutyConfigs = []Pagerduty{{RoutingKeyFile: p.RoutingKeyFile,
+			out.PagerdutyConfigs = []Pagerduty{{RoutingKeyFile: p.RoutingKeyFile, RoutingKey: p.RoutingKey, URL: p.URL,
 				Description: pdDesc, Severity: pdSeverity, Details: pdDetails, Links: pdLinks}}
 		}
 		if sl := rc.Slack; sl != nil {
-			out.SlackConfigs = []Slack{{APIURLFile: sl.APIURLFile, Channel: sl.Channel, SendResolved: true,
+			out.SlackConfigs = []Slack{{APIURLFile: sl.APIURLFile, APIURL: sl.APIURL, Channel: sl.Channel, SendResolved: true,
 				Title: slackTitle, Text: slackText}}
 		}
 		if w := rc.Webhook; w != nil {
@@ -155,8 +163,11 @@ func Config(s spec.Spec) File {
 		f.Receivers = append(f.Receivers, out)
 	}
 	if h := r.Heartbeat; h != nil {
+		// A dead man's switch counts every post as a heartbeat: the
+		// Watchdog's resolution, sent once Prometheus stops, would be one
+		// more.
 		f.Receivers = append(f.Receivers, Receiver{Name: spec.HeartbeatReceiver,
-			WebhookConfigs: []Webhook{{URL: h.Webhook.URL, URLFile: h.Webhook.URLFile}}})
+			WebhookConfigs: []Webhook{{URL: h.Webhook.URL, URLFile: h.Webhook.URLFile, SendResolved: new(bool)}}})
 	}
 	return f
 }
@@ -180,6 +191,24 @@ func alertnames(names []string) string {
 		quoted[i] = regexp.QuoteMeta(n)
 	}
 	return matcher(labels.MatchRegexp, conventions.LabelAlertname, strings.Join(quoted, "|"))
+}
+
+// amDefaultGroupInterval is Alertmanager's group_interval when none is set.
+const amDefaultGroupInterval = 5 * time.Minute
+
+// repeatEvery is the repeat_interval that repeats a notification every
+// cadence. Alertmanager repeats at a group-interval flush once more than
+// repeat_interval passed since the last send, logged a moment after its
+// own flush: a cadence that is a multiple of the group interval, written
+// as it is, waits for the flush after, a group interval late (a 5m update
+// every 10m, a 1m heartbeat every 2m) unless the timer happened to lag
+// more than the send took. Half a group interval less lands it on its
+// flush.
+func repeatEvery(cadence, groupInterval time.Duration) time.Duration {
+	if cadence == 0 || cadence%groupInterval != 0 {
+		return cadence
+	}
+	return cadence - groupInterval/2
 }
 
 func duration(d time.Duration) *model.Duration {

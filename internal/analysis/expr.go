@@ -1,8 +1,12 @@
 package analysis
 
 import (
+	"slices"
+
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/sre-tools/promgen/catalog"
 )
 
 // MetricName returns the metric a selector reads, whether written as a name
@@ -29,6 +33,28 @@ func Selectors(e parser.Expr) []*parser.VectorSelector {
 		}
 		return nil
 	})
+	return out
+}
+
+// Selected returns the values of a label that an expression selects
+// targets' series by, with an equality matcher, in source order, each once.
+// ALERTS and ALERTS_FOR_STATE carry the labels of the alerts Prometheus
+// writes them for: reading one reads no target.
+func Selected(e parser.Expr, label string) []string {
+	if e == nil {
+		return nil
+	}
+	var out []string
+	for _, vs := range Selectors(e) {
+		if name := MetricName(vs); name == catalog.Alerts || name == catalog.AlertsForState {
+			continue
+		}
+		for _, m := range vs.LabelMatchers {
+			if m.Name == label && m.Type == labels.MatchEqual && !slices.Contains(out, m.Value) {
+				out = append(out, m.Value)
+			}
+		}
+	}
 	return out
 }
 

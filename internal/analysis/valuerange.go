@@ -4,6 +4,8 @@ import (
 	"math"
 
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/sre-tools/promgen/catalog"
 )
 
 // Range is what is known of the values of an expression: every sample
@@ -51,9 +53,9 @@ func (run ranges) of(e parser.Expr) Range {
 		return v
 	case *parser.VectorSelector:
 		switch name := MetricName(e); {
-		case name == "up":
+		case name == catalog.Up:
 			return Range{0, 1, "up is 0 or 1"}
-		case name == "ALERTS":
+		case name == catalog.Alerts:
 			return Range{1, 1, "ALERTS is always 1"}
 		default:
 			if run.counter != nil && run.counter(name) {
@@ -210,23 +212,17 @@ func Satisfiable(v Range, op parser.ItemType, c float64) bool {
 	return true
 }
 
-// AlwaysTrue reports whether "v op c" holds for every value of v.
+// AlwaysTrue reports whether "v op c" holds for every value of v: when its
+// negation can never hold.
 func AlwaysTrue(v Range, op parser.ItemType, c float64) bool {
-	switch op {
-	case parser.GTR:
-		return v.Lo > c
-	case parser.GTE:
-		return v.Lo >= c
-	case parser.LSS:
-		return v.Hi < c
-	case parser.LTE:
-		return v.Hi <= c
-	case parser.EQLC:
-		return v.Lo == c && v.Hi == c
-	case parser.NEQ:
-		return c < v.Lo || c > v.Hi
-	}
-	return false
+	neg, ok := negation[op]
+	return ok && !Satisfiable(v, neg, c)
+}
+
+// negation is the comparison that holds where each one does not.
+var negation = map[parser.ItemType]parser.ItemType{
+	parser.GTR: parser.LTE, parser.GTE: parser.LSS, parser.LSS: parser.GTE,
+	parser.LTE: parser.GTR, parser.EQLC: parser.NEQ, parser.NEQ: parser.EQLC,
 }
 
 // flip turns "c op v" into "v op' c".

@@ -3,6 +3,8 @@ package analysis
 import (
 	"math"
 	"testing"
+
+	"github.com/prometheus/prometheus/promql/parser"
 )
 
 // TestRangeOf pins the values an expression can take.
@@ -51,5 +53,39 @@ func TestRangeOf(t *testing.T) {
 				t.Errorf("%s: got [%v, %v], want [%v, %v]", c.expr, got.Lo, got.Hi, c.lo, c.hi)
 			}
 		})
+	}
+}
+
+// TestComparisons checks Satisfiable and AlwaysTrue against the values
+// themselves: for ranges with inclusive ends, whether some or every value
+// of a fine sample of the range makes "v op c" true.
+func TestComparisons(t *testing.T) {
+	ops := map[parser.ItemType]func(v, c float64) bool{
+		parser.GTR:  func(v, c float64) bool { return v > c },
+		parser.GTE:  func(v, c float64) bool { return v >= c },
+		parser.LSS:  func(v, c float64) bool { return v < c },
+		parser.LTE:  func(v, c float64) bool { return v <= c },
+		parser.EQLC: func(v, c float64) bool { return v == c },
+		parser.NEQ:  func(v, c float64) bool { return v != c },
+	}
+	for _, r := range []Range{{0, 1, ""}, {1, 1, ""}, {-1, 0, ""}, {0.5, 2, ""}} {
+		for op, holds := range ops {
+			for c := -2.0; c <= 3; c += 0.25 {
+				some, every := false, true
+				for v := r.Lo; v <= r.Hi; v += 0.125 {
+					some = some || holds(v, c)
+					every = every && holds(v, c)
+				}
+				if got := Satisfiable(r, op, c); got != some {
+					t.Errorf("Satisfiable([%v, %v] %s %v) = %v, want %v", r.Lo, r.Hi, op, c, got, some)
+				}
+				if got := AlwaysTrue(r, op, c); got != every {
+					t.Errorf("AlwaysTrue([%v, %v] %s %v) = %v, want %v", r.Lo, r.Hi, op, c, got, every)
+				}
+			}
+		}
+	}
+	if !Satisfiable(Range{0, 1, ""}, parser.ADD, 5) || AlwaysTrue(Range{0, 1, ""}, parser.ADD, 5) {
+		t.Error("an operator that is no comparison: want satisfiable, never always true")
 	}
 }

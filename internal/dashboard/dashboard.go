@@ -1,9 +1,10 @@
 // Package dashboard builds a Grafana dashboard per service with Grafana's
 // own Go SDK (grafana-foundation-sdk): whether it is up and paged, the last
 // termination of each container, restarts, working set against the limit
-// with the memory alerts' own thresholds, and, for a service with
+// with the memory alerts' own thresholds, the current outage's impact
+// (for a service that records the rate it serves), and, for a service with
 // objectives, its error ratio, error budget, burn rate, latency and the
-// incident's impact. Every alert of the service links to its panel with a
+// impact within the objective's window. Every alert of the service links to its panel with a
 // dashboard_url annotation when the spec names its Grafana.
 package dashboard
 
@@ -36,6 +37,7 @@ const (
 	PanelBudget
 	PanelLatency
 	PanelImpact
+	PanelIncident
 )
 
 // UID is the dashboard's uid: promgen- and the service name, within
@@ -196,7 +198,33 @@ func Build(s spec.Spec, svc spec.Service) (dashboard.Dashboard, error) {
 			WithTarget(q(fmt.Sprintf("%s{%s}", catalog.RecordRequestsLost(iw), svcSel), "requests lost")).
 			WithTarget(q(fmt.Sprintf("%s{%s}", catalog.RecordBudgetSpent(iw), svcSel), "{{slo}} budget spent")))
 	}
+	if slices.ContainsFunc(svc.Records, func(r spec.Record) bool { return r.Name == catalog.RecordRequestsRateServed }) {
+		y := uint32(16)
+		if len(svc.SLOs) > 0 {
+			y = 32
+		}
+		downtime, served := IncidentQueries(svc)
+		legend := "{{" + conventions.LabelService + "}} "
+		// A stat panel reduces the dashboard's range to its last value:
+		// the outage at hand, or the last one's impact at its end.
+		b = b.WithPanel(stat.NewPanelBuilder().Id(PanelIncident).Title("Outage impact (ServiceDown, from its start)").GridPos(pos(0, y, 24, 6)).
+			Description("The current outage's downtime since ServiceDown went pending, the requests it lost at the rate the service served before it (recorded, held through the outage), and that rate: the numbers ServiceDown's notifications carry. After an outage, its values at the end.").
+			WithTarget(q(downtime, legend+"downtime (s)")).
+			WithTarget(q(served+"\n* on ("+conventions.LabelService+")\n("+downtime+")", legend+"requests lost")).
+			WithTarget(q(served, legend+"served before (req/s)")))
+	}
 	return b.Build()
+}
+
+// IncidentQueries are the queries of the outage panel: the downtime of
+// svc's outage at hand, from ServiceDown's activation (as its impact
+// annotations count it), and the request rate the service served, held
+// through the outage; both by service, so the legends name it.
+func IncidentQueries(svc spec.Service) (downtime, served string) {
+	by := conventions.LabelService
+	downtime = fmt.Sprintf("time() - max by (%s) (%s{%s=%q,job=%q})", by, catalog.AlertsForState, conventions.LabelAlertname, conventions.AlertServiceDown, svc.JobName())
+	served = fmt.Sprintf("sum by (%s) (%s{%s=%q})", by, catalog.RecordRequestsRateServed, by, svc.Name)
+	return downtime, served
 }
 
 // Containers is the label matchers of svc's own containers in

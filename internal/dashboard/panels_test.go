@@ -128,3 +128,68 @@ func TestEveryContainerPanelHoldsTwoHosts(t *testing.T) {
 		t.Errorf("checked %d container queries, want 4 (terminations, restarts, unhealthy, memory)", checked)
 	}
 }
+
+// outage is an outage of the gateway that began at 5m (ServiceDown's
+// activation, as Prometheus records it in ALERTS_FOR_STATE), with the
+// served rate held at 20/s through it, and another service's outage beside
+// it that the gateway's panel must not show.
+const outage = `
+load 1m
+	service:requests:rate_served{service="inference-gateway"} 20x10
+	service:requests:rate_served{service="ranker"} 5x10
+	ALERTS_FOR_STATE{alertname="ServiceDown",job="inference-gateway",service="inference-gateway",severity="critical"} _x5 300x5
+	ALERTS_FOR_STATE{alertname="ServiceDown",job="ranker",service="ranker",severity="critical"} _x2 120x8
+	ALERTS_FOR_STATE{alertname="ReplicaDown",job="inference-gateway",service="inference-gateway",severity="warning"} _x2 120x8
+`
+
+// TestTheOutagePanelShowsTheImpactSoFar evaluates the outage panel's
+// queries with Prometheus' own engine 4 minutes into an outage: 240s down,
+// 4800 requests lost at 20/s, each series carrying the labels its legend
+// names.
+func TestTheOutagePanelShowsTheImpactSoFar(t *testing.T) {
+	d, _ := load(t)
+	storage := promqltest.LoadedStorage(t, outage)
+	engine := promqltest.NewTestEngine(t, false, 0, promqltest.DefaultMaxSamplesPerQuery)
+	at := time.Unix(0, 0).Add(9 * time.Minute)
+	want := []float64{240, 4800, 20}
+	found := false
+	for _, p := range d.Panels {
+		if p.Panel == nil || p.Panel.Id == nil || *p.Panel.Id != dashboard.PanelIncident {
+			continue
+		}
+		found = true
+		raw, _ := json.Marshal(p.Panel.Targets)
+		var targets []struct{ Expr, LegendFormat string }
+		if err := json.Unmarshal(raw, &targets); err != nil {
+			t.Fatal(err)
+		}
+		if len(targets) != len(want) {
+			t.Fatalf("%d queries, want downtime, requests lost and served rate", len(targets))
+		}
+		for i, tg := range targets {
+			q, err := engine.NewInstantQuery(context.Background(), storage, nil, tg.Expr, at)
+			if err != nil {
+				t.Fatalf("%q: %v", tg.Expr, err)
+			}
+			res := q.Exec(context.Background())
+			v, err := res.Vector()
+			if res.Err != nil || err != nil {
+				t.Fatalf("%q: %v %v", tg.Expr, res.Err, err)
+			}
+			if len(v) != 1 || v[0].F != want[i] {
+				t.Errorf("%q (%s) = %v, want one series of %g", tg.Expr, tg.LegendFormat, v, want[i])
+			}
+			for _, s := range v {
+				for _, m := range legendLabel.FindAllStringSubmatch(tg.LegendFormat, -1) {
+					if s.Metric.Get(m[1]) == "" {
+						t.Errorf("%q: legend %q names %s, which series %v lacks", tg.Expr, tg.LegendFormat, m[1], s.Metric)
+					}
+				}
+			}
+			q.Close()
+		}
+	}
+	if !found {
+		t.Fatal("the dashboard has no outage panel")
+	}
+}

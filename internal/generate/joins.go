@@ -136,7 +136,7 @@ func checkJoins(s spec.Spec, targets map[string][]labelSet) []error {
 	for _, svc := range s.Services {
 		job := svc.JobName()
 		for _, a := range svc.Alerts {
-			if a.Expr == nil || !spec.SelectsJob(a.Expr, job) || !readsExporter(a.Expr) {
+			if a.Expr == nil || !slices.Contains(analysis.Selected(a.Expr, model.JobLabel), job) || !readsExporter(a.Expr) {
 				continue
 			}
 			for _, t := range targets[job] {

@@ -5,12 +5,9 @@ package generate
 import (
 	"context"
 	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"fmt"
 	"net"
-	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -23,7 +20,6 @@ import (
 	ctypes "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sre-tools/promgen/catalog"
 	"github.com/sre-tools/promgen/internal/testenv"
@@ -42,7 +38,7 @@ import (
 func TestARemoteTLSHostIsDiscoveredAndScrapedByARealPrometheus(t *testing.T) {
 	prom := testenv.Tool(t, "PROMETHEUS", "prometheus")
 	pki := testenv.NewPKI(t)
-	dockerAddr := freeAddr(t)
+	dockerAddr := testenv.FreeAddr(t)
 	d := testenv.StartDockerd(t, "-H", "tcp://"+dockerAddr, "--tlsverify",
 		"--tlscacert", pki.CA, "--tlscert", pki.ServerCert, "--tlskey", pki.ServerKey)
 	cli := d.Client()
@@ -79,7 +75,12 @@ func TestARemoteTLSHostIsDiscoveredAndScrapedByARealPrometheus(t *testing.T) {
 	}
 	published := net.JoinHostPort("127.0.0.1", bindings[0].HostPort)
 
-	exporterAddr := startTLSExporter(t, pki, d.Host, "prometheus", "s3cret")
+	exporter := filepath.Join(t.TempDir(), "gateway-exporter")
+	if out, err := exec.Command("go", "build", "-o", exporter, "github.com/sre-tools/promgen/cmd/gateway-exporter").CombinedOutput(); err != nil {
+		t.Fatalf("build gateway-exporter: %v\n%s", err, out)
+	}
+	exporterAddr := testenv.FreeAddr(t)
+	testenv.StartTLSExporter(t, exporter, exporterAddr, pki, d.Host, "prometheus", "s3cret")
 	password := filepath.Join(t.TempDir(), "password")
 	if err := os.WriteFile(password, []byte("s3cret"), 0o600); err != nil {
 		t.Fatal(err)
@@ -101,7 +102,7 @@ func TestARemoteTLSHostIsDiscoveredAndScrapedByARealPrometheus(t *testing.T) {
 	if err := Write(filepath.Join(dir, "out"), files); err != nil {
 		t.Fatal(err)
 	}
-	promAddr := freeAddr(t)
+	promAddr := testenv.FreeAddr(t)
 	cmd := exec.Command(prom, "--config.file="+filepath.Join(dir, "out", "prometheus", "prometheus.yml"),
 		"--web.listen-address="+promAddr, "--storage.tsdb.path="+filepath.Join(dir, "data"))
 	var log strings.Builder
@@ -158,87 +159,4 @@ func TestARemoteTLSHostIsDiscoveredAndScrapedByARealPrometheus(t *testing.T) {
 	if want := "https://" + exporterAddr + "/metrics"; ex.ScrapeURL != want || ex.Labels["host"] != "tls-1" {
 		t.Errorf("exporter target %+v, want %s with host tls-1", ex, want)
 	}
-}
-
-// startTLSExporter runs the gateway-exporter binary on 127.0.0.1 behind a
-// web config demanding TLS with a client certificate of pki and basic
-// auth, reading the daemon at dockerHost, and returns its address once it
-// refuses a client without a certificate and answers one with it.
-func startTLSExporter(t *testing.T, pki testenv.PKI, dockerHost, user, password string) string {
-	t.Helper()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "gateway-exporter")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/sre-tools/promgen/cmd/gateway-exporter").CombinedOutput(); err != nil {
-		t.Fatalf("build gateway-exporter: %v\n%s", err, out)
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	web := filepath.Join(dir, "web.yml")
-	if err := os.WriteFile(web, fmt.Appendf(nil, `tls_server_config:
-  cert_file: %s
-  key_file: %s
-  client_auth_type: RequireAndVerifyClientCert
-  client_ca_file: %s
-basic_auth_users:
-  %s: %s
-`, pki.ServerCert, pki.ServerKey, pki.CA, user, hash), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	addr := freeAddr(t)
-	cmd := exec.Command(bin, "--docker.host="+dockerHost, "--cadvisor.url=", "--web.listen-address="+addr, "--web.config.file="+web)
-	var log strings.Builder
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	pool := x509.NewCertPool()
-	ca, err := os.ReadFile(pki.CA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool.AppendCertsFromPEM(ca)
-	cert, err := tls.LoadX509KeyPair(pki.ClientCert, pki.ClientKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	with := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{cert}}}}
-	without := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	url := "https://" + addr + "/metrics"
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		req, _ := http.NewRequest("GET", url, nil)
-		req.SetBasicAuth(user, password)
-		resp, err := with.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-			err = fmt.Errorf("%s", resp.Status)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gateway-exporter at %s not serving over TLS within 30s: %v\n%s", addr, err, log.String())
-		}
-	}
-	if resp, err := without.Get(url); err == nil {
-		resp.Body.Close()
-		t.Fatalf("gateway-exporter answered a client without a certificate (%s): its web config is not in force", resp.Status)
-	}
-	return addr
-}
-
-// freeAddr is a free port on 127.0.0.1.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -290,6 +291,15 @@ func checkOwned(root string, files Files) error {
 			}
 		}
 	}
+	// A top-level folder promgen neither writes nor wrote into (a
+	// repository's .git) is named once, not by its first files.
+	owned := map[string]bool{}
+	for p := range files {
+		owned[topFolder(p)] = true
+	}
+	for p := range listed {
+		owned[topFolder(p)] = true
+	}
 	var foreign []string
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if errors.Is(err, fs.ErrNotExist) && p == root {
@@ -313,6 +323,7 @@ func checkOwned(root string, files Files) error {
 			}
 			want, produced := files[rel]
 			if mode.IsRegular() && (bytes.HasPrefix(b, []byte(Header)) || produced && bytes.Equal(b, want)) {
+				owned[topFolder(rel)] = true
 				return nil
 			}
 		}
@@ -325,6 +336,16 @@ func checkOwned(root string, files Files) error {
 	if len(foreign) == 0 {
 		return nil
 	}
+	var shown []string
+	for _, rel := range foreign {
+		if top := topFolder(rel); top != "" && !owned[top] {
+			rel = top + "/"
+		}
+		if !slices.Contains(shown, rel) {
+			shown = append(shown, rel)
+		}
+	}
+	foreign = shown
 	sort.Strings(foreign)
 	named := foreign
 	if len(named) > 5 {
@@ -336,6 +357,16 @@ func checkOwned(root string, files Files) error {
 	}
 	return fmt.Errorf("%s holds files promgen did not write: %s%s; a build replaces everything in its output folder, so nothing was changed: move them away or choose an empty or new folder",
 		root, strings.Join(named, ", "), more)
+}
+
+// topFolder is the first folder of a slash-separated relative path, empty
+// for a file at the top.
+func topFolder(rel string) string {
+	top, _, ok := strings.Cut(rel, "/")
+	if !ok {
+		return ""
+	}
+	return top
 }
 
 // writeAll writes files under dir: the folders first, then the files on

@@ -101,6 +101,16 @@ func ValidatePrometheusRule(path string, content []byte) error {
 	return fmt.Errorf("%s: the PrometheusRule is invalid: %s", path, strings.Join(errs, "; "))
 }
 
+// RuleFile is the rule file the Operator hands rulefmt for a
+// PrometheusRule's spec: its groups without Thanos'
+// partial_response_strategy, marshalled to YAML.
+func RuleFile(s monitoringv1.PrometheusRuleSpec) ([]byte, error) {
+	for i := range s.Groups {
+		s.Groups[i].PartialResponseStrategy = ""
+	}
+	return yaml.Marshal(s)
+}
+
 // ValidateRules checks a PrometheusRule's groups the way the Operator's
 // admission webhook does (operator.ValidateRule in its pkg/operator): the
 // spec marshalled to YAML and parsed with Prometheus' rulefmt. That
@@ -108,10 +118,7 @@ func ValidatePrometheusRule(path string, content []byte) error {
 // module, which the Go module proxy does not serve), so its steps are
 // restated; the parsing is Prometheus' own.
 func ValidateRules(s monitoringv1.PrometheusRuleSpec) []error {
-	for i := range s.Groups {
-		s.Groups[i].PartialResponseStrategy = ""
-	}
-	content, err := yaml.Marshal(s)
+	content, err := RuleFile(s)
 	if err != nil {
 		return []error{fmt.Errorf("marshal: %w", err)}
 	}

@@ -1,9 +1,10 @@
 package lint
 
 import (
-	"github.com/sre-tools/promgen/internal/analysis"
-
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/sre-tools/promgen/catalog"
+	"github.com/sre-tools/promgen/internal/analysis"
 )
 
 // alertCondition reports alert expressions without a condition: every
@@ -85,7 +86,7 @@ func (run *Run) hasCondition(e parser.Expr, depth int) bool {
 		return run.hasCondition(e.VectorSelector, depth)
 	case *parser.VectorSelector:
 		name := analysis.MetricName(e)
-		if name == "ALERTS" || name == "ALERTS_FOR_STATE" {
+		if name == catalog.Alerts || name == catalog.AlertsForState {
 			return true
 		}
 		if depth < 5 {

@@ -150,9 +150,7 @@ func yamlError(path string, err error) error {
 		}
 		return errors.Join(errs...)
 	}
-	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-		return fmt.Errorf("%s:%s: %s", path, m[1], m[2])
-	}
+	// A syntax error names its line only in yaml's text.
 	return fmt.Errorf("%s: %w", path, err)
 }
 

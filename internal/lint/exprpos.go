@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"cmp"
 	"sort"
 
 	"github.com/prometheus/prometheus/promql/parser/posrange"
@@ -15,17 +16,10 @@ func (r *Rule) ExprLine(pos posrange.Pos) int {
 	p := r.pos()
 	p.exprOnce.Do(func() { p.exprLines = alignScalar(r.Expr, p.expr, r.file) })
 	if len(p.exprLines) == 0 {
-		return cmp0(p.expr.Line, p.line)
+		return cmp.Or(p.expr.Line, p.line)
 	}
 	i := min(max(int(pos), 0), len(p.exprLines)-1)
 	return p.exprLines[i]
-}
-
-func cmp0(a, b int) int {
-	if a != 0 {
-		return a
-	}
-	return b
 }
 
 // alignScalar returns the source line of each byte of a scalar's value. YAML

@@ -17,23 +17,26 @@ import (
 func ReadInputs(args []string) ([]File, error) {
 	var (
 		files []File
-		seen  = map[string]bool{}
+		seen  = map[string]bool{} // path: whether it is among the files
 	)
-	add := func(path string, found bool) error {
+	// add reads path and says whether it is among the files (now or from
+	// an earlier argument).
+	add := func(path string, found bool) (bool, error) {
 		path = filepath.Clean(path)
-		if seen[path] {
-			return nil
+		if kept, ok := seen[path]; ok {
+			return kept, nil
 		}
-		seen[path] = true
+		seen[path] = false
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if found && !mayHoldRules(b) {
-			return nil
+			return false, nil
 		}
+		seen[path] = true
 		files = append(files, File{Path: path, Content: b, Found: found})
-		return nil
+		return true, nil
 	}
 	for _, arg := range args {
 		if strings.ContainsAny(arg, "*?[") {
@@ -45,7 +48,7 @@ func ReadInputs(args []string) ([]File, error) {
 				return nil, fmt.Errorf("%s: no files match", arg)
 			}
 			for _, m := range matches {
-				if err := add(m, true); err != nil {
+				if _, err := add(m, true); err != nil {
 					return nil, err
 				}
 			}
@@ -56,7 +59,7 @@ func ReadInputs(args []string) ([]File, error) {
 			return nil, err
 		}
 		if !info.IsDir() {
-			if err := add(arg, false); err != nil {
+			if _, err := add(arg, false); err != nil {
 				return nil, err
 			}
 			continue
@@ -78,10 +81,20 @@ func ReadInputs(args []string) ([]File, error) {
 			return nil, err
 		}
 		slices.Sort(found)
+		rules := 0
 		for _, p := range found {
-			if err := add(p, true); err != nil {
+			held, err := add(p, true)
+			if err != nil {
 				return nil, err
 			}
+			if held {
+				rules++
+			}
+		}
+		// As a glob that matches nothing: a mistyped or empty folder in CI
+		// must not pass for a clean lint.
+		if rules == 0 {
+			return nil, fmt.Errorf("%s: no rule files in this folder (.yml or .yaml files holding groups or a PrometheusRule)", arg)
 		}
 	}
 	return files, nil

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/prometheus/promql/parser/posrange"
@@ -58,7 +59,7 @@ func TestInputErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, in, want string
 	}{
-		{"a file that is not YAML is an input error at its line",
+		{"a file that is not YAML is an input error, its line named by yaml's message",
 			"groups:\n- name: g\n  rules: [\n", `rules.yml:3: error parse: did not find expected node content`},
 		{"a PrometheusRule without spec.groups is an input error at the object",
 			"apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n  name: empty\nspec: {}\n",
@@ -170,6 +171,20 @@ func TestReadInputs(t *testing.T) {
 	t.Run("a glob that matches nothing is an error", func(t *testing.T) {
 		if _, err := ReadInputs([]string{dir + "/nothing/*.yml"}); err == nil {
 			t.Error("no error")
+		}
+	})
+	t.Run("a folder that holds no rule file is an error, as a glob that matches nothing", func(t *testing.T) {
+		// A typo'd or empty folder in CI must not pass as "linted, clean".
+		empty := filepath.Join(dir, "empty")
+		if err := os.Mkdir(empty, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		write("docs/README.yaml", "title: no rules here\n")
+		for _, arg := range []string{empty, filepath.Join(dir, "docs")} {
+			_, err := ReadInputs([]string{dir + "/a.yml", arg})
+			if err == nil || !strings.Contains(err.Error(), arg+": no rule files") {
+				t.Errorf("%s: error %v, want it to say the folder holds no rule files", arg, err)
+			}
 		}
 	})
 	t.Run("a missing file is an error", func(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 func TestParse(t *testing.T) {
 	runCases(t, "promql-syntax", []lintCase{
 		{
-			name: "a YAML syntax error names its line and the parser's message, once",
+			name: "a YAML syntax error is the parser's message, which names its line, once",
 			in: `groups:
 - name: g
   rules:
@@ -49,7 +49,7 @@ groups:
 			},
 		},
 		{
-			name: "a bad template is reported at its rule, and the other problems of the file with it",
+			name: "a bad template is reported at its annotation, and the other problems of the file with it",
 			in: `groups:
 - name: g
   rules:
@@ -62,9 +62,9 @@ groups:
   - alert: NoExpr
 `,
 			want: []string{
-				`rules.yml:4: error parse: group "g", rule 1, "ServiceDown": annotation "summary": template: __alert_ServiceDown:1: unclosed action`,
+				`rules.yml:7: error parse: alert "ServiceDown": annotation "summary": template: __alert_ServiceDown:1: unclosed action`,
 				`rules.yml:9: error promql-syntax: record "job:up": expression does not parse: 1:4: parse error: unexpected end of input inside braces`,
-				`rules.yml:10: error parse: group "g", rule 3, "NoExpr": field 'expr' must be set in rule`,
+				`rules.yml:10: error parse: alert "NoExpr": field 'expr' must be set in rule`,
 			},
 		},
 	})

@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/prometheus/common/model"
-	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/sre-tools/promgen/catalog"
 	"github.com/sre-tools/promgen/conventions"
@@ -68,18 +67,11 @@ func alertServices(r *Rule, services []Service) []Service {
 			}
 		}
 	}
-	for _, vs := range analysis.Selectors(r.AST) {
-		for _, m := range vs.LabelMatchers {
-			if m.Type != labels.MatchEqual {
-				continue
-			}
-			switch m.Name {
-			case catalog.LabelComposeService:
-				add(func(s Service) bool { return s.Name == m.Value })
-			case model.JobLabel:
-				add(func(s Service) bool { return s.Job == m.Value })
-			}
-		}
+	for _, v := range analysis.Selected(r.AST, catalog.LabelComposeService) {
+		add(func(s Service) bool { return s.Name == v })
+	}
+	for _, v := range analysis.Selected(r.AST, model.JobLabel) {
+		add(func(s Service) bool { return s.Job == v })
 	}
 	// The service label names the service when the expression does not;
 	// it may be set on the rule or its group.

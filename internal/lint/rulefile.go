@@ -8,17 +8,19 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
 	"go.yaml.in/yaml/v3"
+	k8syaml "sigs.k8s.io/yaml"
 
+	"github.com/sre-tools/promgen/internal/kubernetes"
 	"github.com/sre-tools/promgen/internal/rulecheck"
 )
 
@@ -29,12 +31,16 @@ type RuleFile struct {
 	Path   string
 	Groups []Group
 
-	// src is the text rulefmt read: the file, or for a PrometheusRule its
-	// spec.groups moved to the left margin, every other line blank, so
-	// lines stay the file's.
+	// src is the file as read.
 	src []byte
-	// root is src's first YAML document when parseFile decoded it already.
-	root *yaml.Node
+	// top is the mapping whose groups rulefmt read: a plain file's first
+	// document, or {groups: spec.groups} of a PrometheusRule, its nodes at
+	// the file's lines. nil until a line is asked for, when parseFile did
+	// not need to decode the file.
+	top *yaml.Node
+	// span is the first and last line of a PrometheusRule's document in a
+	// manifest, where its rules' comments may be; zero for a whole file.
+	span [2]int
 	// pos says where the groups and rules are in src. Only a problem, or a
 	// comment that may suppress one, needs a line, so src is decoded into
 	// YAML nodes the first time one is asked for: a file without problems
@@ -57,8 +63,9 @@ type positions struct {
 
 // rulePos is where a rule is.
 type rulePos struct {
-	line        int       // the alert or record key
-	expr        yaml.Node // position and style of the expression
+	line        int            // the alert or record key
+	keys        map[string]int // the line of each key of the rule
+	expr        yaml.Node      // position and style of the expression
 	labels      map[string]int
 	annotations map[string]int
 	// exprLines is the line of each byte of the expression, worked out the
@@ -136,24 +143,25 @@ func (rf *RuleFile) positions() *positions {
 	rf.posOnce.Do(func() {
 		located.Add(1)
 		p := &positions{lineStarts: lineStarts(rf.src), groups: make([]int, len(rf.Groups)), rules: make([][]rulePos, len(rf.Groups))}
-		root := rf.root
-		if root == nil {
+		if rf.top == nil {
 			// rulefmt read src, so it decodes; should it not, no line is known.
-			root = &yaml.Node{}
-			_ = yaml.Unmarshal(rf.src, root)
+			doc := &yaml.Node{}
+			_ = yaml.Unmarshal(rf.src, doc)
+			rf.top = &yaml.Node{}
+			if len(doc.Content) > 0 {
+				rf.top = doc.Content[0]
+			}
 		}
 		var groupNodes []*yaml.Node
-		if len(root.Content) > 0 {
-			if gs := mapValue(root.Content[0], "groups"); gs != nil {
-				groupNodes = gs.Content
-			}
+		if gs := mapValue(rf.top, "groups"); gs != nil {
+			groupNodes = gs.Content
 		}
 		for i, g := range rf.Groups {
 			gn := &yaml.Node{}
 			if i < len(groupNodes) {
 				gn = groupNodes[i]
 			}
-			p.groups[i] = nodeLine(mapValue(gn, "name"))
+			p.groups[i] = cmp.Or(nodeLine(mapKey(gn, "name")), gn.Line)
 			var ruleNodes []*yaml.Node
 			if rs := mapValue(gn, "rules"); rs != nil {
 				ruleNodes = rs.Content
@@ -166,6 +174,7 @@ func (rf *RuleFile) positions() *positions {
 				}
 				rp := &p.rules[i][j]
 				rp.line = cmp.Or(nodeLine(mapValue(n, "alert")), nodeLine(mapValue(n, "record")), nodeLine(mapValue(n, "expr")), n.Line)
+				rp.keys = keyLines(n)
 				rp.labels = keyLines(mapValue(n, "labels"))
 				rp.annotations = keyLines(mapValue(n, "annotations"))
 				if e := mapValue(n, "expr"); e != nil {
@@ -204,18 +213,16 @@ func parseFile(f File, rc *rulecheck.Checker) ([]*RuleFile, []Problem) {
 	}
 	docs, err := yamlDocuments(f.Content)
 	if err != nil {
-		ps := parseProblems(f.Path, []error{err}, nil)
-		for i := range ps {
-			ps[i].input = true
-		}
-		return nil, ps
+		line, msg := syntaxErrorLine(err)
+		return nil, []Problem{{Path: f.Path, Line: line, Severity: SeverityError, Check: "parse", Message: msg, input: true}}
 	}
 	var (
 		rfs      []*RuleFile
 		ps       []Problem
 		manifest bool
 	)
-	for _, doc := range docs {
+	lines := strings.SplitAfter(string(f.Content), "\n")
+	for d, doc := range docs {
 		root := doc
 		if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
 			root = root.Content[0]
@@ -230,27 +237,35 @@ func parseFile(f File, rc *rulecheck.Checker) ([]*RuleFile, []Problem) {
 				Message: fmt.Sprintf("PrometheusRule %s has no spec.groups", manifestName(root))})
 			continue
 		}
-		rf, errs := parseRules(f.Path, manifestRules(f.Content, groups), nil, rc)
+		// The Operator decodes spec.groups into its types and hands them
+		// to rulefmt as a rule file of their own; the nodes keep the
+		// manifest's lines.
+		top := mapping(scalar("groups"), groups)
+		src, err := operatorRules(top)
+		if err != nil {
+			ps = append(ps, decodeProblems(f.Path, top, operatorRules, []error{err})...)
+			continue
+		}
+		rf, errs := parseRules(f.Path, f.Content, src, top, operatorRules, rc)
 		ps = append(ps, errs...)
 		if rf != nil {
+			rf.span = [2]int{groups.Line, len(lines)}
+			if d+1 < len(docs) {
+				rf.span[1] = documentEnd(lines, docs[d+1].Line)
+			}
 			rfs = append(rfs, rf)
 		}
 	}
-	if !manifest {
-		if len(docs) > 0 && docs[0].Kind == yaml.DocumentNode && len(docs[0].Content) > 0 {
-			if root := docs[0].Content[0]; root.Kind != yaml.MappingNode || mapKey(root, "groups") == nil {
-				if f.Found {
-					return nil, nil
-				}
-				return nil, []Problem{{Path: f.Path, Line: root.Line, Severity: SeverityError, Check: checkInput, input: true,
-					Message: "not a rule file: no groups, and not a PrometheusRule with spec.groups"}}
+	if !manifest && len(docs) > 0 && docs[0].Kind == yaml.DocumentNode && len(docs[0].Content) > 0 {
+		root := docs[0].Content[0]
+		if root.Kind != yaml.MappingNode || mapKey(root, "groups") == nil {
+			if f.Found {
+				return nil, nil
 			}
+			return nil, []Problem{{Path: f.Path, Line: root.Line, Severity: SeverityError, Check: checkInput, input: true,
+				Message: "not a rule file: no groups, and not a PrometheusRule with spec.groups"}}
 		}
-		var root *yaml.Node
-		if len(docs) > 0 {
-			root = docs[0]
-		}
-		rf, errs := parseRules(f.Path, f.Content, root, rc)
+		rf, errs := parseRules(f.Path, f.Content, f.Content, root, ruleFile, rc)
 		ps = append(ps, errs...)
 		if rf != nil {
 			rfs = append(rfs, rf)
@@ -262,6 +277,39 @@ func parseFile(f File, rc *rulecheck.Checker) ([]*RuleFile, []Problem) {
 		rf.directives = dirs
 	}
 	return rfs, ps
+}
+
+// documentEnd returns the last line of the document before the one whose
+// content starts at line next: the line before its "---".
+func documentEnd(lines []string, next int) int {
+	for l := min(next, len(lines)); l > 1; l-- {
+		if strings.HasPrefix(lines[l-1], "---") {
+			return l - 1
+		}
+	}
+	return next - 1
+}
+
+// ruleSource makes the rule file rulefmt reads of the mapping that holds
+// the groups, or says why it cannot.
+type ruleSource func(top *yaml.Node) ([]byte, error)
+
+// ruleFile is a plain rule file's groups, as they are.
+func ruleFile(top *yaml.Node) ([]byte, error) { return yaml.Marshal(top) }
+
+// operatorRules is what the Operator makes of a PrometheusRule's groups:
+// decoded strictly into its types, which know fields Prometheus does not
+// (Thanos' partial_response_strategy), and marshalled for rulefmt.
+func operatorRules(top *yaml.Node) ([]byte, error) {
+	b, err := yaml.Marshal(top)
+	if err != nil {
+		return nil, err
+	}
+	var spec monitoringv1.PrometheusRuleSpec
+	if err := k8syaml.UnmarshalStrict(b, &spec); err != nil {
+		return nil, err
+	}
+	return kubernetes.RuleFile(spec)
 }
 
 // yamlDocuments decodes every document of a file into nodes.
@@ -278,6 +326,23 @@ func yamlDocuments(b []byte) ([]*yaml.Node, error) {
 		}
 		docs = append(docs, &n)
 	}
+}
+
+// syntaxErrorLine splits a YAML syntax error into its line and message.
+// yaml.v3 gives the line of a syntax error only in its text, always as
+// "yaml: line N: message" (its parser's failf); the lint tests pin that
+// form, so a library that changed it fails them rather than losing lines.
+func syntaxErrorLine(err error) (int, string) {
+	rest, ok := strings.CutPrefix(err.Error(), "yaml: line ")
+	if !ok {
+		return 0, err.Error()
+	}
+	num, msg, ok := strings.Cut(rest, ": ")
+	line, convErr := strconv.Atoi(num)
+	if !ok || convErr != nil {
+		return 0, err.Error()
+	}
+	return line, msg
 }
 
 // mapKey returns the key node of a mapping's key, nil when it has none.
@@ -313,56 +378,13 @@ func manifestName(root *yaml.Node) string {
 	return "(unnamed)"
 }
 
-// manifestRules returns a rule file with the lines of a PrometheusRule's
-// spec.groups moved to the left margin, and every other line blank, so
-// that rulefmt reads it and every line number stays the manifest's.
-func manifestRules(content []byte, groups *yaml.Node) []byte {
-	lines := strings.SplitAfter(string(content), "\n")
-	// The groups: key is on the value's line (a flow value) or above it
-	// (a block sequence).
-	key := groups.Line
-	for key > 1 && !strings.HasPrefix(strings.TrimSpace(lines[key-1]), "groups:") {
-		key--
-	}
-	if !strings.HasPrefix(strings.TrimSpace(lines[key-1]), "groups:") {
-		key = groups.Line // spec: {groups: [...]}, all on one line
-	}
-	indent := len(lines[key-1]) - len(strings.TrimLeft(lines[key-1], " "))
-	end := key
-	for end < len(lines) {
-		l := lines[end]
-		t := strings.TrimSpace(l)
-		in := len(l) - len(strings.TrimLeft(l, " "))
-		if t == "---" || t == "..." || strings.HasPrefix(l, "--- ") {
-			break
-		}
-		if t != "" && !strings.HasPrefix(t, "#") && in <= indent && !(in == indent && strings.HasPrefix(t, "-")) {
-			break
-		}
-		end++
-	}
-	var b strings.Builder
-	for i, l := range lines {
-		switch {
-		case i < key-1 || i >= end:
-			if strings.HasSuffix(l, "\n") {
-				b.WriteString("\n")
-			}
-		default:
-			strip := min(indent, len(l)-len(strings.TrimLeft(l, " ")))
-			b.WriteString(l[strip:])
-		}
-	}
-	return []byte(b.String())
-}
-
-// parseRules parses rules with rulefmt, as Prometheus loads them. It
-// returns nil when the YAML cannot be read at all, and parse problems for
-// everything rulefmt rejects except expressions, which promql-syntax
-// reports with a finer line.
-//
-// root is the file's first document when the caller decoded it already.
-func parseRules(path string, src []byte, root *yaml.Node, rc *rulecheck.Checker) (*RuleFile, []Problem) {
+// parseRules parses rules with rulefmt, as Prometheus loads them: src is
+// what rulefmt reads, top its nodes at the lines of content, the file, and
+// source how src is made of them. It
+// returns nil when rulefmt cannot decode the groups at all, and parse
+// problems for everything rulefmt rejects except expressions, which
+// promql-syntax reports with a finer line.
+func parseRules(path string, content, src []byte, top *yaml.Node, source ruleSource, rc *rulecheck.Checker) (*RuleFile, []Problem) {
 	var warned warnings
 	// rc answers for a valid file, with each distinct template parsed once
 	// per run; rulefmt.Parse reports the problems of any other.
@@ -374,17 +396,17 @@ func parseRules(path string, src []byte, root *yaml.Node, rc *rulecheck.Checker)
 	if rgs == nil {
 		// Its warnings only repeat the errors: a broken document reads
 		// as a second one.
-		return nil, parseProblems(path, errs, nil)
+		return nil, decodeProblems(path, top, source, errs)
 	}
 	ps := warned.problems(path)
-	rf := newRuleFile(path, src, root, rgs, rc)
+	rf := newRuleFile(path, content, top, rgs, rc)
 	var kept []error
 	for _, err := range errs {
 		if !errors.As(err, new(parser.ParseErrors)) {
 			kept = append(kept, err)
 		}
 	}
-	return rf, append(ps, parseProblems(path, kept, rf)...)
+	return rf, append(ps, rf.problems(kept)...)
 }
 
 func nodeLine(n *yaml.Node) int {
@@ -428,9 +450,9 @@ func (w warnings) problems(path string) []Problem {
 }
 
 // newRuleFile holds the groups rulefmt read from src, each expression
-// parsed; root is src's first document when the caller decoded it.
-func newRuleFile(path string, src []byte, root *yaml.Node, rgs *rulefmt.RuleGroups, rc *rulecheck.Checker) *RuleFile {
-	rf := &RuleFile{Path: path, src: src, root: root}
+// parsed; top is the mapping of its groups when the caller decoded it.
+func newRuleFile(path string, src []byte, top *yaml.Node, rgs *rulefmt.RuleGroups, rc *rulecheck.Checker) *RuleFile {
+	rf := &RuleFile{Path: path, src: src, top: top}
 	for i, g := range rgs.Groups {
 		group := Group{Name: g.Name, Labels: g.Labels}
 		for j, r := range g.Rules {
@@ -463,85 +485,4 @@ func keyLines(n *yaml.Node) map[string]int {
 		out[n.Content[i].Value] = n.Content[i].Line
 	}
 	return out
-}
-
-var (
-	// rulefmt prefixes errors with "line:col: " and sometimes a second one.
-	posPrefix = regexp.MustCompile(`(?s)^(\d+):\d+: (?:\d+:\d+: )?(.*)$`)
-	// yaml names lines as "yaml: line N: " or, in unmarshal errors, "line N: ".
-	yamlLine = regexp.MustCompile(`(?s)^(?:yaml: )?line (\d+): (.*)$`)
-)
-
-// parseProblems turns rulefmt and yaml errors into problems at the line the
-// parser named, each unmarshal error of a file separately.
-func parseProblems(path string, errs []error, rf *RuleFile) []Problem {
-	var ps []Problem
-	add := func(msg string, fallback int) {
-		line := 0
-		for _, re := range []*regexp.Regexp{posPrefix, yamlLine} {
-			if m := re.FindStringSubmatch(msg); m != nil {
-				line, _ = strconv.Atoi(m[1])
-				msg = m[2]
-				break
-			}
-		}
-		// rulefmt gives "0:0" for nodes that were never filled in.
-		line = cmp.Or(line, fallback, groupLine(rf, msg))
-		ps = append(ps, Problem{Path: path, Line: line, Severity: SeverityError, Check: "parse", Message: msg})
-	}
-	for _, err := range errs {
-		var te *yaml.TypeError
-		var re *rulefmt.Error
-		switch {
-		case errors.As(err, &te):
-			for _, msg := range te.Errors {
-				add(msg, 0)
-			}
-		case errors.As(err, &re):
-			add(err.Error(), ruleLine(rf, re.Group, re.Rule))
-		default:
-			add(err.Error(), 0)
-		}
-	}
-	return ps
-}
-
-// ruleLine finds the line of the n-th (from 1) rule of a group, for the
-// rulefmt errors that name no line, such as bad templates.
-func ruleLine(rf *RuleFile, group string, n int) int {
-	if rf == nil {
-		return 0
-	}
-	for _, g := range rf.Groups {
-		if g.Name == group && n >= 1 && n <= len(g.Rules) {
-			return g.Rules[n-1].Line()
-		}
-	}
-	return 0
-}
-
-// repeatedGroup matches rulefmt's error for a group name used twice in a file.
-var repeatedGroup = regexp.MustCompile(`^groupname: "(.*)" is repeated in the same file$`)
-
-// groupLine finds the line of a group that rulefmt's group errors are about:
-// rulefmt means to give it but its group nodes carry no position (line 0).
-func groupLine(rf *RuleFile, msg string) int {
-	if rf == nil {
-		return 0
-	}
-	name, seen := "", 0
-	if m := repeatedGroup.FindStringSubmatch(msg); m != nil {
-		name, seen = m[1], 1 // the repeat, not the first
-	} else if msg != "Groupname must not be empty" {
-		return 0
-	}
-	for i, g := range rf.Groups {
-		if g.Name == name {
-			if seen == 0 {
-				return rf.positions().groups[i]
-			}
-			seen--
-		}
-	}
-	return 0
 }

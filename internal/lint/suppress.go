@@ -145,7 +145,7 @@ func (f *RuleFile) indexLines() *lineIndex {
 		if len(t) > 0 && !bytes.Equal(t, []byte("-")) && t[0] != '#' {
 			x.code[l]++
 		}
-		if len(t) > 0 {
+		if len(t) > 0 && (f.span[0] == 0 || f.span[0] <= l && l <= f.span[1]) {
 			if x.first == 0 {
 				x.first = l
 			}
@@ -163,7 +163,7 @@ func (f *RuleFile) indexLines() *lineIndex {
 
 // ruleOf returns the rule a directive on a line is about: the next rule
 // when only comments and blank lines lie between, else the rule the line
-// is in; none outside the text rulefmt read (another PrometheusRule of the
+// is in; none outside the file's span (another PrometheusRule of the
 // manifest).
 func (x *lineIndex) ruleOf(line int) *Rule {
 	if line < x.first || line > x.last {

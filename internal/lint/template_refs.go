@@ -42,74 +42,34 @@ func templateLabelRefs(text string) []labelRef {
 		})
 		return out
 	}
+	guard := func(pipe *parse.PipeNode) {
+		for _, name := range reads(pipe) {
+			guarded[name] = true
+		}
+	}
 	// visit walks the template; under range and with, . is another value
 	// (a query result), so .Labels there is not the alert's.
 	var visit func(n parse.Node, rebound bool)
+	branch := func(b *parse.BranchNode, rebound bool) {
+		visit(b.Pipe, rebound)
+		visit(b.List, true)
+		visit(b.ElseList, rebound)
+	}
 	visit = func(n parse.Node, rebound bool) {
 		switch n := n.(type) {
-		case nil:
-			return
-		case *parse.ListNode:
-			if n == nil {
-				return
-			}
-			for _, k := range n.Nodes {
-				visit(k, rebound)
-			}
-			return
 		case *parse.IfNode:
-			for _, name := range reads(n.Pipe) {
-				guarded[name] = true
-			}
-			visit(n.Pipe, rebound)
-			visit(n.List, rebound)
-			visit(n.ElseList, rebound)
-			return
+			guard(n.Pipe)
 		case *parse.WithNode:
-			for _, name := range reads(n.Pipe) {
-				guarded[name] = true
-			}
-			visit(n.Pipe, rebound)
-			visit(n.List, true)
-			visit(n.ElseList, rebound)
+			guard(n.Pipe)
+			branch(&n.BranchNode, rebound)
 			return
 		case *parse.RangeNode:
-			visit(n.Pipe, rebound)
-			visit(n.List, true)
-			visit(n.ElseList, rebound)
+			branch(&n.BranchNode, rebound)
 			return
 		case *parse.CommandNode:
-			// index $labels "x"
-			if len(n.Args) == 3 {
-				if id, ok := n.Args[0].(*parse.IdentifierNode); ok && id.Ident == "index" {
-					if v, ok := n.Args[1].(*parse.VariableNode); ok && len(v.Ident) == 1 && v.Ident[0] == "$labels" {
-						if s, ok := n.Args[2].(*parse.StringNode); ok {
-							add(s.Text)
-						}
-					}
-				}
+			if name := indexedLabel(n); name != "" {
+				add(name)
 			}
-			for _, a := range n.Args {
-				visit(a, rebound)
-			}
-			return
-		case *parse.ActionNode:
-			visit(n.Pipe, rebound)
-			return
-		case *parse.PipeNode:
-			if n == nil {
-				return
-			}
-			for _, c := range n.Cmds {
-				visit(c, rebound)
-			}
-			return
-		case *parse.ChainNode:
-			visit(n.Node, rebound)
-			return
-		case *parse.TemplateNode:
-			visit(n.Pipe, rebound)
-			return
 		case *parse.FieldNode:
 			if rebound {
 				return
@@ -117,6 +77,9 @@ func templateLabelRefs(text string) []labelRef {
 		}
 		if name := labelOfNode(n); name != "" {
 			add(name)
+		}
+		for _, k := range templateKids(n) {
+			visit(k, rebound)
 		}
 	}
 	for _, n := range t.Root.Nodes[4:] {
@@ -127,6 +90,20 @@ func templateLabelRefs(text string) []labelRef {
 		out = append(out, labelRef{name: name, guarded: guarded[name]})
 	}
 	return out
+}
+
+// indexedLabel returns the label of an (index $labels "x").
+func indexedLabel(n *parse.CommandNode) string {
+	if len(n.Args) != 3 {
+		return ""
+	}
+	id, ok := n.Args[0].(*parse.IdentifierNode)
+	v, ok2 := n.Args[1].(*parse.VariableNode)
+	s, ok3 := n.Args[2].(*parse.StringNode)
+	if !ok || !ok2 || !ok3 || id.Ident != "index" || len(v.Ident) != 1 || v.Ident[0] != "$labels" {
+		return ""
+	}
+	return s.Text
 }
 
 // labelOfNode returns the label a $labels.x or .Labels.x node reads.

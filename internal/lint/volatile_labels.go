@@ -71,37 +71,43 @@ func volatileData(text string) string {
 // walkTemplate calls fn on a template node and everything under it.
 func walkTemplate(n parse.Node, fn func(parse.Node)) {
 	fn(n)
-	var kids []parse.Node
+	for _, k := range templateKids(n) {
+		walkTemplate(k, fn)
+	}
+}
+
+// templateKids returns the nodes under a template node, in order.
+func templateKids(n parse.Node) []parse.Node {
 	switch n := n.(type) {
 	case *parse.ListNode:
 		if n != nil { // an if without else has a nil ElseList
-			kids = n.Nodes
+			return n.Nodes
 		}
 	case *parse.ActionNode:
-		kids = []parse.Node{n.Pipe}
+		return []parse.Node{n.Pipe}
 	case *parse.PipeNode:
 		if n != nil { // {{template "x"}} has a nil Pipe
+			kids := make([]parse.Node, 0, len(n.Decl)+len(n.Cmds))
 			for _, d := range n.Decl {
 				kids = append(kids, d)
 			}
 			for _, c := range n.Cmds {
 				kids = append(kids, c)
 			}
+			return kids
 		}
 	case *parse.CommandNode:
-		kids = n.Args
+		return n.Args
 	case *parse.ChainNode:
-		kids = []parse.Node{n.Node}
+		return []parse.Node{n.Node}
 	case *parse.IfNode:
-		kids = []parse.Node{n.Pipe, n.List, n.ElseList}
+		return []parse.Node{n.Pipe, n.List, n.ElseList}
 	case *parse.RangeNode:
-		kids = []parse.Node{n.Pipe, n.List, n.ElseList}
+		return []parse.Node{n.Pipe, n.List, n.ElseList}
 	case *parse.WithNode:
-		kids = []parse.Node{n.Pipe, n.List, n.ElseList}
+		return []parse.Node{n.Pipe, n.List, n.ElseList}
 	case *parse.TemplateNode:
-		kids = []parse.Node{n.Pipe}
+		return []parse.Node{n.Pipe}
 	}
-	for _, k := range kids {
-		walkTemplate(k, fn)
-	}
+	return nil
 }

@@ -87,6 +87,9 @@ func service(file string, k *spec.Kubernetes, fs Service, p rules.Profile) (spec
 			Omit:       fs.Kubernetes.Omit,
 		},
 	}
+	for _, m := range fs.Metrics {
+		svc.Metrics = append(svc.Metrics, spec.ExposedMetric(m))
+	}
 	for _, o := range fs.SLOs {
 		slo := spec.SLO{Name: o.Name, Objective: o.Objective, Window: time.Duration(o.Window)}
 		if a := o.Availability; a != nil {

@@ -114,3 +114,78 @@ routing:
 		}
 	}
 }
+
+// An objective whose window is too short for its alert windows (an hour
+// scales the workbook's 5m window to a fraction of a second) is refused at
+// its window, as every problem is, not by a builder dividing by zero.
+func TestAnObjectiveTooShortToMeasureIsRefusedAtItsWindow(t *testing.T) {
+	for _, window := range []string{"1h", "10m", "1s"} {
+		t.Run(window, func(t *testing.T) {
+			doc, err := Parse("f.yaml", []byte(`services:
+  - name: a
+    container: {memory: {limit: 1GiB}}
+    scrape: {port: 80}
+    alerts: [ServiceDown]
+    slos:
+      - name: availability
+        objective: 0.999
+        window: `+window+`
+        availability: {requests: r_total, errors: '{code="500"}'}
+      - name: latency
+        objective: 0.99
+        window: `+window+`
+        latency: {histogram: d_seconds, threshold: 0.5, buckets: [0.5, 1]}
+kubernetes: {namespace: prod}
+`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = doc.Spec.Validate()
+			if err == nil {
+				t.Fatal("the spec validated")
+			}
+			var at []string
+			for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+				var fe *spec.FieldError
+				if errors.As(e, &fe) && strings.HasSuffix(fe.Field, ".window") {
+					at = append(at, doc.Where(e)+": "+fe.Problem)
+				}
+			}
+			want := []string{"f.yaml:9:17: " + window + " is too short", "f.yaml:13:17: " + window + " is too short"}
+			if len(at) != len(want) {
+				t.Fatalf("window problems %q, want two, at 9:17 and 13:17 (all: %v)", at, err)
+			}
+			for i := range want {
+				if !strings.HasPrefix(at[i], want[i]) {
+					t.Errorf("problem %q, want it to start %q", at[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+// A service's declared metrics reach spec.Service.Metrics, and a problem
+// with one is located at its field.
+func TestDeclaredMetricsAreTheServicesAndLocated(t *testing.T) {
+	doc, err := Parse("f.yaml", []byte(`runbook_url: https://runbooks.example.com/worker
+services:
+  - name: worker
+    scrape: {port: 80}
+    alerts: [ServiceDown]
+    metrics:
+      - {name: worker_queue_depth, type: gauge, help: Requests waiting.}
+      - name: worker_jobs_total
+        type: count
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Spec.Services[0].Metrics; len(got) != 2 || got[0] != (spec.ExposedMetric{Name: "worker_queue_depth", Type: "gauge", Help: "Requests waiting."}) {
+		t.Fatalf("metrics %+v", got)
+	}
+	err = doc.Spec.Validate()
+	var fe *spec.FieldError
+	if !errors.As(err, &fe) || fe.Field != "metrics[1].type" || doc.Where(err.(interface{ Unwrap() []error }).Unwrap()[0]) != "f.yaml:9:15" {
+		t.Errorf("validation %v, want metrics[1].type at f.yaml:9:15", err)
+	}
+}

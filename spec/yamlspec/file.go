@@ -158,14 +158,17 @@ type Receiver struct {
 	Webhook   *Webhook   `yaml:"webhook,omitempty"`
 }
 
-// PagerDuty is spec.PagerDuty; the key stays in a file.
+// PagerDuty is spec.PagerDuty; a real key stays in a file.
 type PagerDuty struct {
-	RoutingKeyFile string `yaml:"routing_key_file"`
+	RoutingKeyFile string `yaml:"routing_key_file,omitempty"`
+	RoutingKey     string `yaml:"routing_key,omitempty"`
+	URL            string `yaml:"url,omitempty" jsonschema:"format=uri"`
 }
 
-// Slack is spec.Slack; the webhook URL stays in a file.
+// Slack is spec.Slack; a real webhook URL stays in a file.
 type Slack struct {
-	APIURLFile string `yaml:"api_url_file"`
+	APIURLFile string `yaml:"api_url_file,omitempty"`
+	APIURL     string `yaml:"api_url,omitempty" jsonschema:"format=uri"`
 	Channel    string `yaml:"channel"`
 }
 
@@ -222,6 +225,19 @@ type Service struct {
 	SLOs []SLO `yaml:"slos,omitempty"`
 	// Kubernetes are the service's names and alerts on the Kubernetes target.
 	Kubernetes KubernetesService `yaml:"kubernetes,omitempty"`
+	// Metrics are the service's own metrics its custom alerts read: lint
+	// knows their names and types.
+	Metrics []ExposedMetric `yaml:"metrics,omitempty"`
+}
+
+// ExposedMetric is spec.ExposedMetric.
+type ExposedMetric struct {
+	// Name is the metric's name (a histogram's without _bucket).
+	Name string `yaml:"name"`
+	// Type is the metric's type, as its exposition declares it.
+	Type string `yaml:"type" jsonschema:"enum=counter,enum=gauge,enum=histogram,enum=summary"`
+	// Help says what it counts or measures.
+	Help string `yaml:"help,omitempty"`
 }
 
 // Container is spec.Container.

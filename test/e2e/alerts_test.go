@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/sre-tools/promgen/catalog"
+	"github.com/sre-tools/promgen/conventions"
 )
 
 // amAlert is one alert as Alertmanager's API v2 lists it.
@@ -74,10 +75,11 @@ func alertmanagerAlerts() ([]amAlert, error) {
 	// service level objectives (an slo label) follow every outage too, by
 	// design (downtime counts as failed requests), and stay for their slow
 	// windows; promtool proves them (docs/slo.md), so the matrix leaves
-	// them out of "no other alert".
+	// them out of "no other alert". So is the Watchdog, which always
+	// fires: the matrix's last case proves its heartbeats.
 	alerts := all[:0]
 	for _, a := range all {
-		if _, ok := a.Labels[catalog.LabelSLO]; !ok && !foreign(a.Labels) {
+		if _, ok := a.Labels[catalog.LabelSLO]; !ok && !foreign(a.Labels) && a.Labels[model.AlertNameLabel] != conventions.AlertWatchdog {
 			alerts = append(alerts, a)
 		}
 	}

@@ -10,13 +10,17 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/moby/moby/client"
+	"github.com/prometheus/common/model"
 
 	"github.com/sre-tools/promgen/catalog"
+	"github.com/sre-tools/promgen/conventions"
+	"github.com/sre-tools/promgen/internal/dashboard"
 	"github.com/sre-tools/promgen/rules"
 	"github.com/sre-tools/promgen/spec"
 )
@@ -129,6 +133,8 @@ func TestFaultMatrix(t *testing.T) {
 	// Muted while ServiceDown pages: the container symptoms of the service.
 	symptoms := []string{"ReplicaDown", "ContainerOOMKilled", "ContainerCrashLooping", "ContainerUnhealthy", "HighMemoryUsage", "CriticalMemoryUsage"}
 	anyServiceDown := want{alert: "ServiceDown", labels: map[string]string{"job": job}}
+	// The delivery case's load loop, from its stage to its check.
+	var delivery *load
 
 	// The order matters where the rules look back: ContainerOOMKilled stays
 	// quiet for 90s after a ServiceDown of its job fired, so the cases that
@@ -151,14 +157,11 @@ func TestFaultMatrix(t *testing.T) {
 				// burn has cleared, which it does once the gateway answers.
 				s.awaitPromQuiet(t, `ALERTS{alertname="AvailabilityFastBurn",alertstate="firing"}`, 4*time.Minute)
 				s.fault(t, "errors:1", false)
-				ctx, cancel := context.WithCancel(context.Background())
-				done := make(chan struct{})
-				go func() {
-					defer close(done)
-					sent, failed := loadPredict(ctx, 20, 90*time.Second)
-					t.Logf("load loop: %d predictions sent, %d answered 5xx", sent, failed)
-				}()
-				t.Cleanup(func() { cancel(); <-done })
+				l := startLoad(20, 90*time.Second)
+				t.Cleanup(func() {
+					sent, failed := l.stop()
+					t.Logf("load loop: %d predictions sent, %d failed", sent, failed)
+				})
 			},
 			wants: func(string) []want { return nil },
 			notify: func(string) notifyWant {
@@ -216,6 +219,27 @@ func TestFaultMatrix(t *testing.T) {
 			notify: func(c string) notifyWant {
 				return notifyWant{page: serviceDown(answers, catalog.ReasonOOMKilled, "137", c), muted: symptoms}
 			},
+		},
+		{
+			// The runbook's Communication section, delivered: an OOM kill
+			// that Docker does not restart, under a load loop of 20
+			// predictions a second, is one outage until the gateway is
+			// recreated. Alertmanager's real Slack and PagerDuty notifiers
+			// post the generated templates to the test's stand-ins of their
+			// APIs: the incident post names the root cause, an update
+			// follows on the P0 cadence, and the resolution message carries
+			// the outage's duration and the requests it lost, within 20% of
+			// what the load loop lost; PagerDuty gets one incident, triggered
+			// then resolved. ContainerOOMKilled gives way to ServiceDown,
+			// which fires within its for.
+			name:    "an OOM kill that leaves the gateway down under load reaches Slack and PagerDuty with its root cause, an update, and a resolution counting the requests lost",
+			prepare: func(t *testing.T, s *stack) { delivery = s.startDelivery(t) },
+			cause:   func(t *testing.T, s *stack) { s.fault(t, "leak:64", false) },
+			wants:   func(c string) []want { return []want{serviceDown(answers, catalog.ReasonOOMKilled, "137", c)} },
+			notify: func(c string) notifyWant {
+				return notifyWant{page: serviceDown(answers, catalog.ReasonOOMKilled, "137", c), muted: symptoms}
+			},
+			check: func(t *testing.T, s *stack, faultAt time.Time, _ []arrival) { s.delivered(t, delivery, faultAt) },
 		},
 		{
 			name:  "memory above 85% of the limit raises HighMemoryUsage only",
@@ -432,6 +456,8 @@ func TestFaultMatrix(t *testing.T) {
 	}
 	// After every fault, each panel of the generated dashboard has data.
 	t.Run("every query of the generated dashboard returns data from Prometheus", func(t *testing.T) { s.dashboardQueries(t) })
+	// Last: it stops Prometheus.
+	t.Run("the Watchdog's heartbeats reach the dead man's switch, and stop when Prometheus stops", func(t *testing.T) { s.heartbeats(t) })
 }
 
 // awaitPromQuiet waits until query returns nothing.
@@ -454,7 +480,10 @@ func (s *stack) awaitPromQuiet(t *testing.T, query string, timeout time.Duration
 }
 
 // dashboardQueries runs every query of the e2e profile's dashboard against
-// the real Prometheus; each must return at least one series.
+// the real Prometheus; each must return at least one series. The outage
+// panel's queries hold only while an outage lasts: a stat panel reduces
+// the dashboard's range to its last value, so they are queried, as
+// Grafana does, over the range, since the stack started.
 func (s *stack) dashboardQueries(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(s.root, "generated", rules.E2E.Name, "grafana", rules.GatewayService+".json"))
 	if err != nil {
@@ -462,6 +491,7 @@ func (s *stack) dashboardQueries(t *testing.T) {
 	}
 	var d struct {
 		Panels []struct {
+			ID      uint32 `json:"id"`
 			Title   string `json:"title"`
 			Targets []struct {
 				Expr string `json:"expr"`
@@ -471,24 +501,32 @@ func (s *stack) dashboardQueries(t *testing.T) {
 	if err := json.Unmarshal(b, &d); err != nil {
 		t.Fatal(err)
 	}
-	n := 0
+	n, ranged := 0, 0
 	for _, p := range d.Panels {
 		for _, tg := range p.Targets {
 			n++
 			var res struct {
 				Result []json.RawMessage `json:"result"`
 			}
-			if err := prometheusAPI(context.Background(), "query", url.Values{"query": {tg.Expr}}, &res); err != nil {
+			endpoint, q := "query", url.Values{"query": {tg.Expr}}
+			if p.ID == dashboard.PanelIncident {
+				ranged++
+				endpoint = "query_range"
+				q.Set("start", strconv.FormatInt(s.started.Unix(), 10))
+				q.Set("end", strconv.FormatInt(time.Now().Unix(), 10))
+				q.Set("step", "5")
+			}
+			if err := prometheusAPI(context.Background(), endpoint, q, &res); err != nil {
 				t.Errorf("panel %q: %s: %v", p.Title, tg.Expr, err)
 			} else if len(res.Result) == 0 {
 				t.Errorf("panel %q: %s returns no data", p.Title, tg.Expr)
 			}
 		}
 	}
-	if n < 8 {
-		t.Fatalf("only %d queries in the dashboard", n)
+	if n < 8 || ranged != 3 {
+		t.Fatalf("only %d queries in the dashboard, %d of them the outage panel's (want 3)", n, ranged)
 	}
-	t.Logf("%d dashboard queries returned data", n)
+	t.Logf("%d dashboard queries returned data, %d of them over the run", n, ranged)
 }
 
 // healthy checks that the stack is really watched (targets up, every rule
@@ -623,10 +661,10 @@ func (s *stack) watched(ctx context.Context) error {
 	return nil
 }
 
-// prometheusAlerts lists the alerts Prometheus holds, pending or firing.
 // prometheusAlerts lists Prometheus' pending and firing alerts, but for
 // the objectives' burn-rate alerts (see alertmanagerAlerts): the stack's
-// first scrapes, before the gateway listens, count as downtime and burn.
+// first scrapes, before the gateway listens, count as downtime and burn;
+// and for the Watchdog, which always fires.
 func prometheusAlerts(ctx context.Context) ([]map[string]any, error) {
 	var res struct {
 		Alerts []map[string]any `json:"alerts"`
@@ -639,7 +677,7 @@ func prometheusAlerts(ctx context.Context) ([]map[string]any, error) {
 		for k, v := range l {
 			strs[k] = fmt.Sprint(v)
 		}
-		if l[catalog.LabelSLO] == nil && !foreign(strs) {
+		if l[catalog.LabelSLO] == nil && !foreign(strs) && strs[model.AlertNameLabel] != conventions.AlertWatchdog {
 			out = append(out, a)
 		}
 	}
@@ -859,7 +897,7 @@ func (s *stack) runOneoff(t *testing.T, faults ...string) {
 // with the service's memory limit, gateway-exporter published it (as a
 // one-off) above 95% of it for longer than HighMemoryUsage's for, the kernel
 // OOM-killed it, and Prometheus held no alert at all, pending or firing,
-// since the fault (the objectives' aside).
+// since the fault (the objectives' and the Watchdog aside).
 func (s *stack) oneoffStaged(t *testing.T, faultAt time.Time) {
 	t.Helper()
 	_, st := s.inspect(t, oneoffName)
@@ -886,7 +924,9 @@ func (s *stack) oneoffStaged(t *testing.T, faultAt time.Time) {
 			Metric map[string]string `json:"metric"`
 		} `json:"result"`
 	}
-	q := fmt.Sprintf(`max_over_time(ALERTS{%s="", %s=~"|%s|%s"}[%s])`, catalog.LabelSLO, catalog.LabelComposeProject, project, replicaProject, window)
+	// The Watchdog always fires (see alertmanagerAlerts).
+	q := fmt.Sprintf(`max_over_time(ALERTS{%s="", %s=~"|%s|%s", %s!=%q}[%s])`, catalog.LabelSLO, catalog.LabelComposeProject, project, replicaProject,
+		model.AlertNameLabel, conventions.AlertWatchdog, window)
 	if err := prometheusAPI(context.Background(), "query", url.Values{"query": {q}}, &res); err != nil {
 		t.Fatal(err)
 	}

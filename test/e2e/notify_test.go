@@ -7,14 +7,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/sre-tools/promgen/catalog"
+	"github.com/sre-tools/promgen/conventions"
 	"github.com/sre-tools/promgen/rules"
 )
 
@@ -31,10 +36,50 @@ type notification struct {
 }
 
 // webhooks records every notification Alertmanager sends to the e2e
-// profile's receivers, on loopback at rules.E2EWebhookAddr.
+// profile's receivers, on loopback at rules.E2EWebhookAddr: the webhooks
+// the matrix counts (page, chat), the posts of Alertmanager's real Slack
+// and PagerDuty notifiers to stand-ins of those APIs, and the heartbeats.
 type webhooks struct {
-	mu  sync.Mutex
-	all []notification
+	mu    sync.Mutex
+	all   []notification
+	slack []slackPost
+	pd    []pdEvent
+	beats []heartbeat
+}
+
+// slackPost is what Slack's incoming webhook API received, decoded as
+// Slack reads it: Alertmanager's Slack notifier sends one attachment.
+type slackPost struct {
+	at          time.Time
+	Channel     string `json:"channel"`
+	Attachments []struct {
+		Title string `json:"title"`
+		Text  string `json:"text"`
+	} `json:"attachments"`
+}
+
+// title and text are the post's one attachment's.
+func (p slackPost) title() string { return p.Attachments[0].Title }
+func (p slackPost) text() string  { return p.Attachments[0].Text }
+
+// pdEvent is what PagerDuty's Events API v2 received.
+type pdEvent struct {
+	at          time.Time
+	RoutingKey  string `json:"routing_key"`
+	EventAction string `json:"event_action"`
+	DedupKey    string `json:"dedup_key"`
+	Payload     struct {
+		Summary       string            `json:"summary"`
+		Severity      string            `json:"severity"`
+		CustomDetails map[string]string `json:"custom_details"`
+	} `json:"payload"`
+}
+
+// heartbeat is one post of the Watchdog to the dead man's switch.
+type heartbeat struct {
+	at       time.Time
+	watchdog bool      // it carried a firing Watchdog
+	endsAt   time.Time // the Watchdog's, as Alertmanager holds it
 }
 
 func startWebhooks(t *testing.T) *webhooks {
@@ -44,7 +89,11 @@ func startWebhooks(t *testing.T) *webhooks {
 	if err != nil {
 		t.Fatalf("webhook receiver on %s: %v", rules.E2EWebhookAddr, err)
 	}
-	srv := &http.Server{Handler: w, ReadHeaderTimeout: 5 * time.Second}
+	mux := http.NewServeMux()
+	mux.Handle("/", w)
+	mux.HandleFunc("POST "+rules.E2ESlackPath, w.slackAPI)
+	mux.HandleFunc("POST "+rules.E2EPagerDutyPath, w.pagerDutyAPI)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(l)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -52,6 +101,35 @@ func startWebhooks(t *testing.T) *webhooks {
 		srv.Shutdown(ctx)
 	})
 	return w
+}
+
+// slackAPI stands in for a Slack incoming webhook: it answers "ok", as
+// Slack does, to a post with one attachment.
+func (w *webhooks) slackAPI(rw http.ResponseWriter, r *http.Request) {
+	p := slackPost{at: time.Now()}
+	if err := json.NewDecoder(r.Body).Decode(&p); err != nil || len(p.Attachments) != 1 {
+		http.Error(rw, fmt.Sprintf("want one attachment: %v", err), http.StatusBadRequest)
+		return
+	}
+	w.mu.Lock()
+	w.slack = append(w.slack, p)
+	w.mu.Unlock()
+	io.WriteString(rw, "ok")
+}
+
+// pagerDutyAPI stands in for PagerDuty's Events API v2: it accepts an
+// event with the e2e profile's routing key, as PagerDuty answers (202).
+func (w *webhooks) pagerDutyAPI(rw http.ResponseWriter, r *http.Request) {
+	e := pdEvent{at: time.Now()}
+	if err := json.NewDecoder(r.Body).Decode(&e); err != nil || e.RoutingKey != rules.E2EPagerDutyKey {
+		http.Error(rw, fmt.Sprintf(`{"status":"invalid event","message":"%v"}`, err), http.StatusBadRequest)
+		return
+	}
+	w.mu.Lock()
+	w.pd = append(w.pd, e)
+	w.mu.Unlock()
+	rw.WriteHeader(http.StatusAccepted)
+	fmt.Fprintf(rw, `{"status":"success","message":"Event processed","dedup_key":%q}`, e.DedupKey)
 }
 
 // ServeHTTP decodes Alertmanager's webhook payload (version 4).
@@ -63,6 +141,7 @@ func (w *webhooks) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 			Labels      map[string]string `json:"labels"`
 			Annotations map[string]string `json:"annotations"`
 			StartsAt    time.Time         `json:"startsAt"`
+			EndsAt      time.Time         `json:"endsAt"`
 		} `json:"alerts"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&payload); err != nil {
@@ -76,21 +155,55 @@ func (w *webhooks) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		n.alerts = append(n.alerts, al)
 	}
 	w.mu.Lock()
+	defer w.mu.Unlock()
+	if r.URL.Path == rules.E2EHeartbeatPath {
+		b := heartbeat{at: n.at}
+		for _, a := range payload.Alerts {
+			if a.Labels[model.AlertNameLabel] == conventions.AlertWatchdog && a.Status == "firing" {
+				b.watchdog, b.endsAt = true, a.EndsAt
+			}
+		}
+		w.beats = append(w.beats, b)
+		return
+	}
 	w.all = append(w.all, n)
-	w.mu.Unlock()
+}
+
+// slackSince, pagerDutySince and beatsSince return what the stand-ins
+// received at or after t.
+func (w *webhooks) slackSince(t time.Time) []slackPost {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return after(w.slack, t, func(p slackPost) time.Time { return p.at })
+}
+
+func (w *webhooks) pagerDutySince(t time.Time) []pdEvent {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return after(w.pd, t, func(e pdEvent) time.Time { return e.at })
+}
+
+func (w *webhooks) beatsSince(t time.Time) []heartbeat {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return after(w.beats, t, func(b heartbeat) time.Time { return b.at })
+}
+
+func after[T any](all []T, t time.Time, at func(T) time.Time) []T {
+	var out []T
+	for _, x := range all {
+		if !at(x).Before(t) {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // since returns the notifications sent at or after t.
 func (w *webhooks) since(t time.Time) []notification {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	var out []notification
-	for _, n := range w.all {
-		if !n.at.Before(t) {
-			out = append(out, n)
-		}
-	}
-	return out
+	return after(w.all, t, func(n notification) time.Time { return n.at })
 }
 
 // notifyTimeout bounds the wait for a case's page after its alerts arrived.
@@ -237,31 +350,54 @@ func checkNotifications(t *testing.T, hooks *webhooks, faultAt time.Time, nw not
 	return pages[0].at, errors.Join(errs...)
 }
 
-// loadPredict sends POST /predict to the gateway on loopback at perSecond
-// until ctx ends, at most for limit: the traffic a request-based objective
-// needs. It returns the number of requests sent and of 5xx answers.
-func loadPredict(ctx context.Context, perSecond int, limit time.Duration) (sent, failed int) {
-	ctx, cancel := context.WithTimeout(ctx, limit)
-	defer cancel()
-	client := &http.Client{Timeout: 2 * time.Second}
-	tick := time.NewTicker(time.Second / time.Duration(perSecond))
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return sent, failed
-		case <-tick.C:
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+gatewayAddr+"/predict", strings.NewReader(`{"data": [[1,2,3,4]]}`))
-		if err != nil {
-			return sent, failed
-		}
-		sent++
-		if resp, err := client.Do(req); err == nil {
+// load is a bounded load loop: POST /predict to the gateway on loopback,
+// perSecond, until stopped or its limit passes. It counts what it sent and
+// what failed: a 5xx answer, or none (refused, reset, timed out).
+type load struct {
+	sent, failed atomic.Int64
+	cancel       context.CancelFunc
+	done         chan struct{}
+}
+
+func startLoad(perSecond int, limit time.Duration) *load {
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	l := &load{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		client := &http.Client{Timeout: 2 * time.Second}
+		tick := time.NewTicker(time.Second / time.Duration(perSecond))
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+gatewayAddr+"/predict", strings.NewReader(`{"data": [[1,2,3,4]]}`))
+			if err != nil {
+				return
+			}
+			resp, err := client.Do(req)
+			if ctx.Err() != nil {
+				return // stopped mid-request: neither answered nor lost
+			}
+			l.sent.Add(1)
+			if err != nil {
+				l.failed.Add(1)
+				continue
+			}
 			if resp.StatusCode >= 500 {
-				failed++
+				l.failed.Add(1)
 			}
 			resp.Body.Close()
 		}
-	}
+	}()
+	return l
+}
+
+// stop ends the loop and returns what it sent and what failed.
+func (l *load) stop() (sent, failed int64) {
+	l.cancel()
+	<-l.done
+	return l.sent.Load(), l.failed.Load()
 }

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -74,7 +75,19 @@ type stack struct {
 	lastGateway string
 	// hooks records the notifications of the e2e profile's receivers.
 	hooks *webhooks
+	// started is when Prometheus started.
+	started time.Time
+	// stopPrometheus stops Prometheus before the test ends (the Watchdog's
+	// case); it is stopped at the end anyway.
+	stopPrometheus func()
 }
+
+// resendDelay is how often Prometheus resends a firing alert to
+// Alertmanager (its --rules.alert.resend-delay), the profile's share of
+// Prometheus' default minute: annotations in Alertmanager, as the P0
+// updates quote them, are at most that old, and an alert Prometheus stops
+// sending expires four of them later.
+var resendDelay = rules.E2E.D(time.Minute)
 
 // startStack builds and starts everything, and stops it when the test ends.
 func startStack(t *testing.T) *stack {
@@ -139,10 +152,12 @@ func startStack(t *testing.T) *stack {
 	// Prometheus starts once the gateway runs: ServiceDown fires when the
 	// job has no target at all (absent(up)), and a stack still being built
 	// has none; that page would be the test's, not the gateway's.
-	startProcess(t, s.dir, "prometheus", prometheus,
+	s.started = time.Now()
+	s.stopPrometheus = startProcess(t, s.dir, "prometheus", prometheus,
 		"--config.file="+promConfig,
 		"--storage.tsdb.path="+filepath.Join(s.dir, "prometheus-data"),
-		"--web.listen-address="+prometheusAddr)
+		"--web.listen-address="+prometheusAddr,
+		"--rules.alert.resend-delay="+resendDelay.String())
 	waitReady(t, "http://"+prometheusAddr+"/-/ready")
 	return s
 }
@@ -287,8 +302,9 @@ func memoryLimit(t *testing.T, path string) (string, int64) {
 }
 
 // startProcess runs a host process for the rest of the test, logging to a
-// file that is printed when the test fails.
-func startProcess(t *testing.T, dir, name, path string, args ...string) {
+// file that is printed when the test fails. It returns a func that stops
+// it sooner.
+func startProcess(t *testing.T, dir, name, path string, args ...string) (stop func()) {
 	t.Helper()
 	logPath := filepath.Join(dir, name+".log")
 	logFile, err := os.Create(logPath)
@@ -303,7 +319,7 @@ func startProcess(t *testing.T, dir, name, path string, args ...string) {
 	}
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
+	stop = sync.OnceFunc(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-done:
@@ -311,12 +327,16 @@ func startProcess(t *testing.T, dir, name, path string, args ...string) {
 			_ = cmd.Process.Kill()
 			<-done
 		}
+	})
+	t.Cleanup(func() {
+		stop()
 		logFile.Close()
 		if t.Failed() {
 			b, _ := os.ReadFile(logPath)
 			t.Logf("%s log (last lines):\n%s", name, tail(b, 30))
 		}
 	})
+	return stop
 }
 
 func waitReady(t *testing.T, url string) {

@@ -174,10 +174,12 @@ func (o outcome) orProblem(err error, out []byte) outcome {
 // the committed output back.
 func regenerate(dir string) (restore func(), out []byte, err error) {
 	examples, _ := filepath.Glob(filepath.Join(dir, "examples", "*", "main.go"))
-	builds := [][]string{{"./cmd/promgen", "generated"}}
+	// Each build: the folder it runs from, its main, its output.
+	builds := [][]string{{".", "./cmd/promgen", "generated"}}
 	for _, e := range examples {
-		rel, _ := filepath.Rel(dir, filepath.Dir(e))
-		builds = append(builds, []string{"./" + rel, filepath.Join(rel, "generated")})
+		name := filepath.Base(filepath.Dir(e))
+		// The examples are a module of their own, run from its folder.
+		builds = append(builds, []string{"examples", "./" + name, filepath.Join("examples", name, "generated")})
 	}
 	saved, err := os.MkdirTemp("", "promgen-mutate-generated-")
 	if err != nil {
@@ -192,12 +194,12 @@ func regenerate(dir string) (restore func(), out []byte, err error) {
 		os.RemoveAll(saved)
 	}
 	for _, b := range builds {
-		if err := os.Rename(filepath.Join(dir, b[1]), filepath.Join(saved, fmt.Sprint(len(moved)))); err != nil {
+		if err := os.Rename(filepath.Join(dir, b[2]), filepath.Join(saved, fmt.Sprint(len(moved)))); err != nil {
 			return restore, nil, err
 		}
-		moved = append(moved, b[1])
-		cmd := exec.Command("go", "run", b[0], "build")
-		cmd.Dir = dir
+		moved = append(moved, b[2])
+		cmd := exec.Command("go", "run", b[1], "build")
+		cmd.Dir = filepath.Join(dir, b[0])
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return restore, out, err
 		}

@@ -6,6 +6,8 @@ import (
 
 	"github.com/sre-tools/promgen/catalog"
 	"github.com/sre-tools/promgen/spec"
+	// Named sc: this package's own scenario is the situation type.
+	sc "github.com/sre-tools/promgen/spec/scenario"
 )
 
 // The Docker target's situations, in the runbook's time: each target
@@ -60,19 +62,13 @@ func (t target) requests(n int, host, status string, segs ...spec.Segment) spec.
 // termination, at time at, for d.
 func (t target) terminated(n int, host, code, reason string, at, d time.Duration) []spec.Series {
 	return []spec.Series{
-		{Metric: catalog.ContainerLastTerminationInfo, Labels: t.ids(n, host, catalog.LabelExitCode, code, catalog.LabelReason, reason), Values: []spec.Segment{hold(1, d)}},
-		{Metric: catalog.ContainerLastTerminationTimestamp, Labels: t.ids(n, host), Values: []spec.Segment{hold(at.Seconds(), d)}},
-		{Metric: catalog.ContainerLastExitCode, Labels: t.ids(n, host), Values: []spec.Segment{hold(float64(atoi(code)), d)}},
+		{Metric: catalog.ContainerLastTerminationInfo, Labels: t.ids(n, host, catalog.LabelExitCode, code, catalog.LabelReason, reason), Values: []spec.Segment{sc.Hold(1, d)}},
+		{Metric: catalog.ContainerLastTerminationTimestamp, Labels: t.ids(n, host), Values: []spec.Segment{sc.Hold(at.Seconds(), d)}},
+		{Metric: catalog.ContainerLastExitCode, Labels: t.ids(n, host), Values: []spec.Segment{sc.Hold(float64(atoi(code)), d)}},
 	}
 }
 
 func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
-
-func hold(v float64, d time.Duration) spec.Segment { return spec.Segment{Value: v, For: d} }
-func stale(d time.Duration) spec.Segment           { return spec.Segment{Stale: true, For: d} }
-func grow(v, by float64, d time.Duration) spec.Segment {
-	return spec.Segment{Value: v, Increase: by, For: d}
-}
 
 func scraped(t target) bool { return t.has("ServiceDown") }
 
@@ -84,7 +80,7 @@ var dockerScenarios = []scenario{
 		build: func(t target) spec.Test {
 			healthy, down := t.d(10*time.Minute), t.d(60*time.Minute)
 			st := spec.Test{Series: append([]spec.Series{
-				t.up(1, host1, hold(1, healthy), stale(down)),
+				t.up(1, host1, sc.Hold(1, healthy), sc.Stale(down)),
 			}, t.terminated(1, host1, "137", catalog.ReasonKilled, healthy-t.step(), healthy+down)...)}
 			st.Queries = append(st.Queries,
 				firing(t, healthy-t.step(), true),
@@ -107,7 +103,7 @@ var dockerScenarios = []scenario{
 		build: func(t target) spec.Test {
 			healthy, down := t.d(10*time.Minute), t.d(120*time.Minute)
 			st := spec.Test{Series: append([]spec.Series{
-				t.up(1, host1, hold(1, healthy), hold(0, down)),
+				t.up(1, host1, sc.Hold(1, healthy), sc.Hold(0, down)),
 			}, t.terminated(1, host1, "137", catalog.ReasonOOMKilled, healthy-t.step(), healthy+down)...)}
 			for _, at := range []time.Duration{t.d(2 * time.Minute), t.d(61 * time.Minute), t.d(119 * time.Minute)} {
 				st.Queries = append(st.Queries, oneIdentity("ServiceDown", healthy+at, healthy)...)
@@ -122,8 +118,8 @@ var dockerScenarios = []scenario{
 			healthy, blip, after := t.d(10*time.Minute), t.d(30*time.Second), t.d(20*time.Minute)
 			total := healthy + blip + after
 			st := spec.Test{Series: append([]spec.Series{
-				t.up(1, host1, hold(1, healthy), hold(0, blip), hold(1, after)),
-				t.requests(1, host1, "200", grow(0, 100, healthy), stale(blip), grow(0, 100, after)),
+				t.up(1, host1, sc.Hold(1, healthy), sc.Hold(0, blip), sc.Hold(1, after)),
+				t.requests(1, host1, "200", sc.Grow(0, 100, healthy), sc.Stale(blip), sc.Grow(0, 100, after)),
 			}, t.terminated(1, host1, "137", catalog.ReasonOOMKilled, healthy, total)...)}
 			st.Queries = append(st.Queries,
 				firing(t, healthy+t.d(5*time.Minute), false, "ContainerOOMKilled"),
@@ -138,10 +134,10 @@ var dockerScenarios = []scenario{
 			healthy, down := t.d(10*time.Minute), t.d(60*time.Minute)
 			total := healthy + down
 			st := spec.Test{Series: append([]spec.Series{
-				t.up(1, host1, hold(1, healthy), hold(0, down)),
-				t.up(2, host1, hold(1, total)),
-				t.requests(1, host1, "200", grow(0, 100, healthy), stale(down)),
-				t.requests(2, host1, "200", grow(0, 100, total)),
+				t.up(1, host1, sc.Hold(1, healthy), sc.Hold(0, down)),
+				t.up(2, host1, sc.Hold(1, total)),
+				t.requests(1, host1, "200", sc.Grow(0, 100, healthy), sc.Stale(down)),
+				t.requests(2, host1, "200", sc.Grow(0, 100, total)),
 			}, t.terminated(1, host1, "143", catalog.ReasonTerminated, healthy-t.step(), total)...)}
 			for _, at := range []time.Duration{t.d(3 * time.Minute), t.d(30 * time.Minute), down - t.step()} {
 				st.Queries = append(st.Queries, firing(t, healthy+at, true, "ReplicaDown"))
@@ -155,8 +151,8 @@ var dockerScenarios = []scenario{
 		build: func(t target) spec.Test {
 			before, down, after := t.d(30*time.Minute), t.d(5*time.Minute), t.d(90*time.Minute)
 			st := spec.Test{Series: append([]spec.Series{
-				t.up(1, host1, hold(1, before), hold(0, down), hold(1, after)),
-				t.requests(1, host1, "200", grow(0, 100, before), stale(down), grow(0, 100, after)),
+				t.up(1, host1, sc.Hold(1, before), sc.Hold(0, down), sc.Hold(1, after)),
+				t.requests(1, host1, "200", sc.Grow(0, 100, before), sc.Stale(down), sc.Grow(0, 100, after)),
 			}, t.terminated(1, host1, "137", catalog.ReasonOOMKilled, before, before+down+after)...)}
 			st.Queries = append(st.Queries, firing(t, before+down-t.step(), false, "ServiceDown"))
 			// ServiceDown keeps firing a minute after the service answers
@@ -173,8 +169,8 @@ var dockerScenarios = []scenario{
 		build: func(t target) spec.Test {
 			busy, idle := t.d(20*time.Minute), t.d(40*time.Minute)
 			st := spec.Test{Series: []spec.Series{
-				t.up(1, host1, hold(1, busy+idle)),
-				t.requests(1, host1, "200", grow(0, 100, busy), hold(100*float64(busy/t.step()), idle)),
+				t.up(1, host1, sc.Hold(1, busy+idle)),
+				t.requests(1, host1, "200", sc.Grow(0, 100, busy), sc.Hold(100*float64(busy/t.step()), idle)),
 			}}
 			st.Queries = append(st.Queries, noNaN(t, busy+t.d(15*time.Minute))...)
 			st.Queries = append(st.Queries, firing(t, busy+t.d(15*time.Minute), true), firing(t, busy+idle-t.step(), true))
@@ -189,10 +185,10 @@ var dockerScenarios = []scenario{
 			away, back := t.d(5*time.Minute), t.d(10*time.Minute)
 			exp := func(s spec.Series) spec.Series {
 				v := s.Values[0].Value
-				s.Values = []spec.Segment{hold(v, healthy+away), stale(back), hold(v, down-away-back)}
+				s.Values = []spec.Segment{sc.Hold(v, healthy+away), sc.Stale(back), sc.Hold(v, down-away-back)}
 				return s
 			}
-			st := spec.Test{Series: []spec.Series{t.up(1, host1, hold(1, healthy), hold(0, down))}}
+			st := spec.Test{Series: []spec.Series{t.up(1, host1, sc.Hold(1, healthy), sc.Hold(0, down))}}
 			for _, s := range t.terminated(1, host1, "137", catalog.ReasonOOMKilled, healthy-t.step(), healthy+down) {
 				st.Series = append(st.Series, exp(s))
 			}
@@ -208,10 +204,10 @@ var dockerScenarios = []scenario{
 		build: func(t target) spec.Test {
 			both, one := t.d(10*time.Minute), t.d(40*time.Minute)
 			st := spec.Test{Series: []spec.Series{
-				t.up(1, host1, hold(1, both+one)),
-				t.up(2, host1, hold(1, both), stale(one)),
-				t.requests(1, host1, "200", grow(0, 100, both+one)),
-				t.requests(2, host1, "200", grow(0, 100, both), stale(one)),
+				t.up(1, host1, sc.Hold(1, both+one)),
+				t.up(2, host1, sc.Hold(1, both), sc.Stale(one)),
+				t.requests(1, host1, "200", sc.Grow(0, 100, both+one)),
+				t.requests(2, host1, "200", sc.Grow(0, 100, both), sc.Stale(one)),
 			}}
 			for _, at := range []time.Duration{t.d(2 * time.Minute), t.d(20 * time.Minute), one - t.step()} {
 				st.Queries = append(st.Queries, firing(t, both+at, true))
@@ -227,10 +223,10 @@ var dockerScenarios = []scenario{
 			a, b := t.d(10*time.Minute), t.d(11*time.Minute)
 			total := t.d(30 * time.Minute)
 			st := spec.Test{Series: []spec.Series{
-				t.up(1, host1, hold(1, a), hold(0, pause), hold(1, total-a-pause)),
-				t.up(2, host1, hold(1, b), hold(0, pause), hold(1, total-b-pause)),
-				t.requests(1, host1, "200", grow(0, 100, a), stale(pause), grow(0, 100, total-a-pause)),
-				t.requests(2, host1, "200", grow(0, 100, b), stale(pause), grow(0, 100, total-b-pause)),
+				t.up(1, host1, sc.Hold(1, a), sc.Hold(0, pause), sc.Hold(1, total-a-pause)),
+				t.up(2, host1, sc.Hold(1, b), sc.Hold(0, pause), sc.Hold(1, total-b-pause)),
+				t.requests(1, host1, "200", sc.Grow(0, 100, a), sc.Stale(pause), sc.Grow(0, 100, total-a-pause)),
+				t.requests(2, host1, "200", sc.Grow(0, 100, b), sc.Stale(pause), sc.Grow(0, 100, total-b-pause)),
 			}}
 			st.Series = append(st.Series, t.terminated(1, host1, "143", catalog.ReasonTerminated, a, total)...)
 			st.Series = append(st.Series, t.terminated(2, host1, "143", catalog.ReasonTerminated, b, total)...)
@@ -246,7 +242,7 @@ var dockerScenarios = []scenario{
 		build: func(t target) spec.Test {
 			total := t.d(10 * time.Minute)
 			// Some other job is scraped, so the Prometheus is alive.
-			other := spec.Series{Metric: catalog.Up, Labels: map[string]string{"job": "node", "instance": "n1:9100"}, Values: []spec.Segment{hold(1, total)}}
+			other := spec.Series{Metric: catalog.Up, Labels: map[string]string{"job": "node", "instance": "n1:9100"}, Values: []spec.Segment{sc.Hold(1, total)}}
 			return spec.Test{Series: []spec.Series{other}, Queries: []spec.Query{
 				firing(t, t.d(30*time.Second), false),
 				firing(t, t.d(3*time.Minute), false, "ServiceDown"),
@@ -259,9 +255,9 @@ var dockerScenarios = []scenario{
 		build: func(t target) spec.Test {
 			total := t.d(30 * time.Minute)
 			st := spec.Test{Series: append(t.terminated(1, host1, "0", catalog.ReasonCompleted, t.d(time.Minute), total),
-				spec.Series{Metric: catalog.ContainerRestartsTotal, Labels: t.ids(1, host1), Values: []spec.Segment{hold(0, total)}})}
+				spec.Series{Metric: catalog.ContainerRestartsTotal, Labels: t.ids(1, host1), Values: []spec.Segment{sc.Hold(0, total)}})}
 			if scraped(t) {
-				st.Series = append(st.Series, t.up(1, host1, hold(1, total)))
+				st.Series = append(st.Series, t.up(1, host1, sc.Hold(1, total)))
 			}
 			st.Queries = []spec.Query{firing(t, t.d(5*time.Minute), true), firing(t, total-t.step(), true)}
 			return st
@@ -278,13 +274,13 @@ var dockerScenarios = []scenario{
 				return l
 			}
 			st := spec.Test{Series: []spec.Series{
-				{Metric: catalog.ContainerMemoryUsageRatio, Labels: task(), Values: []spec.Segment{hold(0.5, full), hold(0.97, killed-full), stale(total - killed)}},
-				{Metric: catalog.ContainerLastTerminationInfo, Labels: task(catalog.LabelExitCode, "137", catalog.LabelReason, catalog.ReasonOOMKilled), Values: []spec.Segment{stale(killed), hold(1, total-killed)}},
-				{Metric: catalog.ContainerLastTerminationTimestamp, Labels: task(), Values: []spec.Segment{stale(killed), hold(killed.Seconds(), total-killed)}},
-				{Metric: catalog.ContainerMemoryUsageRatio, Labels: t.ids(1, host1, catalog.LabelComposeOneoff, catalog.OneoffFalse), Values: []spec.Segment{hold(0.4, total)}},
+				{Metric: catalog.ContainerMemoryUsageRatio, Labels: task(), Values: []spec.Segment{sc.Hold(0.5, full), sc.Hold(0.97, killed-full), sc.Stale(total - killed)}},
+				{Metric: catalog.ContainerLastTerminationInfo, Labels: task(catalog.LabelExitCode, "137", catalog.LabelReason, catalog.ReasonOOMKilled), Values: []spec.Segment{sc.Stale(killed), sc.Hold(1, total-killed)}},
+				{Metric: catalog.ContainerLastTerminationTimestamp, Labels: task(), Values: []spec.Segment{sc.Stale(killed), sc.Hold(killed.Seconds(), total-killed)}},
+				{Metric: catalog.ContainerMemoryUsageRatio, Labels: t.ids(1, host1, catalog.LabelComposeOneoff, catalog.OneoffFalse), Values: []spec.Segment{sc.Hold(0.4, total)}},
 			}}
 			if scraped(t) {
-				st.Series = append(st.Series, t.up(1, host1, hold(1, total)))
+				st.Series = append(st.Series, t.up(1, host1, sc.Hold(1, total)))
 			}
 			for _, at := range []time.Duration{killed - t.step(), killed + t.d(3*time.Minute), total - t.step()} {
 				st.Queries = append(st.Queries, firing(t, at, true))
@@ -298,8 +294,8 @@ var dockerScenarios = []scenario{
 		build: func(t target) spec.Test {
 			healthy, down := t.d(10*time.Minute), t.d(30*time.Minute)
 			st := spec.Test{Series: []spec.Series{
-				t.up(1, host1, hold(1, healthy), hold(0, down)),
-				t.up(1, host2, hold(1, healthy), hold(0, down)),
+				t.up(1, host1, sc.Hold(1, healthy), sc.Hold(0, down)),
+				t.up(1, host2, sc.Hold(1, healthy), sc.Hold(0, down)),
 			}}
 			st.Series = append(st.Series, t.terminated(1, host1, "137", catalog.ReasonOOMKilled, healthy-t.step(), healthy+down)...)
 			st.Series = append(st.Series, t.terminated(1, host2, "139", catalog.ReasonSegfault, healthy+t.d(2*time.Minute), healthy+down)...)
@@ -314,11 +310,11 @@ var dockerScenarios = []scenario{
 		build: func(t target) spec.Test {
 			healthy := t.d(10 * time.Minute)
 			s := t.step()
-			up := []spec.Segment{hold(1, healthy)}
-			restarts := []spec.Segment{hold(0, healthy)}
+			up := []spec.Segment{sc.Hold(1, healthy)}
+			restarts := []spec.Segment{sc.Hold(0, healthy)}
 			for i := 0; i < 20; i++ {
-				up = append(up, hold(0, 2*s), hold(1, s))
-				restarts = append(restarts, hold(float64(i+1), 3*s))
+				up = append(up, sc.Hold(0, 2*s), sc.Hold(1, s))
+				restarts = append(restarts, sc.Hold(float64(i+1), 3*s))
 			}
 			st := spec.Test{Series: []spec.Series{
 				t.up(1, host1, up...),

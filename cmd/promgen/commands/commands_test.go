@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -344,5 +345,44 @@ func TestBuildRefusesAProjectsOwnFolder(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "rules")); err == nil {
 		t.Error("the refused build wrote rules/")
+	}
+}
+
+// TestBuildRefusesARepositoryRoot runs `promgen build --out ..` from a
+// folder of a real git repository, whose root that is: the refusal names
+// the repository's files, and git finds nothing changed, added or removed.
+func TestBuildRefusesARepositoryRoot(t *testing.T) {
+	repo := workdir(t)
+	git := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
+		cmd.Dir = repo
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	if err := os.WriteFile(filepath.Join(repo, "README.md"), []byte("# team\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sub := filepath.Join(repo, "alerting")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	git("init", "-q")
+	git("add", "-A")
+	git("commit", "-qm", "team")
+	out, err := run(t, gateway(), sub, "build", "--compose-base", "../compose/docker-compose.yml", "--out", "..")
+	if err == nil {
+		t.Fatalf("build --out at the repository root succeeded:\n%s", out)
+	}
+	for _, want := range []string{"promgen did not write", "README.md", "compose/docker-compose.yml", ".git/"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error lacks %q: %v", want, err)
+		}
+	}
+	if status := git("status", "--porcelain", "--untracked-files=all"); status != "" {
+		t.Errorf("the refused build changed the repository:\n%s", status)
 	}
 }

@@ -60,6 +60,9 @@ func lintCommand(cfg Config) *cli.Command {
 			if err != nil {
 				return cli.Exit("--fail-on: "+err.Error(), exitUsage)
 			}
+			if err := lintFlagsOfTheMode(c); err != nil {
+				return err
+			}
 			var problems []lint.Problem
 			if c.Args().Present() {
 				lc, err := lintConfig(c.Context, c.String("config"), c.String("metadata"), c.String("prometheus"), c.Duration("timeout"))
@@ -102,6 +105,27 @@ func lintCommand(cfg Config) *cli.Command {
 			return nil
 		},
 	}
+}
+
+// lintFlagsOfTheMode refuses a flag the run would ignore: lint works on
+// the files given, or without them on the spec's own rules, and each mode
+// has flags the other has no use for.
+func lintFlagsOfTheMode(c *cli.Context) error {
+	fileOnly, specOnly := []string{"config", "metadata", "prometheus", "retention", "timeout"}, []string{"out", "compose-base"}
+	if c.Args().Present() {
+		for _, f := range specOnly {
+			if c.IsSet(f) {
+				return cli.Exit(fmt.Sprintf("--%s applies to the spec's own rules, linted when no file is given; it has no effect on %s", f, strings.Join(c.Args().Slice(), " ")), exitUsage)
+			}
+		}
+		return nil
+	}
+	for _, f := range fileOnly {
+		if c.IsSet(f) {
+			return cli.Exit(fmt.Sprintf("--%s applies to rule files given as arguments (promgen lint --%s ... FILE|DIR|GLOB); without them promgen lints the spec's own rules with its house conventions, and the spec's prometheus.retention", f, f), exitUsage)
+		}
+	}
+	return nil
 }
 
 func writer(format string) (func(io.Writer, []lint.Problem) error, error) {
@@ -201,6 +225,9 @@ func lintSpec(cfg Config, built generate.Files, out string, rc *rulecheck.Checke
 func specMetadata(o Output) lint.Metadata {
 	md := lint.Metadata{}
 	for _, s := range o.Spec.Services {
+		for _, m := range s.Metrics {
+			md[m.Name] = []v1.Metadata{{Type: v1.MetricType(m.Type), Help: m.Help}}
+		}
 		for _, slo := range s.SLOs {
 			if a := slo.Availability; a != nil && a.Requests != "" {
 				md[a.Requests] = []v1.Metadata{{Type: v1.MetricTypeCounter, Help: "requests of objective " + slo.Name + " of service " + s.Name}}

@@ -15,9 +15,11 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/sre-tools/promgen/rules"
 	"github.com/sre-tools/promgen/spec"
+	"github.com/sre-tools/promgen/spec/scenario"
 )
 
 // exitCode is the exit code a CLI error makes, 0 for none.
@@ -82,7 +84,7 @@ func TestLintExitCodes(t *testing.T) {
 		{"--config names another config", "", map[string]string{"a.yml": badRules, "strict.yml": "checks:\n  impossible-comparison: warning\n"},
 			[]string{"--config", "strict.yml", "a.yml"}, 0, "a.yml:5: warning impossible-comparison:"},
 		{"a glob reads matching files", "", map[string]string{"r/x/a.rules.yml": badRules, "r/b.txt": badRules}, []string{"r/**/*.rules.yml"}, 1, "r/x/a.rules.yml:5:"},
-		{"a file that is not YAML is a usage error, 2", "", map[string]string{"a.yml": "groups: [\n"}, []string{"a.yml"}, 2, "a.yml:1: error parse:"},
+		{"a file that is not YAML is a usage error, 2", "", map[string]string{"a.yml": "groups: [\n"}, []string{"a.yml"}, 2, "a.yml:1: error parse: did not find expected node content"},
 		{"a PrometheusRule without spec.groups is 2", "", map[string]string{"a.yaml": "kind: PrometheusRule\nmetadata: {name: x}\nspec: {}\n"}, []string{"a.yaml"}, 2,
 			`a.yaml:1: error input: PrometheusRule "x" has no spec.groups`},
 		{"an unknown check in a comment is 2", "", map[string]string{"a.yml": "# promgen-lint file/disable nope\n" + goodRules}, []string{"a.yml"}, 2,
@@ -102,6 +104,15 @@ func TestLintExitCodes(t *testing.T) {
 		{"a bad retention in the config is 2, with file and line", "retention: forever\n", map[string]string{"a.yml": goodRules}, []string{"a.yml"}, 2,
 			`.promgen-lint.yml:1: retention: "forever" is not a positive duration such as 15d`},
 		{"a bad metadata file is 2", "", map[string]string{"a.yml": goodRules, "md.json": "[]"}, []string{"--metadata", "md.json", "a.yml"}, 2, "--metadata: md.json"},
+		// A flag the run would ignore is a usage error, never a silent pass:
+		// `promgen lint --retention -5d` linted the spec and exited 0.
+		{"--retention without files is 2: the spec's rules use its prometheus.retention", "", map[string]string{}, []string{"--retention", "-5d"}, 2,
+			"--retention applies to rule files given as arguments"},
+		{"--prometheus without files is 2", "", map[string]string{}, []string{"--prometheus", "http://127.0.0.1:1"}, 2, "--prometheus applies to rule files"},
+		{"--metadata without files is 2", "", map[string]string{}, []string{"--metadata", "md.json"}, 2, "--metadata applies to rule files"},
+		{"--config without files is 2", "", map[string]string{}, []string{"--config", "strict.yml"}, 2, "--config applies to rule files"},
+		{"--out with files is 2: it places the spec's files", "", map[string]string{"a.yml": goodRules}, []string{"--out", "deploy", "a.yml"}, 2,
+			"--out applies to the spec's own rules"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := lintDir(t, tc.config, tc.files)
@@ -240,5 +251,50 @@ func TestLintOfATeamsSpecKnowsTheMetricsItDeclares(t *testing.T) {
 	}
 	if !strings.Contains(fmt.Sprint(svc.Records), "ranker_requests_total") {
 		t.Fatalf("the records do not read the team's metric, so this test proves nothing: %v", svc.Records)
+	}
+}
+
+// A team's custom alert reads the team's own metric: undeclared, lint
+// warns it knows it nowhere on every build; declared on its service, lint
+// knows it, and holds the alert to its type.
+func TestLintKnowsTheMetricsAServiceDeclares(t *testing.T) {
+	const depth = "worker_queue_depth"
+	in := map[string]string{"job": "worker", "instance": "w:8000"}
+	build := func(metrics []spec.ExposedMetric, expr parser.Expr) spec.Spec {
+		svc := spec.Service{Name: rules.GatewayService, Job: "worker", Container: spec.RunbookContainer("http://localhost:8000/health"), Scrape: spec.Scrape{Port: 8000}, Metrics: metrics}
+		backlog := spec.Alert{Name: "WorkerBacklog", Expr: expr, For: 10 * time.Minute, Severity: spec.Warning,
+			Summary: "{{ $labels.instance }} has a backlog", Description: "Requests wait.",
+			Tests: []spec.Test{{Name: "fires on a growing backlog",
+				Series: []spec.Series{scenario.Series(depth, in, scenario.Grow(0, 600, 20*time.Minute))},
+				Expect: []spec.Expect{scenario.Quiet(5 * time.Minute), scenario.Fires(15*time.Minute, spec.Firing{Labels: in,
+					Summary: in["instance"] + " has a backlog", Description: "Requests wait."})}}},
+		}
+		svc.Alerts = []spec.Alert{rules.ServiceDown(svc, rules.Production), backlog}
+		return spec.Spec{Services: []spec.Service{svc}, RunbookURL: "https://runbooks.example.com/worker"}
+	}
+	above := spec.Filter(spec.Metric(depth, spec.Eq("job", "worker")), spec.OpGt, 500)
+	rated := spec.Filter(spec.Call("rate", spec.Range(spec.Metric(depth, spec.Eq("job", "worker")), 5*time.Minute)), spec.OpGt, 5)
+	for _, tc := range []struct {
+		name    string
+		metrics []spec.ExposedMetric
+		expr    parser.Expr
+		want    string // "" for a clean lint
+	}{
+		{"undeclared, it is unknown", nil, above, `warning unknown-metric: alert "WorkerBacklog": metric "worker_queue_depth" is not in the catalog`},
+		{"declared, it is known", []spec.ExposedMetric{{Name: depth, Type: "gauge", Help: "Requests waiting."}}, above, ""},
+		{"declared a gauge, a rate() of it is an error", []spec.ExposedMetric{{Name: depth, Type: "gauge"}}, rated, `error counter-functions: alert "WorkerBacklog": rate() on "worker_queue_depth", which is a gauge`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := run(t, Config{Outputs: []Output{{Spec: build(tc.metrics, tc.expr)}}}, workdir(t), "lint")
+			if tc.want == "" {
+				if err != nil || out != "" {
+					t.Errorf("lint: %v\n%s", err, out)
+				}
+				return
+			}
+			if !strings.Contains(out, tc.want) {
+				t.Errorf("lint output lacks %q:\n%s(%v)", tc.want, out, err)
+			}
+		})
 	}
 }
