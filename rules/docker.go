@@ -362,7 +362,9 @@ func (d docker) peakMemory(window time.Duration) parser.Expr {
 	return spec.Max(spec.Call("max_over_time", spec.Range(containers(d.svc, catalog.ContainerMemoryUsageRatio), window)))
 }
 
-func (d docker) impact(since parser.Expr) map[string]string { return impactAnnotations(d.svc, since) }
+func (d docker) impact(since parser.Expr) map[string]string {
+	return impactAnnotations(d.svc, since, heldServed(d.svc))
+}
 
 // serviceDownTests prove the page's meaning at service scope and each way
 // it finds, or does without, its diagnosis.

@@ -220,7 +220,7 @@ func Spec(p Profile) spec.Spec {
 		s.Kubernetes = GatewayKubernetes
 		svc.Kubernetes.Alerts = KubernetesRunbook(s.Kubernetes, svc, p)
 		kubeRecords, kubeBurns := KubernetesSLOs(s.Kubernetes, svc)
-		svc.Kubernetes.Records, svc.Kubernetes.Alerts = kubeRecords, append(svc.Kubernetes.Alerts, kubeBurns...)
+		svc.Kubernetes.Records, svc.Kubernetes.Alerts = append([]spec.Record{KubernetesServedRate(s.Kubernetes, svc, p)}, kubeRecords...), append(svc.Kubernetes.Alerts, kubeBurns...)
 	}
 	s.Services = []spec.Service{svc}
 	s.Pipeline = Pipeline(s, p)

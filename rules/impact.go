@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 	promtemplate "github.com/prometheus/prometheus/template"
 
@@ -27,14 +28,25 @@ import (
 // the page says the requests are unknown (and ServiceDown's tests fail).
 func ServedRate(svc spec.Service, p Profile) spec.Record {
 	job := svc.JobName()
-	served := spec.Aggregate(parser.SUM, spec.Call("rate", spec.Range(spec.Metric(requestsOf(svc), spec.Eq("job", job)), p.D(5*time.Minute))))
 	answering := spec.Filter(spec.Max(spec.Metric(catalog.Up, spec.Eq("job", job))), spec.OpGt, 0)
 	// Both sides of or carry no label, so the held value stands in only
 	// while the live rate is absent.
-	held := spec.Aggregate(parser.SUM, spec.Metric(catalog.RecordRequestsRateServed, spec.Eq(conventions.LabelService, svc.Name)))
 	// ServiceDown's tests prove it: its impact reads it past an hour
 	// after the service's counters stopped.
-	return spec.Record{Name: catalog.RecordRequestsRateServed, Expr: spec.Or(spec.And(served, answering), held)}
+	return spec.Record{Name: catalog.RecordRequestsRateServed, Expr: spec.Or(spec.And(servedNow(svc, p, spec.Eq("job", job)), answering), heldServed(svc))}
+}
+
+// servedNow is the rate of the requests svc answers, from its series
+// selected by scope.
+func servedNow(svc spec.Service, p Profile, scope ...*labels.Matcher) parser.Expr {
+	return spec.Aggregate(parser.SUM, spec.Call("rate", spec.Range(spec.Metric(requestsOf(svc), scope...), p.D(5*time.Minute))))
+}
+
+// heldServed is the rate ServedRate recorded for svc, with the extra
+// matchers of the record's scope.
+func heldServed(svc spec.Service, extra ...*labels.Matcher) parser.Expr {
+	m := append([]*labels.Matcher{spec.Eq(conventions.LabelService, svc.Name)}, extra...)
+	return spec.Aggregate(parser.SUM, spec.Metric(catalog.RecordRequestsRateServed, m...))
 }
 
 // requestsOf is the counter of the requests svc answers: its availability
@@ -48,12 +60,11 @@ func requestsOf(svc spec.Service) string {
 
 // impactAnnotations are the outage's impact so far, for an outage that
 // began at the time since yields: downtime, the requests failing now and
-// lost since (at the rate ServedRate holds), and, when svc has an
+// lost since (at the rate ServedRate holds, held), and, when svc has an
 // availability objective, the share of its error budget that downtime
 // consumed.
-func impactAnnotations(svc spec.Service, since parser.Expr) map[string]string {
+func impactAnnotations(svc spec.Service, since, served parser.Expr) map[string]string {
 	downFor := spec.Sub(spec.Call("time"), since)
-	served := spec.Aggregate(parser.SUM, spec.Metric(catalog.RecordRequestsRateServed, spec.Eq(conventions.LabelService, svc.Name)))
 	out := map[string]string{
 		conventions.AnnotationImpactDowntime:        queryValue(downFor, "humanizeDuration", "", "unknown"),
 		conventions.AnnotationImpactRequestsFailing: queryValue(served, `humanize | printf "%s/s"`, "", "unknown"),

@@ -29,11 +29,28 @@ type Kube struct {
 	W spec.Workload
 	// P is the timing profile.
 	P Profile
+	// Svc is the service: the requests ServiceDown's impact counts and the
+	// objective whose budget it consumes.
+	Svc spec.Service
 }
 
 // OnKubernetes returns the alert builders of svc on the Kubernetes target k.
 func OnKubernetes(k *spec.Kubernetes, svc spec.Service, p Profile) Kube {
-	return Kube{W: k.Workload(svc), P: p}
+	return Kube{W: k.Workload(svc), P: p, Svc: svc}
+}
+
+// KubernetesServedRate is ServedRate on the Kubernetes target k, to add to
+// svc.Kubernetes.Records wherever ServiceDown watches the service there:
+// the rate of the requests of the service's job in its namespace while
+// the service can serve, as ServiceDown decides it (an unready pod is
+// still scraped but sent no request), and the rate last held otherwise.
+// It carries the namespace, as the service's other records there do.
+func KubernetesServedRate(k *spec.Kubernetes, svc spec.Service, p Profile) spec.Record {
+	kb := OnKubernetes(k, svc, p)
+	ns := spec.Eq(catalog.LabelNamespace, kb.W.Namespace)
+	serving := unlessAny(servedNow(svc, p, spec.Eq("job", kb.W.Job), ns), kb.serviceDown())
+	return spec.Record{Name: catalog.RecordRequestsRateServed, Expr: spec.Or(serving, heldServed(svc, ns)),
+		Labels: map[string]string{catalog.LabelNamespace: kb.W.Namespace}}
 }
 
 // KubernetesRunbook returns every runbook alert of svc on the Kubernetes
@@ -238,8 +255,10 @@ func (k Kube) peakMemory(window time.Duration) parser.Expr {
 		spec.Max(k.containers(catalog.KubePodContainerResourceLimits, spec.Eq(catalog.LabelResource, "memory"))))
 }
 
-// impact is none: the Kubernetes target records no ServedRate.
-func (k Kube) impact(parser.Expr) map[string]string { return nil }
+// impact reads the rate KubernetesServedRate holds in the namespace.
+func (k Kube) impact(since parser.Expr) map[string]string {
+	return impactAnnotations(k.Svc, since, heldServed(k.Svc, spec.Eq(catalog.LabelNamespace, k.W.Namespace)))
+}
 
 // serviceDownAlerts selects what Prometheus records of the service's
 // ServiceDown in metric (ALERTS or ALERTS_FOR_STATE).
@@ -249,9 +268,12 @@ func (k Kube) serviceDownAlerts(metric string, extra ...*labels.Matcher) *parser
 }
 
 // serviceState is what ServiceDown's description reports, as the tests
-// expect it.
+// expect it, and the impact so far: down for down (zero: the alert's for,
+// as when it first fires) at the served rate held (zero: none).
 type serviceState struct {
 	available, wanted, ready, answering, targets, last, restarts, peak string
+	down                                                               time.Duration
+	served                                                             float64
 }
 
 // serviceDownTests are ServiceDown's scenarios on kube-state-metrics' and
@@ -275,14 +297,29 @@ func (k Kube) serviceDownTests(a spec.Alert) []spec.Test {
 			}
 			return v
 		}
+		down, served := s.down, s.served
+		if down == 0 {
+			down = f
+		}
+		if served == 0 {
+			served = -1
+		}
 		return spec.Firing{
-			Labels:  k.service(),
-			Summary: w.Job + " is down" + diag,
+			Labels:      k.service(),
+			Annotations: ImpactAfter(k.Svc, down, served),
+			Summary:     w.Job + " is down" + diag,
 			Description: fmt.Sprintf("No pod of Deployment %s serves: %s of %s replicas available, %s pods ready, %s of %s targets of job %s answering. "+
 				"Last termination: %s. Restarts: %s. Peak memory: %s of the limit.",
 				where, def(s.available, "unknown"), def(s.wanted, "unknown"), def(s.ready, "unknown"), def(s.answering, "0"), def(s.targets, "0"), w.Job,
 				def(s.last, "none recorded by kube-state-metrics"), def(s.restarts, "unknown"), def(s.peak, "unknown")),
 		}
+	}
+	// Traffic for longer than ServedRate's rate window before an outage
+	// past an hour; perStep counts requestRate while it lasts.
+	long := p.D(time.Hour)
+	traffic, outage := p.D(10*time.Minute), long+p.D(35*time.Minute)
+	perStep := func(d time.Duration) spec.Segment {
+		return spec.Segment{Increase: requestRate * step.Seconds(), For: d}
 	}
 	lastOf := func(n int, code, reason string) string {
 		return fmt.Sprintf("exit code %s (%s) of pod %s", code, reason, k.podName(n))
@@ -347,8 +384,8 @@ func (k Kube) serviceDownTests(a spec.Alert) []spec.Test {
 			Expect: []spec.Expect{
 				quiet(healthyFor + f - step),
 				fires(healthyFor+f, page("", serviceState{available: "0", wanted: "2", answering: "0", targets: "2"})),
-				fires(healthyFor+3*f, page("", serviceState{available: "0", wanted: "2"})),
-				fires(total-step, page("", serviceState{available: "0", wanted: "2"})),
+				fires(healthyFor+3*f, page("", serviceState{available: "0", wanted: "2", down: 3 * f})),
+				fires(total-step, page("", serviceState{available: "0", wanted: "2", down: downFor - step})),
 			},
 		},
 		{
@@ -439,12 +476,43 @@ func (k Kube) serviceDownTests(a spec.Alert) []spec.Test {
 			},
 		},
 		{
+			Name:     "counts the impact from the outage's start at the traffic it lost, for an outage past an hour after the pod's counters stopped",
+			Interval: step,
+			Series: concat(k.terminated(1, catalog.KubeReasonOOMKilled, 137, traffic-step, traffic+outage),
+				[]spec.Series{
+					series(catalog.Up, t1, hold(1, traffic), hold(0, outage)),
+					series(requestsOf(k.Svc), t1, perStep(traffic), stale(outage)),
+				}),
+			Expect: []spec.Expect{
+				quiet(traffic + f - step),
+				fires(traffic+f, page(" (oom_killed, exit code 137)", serviceState{answering: "0", targets: "1", last: lastOf(1, "137", "oom_killed"), served: requestRate})),
+				fires(traffic+long+p.D(30*time.Minute), page(" (oom_killed, exit code 137)", serviceState{answering: "0", targets: "1", last: lastOf(1, "137", "oom_killed"),
+					down: long + p.D(30*time.Minute), served: requestRate})),
+			},
+		},
+		{
+			// Its counter stops growing while Prometheus still scrapes it:
+			// the traffic lost is the rate before the pod went unready.
+			Name:     "counts the impact at the traffic served before the pods went unready, although they are still scraped",
+			Interval: step,
+			Series: concat(
+				k.replicaSeries(hold(1, traffic+outage), hold(1, traffic), hold(0, outage)),
+				k.readiness(1, hold(1, traffic), hold(0, outage)),
+				[]spec.Series{
+					series(catalog.Up, t1, hold(1, traffic+outage)),
+					series(requestsOf(k.Svc), t1, perStep(traffic), hold(requestRate*traffic.Seconds(), outage)),
+				}),
+			Expect: []spec.Expect{
+				fires(traffic+f, page("", serviceState{available: "0", wanted: "1", ready: "0", answering: "1", targets: "1", served: requestRate})),
+			},
+		},
+		{
 			Name:     "keeps the OOM kill that took the service down as the diagnosis for an outage of two hours",
 			Interval: p.D(time.Minute),
 			Series: concat(k.terminated(1, catalog.KubeReasonOOMKilled, 137, healthyFor, healthyFor+p.D(2*time.Hour)),
 				[]spec.Series{series(catalog.Up, t1, hold(1, healthyFor), hold(0, p.D(2*time.Hour)))}),
 			Expect: []spec.Expect{
-				fires(healthyFor+p.D(110*time.Minute), page(" (oom_killed, exit code 137)", serviceState{answering: "0", targets: "1", last: lastOf(1, "137", "oom_killed")})),
+				fires(healthyFor+p.D(110*time.Minute), page(" (oom_killed, exit code 137)", serviceState{answering: "0", targets: "1", last: lastOf(1, "137", "oom_killed"), down: p.D(110 * time.Minute)})),
 			},
 		},
 		{
@@ -457,7 +525,7 @@ func (k Kube) serviceDownTests(a spec.Alert) []spec.Test {
 				// Annotations are those of the last evaluation that found the
 				// service down.
 				fires(healthyFor+f+step, page("", serviceState{answering: "0", targets: "1"})),
-				fires(healthyFor+f+3*step, page("", serviceState{answering: "0", targets: "1"})),
+				fires(healthyFor+f+3*step, page("", serviceState{answering: "0", targets: "1", down: f + 2*step})),
 				quiet(healthyFor + f + 3*step + a.KeepFiringFor + step),
 			},
 		},
@@ -851,7 +919,7 @@ func KubernetesSLOs(k *spec.Kubernetes, svc spec.Service) ([]spec.Record, []spec
 	ks.Job = w.Job
 	recs, alerts := SLOs(ks)
 	ns := w.Namespace
-	kb := Kube{W: w, P: Production}
+	kb := Kube{W: w, P: Production, Svc: svc}
 	for i := range recs {
 		r := &recs[i]
 		if r.Name == recordUpMax {

@@ -145,12 +145,19 @@ func TestKubernetesBuildersHoldForAnyService(t *testing.T) {
 			if r.IntN(3) == 0 {
 				svc.Container.Memory = spec.Memory{}
 			}
+			// Objectives first: ServiceDown counts the budget an outage
+			// consumes.
+			withSLOs := r.IntN(2) == 0
+			if withSLOs {
+				svc.SLOs = rules.GatewaySLOs(p)
+			}
 			svc.Alerts = []spec.Alert{rules.ServiceDown(svc, p)}
 			svc.Kubernetes.Alerts = rules.KubernetesRunbook(s.Kubernetes, svc, p)
-			if r.IntN(2) == 0 {
-				svc.SLOs = rules.GatewaySLOs(p)
+			// ServiceDown's impact reads the traffic it holds.
+			svc.Kubernetes.Records = []spec.Record{rules.KubernetesServedRate(s.Kubernetes, svc, p)}
+			if withSLOs {
 				records, burns := rules.KubernetesSLOs(s.Kubernetes, svc)
-				svc.Kubernetes.Records, svc.Kubernetes.Alerts = records, append(svc.Kubernetes.Alerts, burns...)
+				svc.Kubernetes.Records, svc.Kubernetes.Alerts = append(svc.Kubernetes.Records, records...), append(svc.Kubernetes.Alerts, burns...)
 			}
 			s.Services = append(s.Services, svc)
 		}

@@ -32,7 +32,7 @@ func Spec(p rules.Profile) spec.Spec {
 		svc := &s.Services[i]
 		if len(svc.SLOs) > 0 && !svc.Kubernetes.Omit {
 			records, burns := rules.KubernetesSLOs(s.Kubernetes, *svc)
-			svc.Kubernetes.Records, svc.Kubernetes.Alerts = records, append(svc.Kubernetes.Alerts, burns...)
+			svc.Kubernetes.Records, svc.Kubernetes.Alerts = append(svc.Kubernetes.Records, records...), append(svc.Kubernetes.Alerts, burns...)
 		}
 	}
 	// ServiceDown mutes the burn alerts on the cluster too.
@@ -117,6 +117,9 @@ func services(p rules.Profile) spec.Spec {
 	k8s := &spec.Kubernetes{Namespace: "ml-platform", RuleLabels: map[string]string{"release": "kube-prometheus-stack"}}
 	ranker.Kubernetes.Alerts = rules.KubernetesRunbook(k8s, ranker, p)
 	embedder.Kubernetes.Alerts = rules.KubernetesRunbook(k8s, embedder, p)
+	// ServiceDown's impact reads the traffic it holds on the cluster too.
+	ranker.Kubernetes.Records = []spec.Record{rules.KubernetesServedRate(k8s, ranker, p)}
+	embedder.Kubernetes.Records = []spec.Record{rules.KubernetesServedRate(k8s, embedder, p)}
 
 	// One client certificate and CA for both Docker daemons, as files on
 	// the Prometheus machine; promgen writes only their paths.

@@ -113,9 +113,13 @@ func service(file string, k *spec.Kubernetes, fs Service, p rules.Profile) (spec
 	}
 	if k != nil && !svc.Kubernetes.Omit {
 		svc.Kubernetes.Alerts = kubernetesAlerts(k, svc, fs.Kubernetes.Alerts, p)
+		// There too, ServiceDown's impact reads the traffic it holds.
+		if slices.ContainsFunc(svc.Kubernetes.Alerts, func(a spec.Alert) bool { return a.Name == "ServiceDown" }) {
+			svc.Kubernetes.Records = append(svc.Kubernetes.Records, rules.KubernetesServedRate(k, svc, p))
+		}
 		if len(svc.SLOs) > 0 {
 			records, burns := rules.KubernetesSLOs(k, svc)
-			svc.Kubernetes.Records, svc.Kubernetes.Alerts = records, append(svc.Kubernetes.Alerts, burns...)
+			svc.Kubernetes.Records, svc.Kubernetes.Alerts = append(svc.Kubernetes.Records, records...), append(svc.Kubernetes.Alerts, burns...)
 		}
 	}
 	svc.Alerts = alerts

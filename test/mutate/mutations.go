@@ -212,8 +212,8 @@ var mutations = []mutation{
 	{
 		Name:     "ServedRate reads the traffic before the outage over a fixed hour: past it, the impact reads unknown",
 		File:     "rules/impact.go",
-		Original: "held := spec.Aggregate(parser.SUM, spec.Metric(catalog.RecordRequestsRateServed, spec.Eq(conventions.LabelService, svc.Name)))",
-		Mutant:   "held := spec.Call(\"max_over_time\", &parser.SubqueryExpr{Expr: served, Range: time.Hour})",
+		Original: "answering), heldServed(svc))}",
+		Mutant:   "answering), spec.Call(\"max_over_time\", &parser.SubqueryExpr{Expr: servedNow(svc, p, spec.Eq(\"job\", job)), Range: time.Hour}))}",
 		Packages: []string{"./internal/generate"},
 		Run:      "^TestGatewayAlertsAreProvenByPromtool$",
 	},
