@@ -230,21 +230,16 @@ func median(vs []float64) float64 {
 
 func seconds(v float64) time.Duration { return time.Duration(v * float64(time.Second)) }
 
-// recordedNames are the distinct names the rule files record, read with
-// Prometheus' own rule file parser.
+// recordedNames are the distinct names the rule files record.
 func recordedNames(files []string) ([]string, error) {
+	rules, err := parseRules(files)
+	if err != nil {
+		return nil, err
+	}
 	seen := map[string]bool{}
-	for _, f := range files {
-		groups, errs := rulefmt.ParseFile(f, false, model.UTF8Validation, rulecheck.Parser, nil)
-		if len(errs) > 0 {
-			return nil, fmt.Errorf("%s: %w", f, errs[0])
-		}
-		for _, g := range groups.Groups {
-			for _, r := range g.Rules {
-				if r.Record != "" {
-					seen[r.Record] = true
-				}
-			}
+	for _, r := range rules {
+		if r.Record != "" {
+			seen[r.Record] = true
 		}
 	}
 	names := make([]string, 0, len(seen))
@@ -253,6 +248,22 @@ func recordedNames(files []string) ([]string, error) {
 	}
 	slices.Sort(names)
 	return names, nil
+}
+
+// parseRules reads every rule of the rule files with Prometheus' own rule
+// file parser.
+func parseRules(files []string) ([]rulefmt.Rule, error) {
+	var out []rulefmt.Rule
+	for _, f := range files {
+		groups, errs := rulefmt.ParseFile(f, false, model.UTF8Validation, rulecheck.Parser, nil)
+		if len(errs) > 0 {
+			return nil, fmt.Errorf("%s: %w", f, errs[0])
+		}
+		for _, g := range groups.Groups {
+			out = append(out, g.Rules...)
+		}
+	}
+	return out, nil
 }
 
 // setDir makes a fresh folder for one rule set's run.

@@ -16,7 +16,6 @@ import (
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/sre-tools/promgen/internal/rulecheck"
@@ -113,26 +112,20 @@ func backfillRecorded(ctx context.Context, s *server, promtool string, f fleet, 
 // rangeRead are the names the rule files record and also read over a
 // range, sorted.
 func rangeRead(files []string) ([]string, error) {
+	rules, err := parseRules(files)
+	if err != nil {
+		return nil, err
+	}
 	recorded, read := map[string]bool{}, map[string]bool{}
-	var exprs []string
-	for _, f := range files {
-		groups, errs := rulefmt.ParseFile(f, false, model.UTF8Validation, rulecheck.Parser, nil)
-		if len(errs) > 0 {
-			return nil, fmt.Errorf("%s: %w", f, errs[0])
-		}
-		for _, g := range groups.Groups {
-			for _, r := range g.Rules {
-				if r.Record != "" {
-					recorded[r.Record] = true
-				}
-				exprs = append(exprs, r.Expr)
-			}
+	for _, r := range rules {
+		if r.Record != "" {
+			recorded[r.Record] = true
 		}
 	}
-	for _, text := range exprs {
-		e, err := rulecheck.Parser.ParseExpr(text)
+	for _, r := range rules {
+		e, err := rulecheck.Parser.ParseExpr(r.Expr)
 		if err != nil {
-			return nil, fmt.Errorf("%q: %w", text, err)
+			return nil, fmt.Errorf("%q: %w", r.Expr, err)
 		}
 		parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
 			if m, ok := n.(*parser.MatrixSelector); ok {
