@@ -23,6 +23,15 @@ const (
 	LabelNode       = "node"
 )
 
+// KubeNameChars are the characters Kubernetes draws the generated parts of
+// names from (k8s.io/apimachinery/pkg/util/rand: no vowels, no 0, 1 or 3).
+// A Deployment's pod is <deployment>-<pod-template hash>-<suffix>, the hash
+// 1 to 10 of these and the suffix 5; a Job's pod is <job>-<suffix>. Matching
+// the generated parts by these characters keeps a Job named
+// <deployment>-migrate (a Helm hook, the service's image and container)
+// out of the Deployment's pods: "migrate" has vowels.
+const KubeNameChars = "bcdfghjklmnpqrstvwxz2456789"
+
 // KubePodLabels identify a container of a pod in kube-state-metrics and
 // cAdvisor series.
 var KubePodLabels = []string{LabelNamespace, LabelPod, LabelContainer}

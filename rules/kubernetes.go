@@ -80,8 +80,12 @@ var KubeReasons = []struct{ Match, Reason string }{
 }
 
 // podPattern matches the pods of a Deployment: <deployment>-<pod template
-// hash>-<suffix>, as its ReplicaSets name them.
-func (k Kube) podPattern() string { return regexp.QuoteMeta(k.W.Deployment) + "-[a-z0-9]+-[a-z0-9]+" }
+// hash>-<suffix>, as its ReplicaSets name them, and not a Job's
+// <deployment>-<task>-<suffix> (catalog.KubeNameChars says why).
+func (k Kube) podPattern() string {
+	const c = "[" + catalog.KubeNameChars + "]"
+	return regexp.QuoteMeta(k.W.Deployment) + "-" + c + "{1,10}-" + c + "{5}"
+}
 
 // pods selects metric for the service's pods.
 func (k Kube) pods(metric string, extra ...*labels.Matcher) *parser.VectorSelector {
@@ -865,7 +869,7 @@ func (k Kube) phase(n int, stretches ...podPhase) []spec.Series {
 
 // podName is pod n of the service's Deployment.
 func (k Kube) podName(n int) string {
-	return fmt.Sprintf("%s-7c9d8b6f5d-%c%c4x2", k.W.Deployment, 'a'+rune(n), 'k'+rune(n))
+	return fmt.Sprintf("%s-7c9d8b6f5d-%c%c4x2", k.W.Deployment, catalog.KubeNameChars[n%27], catalog.KubeNameChars[(n+9)%27])
 }
 
 // target is the up series' labels of pod n, as the Operator's

@@ -74,7 +74,8 @@ func (t target) other() string {
 
 // podName is pod n of the Deployment's ReplicaSet rs, as Kubernetes names it.
 func (t target) podName(rs string, n int) string {
-	return fmt.Sprintf("%s-%s-%05d", t.deployment, rs, n)
+	c := catalog.KubeNameChars
+	return fmt.Sprintf("%s-%s-%c%c%c%c%c", t.deployment, rs, c[n/27/27%27], c[n/27%27], c[n%27], 'x', '2')
 }
 
 func newCluster(t target, total time.Duration, replicas float64) *cluster {
@@ -379,8 +380,8 @@ var kubernetesScenarios = []scenario{
 			c := newCluster(t, total, 2)
 			c.add(t.namespace, "7d9f8b6c5d", 0, life(be(serving, start+boot)), exit{start + boot, catalog.KubeReasonError, 143})
 			c.add(t.namespace, "7d9f8b6c5d", 1, life(be(serving, second+boot)), exit{second + boot, catalog.KubeReasonError, 143})
-			c.add(t.namespace, "5c4b3a2918", 0, life(be(gone, start), be(pending, t.d(10*time.Second)), be(unready, boot-t.d(10*time.Second)), be(serving, total)))
-			c.add(t.namespace, "5c4b3a2918", 1, life(be(gone, second), be(pending, t.d(10*time.Second)), be(unready, boot-t.d(10*time.Second)), be(serving, total)))
+			c.add(t.namespace, "5c4b6f2798", 0, life(be(gone, start), be(pending, t.d(10*time.Second)), be(unready, boot-t.d(10*time.Second)), be(serving, total)))
+			c.add(t.namespace, "5c4b6f2798", 1, life(be(gone, second), be(pending, t.d(10*time.Second)), be(unready, boot-t.d(10*time.Second)), be(serving, total)))
 			st := spec.Test{Series: c.series()}
 			for _, at := range []time.Duration{start + boot/2, second + boot, second + t.d(3*time.Minute), total - t.step()} {
 				st.Queries = append(st.Queries, firing(t, at, true))
@@ -417,7 +418,7 @@ var kubernetesScenarios = []scenario{
 			c.add(t.namespace, "7d9f8b6c5d", 0, life(be(serving, evicted), be(failed, total)), exit{evicted, catalog.KubeReasonError, 137})
 			c.add(t.namespace, "7d9f8b6c5d", 1, life(be(gone, evicted), be(pending, t.d(5*time.Second)), be(serving, total)))
 			c.add(t.namespace, "7d9f8b6c5d", 2, life(be(serving, total)))
-			c.add(t.namespace, "6b5a49f3e2", 3, life(be(succeeded, total)), exit{0, catalog.KubeReasonCompleted, 0})
+			c.add(t.namespace, "6b5f49d7c2", 3, life(be(succeeded, total)), exit{0, catalog.KubeReasonCompleted, 0})
 			st := spec.Test{Series: c.series()}
 			for _, at := range []time.Duration{evicted + t.d(2*time.Minute), evicted + t.d(20*time.Minute), total - t.step()} {
 				st.Queries = append(st.Queries, firing(t, at, true))
@@ -519,6 +520,28 @@ var kubernetesScenarios = []scenario{
 				life: life(be(serving, run), be(succeeded, total)), exits: []exit{{run, catalog.KubeReasonCompleted, 0}}})
 			st := spec.Test{Series: c.series()}
 			for _, at := range []time.Duration{run + t.d(2*time.Minute), run + t.d(20*time.Minute), total - t.step()} {
+				st.Queries = append(st.Queries, firing(t, at, true))
+			}
+			return st
+		},
+	},
+	{
+		// A Helm hook or migration Job is usually named <release>-<task> and
+		// runs the service's image, container name and all; its pods are
+		// <job>-<suffix>, one segment short of a Deployment's. Its OOM
+		// kills and crash loop are the Job's, not the service's.
+		name: "a migration Job's pod of the service's container is OOM-killed over and over beside healthy pods: nothing of the service's fires",
+		build: func(t target) spec.Test {
+			healthy, total := t.d(10*time.Minute), t.d(50*time.Minute)
+			c := newCluster(t, total, 2)
+			for n := range 2 {
+				c.add(t.namespace, "7d9f8b6c5d", n, life(be(serving, total)))
+			}
+			c.pods = append(c.pods, pod{ns: t.namespace, name: t.deployment + "-migrate-x7k2p", batch: true,
+				life:  life(be(serving, healthy), be(crashed, total-healthy)),
+				exits: crashLoop(healthy, total, catalog.KubeReasonOOMKilled, 137)})
+			st := spec.Test{Series: c.series()}
+			for _, at := range []time.Duration{healthy + t.d(2*time.Minute), healthy + t.d(20*time.Minute), total - t.step()} {
 				st.Queries = append(st.Queries, firing(t, at, true))
 			}
 			return st
