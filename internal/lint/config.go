@@ -151,6 +151,9 @@ func yamlError(path string, err error) error {
 		return errors.Join(errs...)
 	}
 	// A syntax error names its line only in yaml's text.
+	if line, msg := syntaxErrorLine(err); line > 0 {
+		return fmt.Errorf("%s:%d: %s", path, line, msg)
+	}
 	return fmt.Errorf("%s: %w", path, err)
 }
 

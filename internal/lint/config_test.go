@@ -21,7 +21,7 @@ func TestParseConfigErrorsNameFileAndLine(t *testing.T) {
 		{"a bad name pattern", "conventions:\n  alert_name: '^[A-Z'\n", []string{`lint.yml:2: conventions: alert_name: bad regexp "^[A-Z"`}},
 		{"a bad scrape interval", "scrape_interval: often\n", []string{`lint.yml:1: scrape_interval: "often" is not a positive duration`}},
 		{"an unknown field", "check:\n  rate-range: off\n", []string{`lint.yml:1: field check not found`}},
-		{"not YAML", "checks: [\n", []string{`lint.yml: yaml: line 1: did not find expected node content`}},
+		{"not YAML", "scrape_interval: 30s\nchecks: [\n", []string{`lint.yml:2: did not find expected node content`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseConfig("lint.yml", []byte(tc.in))

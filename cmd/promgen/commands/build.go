@@ -74,12 +74,20 @@ func buildCommand(cfg Config) *cli.Command {
 	}
 }
 
+// problems counts n problems in words.
+func problems(n int) string {
+	if n == 1 {
+		return "1 problem"
+	}
+	return fmt.Sprintf("%d problems", n)
+}
+
 // specError lists every problem of a failed build on its own line, under
 // the spec's origin: for a YAML spec, the file, line and column.
 func specError(cfg Config, err error) string {
 	each := flatten(err)
 	var b strings.Builder
-	fmt.Fprintf(&b, "build failed, nothing written (%d problems):", len(each))
+	fmt.Fprintf(&b, "build failed, nothing written (%s):", problems(len(each)))
 	for _, e := range each {
 		var fe *spec.FieldError
 		switch {

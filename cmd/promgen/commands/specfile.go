@@ -55,7 +55,7 @@ func withFile(c *cli.Context, cfg Config, need bool) (Config, error) {
 		for i, e := range each {
 			lines[i] = "\n  " + e.Error()
 		}
-		return cfg, cli.Exit(fmt.Sprintf("spec file refused, nothing written (%d problems):%s", len(each), strings.Join(lines, "")), 1)
+		return cfg, cli.Exit(fmt.Sprintf("spec file refused, nothing written (%s):%s", problems(len(each)), strings.Join(lines, "")), 1)
 	}
 	cfg.Origin, cfg.doc = path, doc
 	cfg.Outputs = []Output{{Spec: doc.Spec}}
