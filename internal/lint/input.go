@@ -12,8 +12,9 @@ import (
 // ReadInputs reads the rule files named by args: files, folders (every
 // .yml and .yaml under them, recursively, hidden folders skipped) and globs
 // (with ** for any depth). A folder's or glob's files that hold no rules at
-// all (kustomization.yaml, other manifests) are skipped quietly; a file
-// named on its own is always linted.
+// all (kustomization.yaml, other manifests) are skipped quietly, as is
+// anything there that is not a regular file; a file named on its own is
+// always linted.
 func ReadInputs(args []string) ([]File, error) {
 	var (
 		files []File
@@ -27,6 +28,13 @@ func ReadInputs(args []string) ([]File, error) {
 			return kept, nil
 		}
 		seen[path] = false
+		if found {
+			// Only regular files, symlinked or not: a FIFO would block the
+			// read, a symlinked folder is not a file.
+			if info, err := os.Stat(path); err != nil || !info.Mode().IsRegular() {
+				return false, nil
+			}
+		}
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return false, err

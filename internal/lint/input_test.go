@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/prometheus/prometheus/promql/parser/posrange"
@@ -184,6 +185,26 @@ func TestReadInputs(t *testing.T) {
 			_, err := ReadInputs([]string{dir + "/a.yml", arg})
 			if err == nil || !strings.Contains(err.Error(), arg+": no rule files") {
 				t.Errorf("%s: error %v, want it to say the folder holds no rule files", arg, err)
+			}
+		}
+	})
+	t.Run("a folder's or glob's FIFO, socket or symlinked folder named .yml is not a file: skipped, never read", func(t *testing.T) {
+		// Reading a FIFO blocks until a writer comes: lint would hang in CI.
+		odd := filepath.Join(dir, "odd")
+		write("odd/r.yml", "groups: []\n")
+		if err := syscall.Mkfifo(filepath.Join(odd, "pipe.yml"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(filepath.Join(dir, "sub"), filepath.Join(odd, "linked.yml")); err != nil {
+			t.Fatal(err)
+		}
+		for _, arg := range []string{odd, odd + "/*.yml", dir + "/odd/**/*.yml"} {
+			files, err := ReadInputs([]string{arg})
+			if err != nil {
+				t.Fatalf("%s: %v", arg, err)
+			}
+			if got := paths(files); !slices.Equal(got, []string{"odd/r.yml"}) {
+				t.Errorf("%s: got %q, want the regular file only", arg, got)
 			}
 		}
 	})
