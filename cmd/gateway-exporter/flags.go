@@ -57,8 +57,15 @@ func checkFlags(c *cli.Context) error {
 		if strings.HasPrefix(a, "vsock://") {
 			continue
 		}
-		if _, _, err := net.SplitHostPort(a); err != nil {
+		_, port, err := net.SplitHostPort(a)
+		if err != nil {
 			bad("web.listen-address", fmt.Errorf("%q: want [host]:port: %w", a, err))
+			continue
+		}
+		// A port number out of range, or a service name the system does
+		// not know, fails only at listen, after the exporter logged its start.
+		if _, err := net.LookupPort("tcp", port); err != nil {
+			bad("web.listen-address", fmt.Errorf("%q: %w", a, err))
 		}
 	}
 	if f := c.String("web.config.file"); f != "" {
