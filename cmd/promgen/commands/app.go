@@ -77,6 +77,18 @@ func (c Config) targets() []generate.Target {
 // command, a bad flag value.
 const exitUsage = 2
 
+// setEmpty refuses a flag among names given an empty value: -f '' or
+// --out "" (an unset variable in a script) must not fall back to the
+// default, nor write to the working folder.
+func setEmpty(c *cli.Context, names ...string) error {
+	for _, n := range names {
+		if c.IsSet(n) && c.String(n) == "" {
+			return cli.Exit(fmt.Sprintf("%s %s: --%s is empty", c.App.Name, c.Command.Name, n), exitUsage)
+		}
+	}
+	return nil
+}
+
 // NewApp returns the promgen command line for cfg.
 func NewApp(cfg Config) *cli.App {
 	name := cfg.name()

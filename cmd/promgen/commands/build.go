@@ -33,6 +33,9 @@ func buildCommand(cfg Config) *cli.Command {
 			if c.Args().Present() {
 				return cli.Exit(fmt.Sprintf("%s build: no arguments, got %q (the spec file is -f FILE)", cfg.name(), c.Args().Slice()), exitUsage)
 			}
+			if err := setEmpty(c, "file", "out"); err != nil {
+				return err
+			}
 			cfg, err := withFile(c, cfg, true)
 			if err != nil {
 				return err

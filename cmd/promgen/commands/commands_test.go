@@ -296,6 +296,14 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"init", "a.yaml", "b.yaml"},
 		{"completion"},
 		{"completion", "tcsh"},
+		// An empty value, as an unset variable in a script gives, is not
+		// the default.
+		{"build", "-f", ""},
+		{"build", "--out", ""},
+		{"lint", "--config", "", "rules"},
+		{"lint", "--timeout", "-1s", "--prometheus", "http://127.0.0.1:9", "rules"},
+		{"lint", "--format", "xml"},
+		{"lint", "--fail-on", "loud"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			code := -1

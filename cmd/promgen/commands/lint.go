@@ -46,6 +46,12 @@ func lintCommand(cfg Config) *cli.Command {
 			fileFlag(),
 		},
 		Action: func(c *cli.Context) error {
+			if err := setEmpty(c, "file", "out", "config", "metadata", "prometheus", "retention"); err != nil {
+				return err
+			}
+			if d := c.Duration("timeout"); d <= 0 {
+				return cli.Exit(fmt.Sprintf("%s lint: --timeout: %s: must be > 0", cfg.name(), d), exitUsage)
+			}
 			// Rule files given are linted with the spec's services as
 			// context when there is a spec, and without one otherwise.
 			cfg, err := withFile(c, cfg, !c.Args().Present())
@@ -54,11 +60,11 @@ func lintCommand(cfg Config) *cli.Command {
 			}
 			write, err := writer(c.String("format"))
 			if err != nil {
-				return cli.Exit(err, exitUsage)
+				return cli.Exit(cfg.name()+" lint: "+err.Error(), exitUsage)
 			}
 			failOn, err := lint.ParseSeverity(c.String("fail-on"))
 			if err != nil {
-				return cli.Exit("--fail-on: "+err.Error(), exitUsage)
+				return cli.Exit(cfg.name()+" lint: --fail-on: "+err.Error(), exitUsage)
 			}
 			if err := lintFlagsOfTheMode(c); err != nil {
 				return err
