@@ -135,7 +135,12 @@ func (k Kube) terminations(since parser.Expr) parser.Expr {
 	reasons := spec.Max(k.containers(catalog.KubePodContainerLastTerminatedReason), append(catalog.KubePodLabels, catalog.LabelReason)...)
 	info := spec.Join(k.exitCodes(), reasons, catalog.KubePodLabels, []string{catalog.LabelReason})
 	// group_left keeps info's labels, which one-to-one on() would drop.
-	var e parser.Expr = spec.Join(info, when, catalog.KubePodLabels, nil)
+	return reasonWords(spec.Join(info, when, catalog.KubePodLabels, nil))
+}
+
+// reasonWords rewrites the reason label of e, which carries the kubelet's
+// reason and an exit_code label, into the Docker target's reason word.
+func reasonWords(e parser.Expr) parser.Expr {
 	e = spec.Call("label_join", e, spec.Str(catalog.LabelReason), spec.Str(";"), spec.Str(catalog.LabelReason), spec.Str(catalog.LabelExitCode))
 	for _, r := range KubeReasons {
 		e = spec.Call("label_replace", e, spec.Str(catalog.LabelReason), spec.Str(r.Reason), spec.Str(catalog.LabelReason), spec.Str(r.Match))
@@ -633,15 +638,31 @@ func (k Kube) lastExitCode() parser.Expr {
 	return k.oneContainer(catalog.KubePodContainerLastTerminatedExitCode)
 }
 
-// lastReason is none: the description keeps to the exit code.
-func (k Kube) lastReason() parser.Expr { return nil }
+// lastReason is the reason word of the alert's own container's last
+// termination, as ServiceDown's diagnosis names it: "oom_killed" for the
+// kubelet's OOMKilled, "error" for Error with exit code 1.
+func (k Kube) lastReason() parser.Expr {
+	own := append([]*labels.Matcher{spec.Eq(catalog.LabelNamespace, k.W.Namespace), spec.Eq(catalog.LabelContainer, k.W.Container)}, sameAs(catalog.LabelPod)...)
+	codes := spec.Aggregate(parser.COUNT_VALUES, spec.Metric(catalog.KubePodContainerLastTerminatedExitCode, own...), catalog.KubePodLabels...)
+	codes.Param = spec.Str(catalog.LabelExitCode)
+	reasons := spec.Max(spec.Metric(catalog.KubePodContainerLastTerminatedReason, own...), append(catalog.KubePodLabels, catalog.LabelReason)...)
+	return reasonWords(spec.Join(codes, reasons, catalog.KubePodLabels, []string{catalog.LabelReason}))
+}
 
 func (k Kube) restarts(n int, segs ...spec.Segment) spec.Series {
 	return series(catalog.KubePodContainerRestartsTotal, k.ksm(n), segs...)
 }
 
-func (k Kube) lastExit(n, code int, _ string, d time.Duration) []spec.Series {
-	return []spec.Series{series(catalog.KubePodContainerLastTerminatedExitCode, k.ksm(n), hold(float64(code), d))}
+// lastExit publishes the kubelet's reason for the Docker target's word.
+func (k Kube) lastExit(n, code int, reason string, d time.Duration) []spec.Series {
+	kubelet := map[string]string{catalog.ReasonOOMKilled: catalog.KubeReasonOOMKilled, catalog.ReasonCompleted: catalog.KubeReasonCompleted}[reason]
+	if kubelet == "" {
+		kubelet = catalog.KubeReasonError
+	}
+	return []spec.Series{
+		series(catalog.KubePodContainerLastTerminatedExitCode, k.ksm(n), hold(float64(code), d)),
+		series(catalog.KubePodContainerLastTerminatedReason, k.ksm(n, catalog.LabelReason, kubelet), hold(1, d)),
+	}
 }
 
 // crashLoopTests adds the kubelet's CrashLoopBackOff.
@@ -656,7 +677,7 @@ func (k Kube) crashLoopTests(c crashCase) []spec.Test {
 				k.restarts(1, hold(2, 3*m)),
 				series(catalog.KubePodContainerWaitingReason, k.ksm(1, catalog.LabelReason, catalog.KubeReasonCrashLoopBackOff), hold(0, m), hold(1, 2*m)),
 			},
-			Expect: []spec.Expect{quiet(m - c.step), fires(m, c.firing("", "2", "unknown", ""))},
+			Expect: []spec.Expect{quiet(m - c.step), fires(m, c.firing("", "2", "unknown", "unknown"))},
 		},
 		c.spread(),
 	}
