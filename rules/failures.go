@@ -41,10 +41,6 @@ func containerOOMKilled(t platform) spec.Alert {
 // exit in its description.
 func containerCrashLooping(t platform) spec.Alert {
 	window := t.profile().D(15 * time.Minute)
-	reason := ""
-	if q := t.lastReason(); q != nil {
-		reason = " (" + queryLabel(q, catalog.LabelReason, "unknown") + ")"
-	}
 	a := spec.Alert{
 		Name:     "ContainerCrashLooping",
 		Expr:     t.crashLooping(window),
@@ -52,7 +48,8 @@ func containerCrashLooping(t platform) spec.Alert {
 		Summary:  "{{ $labels.name }} is crash looping",
 		Description: t.restarted("{{ $labels.name }}", "{{ printf `%.0f` $value }}", window) +
 			" (restart count " + queryValue(t.restartCount(), "", "", "unknown") +
-			"); last exit code " + queryValue(t.lastExitCode(), "", "", "unknown") + reason + ".",
+			"); last exit code " + queryValue(t.lastExitCode(), "", "", "unknown") +
+			" (" + queryLabel(t.lastReason(), catalog.LabelReason, "unknown") + ").",
 	}
 	a.Tests = t.crashLoopTests(crashCase{t: t, window: window, step: t.profile().step(), m: t.profile().D(time.Minute)})
 	return a
@@ -81,11 +78,8 @@ type crashCase struct {
 // restart count, last exit code and reason its description reads.
 func (c crashCase) firing(times, count, exit, reason string) spec.Firing {
 	l := c.t.alerted(1)
-	if c.t.lastReason() != nil {
-		exit += " (" + reason + ")"
-	}
 	return spec.Firing{Labels: l, Summary: l[catalog.LabelName] + " is crash looping",
-		Description: c.t.restarted(l[catalog.LabelName], times, c.window) + " (restart count " + count + "); last exit code " + exit + "."}
+		Description: c.t.restarted(l[catalog.LabelName], times, c.window) + " (restart count " + count + "); last exit code " + exit + " (" + reason + ")."}
 }
 
 // fires: the third restart within the window, after an exit with code 1.

@@ -48,7 +48,7 @@ type platform interface {
 	// within window, in the platform's words.
 	restarted(name, times string, window time.Duration) string
 	// restartCount, lastExitCode and lastReason query the alert's own
-	// container; lastReason is nil where the platform has none to read.
+	// container; lastReason as a reason word (catalog.Reason*).
 	restartCount() parser.Expr
 	lastExitCode() parser.Expr
 	lastReason() parser.Expr

@@ -304,4 +304,29 @@ var mutations = []mutation{
 		Packages: []string{"./spec"},
 		Run:      "^TestValidateScrape$",
 	},
+	// Found by trying the tool as a user would.
+	{
+		Name:     "a Deployment's pods are any two lower-case segments: a <deployment>-migrate Job's OOM kills page as the service's",
+		File:     "rules/kubernetes.go",
+		Original: `return regexp.QuoteMeta(k.W.Deployment) + "-" + c + "{1,10}-" + c + "{5}"`,
+		Mutant:   `return regexp.QuoteMeta(k.W.Deployment) + "-[a-z0-9]+-[a-z0-9]+"`,
+		Packages: []string{"./rules"},
+		Run:      "^TestPodPatternIsTheDeploymentsPodsOnly$",
+	},
+	{
+		Name:     "lint reads whatever a folder holds under a .yml name: a FIFO hangs it",
+		File:     "internal/lint/input.go",
+		Original: "err != nil || !info.Mode().IsRegular()",
+		Mutant:   "err != nil || info == nil",
+		Packages: []string{"./internal/lint"},
+		Run:      "^TestReadInputs$",
+	},
+	{
+		Name:     "the Kubernetes crash-loop warning names the kubelet's reason, not the Docker target's word",
+		File:     "rules/kubernetes.go",
+		Original: "return reasonWords(spec.Join(codes, reasons, catalog.KubePodLabels, []string{catalog.LabelReason}))",
+		Mutant:   "return spec.Join(codes, reasons, catalog.KubePodLabels, []string{catalog.LabelReason})",
+		Packages: []string{"./rules"},
+		Run:      "^TestKubernetesBuildersHoldForAnyService$",
+	},
 }
