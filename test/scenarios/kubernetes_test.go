@@ -247,6 +247,22 @@ func (c *cluster) series() []spec.Series {
 	return out
 }
 
+// besideAJob is two pods serving throughout beside the pod of a Job named
+// after the service (<deployment>-migrate, the service's container) that
+// lives jobLife and exits as given: nothing fires at the times quiet.
+func besideAJob(t target, total time.Duration, jobLife []during, exits []exit, quiet ...time.Duration) spec.Test {
+	c := newCluster(t, total, 2)
+	for n := range 2 {
+		c.add(t.namespace, "7d9f8b6c5d", n, life(be(serving, total)))
+	}
+	c.pods = append(c.pods, pod{ns: t.namespace, name: t.deployment + "-migrate-x7k2p", batch: true, life: jobLife, exits: exits})
+	st := spec.Test{Series: c.series()}
+	for _, at := range quiet {
+		st.Queries = append(st.Queries, firing(t, at, true))
+	}
+	return st
+}
+
 func with(l map[string]string, kv ...string) map[string]string {
 	m := maps.Clone(l)
 	for j := 0; j+1 < len(kv); j += 2 {
@@ -512,17 +528,8 @@ var kubernetesScenarios = []scenario{
 		name: "a batch Job's pod named after the service runs beside it and exits 0: nothing fires",
 		build: func(t target) spec.Test {
 			run, total := t.d(10*time.Minute), t.d(40*time.Minute)
-			c := newCluster(t, total, 2)
-			for n := range 2 {
-				c.add(t.namespace, "7d9f8b6c5d", n, life(be(serving, total)))
-			}
-			c.pods = append(c.pods, pod{ns: t.namespace, name: t.deployment + "-migrate-x7k2p", batch: true,
-				life: life(be(serving, run), be(succeeded, total)), exits: []exit{{run, catalog.KubeReasonCompleted, 0}}})
-			st := spec.Test{Series: c.series()}
-			for _, at := range []time.Duration{run + t.d(2*time.Minute), run + t.d(20*time.Minute), total - t.step()} {
-				st.Queries = append(st.Queries, firing(t, at, true))
-			}
-			return st
+			return besideAJob(t, total, life(be(serving, run), be(succeeded, total)), []exit{{run, catalog.KubeReasonCompleted, 0}},
+				run+t.d(2*time.Minute), run+t.d(20*time.Minute), total-t.step())
 		},
 	},
 	{
@@ -533,18 +540,8 @@ var kubernetesScenarios = []scenario{
 		name: "a migration Job's pod of the service's container is OOM-killed over and over beside healthy pods: nothing of the service's fires",
 		build: func(t target) spec.Test {
 			healthy, total := t.d(10*time.Minute), t.d(50*time.Minute)
-			c := newCluster(t, total, 2)
-			for n := range 2 {
-				c.add(t.namespace, "7d9f8b6c5d", n, life(be(serving, total)))
-			}
-			c.pods = append(c.pods, pod{ns: t.namespace, name: t.deployment + "-migrate-x7k2p", batch: true,
-				life:  life(be(serving, healthy), be(crashed, total-healthy)),
-				exits: crashLoop(healthy, total, catalog.KubeReasonOOMKilled, 137)})
-			st := spec.Test{Series: c.series()}
-			for _, at := range []time.Duration{healthy + t.d(2*time.Minute), healthy + t.d(20*time.Minute), total - t.step()} {
-				st.Queries = append(st.Queries, firing(t, at, true))
-			}
-			return st
+			return besideAJob(t, total, life(be(serving, healthy), be(crashed, total-healthy)), crashLoop(healthy, total, catalog.KubeReasonOOMKilled, 137),
+				healthy+t.d(2*time.Minute), healthy+t.d(20*time.Minute), total-t.step())
 		},
 	},
 	{
