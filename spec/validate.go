@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/sre-tools/promgen/conventions"
+	"github.com/sre-tools/promgen/internal/analysis"
 	"github.com/sre-tools/promgen/internal/parallel"
 )
 
@@ -169,6 +170,15 @@ func (v *validator) service(s *Service) {
 	m := c.Memory
 	if m.Limit < 0 || m.Reservation < 0 {
 		at("container.memory", "limit and reservation must not be negative")
+	}
+	if m.Limit == 0 {
+		// Lint refuses it too, at the generated rule's line; here it is
+		// named where it is fixed.
+		for _, a := range s.Alerts {
+			if a.Expr != nil && analysis.ReadsMemoryRatio(a.Expr) {
+				at("container.memory.limit", "alert %q reads the memory ratio, which needs a limit: set one (the exporter publishes no ratio without it)", a.Name)
+			}
+		}
 	}
 	if m.Limit > 0 && m.Reservation > m.Limit {
 		at("container.memory.reservation", "%d bytes exceeds the limit of %d bytes", m.Reservation, m.Limit)

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
+	"github.com/sre-tools/promgen/catalog"
 	"github.com/sre-tools/promgen/spec"
 )
 
@@ -102,6 +103,10 @@ func TestValidate(t *testing.T) {
 		}, []string{`service "api": records[0].interval: record "service:up:max": -1m0s is negative`}},
 		{"a reservation above the limit is rejected", func(s *spec.Spec) { s.Services[0].Container.Memory.Reservation = 8 * spec.GiB },
 			[]string{`container.memory.reservation: 8589934592 bytes exceeds the limit`}},
+		{"an alert on the memory ratio of a service without a memory limit names the limit", func(s *spec.Spec) {
+			s.Services[0].Container.Memory = spec.Memory{}
+			s.Services[0].Alerts[0].Expr = spec.Filter(spec.Metric(catalog.ContainerMemoryUsageRatio, spec.Eq("compose_service", "api")), spec.OpGt, 0.85)
+		}, []string{`service "api": container.memory.limit: alert "ApiDown" reads the memory ratio, which needs a limit`}},
 		{"a healthcheck without CMD is rejected", func(s *spec.Spec) { s.Services[0].Container.Healthcheck.Test = []string{"curl", "-f", "x"} },
 			[]string{`container.healthcheck.test: must start with CMD, CMD-SHELL or NONE`}},
 		{"an invalid compose service name is rejected", func(s *spec.Spec) { s.Services[0].Name = "API Gateway" },

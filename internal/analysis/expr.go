@@ -86,3 +86,25 @@ func OrBranches(e parser.Expr) []parser.Expr {
 	}
 	return []parser.Expr{e}
 }
+
+// memoryLimits are the limits a memory ratio divides by.
+var memoryLimits = []string{catalog.ContainerMemoryLimitBytes, catalog.CAdvisorContainerSpecMemoryLimit}
+
+// ReadsMemoryRatio reports whether an expression reads the exporter's
+// memory ratio or divides by a memory limit: without a limit, the ratio is
+// absent (the exporter's) or meaningless (cAdvisor's limit is 0).
+func ReadsMemoryRatio(e parser.Expr) bool {
+	ratio := false
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		switch n := n.(type) {
+		case *parser.VectorSelector:
+			ratio = ratio || MetricName(n) == catalog.ContainerMemoryUsageRatio
+		case *parser.BinaryExpr:
+			ratio = ratio || n.Op == parser.DIV && slices.ContainsFunc(Selectors(n), func(vs *parser.VectorSelector) bool {
+				return slices.Contains(memoryLimits, MetricName(vs))
+			})
+		}
+		return nil
+	})
+	return ratio
+}

@@ -1,18 +1,14 @@
 package lint
 
 import (
-	"github.com/sre-tools/promgen/internal/analysis"
-
 	"slices"
 
 	"github.com/prometheus/common/model"
-	"github.com/prometheus/prometheus/promql/parser"
+
 	"github.com/sre-tools/promgen/catalog"
 	"github.com/sre-tools/promgen/conventions"
+	"github.com/sre-tools/promgen/internal/analysis"
 )
-
-// memoryLimitMetrics are the limits a memory ratio divides by.
-var memoryLimitMetrics = []string{catalog.ContainerMemoryLimitBytes, catalog.CAdvisorContainerSpecMemoryLimit}
 
 // memoryLimit reports alerts on a memory ratio of a service that has no
 // memory limit: the exporter's ratio is then absent and cAdvisor's limit is
@@ -23,7 +19,7 @@ func (memoryLimit) Name() string { return "memory-limit" }
 
 func (memoryLimit) Check(run *Run) []Problem {
 	return run.eachRule(func(f *RuleFile, _ *Group, r *Rule) []Problem {
-		if !r.IsAlert() || r.AST == nil || !isMemoryRatio(r.AST) {
+		if !r.IsAlert() || r.AST == nil || !analysis.ReadsMemoryRatio(r.AST) {
 			return nil
 		}
 		var ps []Problem
@@ -35,24 +31,6 @@ func (memoryLimit) Check(run *Run) []Problem {
 		}
 		return ps
 	})
-}
-
-// isMemoryRatio reports whether an expression reads the exporter's memory
-// ratio or divides by a memory limit.
-func isMemoryRatio(e parser.Expr) bool {
-	ratio := false
-	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
-		switch n := n.(type) {
-		case *parser.VectorSelector:
-			ratio = ratio || analysis.MetricName(n) == catalog.ContainerMemoryUsageRatio
-		case *parser.BinaryExpr:
-			ratio = ratio || n.Op == parser.DIV && slices.ContainsFunc(analysis.Selectors(n), func(vs *parser.VectorSelector) bool {
-				return slices.Contains(memoryLimitMetrics, analysis.MetricName(vs))
-			})
-		}
-		return nil
-	})
-	return ratio
 }
 
 // alertServices returns the services of cfg an alert is about: those its

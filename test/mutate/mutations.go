@@ -329,4 +329,12 @@ var mutations = []mutation{
 		Packages: []string{"./rules"},
 		Run:      "^TestKubernetesBuildersHoldForAnyService$",
 	},
+	{
+		Name:     "spec validation passes a memory alert on a service without a limit: only lint says so, at the generated line",
+		File:     "spec/validate.go",
+		Original: "\tif m.Limit == 0 {\n",
+		Mutant:   "\tif m.Limit < 0 {\n",
+		Packages: []string{"./spec"},
+		Run:      "^TestValidate$",
+	},
 }

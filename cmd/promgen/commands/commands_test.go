@@ -134,12 +134,12 @@ func TestLintOfTheShippedSpecFindsNothing(t *testing.T) {
 func TestBuildRefusesLintErrors(t *testing.T) {
 	dir := workdir(t)
 	s := rules.Spec(rules.Production)
-	s.Services[0].Container.Memory = spec.Memory{}
+	s.Services[0].Container.Healthcheck = spec.Healthcheck{}
 	out, err := run(t, Config{Outputs: []Output{{Spec: s}}}, dir, "build")
 	if err == nil {
-		t.Fatalf("build passed memory alerts on a service without a limit:\n%s", out)
+		t.Fatalf("build passed ContainerUnhealthy on a service without a healthcheck:\n%s", out)
 	}
-	if !strings.Contains(out, "generated/rules/inference-gateway.rules.yml:") || !strings.Contains(out, "error memory-limit:") {
+	if !strings.Contains(out, "generated/rules/inference-gateway.rules.yml:") || !strings.Contains(out, "error healthcheck:") {
 		t.Errorf("build output lacks the lint finding:\n%s", out)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "generated")); !os.IsNotExist(err) {
@@ -147,16 +147,21 @@ func TestBuildRefusesLintErrors(t *testing.T) {
 	}
 }
 
-func TestLintFlagsAMemoryAlertOnAServiceWithoutLimit(t *testing.T) {
+// TestAMemoryAlertOnAServiceWithoutLimitNamesTheLimit: the spec is refused
+// where it is fixed, the service's memory limit, for each alert that reads
+// the ratio (lint's memory-limit check says it of rule files anyone wrote).
+func TestAMemoryAlertOnAServiceWithoutLimitNamesTheLimit(t *testing.T) {
 	dir := workdir(t)
 	s := rules.Spec(rules.Production)
 	s.Services[0].Container.Memory = spec.Memory{}
-	out, err := run(t, Config{Outputs: []Output{{Spec: s}}}, dir, "lint", "--format", "json")
-	if err == nil {
-		t.Fatalf("lint passed memory alerts on a service without a limit:\n%s", out)
-	}
-	if n := strings.Count(out, `"check": "memory-limit"`); n != 2 {
-		t.Errorf("got %d memory-limit findings, want 2 (High and Critical):\n%s", n, out)
+	for _, cmd := range []string{"build", "lint"} {
+		out, err := run(t, Config{Outputs: []Output{{Spec: s}}}, dir, cmd)
+		if err == nil {
+			t.Fatalf("%s passed memory alerts on a service without a limit:\n%s", cmd, out)
+		}
+		if n := strings.Count(err.Error(), "container.memory.limit: alert"); n != 2 {
+			t.Errorf("%s: got %d container.memory.limit problems, want 2 (High and Critical): %v", cmd, n, err)
+		}
 	}
 }
 
