@@ -77,8 +77,8 @@ func (c Config) targets() []generate.Target {
 // command, a bad flag value.
 const exitUsage = 2
 
-// setEmpty refuses a flag among names given an empty value: -f '' or
-// --out "" (an unset variable in a script) must not fall back to the
+// setEmpty refuses a flag among names given an empty value, as an unset
+// variable in a script gives (-f "$SPEC"): it must not fall back to the
 // default, nor write to the working folder.
 func setEmpty(c *cli.Context, names ...string) error {
 	for _, n := range names {
