@@ -75,7 +75,7 @@ func (t target) other() string {
 // podName is pod n of the Deployment's ReplicaSet rs, as Kubernetes names it.
 func (t target) podName(rs string, n int) string {
 	c := catalog.KubeNameChars
-	return fmt.Sprintf("%s-%s-%c%c%c%c%c", t.deployment, rs, c[n/27/27%27], c[n/27%27], c[n%27], 'x', '2')
+	return fmt.Sprintf("%s-%s-%c%c%cx2", t.deployment, rs, c[n/27/27%27], c[n/27%27], c[n%27])
 }
 
 func newCluster(t target, total time.Duration, replicas float64) *cluster {
